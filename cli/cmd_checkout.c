@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli/cmd_checkout.c — `arca checkout REF DIR`: write a snapshot's files into a folder.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "arca/ref.h"
+#include "arca/snapshot.h"
+#include "cli.h"
+
+static struct {
+	int force;
+	int copy;
+	int no_verify;
+} opt;
+
+static const cli_option options[] = {
+	{ "force", 'f', CLI_FLAG, NULL, "write into a non-empty folder, replacing files", &opt.force },
+	{ "copy", 0, CLI_FLAG, NULL, "copy files instead of hard-linking them", &opt.copy },
+	{ "no-verify", 0, CLI_FLAG, NULL, "do not re-hash blobs on the way out", &opt.no_verify },
+	{ NULL, 0, 0, NULL, NULL, NULL },
+};
+
+const cli_spec cmd_checkout_spec = {
+	.name = "checkout",
+	.args = "REF DIR",
+	.summary = "write a snapshot's files into a folder",
+	.description =
+		"Writes the files of REF under DIR with their original paths. Each blob is re-hashed\n"
+		"first; one whose bytes changed on disk is refused (exit 3). Files are hard links to\n"
+		"the store when DIR is on the same filesystem (read-only, sharing the store's copy)\n"
+		"and copies otherwise. DIR must be empty or missing unless --force is given.",
+	.options = options,
+	.min_args = 2,
+	.max_args = 2,
+};
+
+static int on_progress(const char *path, uint64_t file_done, uint64_t file_size,
+	uint64_t total_done, uint64_t total_size, void *payload)
+{
+	(void)file_done;
+	(void)file_size;
+	return cli_progress_update(payload, path, total_done, total_size);
+}
+
+int cmd_checkout(int argc, char **argv)
+{
+	cli_ctx ctx;
+	int rc = cli_parse(&ctx, &cmd_checkout_spec, argc, argv);
+	if (rc >= 0)
+		return rc;
+	arca_ref ref;
+	if (arca_ref_parse(&ref, ctx.args[0]) < 0)
+		return cli_usage_error(&ctx, "checkout: %s", arca_error_last());
+	if (ref.variant[0])
+		return cli_usage_error(&ctx, "checkout: %s: variants are not checked out as folders "
+			"(use arca convert --out FILE)", ctx.args[0]);
+	arca_store *store;
+	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
+	if (err < 0)
+		return cli_fail(&ctx, err, "checkout %s", ctx.args[0]);
+	arca_snapshot snap;
+	if ((err = arca_catalog_find_snapshot(&snap, arca_store_catalog(store), &ref)) < 0) {
+		rc = cli_fail(&ctx, err, "checkout %s", ctx.args[0]);
+		arca_store_free(store);
+		return rc;
+	}
+	cli_progress bar;
+	cli_progress_init(&bar, &ctx, "checking out");
+	arca_checkout_opts co = { .dir = ctx.args[1], .force = opt.force, .copy = opt.copy,
+		.no_verify = opt.no_verify, .progress = on_progress, .payload = &bar };
+	arca_checkout_result res;
+	err = arca_snapshot_checkout(&res, store, &snap, &co);
+	cli_progress_finish(&bar);
+	if (err < 0) {
+		rc = cli_fail(&ctx, err, "checkout %s", ctx.args[0]);
+	} else if (ctx.json) {
+		rc = cli_print_json(json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b}", "ref", ctx.args[0],
+			"commit", snap.commit, "dir", ctx.args[1], "files", (json_int_t)res.n_files,
+			"linked", (json_int_t)res.n_linked, "copied", (json_int_t)res.n_copied,
+			"bytes", (json_int_t)res.bytes, "verified", !opt.no_verify));
+	} else {
+		rc = CLI_EXIT_OK;
+		if (!ctx.quiet) {
+			char size[32];
+			cli_format_size(size, sizeof(size), res.bytes);
+			printf("checked out %s:%s@%.12s into %s: %zu files, %s (%zu hard-linked, %zu "
+				"copied)%s\n", snap.hub, snap.repo_id, snap.commit, ctx.args[1], res.n_files,
+				size, res.n_linked, res.n_copied, opt.no_verify ? "" : ", all verified");
+		}
+	}
+	arca_snapshot_dispose(&snap);
+	arca_store_free(store);
+	return rc;
+}

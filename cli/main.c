@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli/main.c — arca's entry point: the table of subcommands, `arca --help`, `--version`,
+ * and dispatch. Each subcommand lives in its own cmd_<name>.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+	{ &cmd_init_spec, cmd_init },
+	{ &cmd_add_spec, cmd_add },
+	{ &cmd_ls_spec, cmd_ls },
+	{ &cmd_show_spec, cmd_show },
+	{ &cmd_checkout_spec, cmd_checkout },
+	{ &cmd_fsck_spec, cmd_fsck },
+	{ &cmd_gc_spec, cmd_gc },
+	{ &cmd_rm_spec, cmd_rm },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, "usage: arca <command> [options] [arguments]\n\n"
+		"arca keeps open model weights: it snapshots model revisions with proof of what they\n"
+		"were, stores them content-addressed, and restores them offline.\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].spec->name, commands[i].spec->summary);
+	fprintf(out, "\nREF is [hub:]org/name[@revision] (hub: hf, modelscope, local).\n"
+		"Run 'arca <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		if (argc > 2 && strcmp(name, "help") == 0) {
+			for (size_t i = 0; i < N_COMMANDS; i++) {
+				if (!strcmp(commands[i].spec->name, argv[2])) {
+					char *help_argv[] = { argv[2], "--help", NULL };
+					return commands[i].run(2, help_argv);
+				}
+			}
+		}
+		print_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("arca %s\n", ARCA_VERSION);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (!strcmp(commands[i].spec->name, name)) {
+			cli_install_signal_handlers();
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "arca: '%s' is not an arca command (see 'arca --help')\n", name);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * arca/catalog.h — the SQLite catalog: what the store holds and where it came from.
+ *
+ * Tables (schema version ARCA_CATALOG_SCHEMA; store/migrations.c has the SQL):
+ *   blobs        every stored blob: sha256, size, git blob sha1, encoding
+ *   repos        (hub, repo_id) pairs
+ *   snapshots    one per (repo, commit): state, when, licence, card, hub evidence
+ *   refs         branch/tag/revision names → snapshot, per repo
+ *   files        the files of a snapshot: path, size, blob, hub oid
+ *   artifacts    derived files (GGUF, ...) with artifact_inputs/_outputs as lineage
+ *   validations, keys, signatures, tensors    for the runtime, signing and audit work
+ *
+ * The database runs in WAL mode with foreign keys on and a busy timeout, so several arca
+ * processes can use it at once. Migrations are applied in order when a store is opened; a
+ * catalog whose version is newer than this arca knows is refused with ARCA_EVERSION.
+ *
+ * Strings in the records below are malloc'ed and owned by the record; free them with the
+ * matching _dispose/_free. Nothing here prints or exits.
+ */
+#ifndef ARCA_CATALOG_H
+#define ARCA_CATALOG_H
+
+#include "arca/digest.h"
+#include "arca/error.h"
+#include "arca/ref.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct arca_catalog arca_catalog;
+
+#define ARCA_CATALOG_SCHEMA 1
+
+/* Opens (create = 1: creates) the catalog at path and applies pending migrations. */
+arca_err arca_catalog_open(arca_catalog **out, const char *path, int create);
+void arca_catalog_free(arca_catalog *cat);
+
+int arca_catalog_schema_version(const arca_catalog *cat);
+
+/* A write transaction (BEGIN IMMEDIATE). Nested begin/commit pairs are counted; only the
+ * outermost commits. Rollback undoes the whole transaction. */
+arca_err arca_catalog_begin(arca_catalog *cat);
+arca_err arca_catalog_commit(arca_catalog *cat);
+void arca_catalog_rollback(arca_catalog *cat);
+
+/* PRAGMA quick_check and foreign_key_check; ARCA_ECORRUPT with the first problem. */
+arca_err arca_catalog_check(arca_catalog *cat);
+
+/* ------------------------------------------------------------------ blobs */
+
+typedef struct {
+	char sha256[ARCA_SHA256_HEX];
+	uint64_t size;
+	uint64_t stored_size;
+	char git_sha1[ARCA_SHA1_HEX]; /* "" when not known */
+	char encoding[16];            /* "raw" */
+} arca_blob_record;
+
+/* Records a blob (or fills in its git sha1 if it was missing). */
+arca_err arca_catalog_put_blob(arca_catalog *cat, const arca_blob_record *blob);
+arca_err arca_catalog_get_blob(arca_catalog *cat, const char *sha256, arca_blob_record *out);
+arca_err arca_catalog_delete_blob(arca_catalog *cat, const char *sha256);
+
+/* Calls cb for every blob in the catalog (sorted by hash); a non-zero return stops with
+ * ARCA_EINTERRUPTED. */
+typedef int (*arca_blob_record_cb)(const arca_blob_record *blob, void *payload);
+arca_err arca_catalog_each_blob(arca_catalog *cat, arca_blob_record_cb cb, void *payload);
+
+/* *out = 1 when a snapshot file, artifact output or signature refers to the blob. */
+arca_err arca_catalog_blob_is_referenced(arca_catalog *cat, const char *sha256, int *out);
+
+/* Calls cb for every blob nothing refers to (the ones gc collects). */
+arca_err arca_catalog_each_unreferenced_blob(arca_catalog *cat, arca_blob_record_cb cb,
+	void *payload);
+
+/* Up to a few "hub:org/name@commit12: path" entries naming who uses a blob, into buf. */
+arca_err arca_catalog_describe_blob_users(arca_catalog *cat, const char *sha256, char *buf,
+	size_t cap);
+
+/* ------------------------------------------------------------------ snapshots */
+
+typedef struct {
+	int64_t id;
+	char *hub;
+	char *repo_id;
+	char *commit;
+	char *revision;     /* the revision asked for when it was taken */
+	char *state;        /* "complete" or "incomplete" */
+	char *source;       /* "local", "hub", "bundle" */
+	char *origin;       /* folder, endpoint URL or bundle it came from */
+	char *created_at;   /* ISO-8601 UTC */
+	char *completed_at; /* NULL while incomplete */
+	char *license_json; /* {"id","name","link","files":[..],"detected"} or NULL */
+	char *card_json;    /* README front matter as JSON, or NULL */
+	char *evidence_json;
+	char *refs_json;    /* JSON array of ref names pointing at this snapshot */
+	uint64_t total_size;
+	int64_t n_files;
+} arca_snapshot;
+
+void arca_snapshot_dispose(arca_snapshot *snap);
+void arca_snapshots_free(arca_snapshot *snaps, size_t n);
+
+/* All snapshots, ordered by hub, repo and creation time. */
+arca_err arca_catalog_list_snapshots(arca_snapshot **out, size_t *n_out, arca_catalog *cat);
+
+/* Snapshots that are not complete. */
+arca_err arca_catalog_list_incomplete(arca_snapshot **out, size_t *n_out, arca_catalog *cat);
+
+/* Resolves a REF (variant ignored): the hub if given, else the only hub holding the repo;
+ * the revision as a ref name, then as a commit or commit prefix; without a revision the
+ * default branch (main, master), else the only snapshot. ARCA_ENOTFOUND or ARCA_EINVALID
+ * (ambiguous) with a message listing what is there. */
+arca_err arca_catalog_find_snapshot(arca_snapshot *out, arca_catalog *cat, const arca_ref *ref);
+
+typedef struct {
+	char *path;
+	uint64_t size;
+	char sha256[ARCA_SHA256_HEX]; /* "" while not yet verified */
+	char git_sha1[ARCA_SHA1_HEX];
+	char *hub_oid;   /* the hash the hub announced, or NULL */
+	char *oid_kind;  /* "sha256" or "git-sha1", or NULL */
+} arca_file;
+
+void arca_files_free(arca_file *files, size_t n);
+
+/* The files of a snapshot, sorted by path. */
+arca_err arca_catalog_list_files(arca_file **out, size_t *n_out, arca_catalog *cat,
+	int64_t snapshot);
+
+typedef struct {
+	const char *hub, *repo_id, *commit, *revision, *source, *origin;
+	const char *license_json, *card_json, *evidence_json;
+} arca_snapshot_new;
+
+/* Creates an incomplete snapshot, or finds the existing one for (hub, repo, commit).
+ * *existed_out tells which; an existing one keeps its files. */
+arca_err arca_catalog_create_snapshot(arca_catalog *cat, const arca_snapshot_new *snap,
+	int64_t *id_out, int *existed_out);
+
+/* Adds or replaces one file of a snapshot. */
+arca_err arca_catalog_add_file(arca_catalog *cat, int64_t snapshot, const arca_file *file);
+
+/* Marks a snapshot complete; ARCA_EINVALID if a file has no verified blob. */
+arca_err arca_catalog_complete_snapshot(arca_catalog *cat, int64_t snapshot);
+
+/* Points ref `name` of the snapshot's repo at it. */
+arca_err arca_catalog_set_ref(arca_catalog *cat, int64_t snapshot, const char *name);
+
+/* Removes a snapshot, its files and refs (the blobs stay until gc). */
+arca_err arca_catalog_delete_snapshot(arca_catalog *cat, int64_t snapshot);
+
+/* ------------------------------------------------------------------ lineage */
+
+typedef struct {
+	int64_t id;
+	char *kind;
+	char *name;
+	char *params_json;
+	char *tool_version;
+	char *created_at;
+} arca_artifact;
+
+void arca_artifacts_free(arca_artifact *arts, size_t n);
+
+/* Artifacts derived from a snapshot. */
+arca_err arca_catalog_list_artifacts(arca_artifact **out, size_t *n_out, arca_catalog *cat,
+	int64_t snapshot);
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * arca/fsck.h — checking and cleaning a store.
+ *
+ * fsck re-hashes every blob (on all cores), compares the objects folder with the catalog,
+ * checks the catalog's own integrity and lists incomplete snapshots. gc removes blobs that
+ * nothing refers to. fsck wants the store lock shared, gc exclusive (the caller takes it).
+ * Nothing here prints or exits.
+ */
+#ifndef ARCA_FSCK_H
+#define ARCA_FSCK_H
+
+#include "arca/error.h"
+#include "arca/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+	ARCA_FSCK_CATALOG,      /* the catalog database failed its integrity check */
+	ARCA_FSCK_MISSING,      /* catalogued blob has no file */
+	ARCA_FSCK_CORRUPT,      /* blob bytes do not hash to its name, or size differs */
+	ARCA_FSCK_ORPHAN,       /* file in objects/ the catalog does not know */
+	ARCA_FSCK_STRAY,        /* something in objects/ that is not a blob name */
+	ARCA_FSCK_INCOMPLETE,   /* snapshot not marked complete */
+	ARCA_FSCK_UNREFERENCED, /* catalogued blob nothing uses (gc collects it; not an error) */
+	ARCA_FSCK_TMP,          /* leftover file in tmp/ (not an error) */
+} arca_fsck_kind;
+
+typedef struct {
+	arca_fsck_kind kind;
+	char *subject; /* blob hash, snapshot ref or path */
+	char *detail;
+} arca_fsck_problem;
+
+typedef struct {
+	arca_fsck_problem *problems;
+	size_t n_problems;
+	size_t n_errors;        /* problems that are damage, not housekeeping */
+	uint64_t blobs_checked;
+	uint64_t bytes_checked;
+	double seconds;
+} arca_fsck_report;
+
+/* Bytes hashed so far out of the total; called from the calling thread. */
+typedef void (*arca_fsck_progress_cb)(uint64_t done, uint64_t total, void *payload);
+
+typedef struct {
+	int threads;   /* 0: one per online CPU */
+	int no_rehash; /* compare names and sizes only */
+	arca_fsck_progress_cb progress;
+	void *payload;
+} arca_fsck_opts;
+
+/* Fills a report (dispose it). Returns an error only when the check itself could not run;
+ * damage found is in the report, with n_errors > 0. */
+arca_err arca_store_fsck(arca_fsck_report *out, arca_store *store, const arca_fsck_opts *opts);
+void arca_fsck_report_dispose(arca_fsck_report *report);
+
+/* "missing", "corrupt", ... and whether the kind counts as damage. */
+const char *arca_fsck_kind_name(arca_fsck_kind kind);
+int arca_fsck_kind_is_error(arca_fsck_kind kind);
+
+typedef struct {
+	int dry_run;
+} arca_gc_opts;
+
+typedef struct {
+	char (*removed)[ARCA_SHA256_HEX]; /* hashes removed (or that would be) */
+	size_t n_removed;
+	uint64_t bytes;
+	size_t n_tmp;          /* leftover temporary files removed */
+	uint64_t tmp_bytes;
+} arca_gc_report;
+
+/* Removes unreferenced and orphaned blobs and arca's leftover temporary files. The catalog
+ * row goes first, then the file, so a crash leaves at worst an orphan for the next gc. */
+arca_err arca_store_gc(arca_gc_report *out, arca_store *store, const arca_gc_opts *opts);
+void arca_gc_report_dispose(arca_gc_report *report);
+
+#endif

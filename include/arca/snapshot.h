@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * arca/snapshot.h — snapshots in and out of the store: adding a local model folder
+ * (`arca add`) and writing a snapshot's files into a folder (`arca checkout`).
+ *
+ * Both expect the caller to hold the store lock (shared). Progress is reported through a
+ * callback; nothing here prints or exits.
+ */
+#ifndef ARCA_SNAPSHOT_H
+#define ARCA_SNAPSHOT_H
+
+#include "arca/catalog.h"
+#include "arca/error.h"
+#include "arca/ref.h"
+#include "arca/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Progress: the file being worked on, bytes done of it, and totals over the whole job.
+ * Return non-zero to stop (the call then fails with ARCA_EINTERRUPTED, leaving nothing
+ * half-written). */
+typedef int (*arca_snapshot_progress_cb)(const char *path, uint64_t file_done,
+	uint64_t file_size, uint64_t total_done, uint64_t total_size, void *payload);
+
+/* ------------------------------------------------------------------ add */
+
+typedef struct {
+	const char *dir;           /* the folder to bring in */
+	const arca_ref *as;        /* name; hub defaults to "local", revision to "main" */
+	arca_snapshot_progress_cb progress;
+	void *payload;
+} arca_add_opts;
+
+typedef struct {
+	int64_t snapshot;
+	char hub[16];
+	char commit[ARCA_SHA256_HEX]; /* content id: sha256 over the sorted (path, sha256) list */
+	char revision[256];
+	int existed;                  /* the same content was already stored */
+	size_t n_files;
+	uint64_t total_size;
+	char *license_summary;        /* malloc'ed */
+	char **warnings;              /* malloc'ed messages (unreadable card, skipped links) */
+	size_t n_warnings;
+} arca_add_result;
+
+void arca_add_result_dispose(arca_add_result *result);
+
+/* Stores every file under opts->dir (both sha256 and git blob sha1 recorded), reads the
+ * card and licence, and records a complete snapshot with the ref pointing at it, all in one
+ * catalog transaction. Skips .git/ and .cache/huggingface/; follows symlinks to files (as in
+ * a Hugging Face cache snapshot) but not to folders. */
+arca_err arca_snapshot_add_dir(arca_add_result *out, arca_store *store,
+	const arca_add_opts *opts);
+
+/* Content id of a list of (path, sha256) pairs sorted by path: sha256 over
+ * "<path>\0<sha256>\n" for each. Exposed for tests. */
+arca_err arca_snapshot_content_id(char out[ARCA_SHA256_HEX], const arca_file *files,
+	size_t n_files);
+
+/* ------------------------------------------------------------------ checkout */
+
+typedef struct {
+	const char *dir;
+	int force;    /* write into a non-empty folder, replacing files of the same name */
+	int copy;     /* never hard-link */
+	int no_verify; /* skip re-hashing blobs on the way out */
+	arca_snapshot_progress_cb progress;
+	void *payload;
+} arca_checkout_opts;
+
+typedef struct {
+	size_t n_files;
+	size_t n_linked;
+	size_t n_copied;
+	uint64_t bytes;
+} arca_checkout_result;
+
+/* Writes the snapshot's files under opts->dir (plain layout). Refuses an incomplete
+ * snapshot (ARCA_EINVALID), a non-empty folder without force (ARCA_EEXISTS) and a blob whose
+ * bytes changed on disk (ARCA_ECORRUPT). Hard links share the store's read-only inode. */
+arca_err arca_snapshot_checkout(arca_checkout_result *out, arca_store *store,
+	const arca_snapshot *snap, const arca_checkout_opts *opts);
+
+#endif
