@@ -82,7 +82,8 @@ static arca_err scan_fanout(object_list *list, const char *objects_dir, const ch
 		free(path);
 		if (ok && S_ISREG(st.st_mode) && is_hex_name(e->d_name, 62)) {
 			char sha256[ARCA_SHA256_HEX];
-			snprintf(sha256, sizeof(sha256), "%s%s", fan, e->d_name);
+			memcpy(sha256, fan, 2);
+			memcpy(sha256 + 2, e->d_name, 63); /* 62 digits and the NUL */
 			err = push(list, sha256, NULL, (uint64_t)st.st_size);
 		} else {
 			err = push(list, NULL, rel, ok ? (uint64_t)st.st_size : 0);

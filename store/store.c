@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -233,7 +234,7 @@ static void describe_holders(char *buf, size_t cap, int fd)
 				&minor, &ino) != 6)
 			continue;
 		if (strcmp(kind, "FLOCK") != 0 || ino != (unsigned long long)st.st_ino ||
-		    pid == (int)getpid())
+		    makedev(major, minor) != st.st_dev)
 			continue;
 		char cmd_path[64], cmd[128] = "";
 		snprintf(cmd_path, sizeof(cmd_path), "/proc/%d/cmdline", pid);
