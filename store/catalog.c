@@ -915,16 +915,35 @@ arca_err arca_catalog_set_ref(arca_catalog *cat, int64_t snapshot, const char *n
 
 arca_err arca_catalog_delete_snapshot(arca_catalog *cat, int64_t snapshot)
 {
-	sqlite3_stmt *st;
-	arca_err err = prepare(cat, &st, "DELETE FROM snapshots WHERE id = ?");
+	/* the repo row goes with its last snapshot, so the name stops resolving */
+	static const char *const steps[] = {
+		"CREATE TEMP TABLE IF NOT EXISTS doomed_repo(id INTEGER)",
+		"DELETE FROM doomed_repo",
+		"INSERT INTO doomed_repo SELECT repo FROM snapshots WHERE id = ?1",
+		"DELETE FROM snapshots WHERE id = ?1",
+		"DELETE FROM repos WHERE id IN (SELECT id FROM doomed_repo) "
+		"AND NOT EXISTS(SELECT 1 FROM snapshots s WHERE s.repo = repos.id)",
+	};
+	arca_err err = arca_catalog_begin(cat);
 	if (err < 0)
 		return err;
-	sqlite3_bind_int64(st, 1, snapshot);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(cat, rc, "delete snapshot");
-	return ARCA_OK;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		sqlite3_stmt *st;
+		if ((err = prepare(cat, &st, steps[i])) < 0)
+			goto fail;
+		if (sqlite3_bind_parameter_count(st) > 0)
+			sqlite3_bind_int64(st, 1, snapshot);
+		int rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			err = db_error(cat, rc, "delete snapshot");
+			goto fail;
+		}
+	}
+	return arca_catalog_commit(cat);
+fail:
+	arca_catalog_rollback(cat);
+	return err;
 }
 
 /* ------------------------------------------------------------------ lineage */

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/cli/lib.sh — shared by the CLI tests: a temporary folder and store per test, and
+# `run` which records a command's exit code, stdout and stderr and checks the exit code.
+# Each test script sources this, then calls run/expect_* and finally `pass`.
+set -u
+: "${ARCA:?ARCA must point at the arca binary}"
+: "${ARCA_SOURCE:?ARCA_SOURCE must point at the source tree}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/arca-cli-XXXXXX")
+export ARCA_HOME="$T/store"
+unset ARCA_ISATTY ARCA_LOCK_TIMEOUT
+cleanup() { chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+OUT="$T/.stdout"
+ERR="$T/.stderr"
+STEP=""
+
+fail() {
+	echo "FAIL: ${STEP:-$0}: $*" >&2
+	echo "--- stdout" >&2; cat "$OUT" >&2 2>/dev/null
+	echo "--- stderr" >&2; cat "$ERR" >&2 2>/dev/null
+	exit 1
+}
+
+# run EXPECTED_EXIT COMMAND...   (use "$ARCA" as the command for arca itself)
+run() {
+	local want=$1; shift
+	STEP="$*"
+	"$@" >"$OUT" 2>"$ERR"
+	local got=$?
+	[ "$got" -eq "$want" ] || fail "exit status $got, expected $want"
+}
+
+expect_stdout() { grep -qF -- "$1" "$OUT" || fail "stdout lacks '$1'"; }
+expect_stderr() { grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'"; }
+expect_no_stdout() { [ ! -s "$OUT" ] || fail "stdout should be empty"; }
+expect_no_stderr() { [ ! -s "$ERR" ] || fail "stderr should be empty"; }
+expect_stdout_not() { ! grep -qF -- "$1" "$OUT" || fail "stdout has '$1'"; }
+
+# json EXPR: evaluates a Python expression over the JSON on stdout (bound to `d`).
+json() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$OUT" "$1" || fail "stdout is not JSON or '$1' failed"
+}
+expect_json() {
+	local got; got=$(json "$1")
+	[ "$got" = "$2" ] || fail "JSON $1 is '$got', expected '$2'"
+}
+
+# make_model DIR [generator options...]
+make_model() {
+	python3 "$ARCA_SOURCE/tests/fixtures/make_tiny_model.py" "$@" >/dev/null \
+		|| fail "could not generate a model"
+}
+
+# blob_file SHA256: where a blob lives (tests may look behind the API; arca never does)
+blob_file() { echo "$ARCA_HOME/objects/sha256/${1:0:2}/${1:2}"; }
+
+pass() { echo "ok: $(basename "$0")"; exit 0; }
