@@ -80,7 +80,14 @@ static void print_text(const arca_snapshot *s, const arca_file *files, size_t n_
 	cli_format_size(size, sizeof(size), s->total_size);
 	printf("model       %s\n", name);
 	printf("commit      %s\n", s->commit);
-	printf("refs        %s\n", s->refs_json ? s->refs_json : "[]");
+	json_t *refs = s->refs_json ? json_loads(s->refs_json, 0, NULL) : NULL;
+	size_t i;
+	json_t *r;
+	printf("refs       ");
+	json_array_foreach(refs, i, r)
+		printf("%s%s", i ? ", " : " ", json_string_value(r));
+	printf("%s\n", json_array_size(refs) ? "" : " (none)");
+	json_decref(refs);
 	printf("state       %s%s%s\n", s->state, s->completed_at ? " since " : "",
 		s->completed_at ? s->completed_at : "");
 	printf("source      %s%s%s\n", s->source, s->origin ? " " : "", s->origin ? s->origin : "");
@@ -99,14 +106,14 @@ static void print_text(const arca_snapshot *s, const arca_file *files, size_t n_
 	print_card(card);
 	json_decref(card);
 	printf("\nfiles (%zu, %s)\n", n_files, size);
-	for (size_t i = 0; i < n_files; i++) {
+	for (i = 0; i < n_files; i++) {
 		cli_format_size(size, sizeof(size), files[i].size);
 		printf("  %10s  %s  %s  %s\n", size, files[i].sha256[0] ? files[i].sha256 :
 			"(not verified yet)                                              ",
 			files[i].git_sha1[0] ? files[i].git_sha1 : "-", files[i].path);
 	}
 	printf("\nlineage (%zu derived)\n", n_arts);
-	for (size_t i = 0; i < n_arts; i++)
+	for (i = 0; i < n_arts; i++)
 		printf("  %s %s  %s  arca %s  %s\n", arts[i].kind, arts[i].name,
 			arts[i].params_json ? arts[i].params_json : "{}", arts[i].tool_version,
 			arts[i].created_at);

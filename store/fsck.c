@@ -185,10 +185,11 @@ static arca_err rehash(arca_fsck_report *r, arca_store *store, hash_job *jobs, s
 		return arca_error_set(ARCA_EIO, "fsck: cannot start hashing threads");
 	}
 	atomic_fetch_sub(&pool.workers_left, threads - started);
-	while (atomic_load(&pool.workers_left) > 0) {
-		if (opts->progress)
+	/* poll briefly so small stores finish at once; report progress every 100 ms */
+	for (unsigned tick = 0; atomic_load(&pool.workers_left) > 0; tick++) {
+		if (opts->progress && tick % 20 == 0)
 			opts->progress(atomic_load(&pool.bytes_done), total, opts->payload);
-		struct timespec pause = { 0, 100 * 1000 * 1000 };
+		struct timespec pause = { 0, 5 * 1000 * 1000 };
 		nanosleep(&pause, NULL);
 	}
 	for (int t = 0; t < started; t++)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what arca needs on Debian 12, and nothing else: the compiler and build tools,
+# the libraries DESIGN.md names (plus libyaml for model cards), python3 for the test
+# fixtures and test hub. Idempotent: packages already present are not touched, and
+# `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config git ca-certificates python3 util-linux
+	libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libzstd-dev
+	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
+	libcmocka-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup: all ${#packages[@]} packages are installed"
+	exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
+	sudo=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	"${missing[@]}"
