@@ -34,12 +34,24 @@ done
 run 2 "$ARCA" add "$T/model" --as acme/x:q4_k_m
 expect_stderr "cannot be added"
 
+# an unreadable file: as a user who may not read it (root reads everything, so as root the
+# test drops to nobody with its own store)
+chmod 000 "$T/model/config.json"
 if [ "$(id -u)" != 0 ]; then
-	chmod 000 "$T/model/config.json"
 	run 1 "$ARCA" add "$T/model" --as acme/x
-	expect_stderr "config.json"
-	chmod 644 "$T/model/config.json"
+	expect_stderr "config.json: Permission denied"
+elif command -v setpriv >/dev/null; then
+	mkdir -p "$T/nobody" && chown 65534:65534 "$T/nobody" && chmod 755 "$T" "$T/model"
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env ARCA_HOME="$T/nobody/store" "$@"; }
+	run 0 as_nobody "$ARCA" init
+	run 1 as_nobody "$ARCA" add "$T/model" --as acme/x
+	expect_stderr "config.json: Permission denied"
+	run 0 as_nobody "$ARCA" ls --json
+	expect_json 'd["snapshots"]' "[]"
+else
+	echo "note: root without setpriv; unreadable-file case not run"
 fi
+chmod 644 "$T/model/config.json"
 
 run 0 "$ARCA" add "$T/model" --as acme/x --json
 weights=$(sha256sum "$T/model/model.safetensors" | cut -d' ' -f1)
