@@ -381,7 +381,7 @@ arca_err arca_store_verify_blob(arca_store *store, const char *sha256,
 /* ------------------------------------------------------------------ export */
 
 static arca_err copy_out(arca_store *store, const char *sha256, const char *dst_path,
-	unsigned flags)
+	unsigned flags, arca_hash_progress_cb progress, void *payload)
 {
 	int fd;
 	uint64_t size;
@@ -403,6 +403,7 @@ static arca_err copy_out(arca_store *store, const char *sha256, const char *dst_
 	char what[80];
 	snprintf(what, sizeof(what), "blob %s", sha256);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	uint64_t done = 0;
 	for (;;) {
 		size_t got;
 		if ((err = arca_io_read_full(fd, buf, ARCA_HASH_BLOCK, &got, what)) < 0)
@@ -413,6 +414,11 @@ static arca_err copy_out(arca_store *store, const char *sha256, const char *dst_
 			goto cleanup;
 		if ((err = arca_atomic_write(&f, buf, got)) < 0)
 			goto cleanup;
+		done += got;
+		if (progress && progress(done, payload)) {
+			err = arca_error_set(ARCA_EINTERRUPTED, "copy blob %s: interrupted", sha256);
+			goto cleanup;
+		}
 	}
 	if (digest) {
 		unsigned char raw[ARCA_SHA256_LEN];
@@ -477,14 +483,14 @@ cleanup:
 }
 
 arca_err arca_store_export_blob(arca_store *store, const char *sha256, const char *dst_path,
-	unsigned flags, arca_export_how *how_out)
+	unsigned flags, arca_hash_progress_cb progress, void *payload, arca_export_how *how_out)
 {
 	arca_err err = arca_store__check_hash(sha256);
 	if (err < 0)
 		return err;
 	if (!(flags & ARCA_EXPORT_COPY)) {
 		if ((flags & ARCA_EXPORT_VERIFY) &&
-		    (err = arca_store_verify_blob(store, sha256, NULL, NULL)) < 0)
+		    (err = arca_store_verify_blob(store, sha256, progress, payload)) < 0)
 			return err;
 		int fallback;
 		if ((err = link_out(store, sha256, dst_path, &fallback)) < 0)
@@ -497,7 +503,7 @@ arca_err arca_store_export_blob(arca_store *store, const char *sha256, const cha
 		/* already verified above; the copy need not hash again */
 		flags &= ~(unsigned)ARCA_EXPORT_VERIFY;
 	}
-	if ((err = copy_out(store, sha256, dst_path, flags)) < 0)
+	if ((err = copy_out(store, sha256, dst_path, flags, progress, payload)) < 0)
 		return err;
 	if (how_out)
 		*how_out = ARCA_EXPORTED_COPY;

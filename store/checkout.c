@@ -23,7 +23,7 @@ typedef struct {
 	uint64_t size, before, total;
 } verify_progress;
 
-static int on_verify(uint64_t done, void *payload)
+static int on_export(uint64_t done, void *payload)
 {
 	verify_progress *p = payload;
 	return p->opts->progress(p->path, done, p->size, p->before + done, p->total,
@@ -73,16 +73,12 @@ static arca_err checkout_file(arca_checkout_result *out, arca_store *store,
 		err = arca_error_set(ARCA_EEXISTS, "%s: a folder is in the way", dst);
 		goto cleanup;
 	}
-	if (!opts->no_verify) {
-		verify_progress p = { opts, file->path, file->size, before, total };
-		if ((err = arca_store_verify_blob(store, file->sha256,
-				opts->progress ? on_verify : NULL, &p)) < 0)
-			goto cleanup;
-	}
-	/* verified just above, so the export need not hash again */
-	unsigned flags = opts->copy ? ARCA_EXPORT_COPY : 0;
+	unsigned flags = (opts->copy ? ARCA_EXPORT_COPY : 0) |
+		(opts->no_verify ? 0 : ARCA_EXPORT_VERIFY);
+	verify_progress p = { opts, file->path, file->size, before, total };
 	arca_export_how how;
-	if ((err = arca_store_export_blob(store, file->sha256, dst, flags, &how)) < 0)
+	if ((err = arca_store_export_blob(store, file->sha256, dst, flags,
+			opts->progress ? on_export : NULL, &p, &how)) < 0)
 		goto cleanup;
 	if (how == ARCA_EXPORTED_LINK)
 		out->n_linked++;

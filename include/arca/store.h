@@ -136,8 +136,10 @@ enum {
 typedef enum { ARCA_EXPORTED_LINK, ARCA_EXPORTED_COPY } arca_export_how;
 
 /* Puts a blob's bytes at dst_path (replacing what is there) by hard link when dst is on the
- * store's filesystem, else by copy; either way dst appears atomically. */
+ * store's filesystem, else by copy; either way dst appears atomically. With
+ * ARCA_EXPORT_VERIFY the blob is read once: hashed before linking, or while copying.
+ * progress (may be NULL) sees the bytes hashed or copied. */
 arca_err arca_store_export_blob(arca_store *store, const char *sha256, const char *dst_path,
-	unsigned flags, arca_export_how *how_out);
+	unsigned flags, arca_hash_progress_cb progress, void *payload, arca_export_how *how_out);
 
 #endif

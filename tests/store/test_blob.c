@@ -261,10 +261,10 @@ static void test_verify_and_export(void **state)
 	char *linked = t_path(out, "linked.txt"), *copied = t_path(out, "copied.txt");
 	arca_export_how how;
 	assert_int_equal(arca_store_export_blob(f->store, HELLO_SHA256, linked, ARCA_EXPORT_VERIFY,
-		&how), ARCA_OK);
+		NULL, NULL, &how), ARCA_OK);
 	assert_int_equal(how, ARCA_EXPORTED_LINK); /* same filesystem under /tmp */
 	assert_int_equal(arca_store_export_blob(f->store, HELLO_SHA256, copied,
-		ARCA_EXPORT_COPY | ARCA_EXPORT_VERIFY, &how), ARCA_OK);
+		ARCA_EXPORT_COPY | ARCA_EXPORT_VERIFY, NULL, NULL, &how), ARCA_OK);
 	assert_int_equal(how, ARCA_EXPORTED_COPY);
 	char *text;
 	assert_int_equal(arca_io_read_file(&text, NULL, copied, 100), ARCA_OK);
@@ -279,9 +279,9 @@ static void test_verify_and_export(void **state)
 	assert_error_mentions("changed on disk");
 	char *refused = t_path(out, "refused.txt");
 	assert_int_equal(arca_store_export_blob(f->store, HELLO_SHA256, refused,
-		ARCA_EXPORT_COPY | ARCA_EXPORT_VERIFY, &how), ARCA_ECORRUPT);
+		ARCA_EXPORT_COPY | ARCA_EXPORT_VERIFY, NULL, NULL, &how), ARCA_ECORRUPT);
 	assert_int_equal(arca_store_export_blob(f->store, HELLO_SHA256, refused,
-		ARCA_EXPORT_VERIFY, &how), ARCA_ECORRUPT);
+		ARCA_EXPORT_VERIFY, NULL, NULL, &how), ARCA_ECORRUPT);
 	assert_int_equal(access(refused, F_OK), -1);
 	assert_int_equal(t_count_entries(out), 2);
 
