@@ -126,6 +126,14 @@ static int apply_option(cli_ctx *ctx, const cli_option *o, int is_common, const 
 	case CLI_STRING:
 		*(const char **)o->dest = value;
 		break;
+	case CLI_LIST: {
+		cli_list *list = o->dest;
+		if (list->n == CLI_LIST_MAX)
+			return cli_usage_error(ctx, "--%s given more than %d times", o->long_name,
+				CLI_LIST_MAX);
+		list->items[list->n++] = value;
+		break;
+	}
 	case CLI_INT: {
 		char *end;
 		errno = 0;

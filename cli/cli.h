@@ -28,7 +28,14 @@ enum {
 	CLI_EXIT_INTERRUPTED = 130,
 };
 
-typedef enum { CLI_FLAG, CLI_STRING, CLI_INT } cli_opt_type;
+typedef enum { CLI_FLAG, CLI_STRING, CLI_INT, CLI_LIST } cli_opt_type;
+
+/* A repeatable option's values (CLI_LIST), pointing into argv. */
+#define CLI_LIST_MAX 64
+typedef struct {
+	const char *items[CLI_LIST_MAX];
+	size_t n;
+} cli_list;
 
 typedef struct {
 	const char *long_name;
@@ -36,7 +43,8 @@ typedef struct {
 	cli_opt_type type;
 	const char *arg_name;  /* for --help: "DIR", "N" */
 	const char *help;
-	void *dest;            /* int * for CLI_FLAG/CLI_INT, const char ** for CLI_STRING */
+	void *dest;            /* int * for CLI_FLAG/CLI_INT, const char ** for CLI_STRING,
+	                          cli_list * for CLI_LIST */
 } cli_option;
 
 typedef struct {
@@ -132,8 +140,9 @@ int cmd_checkout(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 extern const cli_spec cmd_init_spec, cmd_add_spec, cmd_ls_spec, cmd_show_spec,
-	cmd_checkout_spec, cmd_fsck_spec, cmd_gc_spec, cmd_rm_spec;
+	cmd_checkout_spec, cmd_fsck_spec, cmd_gc_spec, cmd_rm_spec, cmd_pull_spec;
 
 #endif

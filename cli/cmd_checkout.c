@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "arca/ref.h"
 #include "arca/snapshot.h"
@@ -13,12 +14,15 @@ static struct {
 	int force;
 	int copy;
 	int no_verify;
+	const char *layout;
 } opt;
 
 static const cli_option options[] = {
 	{ "force", 'f', CLI_FLAG, NULL, "write into a non-empty folder, replacing files", &opt.force },
 	{ "copy", 0, CLI_FLAG, NULL, "copy files instead of hard-linking them", &opt.copy },
 	{ "no-verify", 0, CLI_FLAG, NULL, "do not re-hash blobs on the way out", &opt.no_verify },
+	{ "layout", 0, CLI_STRING, "LAYOUT", "plain (default) or hf-cache (DIR is a "
+		"huggingface_hub cache root, e.g. ~/.cache/huggingface/hub)", &opt.layout },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -30,7 +34,11 @@ const cli_spec cmd_checkout_spec = {
 		"Writes the files of REF under DIR with their original paths. Each blob is re-hashed\n"
 		"first; one whose bytes changed on disk is refused (exit 3). Files are hard links to\n"
 		"the store when DIR is on the same filesystem (read-only, sharing the store's copy)\n"
-		"and copies otherwise. DIR must be empty or missing unless --force is given.",
+		"and copies otherwise. DIR must be empty or missing unless --force is given.\n"
+		"\n"
+		"--layout hf-cache writes DIR/models--org--name/{blobs,snapshots,refs,trees} the way\n"
+		"huggingface_hub keeps its cache, so HF_HUB_CACHE=DIR HF_HUB_OFFLINE=1 loads the model;\n"
+		"DIR may already hold other models.",
 	.options = options,
 	.min_args = 2,
 	.max_args = 2,
@@ -50,6 +58,10 @@ int cmd_checkout(int argc, char **argv)
 	int rc = cli_parse(&ctx, &cmd_checkout_spec, argc, argv);
 	if (rc >= 0)
 		return rc;
+	int hf_cache = opt.layout && !strcmp(opt.layout, "hf-cache");
+	if (opt.layout && !hf_cache && strcmp(opt.layout, "plain") != 0)
+		return cli_usage_error(&ctx, "checkout: --layout is plain or hf-cache, not '%s'",
+			opt.layout);
 	arca_ref ref;
 	if (arca_ref_parse(&ref, ctx.args[0]) < 0)
 		return cli_usage_error(&ctx, "checkout: %s", arca_error_last());
@@ -71,13 +83,15 @@ int cmd_checkout(int argc, char **argv)
 	arca_checkout_opts co = { .dir = ctx.args[1], .force = opt.force, .copy = opt.copy,
 		.no_verify = opt.no_verify, .progress = on_progress, .payload = &bar };
 	arca_checkout_result res;
-	err = arca_snapshot_checkout(&res, store, &snap, &co);
+	err = hf_cache ? arca_snapshot_checkout_hfcache(&res, store, &snap, &co) :
+		arca_snapshot_checkout(&res, store, &snap, &co);
 	cli_progress_finish(&bar);
 	if (err < 0) {
 		rc = cli_fail(&ctx, err, "checkout %s", ctx.args[0]);
 	} else if (ctx.json) {
-		rc = cli_print_json(json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b}", "ref", ctx.args[0],
-			"commit", snap.commit, "dir", ctx.args[1], "files", (json_int_t)res.n_files,
+		rc = cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b}", "ref",
+			ctx.args[0], "commit", snap.commit, "dir", ctx.args[1], "layout",
+			hf_cache ? "hf-cache" : "plain", "files", (json_int_t)res.n_files,
 			"linked", (json_int_t)res.n_linked, "copied", (json_int_t)res.n_copied,
 			"bytes", (json_int_t)res.bytes, "verified", !opt.no_verify));
 	} else {

@@ -51,10 +51,11 @@ static json_t *files_json(const arca_file *files, size_t n)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const arca_file *f = &files[i];
-		json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s?,s:s?,s:s?}", "path", f->path,
-			"size", (json_int_t)f->size, "sha256", f->sha256,
+		json_t *evidence = f->evidence_json ? json_loads(f->evidence_json, 0, NULL) : NULL;
+		json_array_append_new(arr, json_pack("{s:s,s:I,s:s?,s:s?,s:s?,s:s?,s:o}", "path",
+			f->path, "size", (json_int_t)f->size, "sha256", f->sha256[0] ? f->sha256 : NULL,
 			"git_sha1", f->git_sha1[0] ? f->git_sha1 : NULL, "hub_oid", f->hub_oid,
-			"oid_kind", f->oid_kind));
+			"oid_kind", f->oid_kind, "evidence", evidence ? evidence : json_null()));
 	}
 	return arr;
 }

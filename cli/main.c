@@ -11,6 +11,7 @@
 static const cli_command commands[] = {
 	{ &cmd_init_spec, cmd_init },
 	{ &cmd_add_spec, cmd_add },
+	{ &cmd_pull_spec, cmd_pull },
 	{ &cmd_ls_spec, cmd_ls },
 	{ &cmd_show_spec, cmd_show },
 	{ &cmd_checkout_spec, cmd_checkout },

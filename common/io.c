@@ -85,6 +85,26 @@ arca_err arca_io_pread_full(int fd, void *buf, size_t len, uint64_t offset, size
 	return ARCA_OK;
 }
 
+arca_err arca_io_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
+	const char *what)
+{
+	const unsigned char *p = buf;
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)offset);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return arca_error_errno(errno, "write %s", what);
+		}
+		if (n == 0)
+			return arca_error_set(ARCA_EIO, "write %s: no progress", what);
+		p += n;
+		len -= (size_t)n;
+		offset += (uint64_t)n;
+	}
+	return ARCA_OK;
+}
+
 arca_err arca_io_fsync(int fd, const char *what)
 {
 	while (hooked_fsync(fd) != 0) {

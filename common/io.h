@@ -41,6 +41,10 @@ arca_err arca_io_read_full(int fd, void *buf, size_t len, size_t *got_out, const
 arca_err arca_io_pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *got_out,
 	const char *what);
 
+/* pwrite all of buf at offset or fail naming `what`. */
+arca_err arca_io_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
+	const char *what);
+
 arca_err arca_io_fsync(int fd, const char *what);
 
 /* fsync a directory so a rename or unlink inside it is durable. */

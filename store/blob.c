@@ -31,6 +31,7 @@ struct arca_blob_writer {
 	uint64_t written;
 	int64_t expect_size;
 	char expect_sha256[ARCA_SHA256_HEX];
+	char expect_git_sha1[ARCA_SHA1_HEX];
 };
 
 arca_err arca_blob_writer_new(arca_blob_writer **out, arca_store *store,
@@ -43,7 +44,11 @@ arca_err arca_blob_writer_new(arca_blob_writer **out, arca_store *store,
 	arca_err err;
 	if (opts->expect_sha256 && (err = arca_store__check_hash(opts->expect_sha256)) < 0)
 		return arca_error_prefix(err, "expected hash");
-	if (opts->want_git_sha1 && opts->expect_size < 0)
+	if (opts->expect_git_sha1 && !arca_hex_is_lower(opts->expect_git_sha1, 40))
+		return arca_error_set(ARCA_EINVALID, "expected git blob id '%.60s' is not 40 hex digits",
+			opts->expect_git_sha1);
+	int want_git = opts->want_git_sha1 || opts->expect_git_sha1;
+	if (want_git && opts->expect_size < 0)
 		return arca_error_set(ARCA_EINVALID, "blob writer: a git blob id needs the size first");
 	arca_blob_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -53,8 +58,10 @@ arca_err arca_blob_writer_new(arca_blob_writer **out, arca_store *store,
 	w->expect_size = opts->expect_size;
 	if (opts->expect_sha256)
 		memcpy(w->expect_sha256, opts->expect_sha256, ARCA_SHA256_HEX);
+	if (opts->expect_git_sha1)
+		memcpy(w->expect_git_sha1, opts->expect_git_sha1, ARCA_SHA1_HEX);
 	if ((err = arca_digest_new(&w->sha256, ARCA_DIGEST_SHA256)) < 0 ||
-	    (opts->want_git_sha1 &&
+	    (want_git &&
 		(err = arca_digest_new_gitblob(&w->git_sha1, (uint64_t)opts->expect_size)) < 0) ||
 	    (err = arca_atomic_open(&w->file, store->tmp_dir, NULL)) < 0) {
 		arca_blob_writer_free(w);
@@ -114,29 +121,39 @@ arca_err arca_blob_writer_commit(arca_blob_writer *w, arca_file_digests *out)
 		if ((err = arca_digest_final(w->git_sha1, raw)) < 0)
 			return err;
 		arca_hex_encode(d.git_sha1, raw, ARCA_SHA1_LEN);
+		if (w->expect_git_sha1[0] && strcmp(w->expect_git_sha1, d.git_sha1) != 0)
+			return arca_error_set(ARCA_EMISMATCH,
+				"git blob id mismatch (expected %s, got %s; sha256 %s)", w->expect_git_sha1,
+				d.git_sha1, d.sha256);
 	}
 	d.size = w->written;
 
-	char *path = arca_store__blob_path(w->store, d.sha256);
-	if (!path)
-		return arca_error_set(ARCA_ENOMEM, "store blob: out of memory");
-	if ((err = make_fanout_dir(w->store, d.sha256)) == ARCA_OK)
-		err = arca_atomic_commit_to(&w->file, path, 0444);
-	free(path);
-	if (err < 0)
-		return err;
-
-	arca_blob_record rec;
-	memset(&rec, 0, sizeof(rec));
-	memcpy(rec.sha256, d.sha256, sizeof(rec.sha256));
-	memcpy(rec.git_sha1, d.git_sha1, sizeof(rec.git_sha1));
-	rec.size = rec.stored_size = d.size;
-	snprintf(rec.encoding, sizeof(rec.encoding), "raw");
-	if ((err = arca_catalog_put_blob(w->store->catalog, &rec)) < 0)
+	if ((err = arca_store__install_blob(w->store, &w->file, &d)) < 0)
 		return err;
 	if (out)
 		*out = d;
 	return ARCA_OK;
+}
+
+arca_err arca_store__install_blob(arca_store *store, arca_atomic_file *file,
+	const arca_file_digests *d)
+{
+	char *path = arca_store__blob_path(store, d->sha256);
+	if (!path)
+		return arca_error_set(ARCA_ENOMEM, "store blob: out of memory");
+	arca_err err = make_fanout_dir(store, d->sha256);
+	if (err == ARCA_OK)
+		err = arca_atomic_commit_to(file, path, 0444);
+	free(path);
+	if (err < 0)
+		return err;
+	arca_blob_record rec;
+	memset(&rec, 0, sizeof(rec));
+	memcpy(rec.sha256, d->sha256, sizeof(rec.sha256));
+	memcpy(rec.git_sha1, d->git_sha1, sizeof(rec.git_sha1));
+	rec.size = rec.stored_size = d->size;
+	snprintf(rec.encoding, sizeof(rec.encoding), "raw");
+	return arca_catalog_put_blob(store->catalog, &rec);
 }
 
 void arca_blob_writer_free(arca_blob_writer *w)

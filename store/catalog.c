@@ -361,6 +361,26 @@ arca_err arca_catalog_blob_is_referenced(arca_catalog *cat, const char *sha256, 
 	return err;
 }
 
+arca_err arca_catalog_find_blob_by_git_sha1(arca_catalog *cat, const char *git_sha1,
+	arca_blob_record *out)
+{
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "SELECT sha256, size, stored_size, encoding, git_sha1 "
+		"FROM blobs WHERE git_sha1 = ? LIMIT 1");
+	if (err < 0)
+		return err;
+	sqlite3_bind_text(st, 1, git_sha1, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_blob_row(st, out);
+	else if (rc == SQLITE_DONE)
+		err = arca_error_set(ARCA_ENOTFOUND, "no blob with git id %s in the catalog", git_sha1);
+	else
+		err = db_error(cat, rc, "find blob by git id");
+	sqlite3_finalize(st);
+	return err;
+}
+
 arca_err arca_catalog_each_unreferenced_blob(arca_catalog *cat, arca_blob_record_cb cb,
 	void *payload)
 {
@@ -712,6 +732,7 @@ void arca_files_free(arca_file *files, size_t n)
 		free(files[i].path);
 		free(files[i].hub_oid);
 		free(files[i].oid_kind);
+		free(files[i].evidence_json);
 	}
 	free(files);
 }
@@ -723,7 +744,8 @@ arca_err arca_catalog_list_files(arca_file **out, size_t *n_out, arca_catalog *c
 	*n_out = 0;
 	sqlite3_stmt *st;
 	arca_err err = prepare(cat, &st,
-		"SELECT f.path, f.size, f.blob, b.git_sha1, f.hub_oid, f.oid_kind FROM files f "
+		"SELECT f.path, f.size, f.blob, b.git_sha1, f.hub_oid, f.oid_kind, f.evidence_json "
+		"FROM files f "
 		"LEFT JOIN blobs b ON b.sha256 = f.blob WHERE f.snapshot = ? ORDER BY f.path");
 	if (err < 0)
 		return err;
@@ -749,6 +771,7 @@ arca_err arca_catalog_list_files(arca_file **out, size_t *n_out, arca_catalog *c
 		column_copy(f->git_sha1, sizeof(f->git_sha1), st, 3);
 		f->hub_oid = column_dup(st, 4);
 		f->oid_kind = column_dup(st, 5);
+		f->evidence_json = column_dup(st, 6);
 		if (!f->path) {
 			err = arca_error_set(ARCA_ENOMEM, "list files: out of memory");
 			break;
@@ -844,7 +867,7 @@ arca_err arca_catalog_add_file(arca_catalog *cat, int64_t snapshot, const arca_f
 {
 	sqlite3_stmt *st;
 	arca_err err = prepare(cat, &st, "INSERT OR REPLACE INTO files(snapshot, path, size, blob, "
-		"hub_oid, oid_kind) VALUES (?, ?, ?, ?, ?, ?)");
+		"hub_oid, oid_kind, evidence_json) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	if (err < 0)
 		return err;
 	sqlite3_bind_int64(st, 1, snapshot);
@@ -853,6 +876,7 @@ arca_err arca_catalog_add_file(arca_catalog *cat, int64_t snapshot, const arca_f
 	bind_text_or_null(st, 4, file->sha256);
 	bind_text_or_null(st, 5, file->hub_oid);
 	bind_text_or_null(st, 6, file->oid_kind);
+	bind_text_or_null(st, 7, file->evidence_json);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -887,6 +911,37 @@ arca_err arca_catalog_complete_snapshot(arca_catalog *cat, int64_t snapshot)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? ARCA_OK : db_error(cat, rc, "complete snapshot");
+}
+
+arca_err arca_catalog_update_snapshot(arca_catalog *cat, int64_t snapshot,
+	const char *license_json, const char *card_json, const char *evidence_json)
+{
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "UPDATE snapshots SET "
+		"license_json = coalesce(?2, license_json), card_json = coalesce(?3, card_json), "
+		"evidence_json = coalesce(?4, evidence_json) WHERE id = ?1");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, snapshot);
+	bind_text_or_null(st, 2, license_json);
+	bind_text_or_null(st, 3, card_json);
+	bind_text_or_null(st, 4, evidence_json);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? ARCA_OK : db_error(cat, rc, "update snapshot");
+}
+
+arca_err arca_catalog_mark_incomplete(arca_catalog *cat, int64_t snapshot)
+{
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "UPDATE snapshots SET state = 'incomplete', "
+		"completed_at = NULL WHERE id = ?");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, snapshot);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? ARCA_OK : db_error(cat, rc, "mark snapshot incomplete");
 }
 
 arca_err arca_catalog_set_ref(arca_catalog *cat, int64_t snapshot, const char *name)

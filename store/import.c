@@ -23,8 +23,6 @@
 
 #define MAX_DEPTH 64
 #define MAX_FILES 1000000
-#define MAX_README (4u << 20)
-#define LICENSE_HEAD 8192
 
 typedef struct {
 	char **paths;  /* relative to the root */
@@ -186,53 +184,14 @@ static int on_copy(uint64_t done, void *payload)
 		p->opts->payload);
 }
 
-/* Card and licence, read back from the stored blobs. Problems become warnings: a model
- * with a broken README is still worth keeping. */
 static arca_err describe(arca_add_result *out, arca_store *store, const arca_file *files,
 	size_t n, char **card_json, char **license_json)
 {
-	arca_err err = ARCA_OK;
-	arca_license_file *lic = calloc(n ? n : 1, sizeof(*lic));
-	arca_blob_map **maps = calloc(n ? n : 1, sizeof(*maps));
-	size_t n_lic = 0;
-	if (!lic || !maps) {
-		err = arca_error_set(ARCA_ENOMEM, "add: out of memory");
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n; i++) {
-		int is_readme = strcasecmp(files[i].path, "README.md") == 0;
-		int is_license = arca_card_is_license_file(files[i].path);
-		if (!is_readme && !is_license)
-			continue;
-		arca_blob_map *map;
-		if ((err = arca_store_map_blob(&map, store, files[i].sha256)) < 0)
-			goto cleanup;
-		maps[i] = map;
-		if (is_readme) {
-			if (map->size > MAX_README) {
-				err = add_warning(&out->warnings, &out->n_warnings,
-					"%s is larger than 4 MiB; its card was not read", files[i].path);
-			} else if (arca_card_parse(card_json, (const char *)map->data, map->size) < 0) {
-				err = add_warning(&out->warnings, &out->n_warnings,
-					"%s: %s; the card fields were not recorded", files[i].path,
-					arca_error_last());
-			}
-			if (err < 0)
-				goto cleanup;
-		}
-		if (is_license) {
-			lic[n_lic].path = files[i].path;
-			lic[n_lic].text = (const char *)map->data;
-			lic[n_lic].len = map->size < LICENSE_HEAD ? map->size : LICENSE_HEAD;
-			n_lic++;
-		}
-	}
-	err = arca_card_license(license_json, *card_json, lic, n_lic);
-cleanup:
-	for (size_t i = 0; maps && i < n; i++)
-		arca_blob_map_free(maps[i]);
-	free(maps);
-	free(lic);
+	char *warning = NULL;
+	arca_err err = arca_snapshot_describe(store, files, n, card_json, license_json, &warning);
+	if (err == ARCA_OK && warning)
+		err = add_warning(&out->warnings, &out->n_warnings, "%s", warning);
+	free(warning);
 	return err;
 }
 

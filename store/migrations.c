@@ -125,5 +125,12 @@ static const char v1[] =
 	");"
 	"CREATE INDEX tensors_by_sha256 ON tensors(sha256);";
 
-const char *const arca__migrations[] = { v1 };
+/* Version 2: what a pull needs. The hub's answer for each file is kept as it arrives (an
+ * interrupted pull keeps the evidence of what it verified), and blobs can be found by git
+ * blob id, which is all the Hub lists for small files. */
+static const char v2[] =
+	"ALTER TABLE files ADD COLUMN evidence_json TEXT;"
+	"CREATE INDEX blobs_by_git_sha1 ON blobs(git_sha1) WHERE git_sha1 IS NOT NULL;";
+
+const char *const arca__migrations[] = { v1, v2 };
 const size_t arca__n_migrations = sizeof(arca__migrations) / sizeof(arca__migrations[0]);

@@ -8,6 +8,7 @@
 
 #include "arca/catalog.h"
 #include "arca/store.h"
+#include "common/io.h"
 
 struct arca_store {
 	char *home;
@@ -22,6 +23,11 @@ char *arca_store__blob_path(const arca_store *store, const char *sha256);
 
 /* ARCA_EINVALID unless s is 64 lowercase hex digits. */
 arca_err arca_store__check_hash(const char *sha256);
+
+/* Commits an atomic file holding a blob's bytes (digests computed from them) into
+ * objects/ and records it in the catalog. */
+arca_err arca_store__install_blob(arca_store *store, arca_atomic_file *file,
+	const arca_file_digests *d);
 
 /* One entry of the objects folder as found on disk. */
 typedef struct {

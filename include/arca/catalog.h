@@ -30,7 +30,7 @@
 
 typedef struct arca_catalog arca_catalog;
 
-#define ARCA_CATALOG_SCHEMA 1
+#define ARCA_CATALOG_SCHEMA 2
 
 /* Opens (create = 1: creates) the catalog at path and applies pending migrations. */
 arca_err arca_catalog_open(arca_catalog **out, const char *path, int create);
@@ -69,6 +69,10 @@ arca_err arca_catalog_each_blob(arca_catalog *cat, arca_blob_record_cb cb, void 
 
 /* *out = 1 when a snapshot file, artifact output or signature refers to the blob. */
 arca_err arca_catalog_blob_is_referenced(arca_catalog *cat, const char *sha256, int *out);
+
+/* Finds a blob by its git blob id; ARCA_ENOTFOUND when none. */
+arca_err arca_catalog_find_blob_by_git_sha1(arca_catalog *cat, const char *git_sha1,
+	arca_blob_record *out);
 
 /* Calls cb for every blob nothing refers to (the ones gc collects). */
 arca_err arca_catalog_each_unreferenced_blob(arca_catalog *cat, arca_blob_record_cb cb,
@@ -121,6 +125,7 @@ typedef struct {
 	char git_sha1[ARCA_SHA1_HEX];
 	char *hub_oid;   /* the hash the hub announced, or NULL */
 	char *oid_kind;  /* "sha256" or "git-sha1", or NULL */
+	char *evidence_json; /* the hub's answer for this file, or NULL */
 } arca_file;
 
 void arca_files_free(arca_file *files, size_t n);
@@ -144,6 +149,13 @@ arca_err arca_catalog_add_file(arca_catalog *cat, int64_t snapshot, const arca_f
 
 /* Marks a snapshot complete; ARCA_EINVALID if a file has no verified blob. */
 arca_err arca_catalog_complete_snapshot(arca_catalog *cat, int64_t snapshot);
+
+/* Replaces the licence, card and evidence of a snapshot (NULL leaves a field as it is). */
+arca_err arca_catalog_update_snapshot(arca_catalog *cat, int64_t snapshot,
+	const char *license_json, const char *card_json, const char *evidence_json);
+
+/* Marks a snapshot incomplete again (files are being added to it). */
+arca_err arca_catalog_mark_incomplete(arca_catalog *cat, int64_t snapshot);
 
 /* Points ref `name` of the snapshot's repo at it. */
 arca_err arca_catalog_set_ref(arca_catalog *cat, int64_t snapshot, const char *name);

@@ -59,6 +59,12 @@ arca_err arca_snapshot_add_dir(arca_add_result *out, arca_store *store,
 arca_err arca_snapshot_content_id(char out[ARCA_SHA256_HEX], const arca_file *files,
 	size_t n_files);
 
+/* Reads the card (README.md front matter) and the licence (card fields plus LICENSE,
+ * NOTICE, ... files) of stored files, from their blobs. A card that cannot be read is not
+ * an error: *warning_out says why (malloc'ed), *card_json is NULL. */
+arca_err arca_snapshot_describe(arca_store *store, const arca_file *files, size_t n_files,
+	char **card_json, char **license_json, char **warning_out);
+
 /* ------------------------------------------------------------------ checkout */
 
 typedef struct {
@@ -81,6 +87,13 @@ typedef struct {
  * snapshot (ARCA_EINVALID), a non-empty folder without force (ARCA_EEXISTS) and a blob whose
  * bytes changed on disk (ARCA_ECORRUPT). Hard links share the store's read-only inode. */
 arca_err arca_snapshot_checkout(arca_checkout_result *out, arca_store *store,
+	const arca_snapshot *snap, const arca_checkout_opts *opts);
+
+/* Writes the snapshot into a huggingface_hub cache folder (opts->dir is the cache root,
+ * e.g. ~/.cache/huggingface/hub): blobs, snapshots/<commit>/ relative symlinks, refs and
+ * trees/<commit>.json, so clients load it with HF_HUB_OFFLINE=1. Existing matching entries
+ * are kept; a blob of the same name but another size is refused unless opts->force. */
+arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *store,
 	const arca_snapshot *snap, const arca_checkout_opts *opts);
 
 #endif

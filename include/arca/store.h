@@ -67,12 +67,13 @@ void arca_store_unlock(arca_store *store);
 typedef struct arca_blob_writer arca_blob_writer;
 
 typedef struct {
-	const char *expect_sha256; /* NULL: accept whatever arrives */
-	int64_t expect_size;       /* -1: unknown; needed for want_git_sha1 */
-	int want_git_sha1;         /* also compute the git blob id (needs expect_size) */
+	const char *expect_sha256;   /* NULL: accept whatever arrives */
+	int64_t expect_size;         /* -1: unknown; needed for want_git_sha1 */
+	int want_git_sha1;           /* also compute the git blob id (needs expect_size) */
+	const char *expect_git_sha1; /* NULL, or the git blob id the bytes must have */
 } arca_blob_writer_opts;
 
-#define ARCA_BLOB_WRITER_OPTS_INIT { NULL, -1, 0 }
+#define ARCA_BLOB_WRITER_OPTS_INIT { NULL, -1, 0, NULL }
 
 /* Starts a blob in tmp/. */
 arca_err arca_blob_writer_new(arca_blob_writer **out, arca_store *store,
@@ -98,6 +99,34 @@ arca_err arca_store_put_file(arca_store *store, const char *path, arca_file_dige
 /* Stores a buffer. */
 arca_err arca_store_put_buffer(arca_store *store, const void *buf, size_t len,
 	arca_file_digests *out);
+
+/* ------------------------------------------------------------------ partial downloads */
+
+/*
+ * A partial is a download that may take several runs: tmp/partial-<key> holds the bytes
+ * at their offsets (a sparse file of the final size) and tmp/partial-<key>.state the
+ * caller's record of which ranges are there. Both survive Ctrl-C and kill -9; the state
+ * is rewritten atomically, the data is not fsync'ed until commit (a power cut can leave a
+ * range recorded but unwritten, which the final hash check catches). A partial is locked
+ * by the process using it: a second process gets ARCA_ELOCKED.
+ */
+typedef struct arca_partial arca_partial;
+
+/* key: a hash naming the expected content (hex). Opens or creates the partial; its saved
+ * state is dropped when the recorded size differs from `size`. */
+arca_err arca_store_partial_open(arca_partial **out, arca_store *store, const char *key,
+	uint64_t size);
+int arca_partial_fd(const arca_partial *partial);
+/* The state saved by an earlier run, or NULL. Borrowed. */
+const char *arca_partial_saved_state(const arca_partial *partial);
+arca_err arca_partial_save_state(arca_partial *partial, const char *state);
+/* Forgets the saved state and empties the data (start over). */
+arca_err arca_partial_reset(arca_partial *partial);
+/* Turns the finished data into a blob. `digests` must have been computed from the file's
+ * bytes by the caller; the data is fsync'ed, renamed into objects/ and recorded. */
+arca_err arca_partial_commit(arca_partial *partial, const arca_file_digests *digests);
+/* Closes, keeping data and state for the next run (or removing them when discard). */
+void arca_partial_close(arca_partial *partial, int discard);
 
 /* ------------------------------------------------------------------ reading blobs */
 

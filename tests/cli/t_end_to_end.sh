@@ -11,7 +11,7 @@ run 0 "$ARCA" init
 expect_stdout "created an empty arca store in $ARCA_HOME"
 run 0 "$ARCA" init --json
 expect_json 'd["created"]' False
-expect_json 'd["schema_version"]' 1
+expect_json 'd["schema_version"]' 2
 
 run 0 "$ARCA" ls
 expect_stdout "the store is empty"

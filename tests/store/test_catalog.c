@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arca/catalog.h"
+#include "store/migrations.h"
 #include "support.h"
 
 typedef struct {
@@ -59,6 +60,33 @@ static void test_fresh_catalog_has_latest_schema(void **state)
 	assert_int_equal(arca_catalog_open(&again, f->path, 0), ARCA_OK);
 	assert_int_equal(arca_catalog_schema_version(again), ARCA_CATALOG_SCHEMA);
 	arca_catalog_free(again);
+}
+
+/* A catalog made by an arca that knew only schema 1 is brought up to date on open. */
+static void test_old_catalog_is_migrated(void **state)
+{
+	fixture *f = *state;
+	char *old = t_path(f->dir, "old.db");
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE arca_schema(version INTEGER PRIMARY KEY,"
+		" applied_at TEXT NOT NULL, arca_version TEXT NOT NULL)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, arca__migrations[0], NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO arca_schema VALUES (1, 'then', '0.1.0');"
+		"INSERT INTO blobs VALUES ('" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"', 1, 1, 'raw', '1111111111111111111111111111111111111111', 'then')", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	arca_catalog *cat;
+	assert_int_equal(arca_catalog_open(&cat, old, 0), ARCA_OK);
+	assert_int_equal(arca_catalog_schema_version(cat), ARCA_CATALOG_SCHEMA);
+	arca_blob_record rec;
+	assert_int_equal(arca_catalog_find_blob_by_git_sha1(cat,
+		"1111111111111111111111111111111111111111", &rec), ARCA_OK);
+	assert_int_equal(rec.size, 1);
+	assert_int_equal(arca_catalog_check(cat), ARCA_OK);
+	arca_catalog_free(cat);
+	free(old);
 }
 
 static void test_newer_catalog_is_refused(void **state)
@@ -304,6 +332,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_catalog_has_latest_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_catalog_is_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_catalog_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_sqlite_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolution_rules, setup, teardown),

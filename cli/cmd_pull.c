@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli/cmd_pull.c — `arca pull REF` and `arca pull -m MANIFEST`: mirror revisions from
+ * Hugging Face or ModelScope, verified, resumable, pinned by a lockfile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arca/manifest.h"
+#include "arca/pull.h"
+#include "arca/ref.h"
+#include "cli.h"
+
+static struct {
+	const char *hub;
+	const char *endpoint;
+	const char *token;
+	const char *manifest;
+	cli_list include, exclude;
+	int jobs, connections, chunk_mib;
+	int update_lock;
+} opt;
+
+static const cli_option options[] = {
+	{ "include", 'I', CLI_LIST, "GLOB", "only files matching GLOB (repeatable; '*' crosses "
+		"'/', \"dir/\" takes a folder)", &opt.include },
+	{ "exclude", 'X', CLI_LIST, "GLOB", "leave out files matching GLOB (repeatable)",
+		&opt.exclude },
+	{ "hub", 0, CLI_STRING, "HUB", "hub when REF names none: hf (default) or modelscope",
+		&opt.hub },
+	{ "endpoint", 0, CLI_STRING, "URL", "hub address (default: $HF_ENDPOINT or "
+		"$MODELSCOPE_ENDPOINT, else the public hub)", &opt.endpoint },
+	{ "token", 0, CLI_STRING, "TOKEN", "access token (default: $HF_TOKEN or the huggingface "
+		"token file, $MODELSCOPE_API_TOKEN); never stored", &opt.token },
+	{ "jobs", 'j', CLI_INT, "N", "files downloaded at once (default 4)", &opt.jobs },
+	{ "connections", 'c', CLI_INT, "N", "parallel ranged requests per large file (default 8)",
+		&opt.connections },
+	{ "chunk-mib", 0, CLI_INT, "N", "size of each ranged request in MiB (default 32)",
+		&opt.chunk_mib },
+	{ "manifest", 'm', CLI_STRING, "FILE", "pull every model a manifest lists, pinned by "
+		"FILE.lock (written when missing)", &opt.manifest },
+	{ "update-lock", 0, CLI_FLAG, NULL, "with -m: pull the revisions as they are now and "
+		"rewrite the lock", &opt.update_lock },
+	{ NULL, 0, 0, NULL, NULL, NULL },
+};
+
+const cli_spec cmd_pull_spec = {
+	.name = "pull",
+	.args = "REF | -m MANIFEST",
+	.summary = "mirror a model revision from Hugging Face or ModelScope",
+	.description =
+		"Resolves the revision to a commit, lists the files at that commit and downloads them,\n"
+		"every byte hashed and compared with the hub's sha256 (or git blob id); a file that\n"
+		"does not match is not kept (exit 3). Large files come as parallel ranged requests;\n"
+		"an interrupted pull continues where it stopped. Records the licence, the card and\n"
+		"the hub's answers as evidence. Running it again fetches nothing already verified.\n"
+		"\n"
+		"With -m MANIFEST every model it lists is pulled and MANIFEST.lock pins each commit\n"
+		"and file hash; with that lock present, a pull reproduces exactly the locked content\n"
+		"or fails naming what changed upstream.\n"
+		"\n"
+		"Environment: HF_ENDPOINT, HF_TOKEN, MODELSCOPE_ENDPOINT, MODELSCOPE_API_TOKEN,\n"
+		"https_proxy/no_proxy, SSL_CERT_FILE; ARCA_STALL_TIMEOUT (seconds without data\n"
+		"before a request is retried, default 30), ARCA_RETRY_BASE_MS (first retry wait,\n"
+		"default 1000). --json prints one JSON event per line.",
+	.options = options,
+	.min_args = 0,
+	.max_args = 1,
+};
+
+/* ------------------------------------------------------------------ events */
+
+typedef struct {
+	const cli_ctx *ctx;
+	cli_progress bar;
+	double last_json_progress;
+} pull_view;
+
+static void print_event_json(const arca_pull_event *ev)
+{
+	json_t *o = NULL;
+	switch (ev->kind) {
+	case ARCA_PULL_RESOLVED:
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", "resolved", "hub", ev->hub, "repo",
+			ev->repo, "revision", ev->revision, "commit", ev->commit);
+		break;
+	case ARCA_PULL_LISTED:
+		o = json_pack("{s:s,s:I,s:I,s:I}", "event", "listed", "files", (json_int_t)ev->n_files,
+			"to_fetch", (json_int_t)ev->n_todo, "bytes", (json_int_t)ev->total);
+		break;
+	case ARCA_PULL_FILE_DONE:
+		if (ev->err < 0)
+			o = json_pack("{s:s,s:s,s:I,s:s,s:s}", "event", "file", "path", ev->path, "size",
+				(json_int_t)ev->size, "error", arca_error_name(ev->err), "message",
+				ev->message ? ev->message : "");
+		else
+			o = json_pack("{s:s,s:s,s:I,s:s?,s:s}", "event", "file", "path", ev->path, "size",
+				(json_int_t)ev->size, "sha256", ev->sha256, "how", ev->how);
+		break;
+	case ARCA_PULL_PROGRESS:
+		o = json_pack("{s:s,s:I,s:I,s:s}", "event", "progress", "done", (json_int_t)ev->done,
+			"total", (json_int_t)ev->total, "path", ev->path ? ev->path : "");
+		break;
+	case ARCA_PULL_RETRY:
+	case ARCA_PULL_WARNING:
+		o = json_pack("{s:s,s:s}", "event", ev->kind == ARCA_PULL_RETRY ? "retry" : "warning",
+			"message", ev->message);
+		break;
+	}
+	if (o) {
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		fflush(stdout);
+		json_decref(o);
+	}
+}
+
+static int on_event(const arca_pull_event *ev, void *payload)
+{
+	pull_view *v = payload;
+	const cli_ctx *ctx = v->ctx;
+	if (ctx->json) {
+		/* one progress line a second is plenty for scripts */
+		if (ev->kind == ARCA_PULL_PROGRESS) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+			if (ev->done < ev->total && t - v->last_json_progress < 1.0)
+				return cli_interrupted;
+			v->last_json_progress = t;
+		}
+		print_event_json(ev);
+		return cli_interrupted;
+	}
+	switch (ev->kind) {
+	case ARCA_PULL_PROGRESS:
+		return cli_progress_update(&v->bar, ev->path, ev->done, ev->total);
+	case ARCA_PULL_RETRY:
+		if (ctx->show_progress) {
+			cli_progress_finish(&v->bar);
+			fprintf(stderr, "arca: %s\n", ev->message);
+		}
+		break;
+	case ARCA_PULL_WARNING:
+		cli_progress_finish(&v->bar);
+		cli_warn(ctx, "%s", ev->message);
+		break;
+	case ARCA_PULL_RESOLVED:
+		if (ctx->show_progress)
+			fprintf(stderr, "%s:%s@%s is commit %s\n", ev->hub, ev->repo, ev->revision,
+				ev->commit);
+		break;
+	default:
+		break;
+	}
+	return cli_interrupted;
+}
+
+/* ------------------------------------------------------------------ one pull */
+
+static long env_long(const char *name, long fallback)
+{
+	const char *v = getenv(name);
+	if (!v || !v[0])
+		return fallback;
+	char *end;
+	double d = strtod(v, &end);
+	return *end || d < 0 ? fallback : (long)d;
+}
+
+static arca_err pull_one(arca_pull_result *res, arca_store *store, const cli_ctx *ctx,
+	const arca_ref *ref, const char *const *include, size_t n_include,
+	const char *const *exclude, size_t n_exclude, const arca_lock_entry *locked)
+{
+	pull_view view = { ctx, { 0 }, 0 };
+	cli_progress_init(&view.bar, ctx, "pulling");
+	arca_pull_opts po = {
+		.ref = ref, .endpoint = opt.endpoint, .token = opt.token,
+		.include = include, .n_include = n_include, .exclude = exclude, .n_exclude = n_exclude,
+		.jobs = opt.jobs, .connections = opt.connections,
+		.chunk_size = (uint64_t)opt.chunk_mib << 20,
+		.locked_commit = locked ? locked->commit : NULL,
+		.locked_files = locked ? locked->files : NULL,
+		.n_locked_files = locked ? locked->n_files : 0,
+		.stall_timeout_s = env_long("ARCA_STALL_TIMEOUT", 0),
+		.backoff_base_ms = env_long("ARCA_RETRY_BASE_MS", 0),
+		.on_event = on_event, .payload = &view,
+	};
+	arca_err err = arca_pull(res, store, &po);
+	cli_progress_finish(&view.bar);
+	return err;
+}
+
+static void report(const cli_ctx *ctx, const arca_ref *ref, const arca_pull_result *res)
+{
+	if (ctx->quiet)
+		return;
+	char size[32], rate[32];
+	cli_format_size(size, sizeof(size), res->total_size);
+	cli_format_size(rate, sizeof(rate), res->seconds > 0 ?
+		(uint64_t)((double)res->bytes_received / res->seconds) : 0);
+	if (ctx->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "event",
+			"done", "hub", res->hub, "repo", ref->repo_id, "revision", res->revision, "commit", res->commit, "files",
+			(json_int_t)res->n_files, "downloaded", (json_int_t)res->n_downloaded, "reused",
+			(json_int_t)res->n_reused, "size", (json_int_t)res->total_size, "received",
+			(json_int_t)res->bytes_received, "seconds", res->seconds, "license",
+			res->license_summary ? res->license_summary : "unknown");
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+		return;
+	}
+	printf("pulled %s:%s@%s (commit %.12s): %zu files, %s (%zu downloaded, %zu reused, %zu "
+		"already there) in %.1f s, %s/s; licence %s\n", res->hub, ref->repo_id, res->revision,
+		res->commit,
+		res->n_files, size, res->n_downloaded, res->n_reused,
+		res->n_files - res->n_downloaded - res->n_reused, res->seconds, rate,
+		res->license_summary ? res->license_summary : "unknown");
+}
+
+static int fail_json(const cli_ctx *ctx, arca_err err, const char *what)
+{
+	int code = cli_fail(ctx, err, "%s", what);
+	if (ctx->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:i}", "event", "error", "error",
+			arca_error_name(err), "message", arca_error_last(), "exit", code);
+		json_dumpf(o, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(o);
+	}
+	return code;
+}
+
+static int parse_ref(arca_ref *ref, const cli_ctx *ctx, const char *text)
+{
+	if (arca_ref_parse(ref, text) < 0)
+		return cli_usage_error(ctx, "pull: %s", arca_error_last());
+	if (ref->variant[0])
+		return cli_usage_error(ctx, "pull: %s: variants are made by arca convert, not pulled",
+			text);
+	if (!ref->hub[0] && opt.hub && arca_ref_canonical_hub(ref->hub, opt.hub) < 0)
+		return cli_usage_error(ctx, "pull: --hub: %s", arca_error_last());
+	if (!ref->hub[0])
+		snprintf(ref->hub, sizeof(ref->hub), "hf");
+	if (!strcmp(ref->hub, "local"))
+		return cli_usage_error(ctx, "pull: local snapshots come from arca add, not a hub");
+	return -1;
+}
+
+/* ------------------------------------------------------------------ manifests */
+
+static int pull_manifest(const cli_ctx *ctx, arca_store *store)
+{
+	arca_manifest manifest;
+	arca_err err = arca_manifest_load(&manifest, opt.manifest);
+	if (err < 0)
+		return fail_json(ctx, err, "pull -m");
+	char *lock_path;
+	if (asprintf(&lock_path, "%s.lock", opt.manifest) < 0) {
+		arca_manifest_dispose(&manifest);
+		return cli_fail(ctx, ARCA_ENOMEM, "pull -m: out of memory");
+	}
+	arca_lock lock;
+	int had_lock = 1, changed = 0, rc = CLI_EXIT_OK;
+	err = arca_lock_load(&lock, lock_path);
+	if (err == ARCA_ENOTFOUND) {
+		had_lock = 0;
+		memset(&lock, 0, sizeof(lock));
+		err = ARCA_OK;
+	}
+	if (err < 0) {
+		rc = fail_json(ctx, err, "pull -m");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < manifest.n_models && !cli_interrupted; i++) {
+		const arca_manifest_model *m = &manifest.models[i];
+		char text[600];
+		snprintf(text, sizeof(text), "%s:%s%s%s", m->hub, m->repo, m->revision[0] ? "@" : "",
+			m->revision);
+		arca_ref ref;
+		int usage = parse_ref(&ref, ctx, text);
+		if (usage >= 0) {
+			rc = usage;
+			break;
+		}
+		const char *revision = m->revision[0] ? m->revision :
+			(!strcmp(m->hub, "modelscope") ? "master" : "main");
+		const arca_lock_entry *locked = opt.update_lock ? NULL :
+			arca_lock_find(&lock, ref.hub, ref.repo_id, revision);
+		arca_pull_result res;
+		err = pull_one(&res, store, ctx, &ref, (const char *const *)m->include, m->n_include,
+			(const char *const *)m->exclude, m->n_exclude, locked);
+		if (err < 0) {
+			int code = fail_json(ctx, err, "pull -m");
+			if (rc == CLI_EXIT_OK || code == CLI_EXIT_VERIFY)
+				rc = code;
+			continue;
+		}
+		report(ctx, &ref, &res);
+		if (!locked) {
+			err = arca_lock_set(&lock, ref.hub, ref.repo_id, revision, res.commit, res.files,
+				res.n_files);
+			changed = 1;
+		}
+		arca_pull_result_dispose(&res);
+		if (err < 0) {
+			rc = fail_json(ctx, err, "pull -m");
+			break;
+		}
+	}
+	if (cli_interrupted && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_INTERRUPTED;
+	/* the lock is written only when every model came through, so it never pins a mix */
+	if (rc == CLI_EXIT_OK && changed) {
+		if ((err = arca_lock_save(&lock, lock_path, manifest.name)) < 0)
+			rc = fail_json(ctx, err, "pull -m: write lock");
+		else if (!ctx->quiet && !ctx->json)
+			printf("%s %s\n", had_lock ? "updated" : "wrote", lock_path);
+	}
+cleanup:
+	arca_lock_dispose(&lock);
+	arca_manifest_dispose(&manifest);
+	free(lock_path);
+	return rc;
+}
+
+int cmd_pull(int argc, char **argv)
+{
+	cli_ctx ctx;
+	int rc = cli_parse(&ctx, &cmd_pull_spec, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (!opt.manifest == !ctx.n_args)
+		return cli_usage_error(&ctx, "pull: give either REF or -m MANIFEST");
+	if (opt.update_lock && !opt.manifest)
+		return cli_usage_error(&ctx, "pull: --update-lock goes with -m MANIFEST");
+	if (opt.chunk_mib < 0 || opt.chunk_mib > 4096)
+		return cli_usage_error(&ctx, "pull: --chunk-mib must be between 1 and 4096");
+	if (opt.jobs > 64 || opt.connections > 64)
+		return cli_usage_error(&ctx, "pull: --jobs and --connections are at most 64");
+	if (opt.manifest && (opt.include.n || opt.exclude.n))
+		return cli_usage_error(&ctx, "pull: with -m, include/exclude come from the manifest");
+	arca_ref ref;
+	if (!opt.manifest && (rc = parse_ref(&ref, &ctx, ctx.args[0])) >= 0)
+		return rc;
+	arca_store *store;
+	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
+	if (err < 0)
+		return fail_json(&ctx, err, "pull");
+	if (opt.manifest) {
+		rc = pull_manifest(&ctx, store);
+	} else {
+		arca_pull_result res;
+		err = pull_one(&res, store, &ctx, &ref, opt.include.items, opt.include.n,
+			opt.exclude.items, opt.exclude.n, NULL);
+		if (err < 0) {
+			rc = fail_json(&ctx, err, "pull");
+		} else {
+			report(&ctx, &ref, &res);
+			rc = CLI_EXIT_OK;
+			arca_pull_result_dispose(&res);
+		}
+	}
+	arca_store_free(store);
+	return rc;
+}

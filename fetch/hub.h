@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fetch/hub.h — one interface over the hubs arca mirrors from (Hugging Face, ModelScope).
+ *
+ * A pull asks a hub, in order: resolve the revision to a commit; list the files at it with
+ * their hashes; for each file, the URL of the first request; then checks the hub's first
+ * answer for each file (commit, size, etag, read on the redirect itself) and, at the end,
+ * whether the revision still points where it did. Every answer the hub gives is kept as
+ * evidence (URL, status, the headers that matter, Date). Errors the hub reports (gated,
+ * missing repo, bad token, unknown revision) become arca errors with plain messages. The
+ * token never appears in a message or in evidence.
+ */
+#ifndef ARCA_FETCH_HUB_H
+#define ARCA_FETCH_HUB_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "arca/digest.h"
+#include "arca/error.h"
+#include "fetch/http.h"
+
+typedef struct {
+	char *path;
+	uint64_t size;
+	char sha256[ARCA_SHA256_HEX];  /* "" when the hub gives none (HF regular files) */
+	char git_sha1[ARCA_SHA1_HEX];  /* "" when the hub gives none (ModelScope) */
+	int lfs;
+} arca_hub_file;
+
+void arca_hub_files_free(arca_hub_file *files, size_t n);
+
+typedef struct arca_hub arca_hub;
+
+typedef struct {
+	const char *name; /* "hf", "modelscope" */
+	const char *default_revision;
+	/* The commit the revision names now (40 or 64 hex) into commit_out. */
+	arca_err (*resolve)(arca_hub *hub, const char *repo, const char *revision,
+		char commit_out[ARCA_SHA256_HEX], json_t *evidence);
+	/* Every file at the commit (HF) or revision (ModelScope), paths checked safe. */
+	arca_err (*list)(arca_hub *hub, const char *repo, const char *commit, const char *revision,
+		arca_hub_file **files_out, size_t *n_out, json_t *evidence);
+	/* URL of the first request for a file (malloc'ed). */
+	char *(*file_url)(arca_hub *hub, const char *repo, const char *commit,
+		const char *revision, const arca_hub_file *file);
+	/* Checks the hub's first answer for a file (a 3xx or a 2xx); fills `evidence`. */
+	arca_err (*check_answer)(arca_hub *hub, const char *repo, const char *commit,
+		const arca_hub_file *file, const char *url, const arca_http_response *resp,
+		json_t *evidence);
+	/* Turns a non-2xx answer of the hub's own host into an error naming `what`. */
+	arca_err (*answer_error)(arca_hub *hub, const char *what, const arca_http_response *resp);
+	void (*free)(arca_hub *hub);
+} arca_hub_ops;
+
+struct arca_hub {
+	const arca_hub_ops *ops;
+	arca_http *http;            /* borrowed */
+	char *endpoint;             /* no trailing '/' */
+	char **auth_headers;        /* NULL-terminated; sent to the hub's own host only */
+	int has_token;
+};
+
+typedef struct {
+	const char *endpoint; /* NULL: HF_ENDPOINT / MODELSCOPE_ENDPOINT, else the public hub */
+	const char *token;    /* NULL: from the environment (HF_TOKEN, ...) */
+} arca_hub_opts;
+
+arca_err arca_hub_open_hf(arca_hub **out, arca_http *http, const arca_hub_opts *opts);
+arca_err arca_hub_open_modelscope(arca_hub **out, arca_http *http, const arca_hub_opts *opts);
+void arca_hub_free(arca_hub *hub);
+
+/* ------------------------------------------------------------------ shared helpers */
+
+/* GET (or POST) a JSON document from the hub with its auth headers. Non-2xx answers go to
+ * `on_error` (which must return an error); a body that is not JSON is ARCA_ENET naming
+ * the URL and what came instead (HTML page, truncated JSON). */
+typedef arca_err (*arca_hub_error_fn)(arca_hub *hub, const char *what,
+	const arca_http_response *resp);
+arca_err arca_hub__get_json(arca_hub *hub, const char *url, const char *post_body,
+	const char *what, arca_hub_error_fn on_error, json_t **out, arca_http_response *resp_out);
+
+/* The evidence record of one answer: {url, status, date, and each named header present}. */
+json_t *arca_hub__evidence(const char *url, const arca_http_response *resp,
+	const char *const *header_names);
+
+/* Strips W/ and quotes from an ETag into out. */
+void arca_hub__clean_etag(char *out, size_t cap, const char *etag);
+
+/* Builds the auth header lines (each prefix followed by the token; NULL-terminated list)
+ * for a token (NULL: none); sets has_token. */
+arca_err arca_hub__set_auth(arca_hub *hub, const char *const *prefixes, const char *token);
+
+/* Endpoint from an option, else an environment variable, else a default; no trailing '/'. */
+char *arca_hub__endpoint(const char *option, const char *env_name, const char *fallback);
+
+#endif
