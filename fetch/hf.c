@@ -84,7 +84,7 @@ static arca_err hf_resolve(arca_hub *hub, const char *repo, const char *revision
 		return arca_error_set(ARCA_ENOMEM, "resolve: out of memory");
 	}
 	free(rev);
-	snprintf(what, sizeof(what), "%s@%s", repo, revision);
+	snprintf(what, sizeof(what), "resolve %s", revision);
 	json_t *info = NULL;
 	arca_http_response resp;
 	arca_err err = arca_hub__get_json(hub, url, NULL, what, hf_error, &info, &resp);
@@ -204,7 +204,7 @@ static arca_err hf_list(arca_hub *hub, const char *repo, const char *commit, con
 	*files_out = NULL;
 	*n_out = 0;
 	char *url = NULL, what[300];
-	snprintf(what, sizeof(what), "list %s@%.12s", repo, commit);
+	snprintf(what, sizeof(what), "list files at %.12s", commit);
 	if (asprintf(&url, "%s/api/models/%s/tree/%s?recursive=true&expand=false", hub->endpoint,
 			repo, commit) < 0)
 		return arca_error_set(ARCA_ENOMEM, "listing: out of memory");

@@ -85,7 +85,7 @@ static arca_err check_revision(arca_hub *hub, const char *repo, const char *revi
 	char *url, what[400];
 	if (asprintf(&url, "%s/api/v1/models/%s/revisions", hub->endpoint, repo) < 0)
 		return arca_error_set(ARCA_ENOMEM, "resolve: out of memory");
-	snprintf(what, sizeof(what), "revisions of modelscope:%s", repo);
+	snprintf(what, sizeof(what), "list revisions");
 	json_t *root, *data;
 	arca_err err = get_data(hub, url, what, &root, &data, evidence);
 	free(url);
@@ -109,8 +109,8 @@ static arca_err check_revision(arca_hub *hub, const char *repo, const char *revi
 	}
 	json_decref(root);
 	if (!found)
-		return arca_error_set(ARCA_ENOTFOUND, "modelscope:%s has no branch or tag '%s' "
-			"(has: %s)", repo, revision, names[0] ? names : "none");
+		return arca_error_set(ARCA_ENOTFOUND, "no branch or tag '%s' on ModelScope (has: %s)",
+			revision, names[0] ? names : "none");
 	return ARCA_OK;
 }
 
@@ -118,8 +118,8 @@ static arca_err ms_resolve(arca_hub *hub, const char *repo, const char *revision
 	char commit_out[ARCA_SHA256_HEX], json_t *evidence)
 {
 	if (looks_like_commit(revision))
-		return arca_error_set(ARCA_EUNSUPPORTED, "modelscope:%s@%s: ModelScope accepts only "
-			"branch or tag names as revisions, not commit ids", repo, revision);
+		return arca_error_set(ARCA_EUNSUPPORTED, "ModelScope accepts only branch or tag names "
+			"as revisions, not commit ids");
 	arca_err err = check_revision(hub, repo, revision, evidence);
 	if (err < 0)
 		return err;
@@ -130,7 +130,7 @@ static arca_err ms_resolve(arca_hub *hub, const char *repo, const char *revision
 		return arca_error_set(ARCA_ENOMEM, "resolve: out of memory");
 	}
 	free(rev);
-	snprintf(what, sizeof(what), "modelscope:%s@%s", repo, revision);
+	snprintf(what, sizeof(what), "resolve %s", revision);
 	json_t *root, *data;
 	err = get_data(hub, url, what, &root, &data, evidence);
 	free(url);
@@ -193,7 +193,7 @@ static arca_err ms_list(arca_hub *hub, const char *repo, const char *commit,
 		return arca_error_set(ARCA_ENOMEM, "listing: out of memory");
 	}
 	free(rev);
-	snprintf(what, sizeof(what), "list modelscope:%s@%s", repo, revision);
+	snprintf(what, sizeof(what), "list files at %s", revision);
 	json_t *root, *data;
 	arca_err err = get_data(hub, url, what, &root, &data, evidence);
 	free(url);

@@ -584,7 +584,7 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 	err = complete(&p, evidence);
 cleanup:
 	if (err < 0) {
-		arca_error_prefix(err, "pull %s%s%s@%s", opts->ref->hub[0] ? opts->ref->hub : "",
+		arca_error_prefix(err, "%s%s%s@%s", opts->ref->hub[0] ? opts->ref->hub : "",
 			opts->ref->hub[0] ? ":" : "", opts->ref->repo_id, p.revision[0] ? p.revision :
 			(opts->ref->revision[0] ? opts->ref->revision : "default"));
 		arca_pull_result_dispose(out);

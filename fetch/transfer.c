@@ -33,6 +33,7 @@
 #define MAX_HOPS 10
 #define MAX_RESOLVES 3
 #define ERROR_BODY_MAX 65536
+#define PROGRESS_BYTES (1u << 20)
 
 typedef enum { J_PENDING, J_RESOLVING, J_DATA, J_HASHING, J_DONE } job_state;
 
@@ -370,7 +371,6 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata)
 	uint64_t before = r->pos;
 	r->pos += len;
 	j->item->received += len;
-	j->failures = 0;
 	/* account as each chunk completes, so the hasher follows close behind */
 	if (j->big && (before / r->engine->opts->chunk_size != r->pos / r->engine->opts->chunk_size ||
 			r->pos == r->end))
@@ -696,6 +696,10 @@ static void handle_answer(engine *e, request *r, CURLcode rc)
 		fail_job(e, j, r->fail, bad_bytes);
 		return;
 	}
+	/* a try that moved a real amount of data resets the count of fruitless tries (a server
+	 * that cuts every answer after a few bytes must not keep us busy forever) */
+	if (r->pos - r->start >= PROGRESS_BYTES || (r->pos == r->end && r->pos > r->start))
+		j->failures = 0;
 	if (rc != CURLE_OK) {
 		char why[CURL_ERROR_SIZE + 300];
 		snprintf(why, sizeof(why), "%s: %s", r->url, r->errbuf[0] ? r->errbuf :

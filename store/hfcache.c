@@ -12,7 +12,9 @@
  * The etag is the LFS sha256 for LFS files and the git blob id otherwise, as the Hub names
  * them; for snapshots that did not come from the Hub, files the Hub would keep in LFS (large
  * or weights) are named by sha256. Existing cache entries are kept when they match and
- * refused when they do not (unless forced). Every entry appears by rename.
+ * refused when they do not (unless forced). Every entry appears by rename. Clients treat a
+ * revision as a commit only when it is 40 hex digits, so a local snapshot's 64-digit
+ * content id appears in the cache by its first 40 digits.
  */
 #include "arca/snapshot.h"
 
@@ -102,6 +104,7 @@ static arca_err put_symlink(const char *path, const char *target)
 
 typedef struct {
 	arca_store *store;
+	char commit[41];       /* the commit as the cache names it */
 	const arca_checkout_opts *opts;
 	arca_checkout_result *out;
 	char *repo_dir;
@@ -162,7 +165,7 @@ static arca_err put_file(hf_ctx *c, const arca_snapshot *snap, const arca_file *
 	for (const char *s = f->path; *s; s++)
 		depth += *s == '/';
 	size_t cap = depth * 3 + strlen(etag) + 8;
-	if (asprintf(&link_path, "%s/snapshots/%s/%s", c->repo_dir, snap->commit, f->path) < 0 ||
+	if (asprintf(&link_path, "%s/snapshots/%s/%s", c->repo_dir, c->commit, f->path) < 0 ||
 	    !(target = malloc(cap))) {
 		free(link_path);
 		return arca_error_set(ARCA_ENOMEM, "hf-cache: out of memory");
@@ -217,7 +220,7 @@ static arca_err write_refs(hf_ctx *c, const arca_snapshot *snap)
 			err = arca_error_set(ARCA_ENOMEM, "hf-cache: out of memory");
 			break;
 		}
-		err = write_small(path, snap->commit);
+		err = write_small(path, c->commit);
 		free(path);
 		if (err < 0)
 			break;
@@ -233,7 +236,8 @@ arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *s
 	if (strcmp(snap->state, "complete") != 0)
 		return arca_error_set(ARCA_EINVALID, "%s:%s@%.12s is incomplete; finish it (arca pull) "
 			"before checking it out", snap->hub, snap->repo_id, snap->commit);
-	hf_ctx c = { store, opts, out, NULL, 0, 0 };
+	hf_ctx c = { store, "", opts, out, NULL, 0, 0 };
+	snprintf(c.commit, sizeof(c.commit), "%.40s", snap->commit);
 	arca_file *files = NULL;
 	size_t n = 0;
 	json_t *tree = json_object();
@@ -284,7 +288,7 @@ arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *s
 	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(doc);
 	char *tree_path = NULL;
-	if (!text || asprintf(&tree_path, "%s/trees/%s.json", c.repo_dir, snap->commit) < 0) {
+	if (!text || asprintf(&tree_path, "%s/trees/%s.json", c.repo_dir, c.commit) < 0) {
 		tree_path = NULL;
 		err = arca_error_set(ARCA_ENOMEM, "hf-cache: out of memory");
 	} else {
