@@ -975,6 +975,9 @@ arca_err arca_transfer_run(arca_transfer_item *items, size_t n, const arca_trans
 		for (size_t i = 0; i < e.next_job; i++)
 			if (e.jobs[i].state != J_DONE && e.jobs[i].state_dirty)
 				save_state(&e, &e.jobs[i]);
+		/* hand out the work that just freed up before sleeping, or every finished chunk
+		 * would cost a poll timeout */
+		start_jobs(&e);
 		double t = now();
 		if (opts->on_progress && t - last_progress >= 0.1) {
 			last_progress = t;

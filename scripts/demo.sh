@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The built-in demo: a tiny generated model goes into a fresh store under build/demo/,
-# then comes back out verified. Every step is a real arca command.
+# The built-in demo: a local test hub (tests/hub/fakehub.py on loopback) serves a tiny
+# generated model; arca pulls it into a fresh store under build/demo/, verifies every byte,
+# shows what it recorded, writes it back out as a plain folder and as a Hugging Face cache,
+# and checks the store. Every step is a real arca command.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 arca=${ARCA:-$root/build/arca}
@@ -13,14 +15,28 @@ export ARCA_HOME=$demo/store
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
 python3 "$root/tests/fixtures/make_tiny_model.py" "$demo/tiny-qwen" --arch qwen2 --seed 42 \
-	--base-model Qwen/Qwen2.5-0.5B
+	--hidden 256 --ffn 1024 --vocab 4096 --base-model Qwen/Qwen2.5-0.5B >/dev/null
+commit=$(python3 "$root/tests/hub/make_fixture.py" "$demo/hub" add --repo demo/tiny-qwen \
+	--tag v1.0 "$demo/tiny-qwen")
+python3 "$root/tests/hub/fakehub.py" --root "$demo/hub" --ready-file "$demo/hub.ready" \
+	>"$demo/hub.log" 2>&1 &
+hub_pid=$!
+trap 'kill $hub_pid 2>/dev/null' EXIT
+for _ in $(seq 1 100); do [ -s "$demo/hub.ready" ] && break; sleep 0.1; done
+export HF_ENDPOINT
+HF_ENDPOINT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hub"])' \
+	"$demo/hub.ready")
+echo "test hub on $HF_ENDPOINT serving demo/tiny-qwen at commit $commit"
+
 step "$arca" init
-step "$arca" add "$demo/tiny-qwen" --as demo/tiny-qwen@v1
+step "$arca" pull demo/tiny-qwen@v1.0
+step "$arca" pull demo/tiny-qwen
 step "$arca" ls
-step "$arca" show demo/tiny-qwen@v1
-step "$arca" checkout demo/tiny-qwen@v1 "$demo/restored"
+step "$arca" show demo/tiny-qwen
+step "$arca" checkout demo/tiny-qwen "$demo/restored"
 diff -r "$demo/tiny-qwen" "$demo/restored" >/dev/null
-echo "(restored copy is byte-identical to the original)"
+echo "(restored copy is byte-identical to what the hub served)"
+step "$arca" checkout demo/tiny-qwen "$demo/hf-cache" --layout hf-cache
 step "$arca" fsck
 echo
 echo "demo ok: store in $ARCA_HOME"

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what arca needs on Debian 12, and nothing else: the compiler and build tools,
 # the libraries DESIGN.md names (plus libyaml for model cards), python3 for the test
-# fixtures and test hub. Idempotent: packages already present are not touched, and
-# `apt-get update` runs only when something is missing.
+# fixtures and test hub, and Node.js/npm (Debian's, only when no node is installed) for the
+# test tools from the npm registry. With --bench also the peers the benchmarks compare
+# against (aria2, curl, hyperfine). Idempotent: packages already present are not touched,
+# and `apt-get update` runs only when something is missing.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,9 @@ packages=(
 	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
 	libcmocka-dev
 )
+
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+[ "${1:-}" = --bench ] && packages+=(aria2 curl hyperfine)
 
 missing=()
 for p in "${packages[@]}"; do
