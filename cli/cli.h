@@ -123,6 +123,9 @@ typedef struct {
 void cli_progress_init(cli_progress *p, const cli_ctx *ctx, const char *verb);
 /* Redraws at most ten times a second. Returns cli_interrupted (for use as a callback result). */
 int cli_progress_update(cli_progress *p, const char *item, uint64_t done, uint64_t total);
+/* Same, with the item's own bytes (item_done of item_size) shown beside its name. */
+int cli_progress_update_item(cli_progress *p, const char *item, uint64_t item_done,
+	uint64_t item_size, uint64_t done, uint64_t total);
 void cli_progress_finish(cli_progress *p);
 
 /* ------------------------------------------------------------------ commands */

@@ -9,10 +9,13 @@
 
 static struct {
 	int dry_run;
+	int partials;
 } opt;
 
 static const cli_option options[] = {
 	{ "dry-run", 'n', CLI_FLAG, NULL, "list what would be removed, remove nothing", &opt.dry_run },
+	{ "partials", 0, CLI_FLAG, NULL, "also remove interrupted downloads a later pull could "
+		"resume", &opt.partials },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -39,7 +42,7 @@ int cmd_gc(int argc, char **argv)
 	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_EXCLUSIVE);
 	if (err < 0)
 		return cli_fail(&ctx, err, "gc");
-	arca_gc_opts go = { .dry_run = opt.dry_run };
+	arca_gc_opts go = { .dry_run = opt.dry_run, .partials = opt.partials };
 	arca_gc_report rep;
 	err = arca_store_gc(&rep, store, &go);
 	arca_store_free(store);

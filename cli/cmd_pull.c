@@ -100,8 +100,9 @@ static void print_event_json(const arca_pull_event *ev)
 				(json_int_t)ev->size, "sha256", ev->sha256, "how", ev->how);
 		break;
 	case ARCA_PULL_PROGRESS:
-		o = json_pack("{s:s,s:I,s:I,s:s}", "event", "progress", "done", (json_int_t)ev->done,
-			"total", (json_int_t)ev->total, "path", ev->path ? ev->path : "");
+		o = json_pack("{s:s,s:I,s:I,s:s,s:I,s:I}", "event", "progress", "done",
+			(json_int_t)ev->done, "total", (json_int_t)ev->total, "path", ev->path ? ev->path : "",
+			"file_done", (json_int_t)ev->file_done, "file_size", (json_int_t)ev->size);
 		break;
 	case ARCA_PULL_RETRY:
 	case ARCA_PULL_WARNING:
@@ -136,7 +137,8 @@ static int on_event(const arca_pull_event *ev, void *payload)
 	}
 	switch (ev->kind) {
 	case ARCA_PULL_PROGRESS:
-		return cli_progress_update(&v->bar, ev->path, ev->done, ev->total);
+		return cli_progress_update_item(&v->bar, ev->path, ev->file_done, ev->size, ev->done,
+			ev->total);
 	case ARCA_PULL_RETRY:
 		if (ctx->show_progress) {
 			cli_progress_finish(&v->bar);

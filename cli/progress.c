@@ -27,6 +27,12 @@ void cli_progress_init(cli_progress *p, const cli_ctx *ctx, const char *verb)
 
 int cli_progress_update(cli_progress *p, const char *item, uint64_t done, uint64_t total)
 {
+	return cli_progress_update_item(p, item, 0, 0, done, total);
+}
+
+int cli_progress_update_item(cli_progress *p, const char *item, uint64_t item_done,
+	uint64_t item_size, uint64_t done, uint64_t total)
+{
 	if (!p->enabled)
 		return cli_interrupted;
 	double now = now_seconds();
@@ -47,8 +53,15 @@ int cli_progress_update(cli_progress *p, const char *item, uint64_t done, uint64
 			snprintf(eta, sizeof(eta), "  ETA %.0fs", (double)(total - done) / per_second);
 	}
 	int percent = total ? (int)(100.0 * (double)done / (double)total) : 100;
-	fprintf(stderr, "\r\033[K%s %.40s  %s / %s (%d%%)%s%s", p->verb, item ? item : "", d, t,
-		percent, rate, eta);
+	char own[80] = "";
+	if (item_size) {
+		char a[32], b[32];
+		cli_format_size(a, sizeof(a), item_done);
+		cli_format_size(b, sizeof(b), item_size);
+		snprintf(own, sizeof(own), " %s/%s ·", a, b);
+	}
+	fprintf(stderr, "\r\033[K%s %.40s%s total %s / %s (%d%%)%s%s", p->verb, item ? item : "",
+		own, d, t, percent, rate, eta);
 	fflush(stderr);
 	return cli_interrupted;
 }

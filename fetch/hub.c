@@ -128,6 +128,24 @@ arca_err arca_hub__get_json(arca_hub *hub, const char *url, const char *post_bod
 	};
 	arca_http_response resp;
 	arca_err err = arca_http_do(hub->http, &req, &resp);
+	/* a renamed repository answers with a redirect to its new name on the same host; the
+	 * token may follow it there, nowhere else */
+	char *moved = NULL;
+	for (int hops = 0; err == ARCA_OK && resp.status >= 300 && resp.status < 400 &&
+	     resp.redirect_url && hops < 5; hops++) {
+		char from[256], to[256];
+		arca_http_url_host(from, sizeof(from), hub->endpoint);
+		arca_http_url_host(to, sizeof(to), resp.redirect_url);
+		if (strcmp(from, to) != 0)
+			break;
+		free(moved);
+		moved = resp.redirect_url;
+		resp.redirect_url = NULL;
+		arca_http_response_dispose(&resp);
+		req.url = moved;
+		err = arca_http_do(hub->http, &req, &resp);
+	}
+	free(moved);
 	if (err < 0)
 		return arca_error_prefix(err, "%s", what);
 	if (resp.status < 200 || resp.status > 299) {

@@ -329,11 +329,12 @@ static void on_item_done(arca_transfer_item *item, void *payload)
 	emit(p, &ev);
 }
 
-static int on_progress(uint64_t done, uint64_t total, const char *current, void *payload)
+static int on_progress(const arca_transfer_progress *progress, void *payload)
 {
 	transfer_ctx *t = payload;
-	arca_pull_event ev = { .kind = ARCA_PULL_PROGRESS, .done = done, .total = total,
-		.path = current };
+	arca_pull_event ev = { .kind = ARCA_PULL_PROGRESS, .done = progress->done,
+		.total = progress->total, .path = progress->path, .file_done = progress->file_done,
+		.size = progress->file_size };
 	if (emit(t->p, &ev))
 		t->p->stopped = 1;
 	return t->p->stopped;

@@ -843,30 +843,46 @@ static void finish_hashed(engine *e)
 
 /* ------------------------------------------------------------------ progress */
 
-static uint64_t bytes_have(const engine *e)
+/* Bytes of an unfinished job on disk or in its blob writer. */
+static uint64_t job_have(const engine *e, const job *j)
 {
-	uint64_t have = e->done_bytes;
+	uint64_t have = 0;
+	for (size_t c = 0; j->big && c < j->n_chunks; c++)
+		have += j->chunk_pos[c] - chunk_start(e, c);
+	for (const request *r = e->requests; r; r = r->next) {
+		if (r->job != j || r->status < 200 || r->status > 299)
+			continue;
+		if (!j->big) {
+			have += r->pos;
+			continue;
+		}
+		/* bytes written into a chunk not yet accounted (that happens per whole chunk) */
+		size_t i = (size_t)(r->pos / e->opts->chunk_size);
+		if (i < j->n_chunks && r->pos > j->chunk_pos[i])
+			have += r->pos - j->chunk_pos[i];
+	}
+	return have;
+}
+
+static void fill_progress(const engine *e, arca_transfer_progress *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->total = e->total;
+	p->done = e->done_bytes;
+	p->path = "";
 	for (size_t i = 0; i < e->next_job; i++) {
 		const job *j = &e->jobs[i];
 		if (j->state == J_DONE)
 			continue;
-		if (j->big) {
-			for (size_t c = 0; c < j->n_chunks; c++)
-				have += j->chunk_pos[c] - chunk_start(e, c);
+		uint64_t have = job_have(e, j);
+		p->done += have;
+		if (!p->path[0]) {
+			/* the first unfinished file is the largest in flight: the one worth naming */
+			p->path = j->file->path;
+			p->file_done = have;
+			p->file_size = j->file->size;
 		}
 	}
-	for (const request *r = e->requests; r; r = r->next)
-		if (!r->job->big && r->status >= 200 && r->status < 300)
-			have += r->pos;
-	return have;
-}
-
-static const char *current_file(const engine *e)
-{
-	for (size_t i = 0; i < e->next_job; i++)
-		if (e->jobs[i].state != J_DONE)
-			return e->jobs[i].file->path;
-	return "";
 }
 
 /* ------------------------------------------------------------------ the loop */
@@ -981,7 +997,9 @@ arca_err arca_transfer_run(arca_transfer_item *items, size_t n, const arca_trans
 		double t = now();
 		if (opts->on_progress && t - last_progress >= 0.1) {
 			last_progress = t;
-			if (opts->on_progress(bytes_have(&e), e.total, current_file(&e), opts->payload)) {
+			arca_transfer_progress p;
+			fill_progress(&e, &p);
+			if (opts->on_progress(&p, opts->payload)) {
 				stop_all(&e);
 				err = arca_error_set(ARCA_EINTERRUPTED, "download interrupted");
 				break;
@@ -990,8 +1008,10 @@ arca_err arca_transfer_run(arca_transfer_item *items, size_t n, const arca_trans
 		if (e.next_job < e.n_jobs || e.active > 0)
 			curl_multi_poll(e.multi, NULL, 0, next_wait_ms(&e), NULL);
 	}
-	if (err == ARCA_OK && opts->on_progress)
-		opts->on_progress(e.total, e.total, "", opts->payload);
+	if (err == ARCA_OK && opts->on_progress) {
+		arca_transfer_progress p = { e.total, e.total, "", 0, 0 };
+		opts->on_progress(&p, opts->payload);
+	}
 	while (e.requests) {
 		request *r = e.requests;
 		detach_request(&e, r);

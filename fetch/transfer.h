@@ -40,6 +40,12 @@ typedef struct {
 } arca_transfer_item;
 
 typedef struct {
+	uint64_t done, total;        /* bytes over every item */
+	const char *path;            /* the largest file in flight ("" when none) */
+	uint64_t file_done, file_size;
+} arca_transfer_progress;
+
+typedef struct {
 	arca_store *store;
 	arca_http *http;
 	arca_hub *hub;
@@ -49,8 +55,8 @@ typedef struct {
 	uint64_t chunk_size;  /* bytes per ranged request; files below it are small */
 	/* Main thread, once per finished item (stored or failed). */
 	void (*on_item_done)(arca_transfer_item *item, void *payload);
-	/* Main thread, about ten times a second: bytes done of the total. Non-zero stops. */
-	int (*on_progress)(uint64_t done, uint64_t total, const char *current, void *payload);
+	/* Main thread, about ten times a second. Non-zero stops. */
+	int (*on_progress)(const arca_transfer_progress *progress, void *payload);
 	/* A retry worth mentioning. */
 	void (*on_retry)(const char *message, void *payload);
 	void *payload;

@@ -318,7 +318,9 @@ static arca_err check_tmp(arca_fsck_report *r, arca_store *store)
 	while (err == ARCA_OK && (e = readdir(dir))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		char detail[64] = "left by an interrupted write";
+		const char *detail = strncmp(e->d_name, "partial-", 8) == 0 ?
+			"a download in progress or interrupted; the next pull of its model resumes it" :
+			"left by an interrupted write (arca gc removes it)";
 		char subject[300];
 		snprintf(subject, sizeof(subject), "tmp/%s", e->d_name);
 		err = add_problem(r, ARCA_FSCK_TMP, subject, detail);

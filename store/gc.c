@@ -4,7 +4,8 @@
  * know, and arca's own leftover temporary files.
  *
  * The caller holds the store lock exclusively, so no writer is mid-put: every ".arca-tmp-"
- * file in tmp/ is a leftover. Other files in tmp/ (resumable downloads) are kept. Catalog
+ * file in tmp/ is a leftover. Interrupted downloads (partial-*) are kept for the next pull
+ * to resume unless the caller asks for them to go too. Catalog
  * rows are deleted in one transaction before their files are unlinked: a crash in between
  * leaves orphans, which the next gc removes, never a catalogued blob without its file.
  */
@@ -59,7 +60,12 @@ static arca_err collect_orphans(arca_gc_report *r, arca_store *store)
 	return err;
 }
 
-static arca_err clean_tmp(arca_gc_report *r, arca_store *store, int dry_run)
+static int removable_tmp(const char *name, int partials)
+{
+	return strncmp(name, ".arca-tmp-", 10) == 0 || (partials && strncmp(name, "partial-", 8) == 0);
+}
+
+static arca_err clean_tmp(arca_gc_report *r, arca_store *store, int dry_run, int partials)
 {
 	DIR *dir = opendir(store->tmp_dir);
 	if (!dir)
@@ -67,7 +73,7 @@ static arca_err clean_tmp(arca_gc_report *r, arca_store *store, int dry_run)
 	arca_err err = ARCA_OK;
 	struct dirent *e;
 	while (err == ARCA_OK && (e = readdir(dir))) {
-		if (strncmp(e->d_name, ".arca-tmp-", 10) != 0)
+		if (!removable_tmp(e->d_name, partials))
 			continue;
 		char *path = arca_path_join(store->tmp_dir, e->d_name);
 		if (!path) {
@@ -98,7 +104,7 @@ arca_err arca_store_gc(arca_gc_report *out, arca_store *store, const arca_gc_opt
 	if ((err = collect_orphans(out, store)) < 0)
 		goto fail;
 	if (opts->dry_run)
-		return clean_tmp(out, store, 1);
+		return clean_tmp(out, store, 1, opts->partials);
 
 	if ((err = arca_catalog_begin(cat)) < 0)
 		goto fail;
@@ -126,7 +132,7 @@ arca_err arca_store_gc(arca_gc_report *out, arca_store *store, const arca_gc_opt
 	}
 	if ((err = arca_io_fsync_dir(store->objects_dir)) < 0)
 		goto fail;
-	if ((err = clean_tmp(out, store, 0)) < 0)
+	if ((err = clean_tmp(out, store, 0, opts->partials)) < 0)
 		goto fail;
 	return ARCA_OK;
 fail:

@@ -63,6 +63,7 @@ int arca_fsck_kind_is_error(arca_fsck_kind kind);
 
 typedef struct {
 	int dry_run;
+	int partials; /* also remove interrupted downloads (tmp/partial-*) */
 } arca_gc_opts;
 
 typedef struct {

@@ -27,7 +27,8 @@ typedef enum {
 	ARCA_PULL_LISTED,    /* n_files selected, total bytes, n_todo to download */
 	ARCA_PULL_FILE_DONE, /* path, size, sha256, how ("downloaded", "resumed", "reused",
 	                        "present"), or err/message when it failed */
-	ARCA_PULL_PROGRESS,  /* done of total bytes, path being fetched */
+	ARCA_PULL_PROGRESS,  /* done of total bytes; path, file_done of size: the largest file
+	                        in flight */
 	ARCA_PULL_RETRY,     /* message */
 	ARCA_PULL_WARNING,   /* message */
 } arca_pull_event_kind;
@@ -36,7 +37,7 @@ typedef struct {
 	arca_pull_event_kind kind;
 	const char *hub, *repo, *revision, *commit;
 	const char *path, *sha256, *how, *message;
-	uint64_t size, done, total;
+	uint64_t size, done, total, file_done;
 	size_t n_files, n_todo;
 	arca_err err;
 } arca_pull_event;

@@ -75,6 +75,20 @@ static void test_gc(void **state)
 	assert_int_equal(fr.problems[0].kind, ARCA_FSCK_STRAY);
 	arca_fsck_report_dispose(&fr);
 
+	/* interrupted downloads go only when asked */
+	arca_gc_opts partials = { .partials = 1 };
+	assert_int_equal(arca_store_gc(&r, store, &partials), ARCA_OK);
+	assert_int_equal(r.n_tmp, 0);
+	arca_gc_report_dispose(&r);
+	t_write_file(tmp, "partial-abcdef", "12345", SIZE_MAX);
+	assert_int_equal(arca_store_gc(&r, store, &real), ARCA_OK);
+	assert_int_equal(r.n_tmp, 0);
+	arca_gc_report_dispose(&r);
+	assert_int_equal(arca_store_gc(&r, store, &partials), ARCA_OK);
+	assert_int_equal(r.n_tmp, 1);
+	assert_int_equal(r.tmp_bytes, 5);
+	arca_gc_report_dispose(&r);
+
 	/* a second gc has nothing to do */
 	assert_int_equal(arca_store_gc(&r, store, &real), ARCA_OK);
 	assert_int_equal(r.n_removed, 0);
