@@ -42,11 +42,13 @@ if [ "$(id -u)" != 0 ]; then
 	expect_stderr "config.json: Permission denied"
 elif command -v setpriv >/dev/null; then
 	mkdir -p "$T/nobody" && chown 65534:65534 "$T/nobody" && chmod 755 "$T" "$T/model"
+	# the build folder may sit where nobody cannot reach it: run a copy
+	cp "$ARCA" "$T/arca-copy" && chmod 755 "$T/arca-copy"
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env ARCA_HOME="$T/nobody/store" "$@"; }
-	run 0 as_nobody "$ARCA" init
-	run 1 as_nobody "$ARCA" add "$T/model" --as acme/x
+	run 0 as_nobody "$T/arca-copy" init
+	run 1 as_nobody "$T/arca-copy" add "$T/model" --as acme/x
 	expect_stderr "config.json: Permission denied"
-	run 0 as_nobody "$ARCA" ls --json
+	run 0 as_nobody "$T/arca-copy" ls --json
 	expect_json 'd["snapshots"]' "[]"
 else
 	echo "note: root without setpriv; unreadable-file case not run"
