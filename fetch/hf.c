@@ -192,11 +192,6 @@ static arca_err parse_entry(json_t *entry, arca_hub_file *out, int *is_file, con
 	return ARCA_OK;
 }
 
-static int compare_paths(const void *a, const void *b)
-{
-	return strcmp(((const arca_hub_file *)a)->path, ((const arca_hub_file *)b)->path);
-}
-
 static arca_err hf_list(arca_hub *hub, const char *repo, const char *commit, const char *revision,
 	arca_hub_file **files_out, size_t *n_out, json_t *evidence)
 {
@@ -251,12 +246,8 @@ static arca_err hf_list(arca_hub *hub, const char *repo, const char *commit, con
 		arca_http_response_dispose(&resp);
 	}
 	free(url);
-	if (err == ARCA_OK) {
-		qsort(files, n, sizeof(*files), compare_paths);
-		for (size_t i = 1; i < n; i++)
-			if (!strcmp(files[i].path, files[i - 1].path))
-				err = arca_error_set(ARCA_ENET, "%s: %s is listed twice", what, files[i].path);
-	}
+	if (err == ARCA_OK)
+		err = arca_hub__sort_files(files, n, what);
 	if (err < 0) {
 		arca_hub_files_free(files, n);
 		return err;

@@ -17,6 +17,21 @@ void arca_hub_files_free(arca_hub_file *files, size_t n)
 	free(files);
 }
 
+static int compare_paths(const void *a, const void *b)
+{
+	return strcmp(((const arca_hub_file *)a)->path, ((const arca_hub_file *)b)->path);
+}
+
+arca_err arca_hub__sort_files(arca_hub_file *files, size_t n, const char *what)
+{
+	if (n > 1)
+		qsort(files, n, sizeof(*files), compare_paths);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(files[i].path, files[i - 1].path))
+			return arca_error_set(ARCA_ENET, "%s: %s is listed twice", what, files[i].path);
+	return ARCA_OK;
+}
+
 void arca_hub_free(arca_hub *hub)
 {
 	if (!hub)

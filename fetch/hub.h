@@ -91,6 +91,9 @@ void arca_hub__clean_etag(char *out, size_t cap, const char *etag);
  * for a token (NULL: none); sets has_token. */
 arca_err arca_hub__set_auth(arca_hub *hub, const char *const *prefixes, const char *token);
 
+/* Sorts a listing by path; a path listed twice is an error naming `what`. */
+arca_err arca_hub__sort_files(arca_hub_file *files, size_t n, const char *what);
+
 /* Endpoint from an option, else an environment variable, else a default; no trailing '/'. */
 char *arca_hub__endpoint(const char *option, const char *env_name, const char *fallback);
 

@@ -151,11 +151,6 @@ static int skipped_name(const char *name)
 	return name && (!strcmp(name, ".gitignore") || !strcmp(name, ".gitattributes"));
 }
 
-static int compare_paths(const void *a, const void *b)
-{
-	return strcmp(((const arca_hub_file *)a)->path, ((const arca_hub_file *)b)->path);
-}
-
 static arca_err parse_file(json_t *entry, arca_hub_file *out, const char *what)
 {
 	memset(out, 0, sizeof(*out));
@@ -220,12 +215,8 @@ static arca_err ms_list(arca_hub *hub, const char *repo, const char *commit,
 			n++;
 	}
 	json_decref(root);
-	if (err == ARCA_OK) {
-		qsort(files, n, sizeof(*files), compare_paths);
-		for (size_t k = 1; k < n; k++)
-			if (!strcmp(files[k].path, files[k - 1].path))
-				err = arca_error_set(ARCA_ENET, "%s: %s is listed twice", what, files[k].path);
-	}
+	if (err == ARCA_OK)
+		err = arca_hub__sort_files(files, n, what);
 	if (err < 0) {
 		arca_hub_files_free(files, n);
 		return err;
