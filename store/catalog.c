@@ -1003,16 +1003,165 @@ fail:
 
 /* ------------------------------------------------------------------ lineage */
 
+void arca_artifact_dispose(arca_artifact *art)
+{
+	free(art->kind);
+	free(art->name);
+	free(art->params_json);
+	free(art->tool_version);
+	free(art->created_at);
+	memset(art, 0, sizeof(*art));
+}
+
 void arca_artifacts_free(arca_artifact *arts, size_t n)
 {
-	for (size_t i = 0; arts && i < n; i++) {
-		free(arts[i].kind);
-		free(arts[i].name);
-		free(arts[i].params_json);
-		free(arts[i].tool_version);
-		free(arts[i].created_at);
-	}
+	for (size_t i = 0; arts && i < n; i++)
+		arca_artifact_dispose(&arts[i]);
 	free(arts);
+}
+
+arca_err arca_catalog_add_artifact(arca_catalog *cat, const char *kind, const char *name,
+	int64_t snapshot, const char *params_json, int64_t *id_out)
+{
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "INSERT INTO artifacts(kind, name, snapshot, params_json, "
+		"tool_version, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+	if (err < 0)
+		return err;
+	char now[32];
+	arca_time_now_iso(now, sizeof(now));
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	if (snapshot > 0)
+		sqlite3_bind_int64(st, 3, snapshot);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, params_json ? params_json : "{}", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, ARCA_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(cat, rc, "record artifact");
+	*id_out = sqlite3_last_insert_rowid(cat->db);
+	return ARCA_OK;
+}
+
+static arca_err add_artifact_file(arca_catalog *cat, const char *table, int64_t artifact,
+	const char *sha256, const char *path)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s(artifact, blob, path) VALUES (?, ?, ?)",
+		table);
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, sql);
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, artifact);
+	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, path, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? ARCA_OK : db_error(cat, rc, "record artifact lineage");
+}
+
+arca_err arca_catalog_add_artifact_input(arca_catalog *cat, int64_t artifact,
+	const char *sha256, const char *path)
+{
+	return add_artifact_file(cat, "artifact_inputs", artifact, sha256, path);
+}
+
+arca_err arca_catalog_add_artifact_output(arca_catalog *cat, int64_t artifact,
+	const char *sha256, const char *path)
+{
+	return add_artifact_file(cat, "artifact_outputs", artifact, sha256, path);
+}
+
+arca_err arca_catalog_find_artifact(arca_artifact *out, arca_catalog *cat, int64_t snapshot,
+	const char *name)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "SELECT id, kind, name, params_json, tool_version, "
+		"created_at FROM artifacts WHERE snapshot = ? AND name = ? ORDER BY id DESC LIMIT 1");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, snapshot);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->kind = column_dup(st, 1);
+		out->name = column_dup(st, 2);
+		out->params_json = column_dup(st, 3);
+		out->tool_version = column_dup(st, 4);
+		out->created_at = column_dup(st, 5);
+	} else if (rc == SQLITE_DONE) {
+		err = arca_error_set(ARCA_ENOTFOUND, "no variant '%s'", name);
+	} else {
+		err = db_error(cat, rc, "find artifact");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+void arca_artifact_files_free(arca_artifact_file *files, size_t n)
+{
+	for (size_t i = 0; files && i < n; i++)
+		free(files[i].path);
+	free(files);
+}
+
+static arca_err list_artifact_files(arca_artifact_file **out, size_t *n_out, arca_catalog *cat,
+	int64_t artifact, const char *table)
+{
+	*out = NULL;
+	*n_out = 0;
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT t.path, t.blob, coalesce(b.size, 0) FROM %s t LEFT JOIN "
+		"blobs b ON b.sha256 = t.blob WHERE t.artifact = ? ORDER BY t.path", table);
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, sql);
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, artifact);
+	arca_artifact_file *list = NULL;
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		arca_artifact_file *grown = realloc(list, (n + 1) * sizeof(*grown));
+		if (!grown) {
+			err = arca_error_set(ARCA_ENOMEM, "list artifact files: out of memory");
+			break;
+		}
+		list = grown;
+		list[n].path = column_dup(st, 0);
+		column_copy(list[n].sha256, sizeof(list[n].sha256), st, 1);
+		list[n].size = (uint64_t)sqlite3_column_int64(st, 2);
+		n++;
+	}
+	if (err == ARCA_OK && rc != SQLITE_DONE)
+		err = db_error(cat, rc, "list artifact files");
+	sqlite3_finalize(st);
+	if (err < 0) {
+		arca_artifact_files_free(list, n);
+		return err;
+	}
+	*out = list;
+	*n_out = n;
+	return ARCA_OK;
+}
+
+arca_err arca_catalog_artifact_outputs(arca_artifact_file **out, size_t *n_out,
+	arca_catalog *cat, int64_t artifact)
+{
+	return list_artifact_files(out, n_out, cat, artifact, "artifact_outputs");
+}
+
+arca_err arca_catalog_artifact_inputs(arca_artifact_file **out, size_t *n_out,
+	arca_catalog *cat, int64_t artifact)
+{
+	return list_artifact_files(out, n_out, cat, artifact, "artifact_inputs");
 }
 
 arca_err arca_catalog_list_artifacts(arca_artifact **out, size_t *n_out, arca_catalog *cat,

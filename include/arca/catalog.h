@@ -175,6 +175,33 @@ typedef struct {
 } arca_artifact;
 
 void arca_artifacts_free(arca_artifact *arts, size_t n);
+void arca_artifact_dispose(arca_artifact *art);
+
+/* Records a derived artifact of a snapshot (snapshot may be 0 for none). */
+arca_err arca_catalog_add_artifact(arca_catalog *cat, const char *kind, const char *name,
+	int64_t snapshot, const char *params_json, int64_t *id_out);
+/* Lineage: a blob that went into it (path inside the source), a blob that came out. */
+arca_err arca_catalog_add_artifact_input(arca_catalog *cat, int64_t artifact,
+	const char *sha256, const char *path);
+arca_err arca_catalog_add_artifact_output(arca_catalog *cat, int64_t artifact,
+	const char *sha256, const char *path);
+
+/* The newest artifact of a snapshot with this name; ARCA_ENOTFOUND when none. */
+arca_err arca_catalog_find_artifact(arca_artifact *out, arca_catalog *cat, int64_t snapshot,
+	const char *name);
+
+typedef struct {
+	char *path;
+	char sha256[ARCA_SHA256_HEX];
+	uint64_t size;
+} arca_artifact_file;
+
+void arca_artifact_files_free(arca_artifact_file *files, size_t n);
+/* Outputs (or inputs) of an artifact, sorted by path. */
+arca_err arca_catalog_artifact_outputs(arca_artifact_file **out, size_t *n_out,
+	arca_catalog *cat, int64_t artifact);
+arca_err arca_catalog_artifact_inputs(arca_artifact_file **out, size_t *n_out,
+	arca_catalog *cat, int64_t artifact);
 
 /* Artifacts derived from a snapshot. */
 arca_err arca_catalog_list_artifacts(arca_artifact **out, size_t *n_out, arca_catalog *cat,

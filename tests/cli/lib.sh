@@ -48,8 +48,13 @@ expect_json() {
 	[ "$got" = "$2" ] || fail "JSON $1 is '$got', expected '$2'"
 }
 
-# make_model DIR [generator options...]
+# make_model DIR [generator options...]: a tiny model without tokenizer files (store and
+# hub tests); make_llm DIR [...]: with its family's tokenizer (conversion and runtime tests).
 make_model() {
+	python3 "$ARCA_SOURCE/tests/fixtures/make_tiny_model.py" --no-tokenizer "$@" >/dev/null \
+		|| fail "could not generate a model"
+}
+make_llm() {
 	python3 "$ARCA_SOURCE/tests/fixtures/make_tiny_model.py" "$@" >/dev/null \
 		|| fail "could not generate a model"
 }

@@ -77,7 +77,7 @@ hub_reset() { control reset "{}" >/dev/null; }
 
 # ----------------------------------------------------------------------------- fixture
 M="$T/model"
-python3 "$SRC/tests/fixtures/make_tiny_model.py" "$M" >/dev/null || { echo "cannot make model"; exit 1; }
+python3 "$SRC/tests/fixtures/make_tiny_model.py" --no-tokenizer "$M" >/dev/null || { echo "cannot make model"; exit 1; }
 mkdir -p "$M/sub/deep"
 printf 'hello\n' >"$M/sub/a.txt"
 printf 'deep\n' >"$M/sub/deep/b.txt"

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * convert/quant_simd.c — run-time choice of the quantization kernels: one table per
+ * instruction-set level (scalar, AVX2, AVX-512), each complete (a level without its own
+ * kernel for a type uses the level below's), and the CPU check that says which levels
+ * this machine can run. The SIMD kernels live in quant_avx2.c and quant_avx512*.c,
+ * compiled with per-function target attributes, so the library as a whole needs no -march
+ * and runs on any x86-64 (and builds elsewhere with the scalar table only).
+ *
+ * Every SIMD kernel writes the same bytes (or floats) as the scalar one for every input;
+ * tests/convert/test_quant.c checks each level this CPU has against the reference files.
+ */
+#include <pthread.h>
+
+#include "convert/quant_internal.h"
+
+static arca_quant__kernels tables[ARCA_QUANT__LEVELS];
+static int supported[ARCA_QUANT__LEVELS];
+static int best;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void fill_scalar(arca_quant__kernels *k)
+{
+	k->name = "scalar";
+	arca_quant__quantize_fn *q = k->quantize;
+	arca_quant__dequantize_fn *d = k->dequantize;
+	q[ARCA_GGML_F32] = arca_quant__quantize_f32;
+	q[ARCA_GGML_F16] = arca_quant__quantize_f16;
+	q[ARCA_GGML_BF16] = arca_quant__quantize_bf16;
+	q[ARCA_GGML_Q4_0] = arca_quant__quantize_q4_0;
+	q[ARCA_GGML_Q4_1] = arca_quant__quantize_q4_1;
+	q[ARCA_GGML_Q5_0] = arca_quant__quantize_q5_0;
+	q[ARCA_GGML_Q5_1] = arca_quant__quantize_q5_1;
+	q[ARCA_GGML_Q8_0] = arca_quant__quantize_q8_0;
+	q[ARCA_GGML_Q2_K] = arca_quant__quantize_q2_K;
+	q[ARCA_GGML_Q3_K] = arca_quant__quantize_q3_K;
+	q[ARCA_GGML_Q4_K] = arca_quant__quantize_q4_K;
+	q[ARCA_GGML_Q5_K] = arca_quant__quantize_q5_K;
+	q[ARCA_GGML_Q6_K] = arca_quant__quantize_q6_K;
+	q[ARCA_GGML_IQ4_NL] = arca_quant__quantize_iq4_nl;
+	q[ARCA_GGML_IQ4_XS] = arca_quant__quantize_iq4_xs;
+	d[ARCA_GGML_F32] = arca_quant__dequantize_f32;
+	d[ARCA_GGML_F16] = arca_quant__dequantize_f16;
+	d[ARCA_GGML_BF16] = arca_quant__dequantize_bf16;
+	d[ARCA_GGML_Q4_0] = arca_quant__dequantize_q4_0;
+	d[ARCA_GGML_Q4_1] = arca_quant__dequantize_q4_1;
+	d[ARCA_GGML_Q5_0] = arca_quant__dequantize_q5_0;
+	d[ARCA_GGML_Q5_1] = arca_quant__dequantize_q5_1;
+	d[ARCA_GGML_Q8_0] = arca_quant__dequantize_q8_0;
+	d[ARCA_GGML_Q2_K] = arca_quant__dequantize_q2_K;
+	d[ARCA_GGML_Q3_K] = arca_quant__dequantize_q3_K;
+	d[ARCA_GGML_Q4_K] = arca_quant__dequantize_q4_K;
+	d[ARCA_GGML_Q5_K] = arca_quant__dequantize_q5_K;
+	d[ARCA_GGML_Q6_K] = arca_quant__dequantize_q6_K;
+	d[ARCA_GGML_IQ4_NL] = arca_quant__dequantize_iq4_nl;
+	d[ARCA_GGML_IQ4_XS] = arca_quant__dequantize_iq4_xs;
+}
+
+#if ARCA_QUANT_X86
+static void fill_avx2(arca_quant__kernels *k)
+{
+	k->name = "avx2";
+	k->quantize[ARCA_GGML_F16] = arca_quant__quantize_f16_avx2;
+	k->quantize[ARCA_GGML_BF16] = arca_quant__quantize_bf16_avx2;
+	k->quantize[ARCA_GGML_Q8_0] = arca_quant__quantize_q8_0_avx2;
+	k->dequantize[ARCA_GGML_F16] = arca_quant__dequantize_f16_avx2;
+	k->dequantize[ARCA_GGML_BF16] = arca_quant__dequantize_bf16_avx2;
+	k->dequantize[ARCA_GGML_Q4_0] = arca_quant__dequantize_q4_0_avx2;
+	k->dequantize[ARCA_GGML_Q8_0] = arca_quant__dequantize_q8_0_avx2;
+	k->dequantize[ARCA_GGML_Q4_K] = arca_quant__dequantize_q4_K_avx2;
+	k->dequantize[ARCA_GGML_Q6_K] = arca_quant__dequantize_q6_K_avx2;
+	k->dequantize[ARCA_GGML_IQ4_NL] = arca_quant__dequantize_iq4_nl_avx2;
+}
+
+static void fill_avx512(arca_quant__kernels *k)
+{
+	k->name = "avx512";
+	k->quantize[ARCA_GGML_Q2_K] = arca_quant__quantize_q2_K_avx512;
+	k->quantize[ARCA_GGML_Q4_K] = arca_quant__quantize_q4_K_avx512;
+	k->quantize[ARCA_GGML_Q5_K] = arca_quant__quantize_q5_K_avx512;
+	k->quantize[ARCA_GGML_Q6_K] = arca_quant__quantize_q6_K_avx512;
+}
+#endif
+
+static void init(void)
+{
+	fill_scalar(&tables[ARCA_QUANT__SCALAR]);
+	supported[ARCA_QUANT__SCALAR] = 1;
+	best = ARCA_QUANT__SCALAR;
+#if ARCA_QUANT_X86
+	__builtin_cpu_init();
+	tables[ARCA_QUANT__AVX2] = tables[ARCA_QUANT__SCALAR];
+	fill_avx2(&tables[ARCA_QUANT__AVX2]);
+	tables[ARCA_QUANT__AVX512] = tables[ARCA_QUANT__AVX2];
+	fill_avx512(&tables[ARCA_QUANT__AVX512]);
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c")) {
+		supported[ARCA_QUANT__AVX2] = 1;
+		best = ARCA_QUANT__AVX2;
+		if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		    __builtin_cpu_supports("avx512vl")) {
+			supported[ARCA_QUANT__AVX512] = 1;
+			best = ARCA_QUANT__AVX512;
+		}
+	}
+#endif
+}
+
+const arca_quant__kernels *arca_quant__kernels_for(int level)
+{
+	pthread_once(&once, init);
+	if (level < 0 || level >= ARCA_QUANT__LEVELS || !supported[level])
+		return NULL;
+	return &tables[level];
+}
+
+const arca_quant__kernels *arca_quant__kernels_best(void)
+{
+	pthread_once(&once, init);
+	return &tables[best];
+}
