@@ -150,7 +150,7 @@ def main(argv):
         for k, v in FTYPES.items():
             print(f"{k} {v}")
         return 0
-    threads, verbose, pos = 0, False, []
+    threads, verbose, pure, pos = 0, False, False, []
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -158,6 +158,8 @@ def main(argv):
             threads = int(argv[i + 1]); i += 2; continue
         if a == "--verbose":
             verbose = True; i += 1; continue
+        if a == "--pure":  # every tensor in the type, as llama-quantize --pure
+            pure = True; i += 1; continue
         if a.startswith("-") and a != "-":
             print(f"llama_quantize: unknown option {a}", file=sys.stderr)
             return 2
@@ -220,13 +222,14 @@ def main(argv):
 
     p.ftype = ftype
     p.nthread = threads
+    p.pure = pure
     llama.llama_model_quantize.restype = ctypes.c_uint32
     llama.llama_model_quantize.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(QuantizeParams)]
     t0 = time.perf_counter()
     rc = llama.llama_model_quantize(inp.encode(), out.encode(), ctypes.byref(p))
     seconds = time.perf_counter() - t0
     res = {"seconds": round(seconds, 6), "ok": rc == 0, "type": tname.lower(), "ftype": ftype,
-           "ftype_name": fname, "threads": threads, "in_bytes": os.path.getsize(inp),
+           "ftype_name": fname, "threads": threads, "pure": pure, "in_bytes": os.path.getsize(inp),
            "out_bytes": os.path.getsize(out) if rc == 0 and os.path.exists(out) else None,
            "llama_cpp": info}
     if rc != 0:

@@ -57,9 +57,7 @@ static arca_err push(back *b, const hf_tensor *t)
 	if (!grown)
 		return arca_error_set(ARCA_ENOMEM, "convert: out of memory");
 	b->ts = grown;
-	grown[b->n] = *t;
-	grown[b->n].spec.name = grown[b->n].hf;
-	b->n++;
+	grown[b->n++] = *t;
 	return ARCA_OK;
 }
 
@@ -302,8 +300,10 @@ arca_err arca_convert_gguf_to_safetensors(arca_convert_result *out, arca_store *
 		err = arca_error_set(ARCA_ENOMEM, "convert: out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < b.n; i++)
+	for (size_t i = 0; i < b.n; i++) {
 		specs[i] = b.ts[i].spec;
+		specs[i].name = b.ts[i].hf; /* the array is final now: names stay put */
+	}
 	if ((err = arca_blob_writer_new(&bw, store, NULL)) < 0 ||
 	    (err = arca_safetensors_write_header(arca_convert__blob_sink, bw, specs, b.n,
 			"{\"format\":\"pt\"}", NULL)) < 0)

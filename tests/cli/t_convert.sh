@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# arca convert and arca inspect, checked against llama.cpp (node-llama-cpp's prebuilt CPU
+# build): tiny Qwen2, Qwen3 and Llama checkpoints convert to F16, Q8_0 and Q4_K_M GGUF that
+# llama.cpp loads and runs; the MoE, MLA and GLM-4 tables convert to GGUF llama.cpp runs;
+# quantized tensors equal what llama.cpp's own quantizer makes from the same F32 GGUF; the
+# round trip GGUF → safetensors → GGUF is exact for F32/F16/BF16; bad input is refused.
+. "$(dirname "$0")/lib.sh"
+
+LLAMA="$ARCA_SOURCE/tests/node/llama_run.mjs"
+have_llama=1
+if [ ! -d "$ARCA_SOURCE/tests/node/node_modules/node-llama-cpp" ] || ! command -v node >/dev/null; then
+	echo "SKIP part: node-llama-cpp is not installed (scripts/test.sh installs it into tests/node)"
+	have_llama=0
+fi
+
+run 0 "$ARCA" init
+
+# llama_loads FILE ARCH: llama.cpp loads the GGUF and generates greedily from a prompt
+llama_loads() {
+	[ $have_llama = 1 ] || return 0
+	run 0 node "$LLAMA" "$1" --check-load
+	expect_json 'd["arch"]' "$2"
+	run 0 node "$LLAMA" "$1" --prompt "Hello world, the model" -n 6 --ignore-eos --threads 2
+	expect_json 'len(d["tokens"])' 6
+}
+
+# --- the three main architectures in F16, Q8_0, Q4_K_M ----------------------------------
+for arch in qwen2 qwen3 llama; do
+	make_llm "$T/$arch" --arch "$arch" --hidden 256 --ffn 512 --heads 4 --kv-heads 2 --seed 3
+	run 0 "$ARCA" add "$T/$arch" --as "acme/$arch" -q
+	for q in f16 q8_0 q4_k_m; do
+		run 0 "$ARCA" convert "acme/$arch" --quant $q --out "$T/$arch-$q.gguf" --json
+		expect_json 'd["variant"]' $q
+		expect_json 'd["arch"]' $arch
+		llama_loads "$T/$arch-$q.gguf" $arch
+	done
+done
+# a BF16 checkpoint converts to BF16 by default
+run 0 "$ARCA" convert acme/qwen3 --json
+expect_json 'd["variant"]' bf16
+
+# the same conversion again is reused, and lineage is recorded
+run 0 "$ARCA" convert acme/qwen2 --quant q8_0
+expect_stdout "already in the store"
+run 0 "$ARCA" show acme/qwen2 --json
+expect_json 'sorted(a["name"] for a in d["lineage"])' "['f16', 'q4_k_m', 'q8_0']"
+expect_json '[a["params"]["arch"] for a in d["lineage"]][0]' qwen2
+
+# --- MoE, MLA and GLM-4 ---------------------------------------------------------------------
+for arch in qwen3moe deepseek2 glm4; do
+	make_llm "$T/$arch" --arch "$arch" --seed 4
+	run 0 "$ARCA" add "$T/$arch" --as "acme/$arch" -q
+	run 0 "$ARCA" convert "acme/$arch" --quant f16 --out "$T/$arch.gguf" -q
+	llama_loads "$T/$arch.gguf" $arch
+done
+run 0 "$ARCA" inspect acme/deepseek2:f16 --json
+expect_json '[t["ne"] for t in d["tensors"] if t["name"]=="blk.0.attn_k_b.weight"][0]' "[16, 32, 4]"
+expect_json '[t["ne"] for t in d["tensors"] if t["name"]=="blk.1.ffn_up_exps.weight"][0]' "[64, 64, 4]"
+expect_json 'd["metadata"]["deepseek2.attention.head_count_kv"]["value"]' 1
+
+# --- bit-identical to llama.cpp's quantizer --------------------------------------------------
+if [ $have_llama = 1 ]; then
+	libdir=$(python3 "$ARCA_SOURCE/bench/llama_quantize.py" --find-lib "$ARCA_SOURCE/tests/node")
+	make_llm "$T/q" --arch qwen3 --hidden 256 --ffn 768 --layers 3 --dtype F32 --seed 5
+	run 0 "$ARCA" add "$T/q" --as acme/q -q
+	run 0 "$ARCA" convert acme/q --quant f32 --out "$T/q-f32.gguf" -q
+	for q in q8_0 q4_0 q4_k_m q5_k_m q6_k; do
+		run 0 "$ARCA" convert acme/q --quant $q --out "$T/q-arca-$q.gguf" -q
+		pure=--pure; case $q in *_m) pure= ;; esac   # plain types are --pure in arca
+		run 0 python3 "$ARCA_SOURCE/bench/llama_quantize.py" "$libdir" "$T/q-f32.gguf" \
+			"$T/q-llama-$q.gguf" $q --threads 2 $pure
+		python3 "$ARCA_SOURCE/tests/fixtures/gguf_tensors.py" compare "$T/q-arca-$q.gguf" \
+			"$T/q-llama-$q.gguf" >"$T/cmp.txt" || fail "$q differs from llama.cpp: $(cat "$T/cmp.txt")"
+		llama_loads "$T/q-arca-$q.gguf" qwen3
+	done
+	# requantizing a stored variant gives what quantizing the source gives
+	run 0 "$ARCA" convert acme/q:f32 --quant q4_0 --out "$T/q-requant-q4_0.gguf" -q
+	python3 "$ARCA_SOURCE/tests/fixtures/gguf_tensors.py" compare "$T/q-requant-q4_0.gguf" \
+		"$T/q-arca-q4_0.gguf" >"$T/cmp.txt" || fail "requantized q4_0 differs: $(cat "$T/cmp.txt")"
+	run 0 "$ARCA" inspect acme/q:q4_0 --json
+	expect_json 'd["metadata"]["general.file_type"]["value"]' 2
+fi
+
+# --- round trip GGUF → safetensors → GGUF, exact for F32 / F16 / BF16 ------------------------
+for dt in F32 F16 BF16; do
+	make_llm "$T/rt-$dt" --arch llama --dtype $dt --seed 6
+	run 0 "$ARCA" add "$T/rt-$dt" --as acme/rt-$dt -q
+	lower=$(echo $dt | tr A-Z a-z)
+	run 0 "$ARCA" convert acme/rt-$dt --quant $lower --out "$T/a-$dt.gguf" -q
+	run 0 "$ARCA" convert acme/rt-$dt:$lower --to safetensors --out "$T/back-$dt" --json
+	expect_json 'd["variant"]' "hf-$lower"
+	[ -f "$T/back-$dt/model.safetensors" ] && [ -f "$T/back-$dt/config.json" ] \
+		&& [ -f "$T/back-$dt/tokenizer.json" ] || fail "the HF folder is incomplete"
+	run 0 "$ARCA" add "$T/back-$dt" --as acme/rt-$dt-again -q
+	run 0 "$ARCA" convert acme/rt-$dt-again --quant $lower --out "$T/b-$dt.gguf" -q
+	# the tensors are identical (metadata differs only in general.name)
+	python3 "$ARCA_SOURCE/tests/fixtures/gguf_tensors.py" compare "$T/a-$dt.gguf" "$T/b-$dt.gguf" \
+		>"$T/cmp.txt" || fail "$dt round trip is not exact: $(cat "$T/cmp.txt")"
+	# and the safetensors hold the original values (norms come back as F32, widened exactly)
+	python3 - "$T/rt-$dt/model.safetensors" "$T/back-$dt/model.safetensors" <<'PY' || fail "$dt safetensors differ"
+import json, struct, sys
+def values(p):
+    b = open(p, "rb").read(); n, = struct.unpack_from("<Q", b); h = json.loads(b[8:8 + n])
+    h.pop("__metadata__", None)
+    out = {}
+    for k, v in h.items():
+        raw = b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]]
+        if v["dtype"] == "F32":
+            vals = struct.unpack("<%df" % (len(raw) // 4), raw)
+        elif v["dtype"] == "F16":
+            vals = struct.unpack("<%de" % (len(raw) // 2), raw)
+        else:
+            vals = [struct.unpack("<f", struct.pack("<I", u << 16))[0]
+                    for u in struct.unpack("<%dH" % (len(raw) // 2), raw)]
+        out[k] = (v["shape"], list(vals))
+    return out
+x, y = values(sys.argv[1]), values(sys.argv[2])
+assert sorted(x) == sorted(y), set(x) ^ set(y)
+bad = [k for k in x if x[k] != y[k]]
+assert not bad, bad[:5]
+PY
+done
+
+# --- inspect -----------------------------------------------------------------------------
+run 0 "$ARCA" inspect "$T/qwen2/model.safetensors"
+expect_stdout "safetensors, "
+expect_stdout "model.embed_tokens.weight"
+run 0 "$ARCA" inspect "$T/qwen2-q8_0.gguf" --json
+expect_json 'd["format"]' gguf
+expect_json 'd["metadata"]["general.architecture"]["value"]' qwen2
+expect_json 'd["metadata"]["tokenizer.ggml.pre"]["value"]' qwen2
+run 3 "$ARCA" inspect acme/qwen2 --file config.json
+expect_stderr "neither GGUF"
+run 0 "$ARCA" inspect acme/qwen2 --file model.safetensors --no-tensors
+head -c 1000 "$T/qwen2-q8_0.gguf" > "$T/cut.gguf"
+run 3 "$ARCA" inspect "$T/cut.gguf"
+expect_stderr "cut.gguf"
+run 4 "$ARCA" inspect "$T/none.gguf"
+run 4 "$ARCA" inspect acme/qwen2:q2_k
+expect_stderr "has no variant 'q2_k'"
+expect_stderr "arca convert"
+
+# --- bad input ---------------------------------------------------------------------------
+make_llm "$T/nan" --arch qwen2 --nan model.layers.1.mlp.up_proj.weight
+run 0 "$ARCA" add "$T/nan" --as acme/nan -q
+run 1 "$ARCA" convert acme/nan --quant q8_0
+expect_stderr "tensor model.layers.1.mlp.up_proj.weight has a NaN"
+make_llm "$T/odd" --arch qwen2
+python3 - "$T/odd/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["architectures"] = ["MambaForCausalLM"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+run 0 "$ARCA" add "$T/odd" --as acme/odd -q
+run 1 "$ARCA" convert acme/odd
+expect_stderr "architecture MambaForCausalLM is not supported"
+expect_stderr "qwen3 (Qwen3ForCausalLM)"
+make_llm "$T/pre" --arch qwen2
+python3 - "$T/pre/tokenizer.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1], encoding="utf-8"))
+t["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\w+|\\s+"
+json.dump(t, open(sys.argv[1], "w", encoding="utf-8"))
+PY
+run 0 "$ARCA" add "$T/pre" --as acme/pre -q
+run 1 "$ARCA" convert acme/pre
+expect_stderr "unknown pre-tokenizer"
+make_model "$T/notok" --arch qwen2
+run 0 "$ARCA" add "$T/notok" --as acme/notok -q
+run 1 "$ARCA" convert acme/notok
+expect_stderr "no tokenizer.json"
+run 2 "$ARCA" convert acme/qwen2 --quant q9_9
+expect_stderr "unknown type 'q9_9'"
+run 2 "$ARCA" convert acme/qwen2 --to safetensors
+expect_stderr "needs a GGUF variant"
+run 2 "$ARCA" convert acme/qwen2:q8_0
+expect_stderr "is already GGUF"
+run 4 "$ARCA" convert acme/qwen2:q5_1 --quant q8_0
+expect_stderr "has no variant 'q5_1'"
+pass
