@@ -351,21 +351,23 @@ const char *arca_arch_supported(void)
 
 int arca_arch_expand(char *buf, size_t cap, const char *pattern, int layer, int expert)
 {
-	size_t o = 0;
-	for (const char *p = pattern; *p && o + 1 < cap; p++) {
+	size_t o = 0; /* the full length, even past cap, as snprintf counts */
+	for (const char *p = pattern; *p; p++) {
+		char piece[16];
+		size_t n = 1;
 		if (p[0] == '{' && (p[1] == 'i' || p[1] == 'e') && p[2] == '}') {
-			int n = snprintf(buf + o, cap - o, "%d", p[1] == 'i' ? layer : expert);
-			if (n < 0)
-				break;
-			o += (size_t)n;
+			int k = snprintf(piece, sizeof(piece), "%d", p[1] == 'i' ? layer : expert);
+			n = k > 0 ? (size_t)k : 0;
 			p += 2;
-			continue;
+		} else {
+			piece[0] = *p;
 		}
-		buf[o++] = *p;
+		for (size_t j = 0; j < n; j++, o++)
+			if (o + 1 < cap)
+				buf[o] = piece[j];
 	}
-	if (o >= cap)
-		o = cap - 1;
-	buf[o] = '\0';
+	if (cap)
+		buf[o < cap ? o : cap - 1] = '\0';
 	return (int)o;
 }
 

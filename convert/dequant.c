@@ -211,7 +211,8 @@ void arca_quant__dequantize_iq4_xs(const void *src, float *dst, size_t n)
 		uint16_t scales_h = arca_quant__get_le16(b + 2);
 		const uint8_t *scales_l = b + 4, *qs = b + 8;
 		for (int ib = 0; ib < 8; ib++, qs += 16, dst += 32) {
-			int ls = ((scales_l[ib / 2] >> (4 * (ib % 2))) & 15) | ((scales_h >> (2 * ib)) & 3) << 4;
+			int ls = ((scales_l[ib / 2] >> (4 * (ib % 2))) & 15) |
+				((scales_h >> (2 * ib)) & 3) << 4;
 			float dl = d * (float)(ls - 32);
 			for (int j = 0; j < 16; j++) {
 				dst[j] = dl * (float)K[qs[j] & 15];

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_avx2.c — AVX2 + F16C kernels for the conversions that are bound by memory
- * speed: F16/BF16 rows both ways, Q8_0 encoding, and the decoders of Q4_0, Q8_0, Q4_K,
- * Q6_K and IQ4_NL. Each function carries its own target attribute, so this file is built
- * like every other one and only runs where quant_simd.c found the instructions.
+ * convert/quant_avx2.c — AVX2 + F16C encoders for the types whose reference is element-wise
+ * after one scan of the block: F16/BF16 rows (and their decoding), Q8_0, Q4_0, Q4_1, Q5_0
+ * and Q5_1. Block decoders are in dequant_avx2.c. Each function carries its own target
+ * attribute, so this file is built like every other one and only runs where quant_simd.c
+ * found the instructions.
  *
- * They give the scalar kernels' results exactly: every float operation is the same IEEE
- * operation on the same operands (products are (d·sc)·q as in dequant.c, never fused);
- * F16C's NaN payloads are replaced by ggml's 0x7E00; roundf is rebuilt from truncation;
- * and a Q8_0 block holding inf or NaN is handed to the scalar code.
+ * They give the scalar kernels' bytes exactly: every float operation is the same IEEE
+ * operation on the same operands; F16C's NaN payloads are replaced by ggml's 0x7E00;
+ * roundf is rebuilt from truncation; float-to-int conversions use cvtt, which is what the
+ * scalar casts mean (arca_quant__trunc_i32); the "first element wins" scans keep their
+ * order; and a block holding inf or NaN is handed to the scalar code.
  */
 #include "convert/quant_internal.h"
 
@@ -144,143 +146,208 @@ AVX2 void arca_quant__quantize_q8_0_avx2(const float *src, void *dst, size_t n)
 		__m256i q[4];
 		for (int k = 0; k < 4; k++)
 			q[k] = round_away(_mm256_mul_ps(v[k], vid));
-		__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
-			_mm256_packs_epi32(q[2], q[3]));
+		/* keep the low byte of each int32, as the scalar cast does (even for the
+		 * INT32_MIN that inf and NaN convert to when 1/d overflows) */
+		for (int k = 0; k < 4; k++)
+			q[k] = _mm256_and_si256(q[k], _mm256_set1_epi32(0xff));
+		__m256i p = _mm256_packus_epi16(_mm256_packus_epi32(q[0], q[1]),
+			_mm256_packus_epi32(q[2], q[3]));
 		p = _mm256_permutevar8x32_epi32(p, order);
 		_mm256_storeu_si256((__m256i *)(out + 2), p);
 	}
 }
 
-/* ------------------------------------------------------------------ block decoders */
+/* ------------------------------------------------------------------ Q4_0, Q4_1, Q5_0, Q5_1 */
 
-AVX2 static inline float half_at(const uint8_t *p)
+/* A block of 32 floats as four vectors; nonzero when one of them is inf or NaN. */
+AVX2 static inline int load_block(const float *x, __m256 v[4])
 {
-	return _cvtsh_ss(arca_quant__get_le16(p));
-}
-
-/* 8 signed bytes to 8 floats times d. */
-AVX2 static inline __m256 scale8(__m128i bytes, __m256 d)
-{
-	return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)), d);
-}
-
-AVX2 void arca_quant__dequantize_q8_0_avx2(const void *src, float *dst, size_t n)
-{
-	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 34, dst += ARCA_QK) {
-		__m256 d = _mm256_set1_ps(half_at(b));
-		__m128i lo = _mm_loadu_si128((const __m128i *)(b + 2));
-		__m128i hi = _mm_loadu_si128((const __m128i *)(b + 18));
-		_mm256_storeu_ps(dst, scale8(lo, d));
-		_mm256_storeu_ps(dst + 8, scale8(_mm_srli_si128(lo, 8), d));
-		_mm256_storeu_ps(dst + 16, scale8(hi, d));
-		_mm256_storeu_ps(dst + 24, scale8(_mm_srli_si128(hi, 8), d));
-	}
-}
-
-AVX2 void arca_quant__dequantize_q4_0_avx2(const void *src, float *dst, size_t n)
-{
-	const uint8_t *b = src;
-	const __m128i low = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 18, dst += ARCA_QK) {
-		__m256 d = _mm256_set1_ps(half_at(b));
-		__m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
-		__m128i lo = _mm_sub_epi8(_mm_and_si128(q, low), eight);
-		__m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), low), eight);
-		_mm256_storeu_ps(dst, scale8(lo, d));
-		_mm256_storeu_ps(dst + 8, scale8(_mm_srli_si128(lo, 8), d));
-		_mm256_storeu_ps(dst + 16, scale8(hi, d));
-		_mm256_storeu_ps(dst + 24, scale8(_mm_srli_si128(hi, 8), d));
-	}
-}
-
-AVX2 void arca_quant__dequantize_iq4_nl_avx2(const void *src, float *dst, size_t n)
-{
-	const uint8_t *b = src;
-	const __m128i low = _mm_set1_epi8(15);
-	const __m128i table = _mm_loadu_si128((const __m128i *)arca_quant__kvalues_iq4nl);
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 18, dst += ARCA_QK) {
-		__m256 d = _mm256_set1_ps(half_at(b));
-		__m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
-		__m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
-		__m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low));
-		/* d·K[q], the scalar order (d first) gives the same product */
-		_mm256_storeu_ps(dst, scale8(lo, d));
-		_mm256_storeu_ps(dst + 8, scale8(_mm_srli_si128(lo, 8), d));
-		_mm256_storeu_ps(dst + 16, scale8(hi, d));
-		_mm256_storeu_ps(dst + 24, scale8(_mm_srli_si128(hi, 8), d));
-	}
-}
-
-/* d1·q − m1 for 32 codes (unsigned bytes), product first, never fused. */
-AVX2 static inline void affine32(__m256i codes, float d1, float m1, float *y)
-{
-	__m256 d = _mm256_set1_ps(d1), m = _mm256_set1_ps(m1);
-	__m128i lo = _mm256_castsi256_si128(codes), hi = _mm256_extracti128_si256(codes, 1);
-	__m128i parts[4] = { lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8) };
+	const __m256i expo = _mm256_set1_epi32(0x7f800000);
+	__m256i special = _mm256_setzero_si256();
 	for (int k = 0; k < 4; k++) {
-		__m256 q = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k]));
-		_mm256_storeu_ps(y + 8 * k, _mm256_sub_ps(_mm256_mul_ps(d, q), m));
+		v[k] = _mm256_loadu_ps(x + 8 * k);
+		__m256i e = _mm256_and_si256(_mm256_castps_si256(v[k]), expo);
+		special = _mm256_or_si256(special, _mm256_cmpeq_epi32(e, expo));
+	}
+	return !_mm256_testz_si256(special, special);
+}
+
+/* The first of the 32 elements equal (==, so ±0 alike) to t, which one of them is. */
+AVX2 static inline float first_equal(const float *x, const __m256 v[4], __m256 t)
+{
+	uint32_t m = 0;
+	for (int k = 0; k < 4; k++)
+		m |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v[k], t, _CMP_EQ_OQ)) << (8 * k);
+	return x[__builtin_ctz(m)];
+}
+
+/* The signed element of largest magnitude, the first one on ties (quant_legacy.c). */
+AVX2 static inline float signed_absmax(const float *x, const __m256 v[4])
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	__m256 a[4], amax = _mm256_setzero_ps();
+	for (int k = 0; k < 4; k++) {
+		a[k] = _mm256_andnot_ps(sign, v[k]);
+		amax = _mm256_max_ps(amax, a[k]);
+	}
+	float m = hmax8(amax);
+	if (m == 0)
+		return 0.0f; /* the scalar scan never moves off its initial +0 */
+	uint32_t hit = 0;
+	for (int k = 0; k < 4; k++)
+		hit |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a[k], _mm256_set1_ps(m),
+			_CMP_EQ_OQ)) << (8 * k);
+	return x[__builtin_ctz(hit)];
+}
+
+/* The smallest and largest element, each the first of its equals, as the scalar scan. */
+AVX2 static inline void min_max(const float *x, const __m256 v[4], float *min, float *max)
+{
+	__m256 lo = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
+	__m256 hi = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
+	__m128 l = _mm_min_ps(_mm256_castps256_ps128(lo), _mm256_extractf128_ps(lo, 1));
+	l = _mm_min_ps(l, _mm_movehl_ps(l, l));
+	l = _mm_min_ss(l, _mm_movehdup_ps(l));
+	*min = first_equal(x, v, _mm256_set1_ps(_mm_cvtss_f32(l)));
+	*max = first_equal(x, v, _mm256_set1_ps(hmax8(hi)));
+}
+
+/* cvtt((x − off)·id + add) per element, the low byte sign-extended, as the scalar
+ * (int8_t) cast of Q4_1/Q5_1. */
+AVX2 static inline void codes8(const __m256 v[4], __m256 off, __m256 id, __m256 add,
+	__m256i q[4])
+{
+	for (int k = 0; k < 4; k++) {
+		__m256i t = _mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(v[k], off),
+			id), add));
+		q[k] = _mm256_srai_epi32(_mm256_slli_epi32(t, 24), 24);
 	}
 }
 
-AVX2 void arca_quant__dequantize_q4_K_avx2(const void *src, float *dst, size_t n)
+/* The same without the offset, for Q4_0 and Q5_0: cvtt(x·id + add). */
+AVX2 static inline void codes8_sym(const __m256 v[4], __m256 id, __m256 add, __m256i q[4])
 {
-	const uint8_t *b = src;
-	const __m256i low = _mm256_set1_epi8(15);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 144) {
-		float d = half_at(b), dmin = half_at(b + 2);
-		for (int c = 0; c < 4; c++, dst += 64) {
-			uint8_t sc, m;
-			__m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * c));
-			arca_quant__scale_min_k4(2 * c, b + 4, &sc, &m);
-			affine32(_mm256_and_si256(q, low), d * sc, dmin * m, dst);
-			arca_quant__scale_min_k4(2 * c + 1, b + 4, &sc, &m);
-			affine32(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), d * sc, dmin * m,
-				dst + 32);
-		}
+	for (int k = 0; k < 4; k++) {
+		__m256i t = _mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(v[k], id), add));
+		q[k] = _mm256_srai_epi32(_mm256_slli_epi32(t, 24), 24);
 	}
 }
 
-/* (d·sc)·q for 16 signed codes (bytes) sharing one scale. */
-AVX2 static inline void scaled16(__m128i codes, float ds, float *y)
+/* 16 bytes (lo[j] & 15) | hi[j] << 4 from elements j (q[0], q[1]) and j+16 (q[2], q[3]),
+ * as the scalar (uint8_t)(lo | hi << 4) of possibly clamped ints. */
+AVX2 static inline void pack_nibbles(const __m256i q[4], int mask_lo, uint8_t *out)
 {
-	__m256 s = _mm256_set1_ps(ds);
-	_mm256_storeu_ps(y, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(codes))));
-	_mm256_storeu_ps(y + 8, _mm256_mul_ps(s,
-		_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(codes, 8)))));
+	const __m256i byte = _mm256_set1_epi32(0xff), nib = _mm256_set1_epi32(mask_lo ? 15 : -1);
+	__m256i b0 = _mm256_and_si256(_mm256_or_si256(_mm256_and_si256(q[0], nib),
+		_mm256_slli_epi32(q[2], 4)), byte);
+	__m256i b1 = _mm256_and_si256(_mm256_or_si256(_mm256_and_si256(q[1], nib),
+		_mm256_slli_epi32(q[3], 4)), byte);
+	__m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(b0, b1), 0xd8);
+	_mm_storeu_si128((__m128i *)out, _mm_packus_epi16(_mm256_castsi256_si128(p),
+		_mm256_extracti128_si256(p, 1)));
 }
 
-AVX2 void arca_quant__dequantize_q6_K_avx2(const void *src, float *dst, size_t n)
+/* Bit 4 of each element's code, element j at bit j. */
+AVX2 static inline uint32_t high_bits(const __m256i q[4])
 {
-	const uint8_t *b = src;
-	const __m256i low = _mm256_set1_epi8(15), three = _mm256_set1_epi8(3);
-	const __m256i bias = _mm256_set1_epi8(32);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 210, dst += ARCA_QK_K) {
-		float d = half_at(b + 208);
-		const int8_t *sc = (const int8_t *)(b + 192);
-		for (int h = 0; h < 2; h++) {
-			__m256i l0 = _mm256_loadu_si256((const __m256i *)(b + 64 * h));
-			__m256i l1 = _mm256_loadu_si256((const __m256i *)(b + 64 * h + 32));
-			__m256i qh = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * h));
-			/* the four 32-element quarters of this half, codes − 32 as signed bytes */
-			__m256i q[4];
-			q[0] = _mm256_or_si256(_mm256_and_si256(l0, low),
-				_mm256_slli_epi16(_mm256_and_si256(qh, three), 4));
-			q[1] = _mm256_or_si256(_mm256_and_si256(l1, low),
-				_mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), three), 4));
-			q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low),
-				_mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), three), 4));
-			q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low),
-				_mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), three), 4));
-			for (int k = 0; k < 4; k++) {
-				__m256i v = _mm256_sub_epi8(q[k], bias);
-				float *y = dst + 128 * h + 32 * k;
-				const int8_t *s = sc + 8 * h + 2 * k;
-				scaled16(_mm256_castsi256_si128(v), d * (float)s[0], y);
-				scaled16(_mm256_extracti128_si256(v, 1), d * (float)s[1], y + 16);
-			}
+	uint32_t qh = 0;
+	for (int k = 0; k < 4; k++)
+		qh |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(q[k], 27)))
+			<< (8 * k);
+	return qh;
+}
+
+AVX2 static inline void min_code(__m256i q[4], int top)
+{
+	for (int k = 0; k < 4; k++)
+		q[k] = _mm256_min_epi32(q[k], _mm256_set1_epi32(top));
+}
+
+AVX2 static inline void put_half(uint8_t *p, float f)
+{
+	arca_quant__put_le16(p, (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+}
+
+AVX2 void arca_quant__quantize_q4_0_avx2(const float *src, void *dst, size_t n)
+{
+	uint8_t *out = dst;
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 18) {
+		__m256 v[4];
+		__m256i q[4];
+		if (load_block(src, v)) {
+			arca_quant__quantize_q4_0(src, out, ARCA_QK);
+			continue;
 		}
+		float d = signed_absmax(src, v) / -8;
+		float id = d ? 1.0f / d : 0.0f;
+		put_half(out, d);
+		codes8_sym(v, _mm256_set1_ps(id), _mm256_set1_ps(8.5f), q);
+		min_code(q, 15);
+		pack_nibbles(q, 0, out + 2);
+	}
+}
+
+AVX2 void arca_quant__quantize_q4_1_avx2(const float *src, void *dst, size_t n)
+{
+	uint8_t *out = dst;
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 20) {
+		__m256 v[4];
+		__m256i q[4];
+		float min, max;
+		if (load_block(src, v)) {
+			arca_quant__quantize_q4_1(src, out, ARCA_QK);
+			continue;
+		}
+		min_max(src, v, &min, &max);
+		float d = (max - min) / 15;
+		float id = d ? 1.0f / d : 0.0f;
+		put_half(out, d);
+		put_half(out + 2, min);
+		codes8(v, _mm256_set1_ps(min), _mm256_set1_ps(id), _mm256_set1_ps(0.5f), q);
+		min_code(q, 15);
+		pack_nibbles(q, 0, out + 4);
+	}
+}
+
+AVX2 void arca_quant__quantize_q5_0_avx2(const float *src, void *dst, size_t n)
+{
+	uint8_t *out = dst;
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 22) {
+		__m256 v[4];
+		__m256i q[4];
+		if (load_block(src, v)) {
+			arca_quant__quantize_q5_0(src, out, ARCA_QK);
+			continue;
+		}
+		float d = signed_absmax(src, v) / -16;
+		float id = d ? 1.0f / d : 0.0f;
+		put_half(out, d);
+		codes8_sym(v, _mm256_set1_ps(id), _mm256_set1_ps(16.5f), q);
+		min_code(q, 31);
+		arca_quant__put_le32(out + 2, high_bits(q));
+		pack_nibbles(q, 1, out + 6);
+	}
+}
+
+AVX2 void arca_quant__quantize_q5_1_avx2(const float *src, void *dst, size_t n)
+{
+	uint8_t *out = dst;
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 24) {
+		__m256 v[4];
+		__m256i q[4];
+		float min, max;
+		if (load_block(src, v)) {
+			arca_quant__quantize_q5_1(src, out, ARCA_QK);
+			continue;
+		}
+		min_max(src, v, &min, &max);
+		float d = (max - min) / 31;
+		float id = d ? 1.0f / d : 0.0f;
+		put_half(out, d);
+		put_half(out + 2, min);
+		codes8(v, _mm256_set1_ps(min), _mm256_set1_ps(id), _mm256_set1_ps(0.5f), q);
+		arca_quant__put_le32(out + 4, high_bits(q));
+		pack_nibbles(q, 1, out + 8);
 	}
 }
 

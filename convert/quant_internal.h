@@ -23,7 +23,8 @@
 typedef void (*arca_quant__quantize_fn)(const float *src, void *dst, size_t n);
 typedef void (*arca_quant__dequantize_fn)(const void *src, float *dst, size_t n);
 
-/* One instruction set's kernels, indexed by ggml type id; NULL where it has none. */
+/* One instruction set's kernels, indexed by ggml type id; NULL for types arca does not
+ * convert. */
 typedef struct {
 	const char *name; /* "scalar", "avx2", "avx512" */
 	arca_quant__quantize_fn quantize[ARCA_GGML_TYPE_COUNT];
@@ -37,8 +38,8 @@ enum {
 	ARCA_QUANT__LEVELS
 };
 
-/* The complete kernel table for `level` (every slot filled, falling back to the scalar
- * kernel), or NULL when this CPU cannot run that level. Tests use it to check each level
+/* The kernel table for `level` (a type without a kernel of that level has the level
+ * below's), or NULL when this CPU cannot run that level. Tests use it to check each level
  * against the scalar one. */
 const arca_quant__kernels *arca_quant__kernels_for(int level);
 
@@ -75,6 +76,15 @@ void arca_quant__pack_scales_q2_K(const float *scales, const float *mins, uint8_
 void arca_quant__pack_codes_q4_K(const uint8_t *L, uint8_t *out);
 void arca_quant__pack_codes_q5_K(const uint8_t *L, uint8_t *out);
 void arca_quant__pack_2bit(const uint8_t *L, uint8_t *qs);
+/* Q3_K: the 16 sub-block scales → d and 12 packed 6-bit scales; the stored scale of
+ * sub-block j (−32..31); codes 0..7 → hmask and 2-bit qs. */
+void arca_quant__pack_scales_q3_K(const float *scales, uint8_t *out);
+int arca_quant__scale_q3_K(const uint8_t *out, int j);
+void arca_quant__pack_codes_q3_K(const uint8_t *L, uint8_t *out);
+/* Q6_K: the 16 sub-block scales → d and int8 scales; 0 (block all zero bytes) when every
+ * scale is below 1e-15. Codes 0..63 → ql/qh. */
+int arca_quant__pack_scales_q6_K(const float *scales, uint8_t *out);
+void arca_quant__pack_codes_q6_K(const uint8_t *L, uint8_t *out);
 
 /* quant_iq4.c */
 void arca_quant__quantize_iq4_nl(const float *src, void *dst, size_t n);
@@ -109,19 +119,37 @@ void arca_quant__dequantize_iq4_xs(const void *src, float *dst, size_t n);
 void arca_quant__quantize_f16_avx2(const float *src, void *dst, size_t n);
 void arca_quant__quantize_bf16_avx2(const float *src, void *dst, size_t n);
 void arca_quant__quantize_q8_0_avx2(const float *src, void *dst, size_t n);
+void arca_quant__quantize_q4_0_avx2(const float *src, void *dst, size_t n);
+void arca_quant__quantize_q4_1_avx2(const float *src, void *dst, size_t n);
+void arca_quant__quantize_q5_0_avx2(const float *src, void *dst, size_t n);
+void arca_quant__quantize_q5_1_avx2(const float *src, void *dst, size_t n);
 void arca_quant__dequantize_f16_avx2(const void *src, float *dst, size_t n);
 void arca_quant__dequantize_bf16_avx2(const void *src, float *dst, size_t n);
+
+/* dequant_avx2.c (AVX2 + F16C) */
 void arca_quant__dequantize_q4_0_avx2(const void *src, float *dst, size_t n);
 void arca_quant__dequantize_q8_0_avx2(const void *src, float *dst, size_t n);
 void arca_quant__dequantize_q4_K_avx2(const void *src, float *dst, size_t n);
 void arca_quant__dequantize_q6_K_avx2(const void *src, float *dst, size_t n);
 void arca_quant__dequantize_iq4_nl_avx2(const void *src, float *dst, size_t n);
+void arca_quant__dequantize_q4_1_avx2(const void *src, float *dst, size_t n);
+void arca_quant__dequantize_q5_0_avx2(const void *src, float *dst, size_t n);
+void arca_quant__dequantize_q5_1_avx2(const void *src, float *dst, size_t n);
+void arca_quant__dequantize_q2_K_avx2(const void *src, float *dst, size_t n);
+void arca_quant__dequantize_q3_K_avx2(const void *src, float *dst, size_t n);
+void arca_quant__dequantize_q5_K_avx2(const void *src, float *dst, size_t n);
+void arca_quant__dequantize_iq4_xs_avx2(const void *src, float *dst, size_t n);
 
 /* quant_avx512_k.c (AVX-512 F, BW, VL): the K-quant searches, 16 groups at a time */
 void arca_quant__quantize_q2_K_avx512(const float *src, void *dst, size_t n);
 void arca_quant__quantize_q4_K_avx512(const float *src, void *dst, size_t n);
 void arca_quant__quantize_q5_K_avx512(const float *src, void *dst, size_t n);
 void arca_quant__quantize_q6_K_avx512(const float *src, void *dst, size_t n);
+void arca_quant__quantize_q3_K_avx512(const float *src, void *dst, size_t n);
+
+/* quant_avx512_iq4.c (AVX-512 F, BW, VL): the IQ4 scale search, 16 groups at a time */
+void arca_quant__quantize_iq4_nl_avx512(const float *src, void *dst, size_t n);
+void arca_quant__quantize_iq4_xs_avx512(const float *src, void *dst, size_t n);
 #else
 #define ARCA_QUANT_X86 0
 #endif
@@ -151,6 +179,18 @@ static inline int arca_quant__nearest_int(float f)
 	int32_t i;
 	memcpy(&i, &v, sizeof(i));
 	return (i & 0x007fffff) - 0x00400000;
+}
+
+/* float -> int32 the way x86-64's cvttss2si does it, which is what llama.cpp's
+ * `(int8_t)(x*id + 8.5f)` and `= roundf(x)` casts compile to: truncation toward zero, and
+ * INT32_MIN ("integer indefinite") for NaN and out-of-range values, of which the caller
+ * keeps the low byte. Spelled out because C leaves those conversions undefined, and they
+ * do happen: an fp32-subnormal block makes 1/d overflow to inf. */
+static inline int32_t arca_quant__trunc_i32(float f)
+{
+	if (f > -2147483904.f && f < 2147483648.f)
+		return (int32_t)f;
+	return INT32_MIN;
 }
 
 static inline uint16_t arca_quant__get_le16(const uint8_t *p)

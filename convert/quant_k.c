@@ -26,7 +26,7 @@ static int clamp_int(int v, int lo, int hi)
 
 /* Symmetric codes in [-nmax, nmax) with weights x², refined over 18 trial scales; L gets
  * the codes + nmax. Returns the scale (0 for an all-zero group, L all 0). */
-static float make_qx_quants(int n, int nmax, const float *x, int8_t *L)
+static float make_qx_quants(int n, int nmax, const float *x, uint8_t *L)
 {
 	float max = 0, amax = 0;
 	for (int i = 0; i < n; i++) {
@@ -45,7 +45,7 @@ static float make_qx_quants(int n, int nmax, const float *x, int8_t *L)
 	float sumlx = 0, suml2 = 0;
 	for (int i = 0; i < n; i++) {
 		int l = clamp_int(arca_quant__nearest_int(iscale * x[i]), -nmax, nmax - 1);
-		L[i] = (int8_t)(l + nmax);
+		L[i] = (uint8_t)(l + nmax);
 		float w = x[i] * x[i];
 		sumlx += w * x[i] * l;
 		suml2 += w * l * l;
@@ -66,7 +66,7 @@ static float make_qx_quants(int n, int nmax, const float *x, int8_t *L)
 		if (suml2 > 0 && sumlx * sumlx > best * suml2) {
 			for (int i = 0; i < n; i++) {
 				int l = arca_quant__nearest_int(iscale * x[i]);
-				L[i] = (int8_t)(nmax + clamp_int(l, -nmax, nmax - 1));
+				L[i] = (uint8_t)(nmax + clamp_int(l, -nmax, nmax - 1));
 			}
 			scale = sumlx / suml2;
 			best = scale * sumlx;
@@ -75,9 +75,9 @@ static float make_qx_quants(int n, int nmax, const float *x, int8_t *L)
 	return scale;
 }
 
-/* Codes in [-nmax, nmax) improved one element at a time (up to 5 passes); L gets
- * codes + nmax, or all 0 for an all-zero group (scale 0). */
-static float make_q3_quants(int n, int nmax, const float *x, int8_t *L)
+/* Codes in [-nmax, nmax) improved one element at a time (up to 5 passes); n <= 16.
+ * codes gets them + nmax, or all 0 for an all-zero group (scale 0). */
+static float make_q3_quants(int n, int nmax, const float *x, uint8_t *codes)
 {
 	float max = 0, amax = 0;
 	for (int i = 0; i < n; i++) {
@@ -88,10 +88,10 @@ static float make_q3_quants(int n, int nmax, const float *x, int8_t *L)
 		}
 	}
 	if (amax < GROUP_MAX_EPS) {
-		for (int i = 0; i < n; i++)
-			L[i] = 0;
+		memset(codes, 0, (size_t)n);
 		return 0.f;
 	}
+	int8_t L[16];
 	float iscale = -nmax / max;
 	float sumlx = 0, suml2 = 0;
 	for (int i = 0; i < n; i++) {
@@ -126,7 +126,7 @@ static float make_q3_quants(int n, int nmax, const float *x, int8_t *L)
 			break;
 	}
 	for (int i = 0; i < n; i++)
-		L[i] = (int8_t)(L[i] + nmax);
+		codes[i] = (uint8_t)(L[i] + nmax);
 	return suml2 > 0 ? sumlx / suml2 : 0.f;
 }
 
@@ -236,7 +236,7 @@ void arca_quant__pack_scales_q2_K(const float *scales, const float *mins, uint8_
 	if (max_min > 0) {
 		float iscale = 15.f / max_min;
 		for (int j = 0; j < 16; j++)
-			sc[j] |= (uint8_t)(arca_quant__nearest_int(iscale * mins[j]) << 4);
+			sc[j] |= (uint8_t)((unsigned)arca_quant__nearest_int(iscale * mins[j]) << 4);
 		arca_quant__put_le16(out + 82, arca_fp32_to_fp16(max_min / 15.f));
 	} else {
 		arca_quant__put_le16(out + 82, arca_fp32_to_fp16(0.f));
@@ -281,62 +281,77 @@ void arca_quant__quantize_q2_K(const float *src, void *dst, size_t n)
 
 /* ------------------------------------------------------------------ Q3_K */
 
+/* The 16 sub-block scales as 6-bit values (+32) in 12 bytes, and d. */
+void arca_quant__pack_scales_q3_K(const float *scales, uint8_t *out)
+{
+	uint8_t *sc = out + 96;
+	float max_scale = 0, amax = 0;
+	for (int j = 0; j < 16; j++) {
+		float a = fabsf(scales[j]);
+		if (a > amax) {
+			amax = a;
+			max_scale = scales[j];
+		}
+	}
+	memset(sc, 0, 12);
+	if (!max_scale) {
+		arca_quant__put_le16(out + 108, arca_fp32_to_fp16(0.f));
+		return;
+	}
+	float iscale = -32.f / max_scale;
+	for (int j = 0; j < 16; j++) {
+		int8_t l = (int8_t)arca_quant__nearest_int(iscale * scales[j]);
+		l = (int8_t)(clamp_int(l, -32, 31) + 32);
+		if (j < 8)
+			sc[j] = l & 15;
+		else
+			sc[j - 8] |= (uint8_t)((l & 15) << 4);
+		sc[8 + j % 4] |= (uint8_t)((l >> 4) << (2 * (j / 4)));
+	}
+	arca_quant__put_le16(out + 108, arca_fp32_to_fp16(1 / iscale));
+}
+
+int arca_quant__scale_q3_K(const uint8_t *out, int j)
+{
+	const uint8_t *sc = out + 96;
+	int s = j < 8 ? sc[j] & 15 : sc[j - 8] >> 4;
+	return (s | ((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
+}
+
+/* Codes 0..7: bit 2 of element e to bit e/32 of hmask[e%32], bits 0-1 2-bit packed. */
+void arca_quant__pack_codes_q3_K(const uint8_t *L, uint8_t *out)
+{
+	uint8_t *hmask = out, low[ARCA_QK_K];
+	memset(hmask, 0, 32);
+	for (int j = 0; j < 8; j++)
+		for (int m = 0; m < 32; m++) {
+			hmask[m] |= (uint8_t)((L[32 * j + m] >> 2) << j);
+			low[32 * j + m] = L[32 * j + m] & 3;
+		}
+	arca_quant__pack_2bit(low, out + 32);
+}
+
 /* Q3_K: hmask[32], qs[64], scales[12] (6-bit, +32), d — 110 bytes. */
 void arca_quant__quantize_q3_K(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
 	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 110) {
-		uint8_t *hmask = out, *qs = out + 32, *sc = out + 96;
-		int8_t L[ARCA_QK_K];
-		float scales[16], max_scale = 0, amax = 0;
-		for (int j = 0; j < 16; j++) {
+		uint8_t L[ARCA_QK_K];
+		float scales[16];
+		for (int j = 0; j < 16; j++)
 			scales[j] = make_q3_quants(16, 4, src + 16 * j, L + 16 * j);
-			float a = fabsf(scales[j]);
-			if (a > amax) {
-				amax = a;
-				max_scale = scales[j];
-			}
-		}
-		memset(sc, 0, 12);
-		if (max_scale) {
-			float iscale = -32.f / max_scale;
-			for (int j = 0; j < 16; j++) {
-				int8_t l = (int8_t)arca_quant__nearest_int(iscale * scales[j]);
-				l = (int8_t)(clamp_int(l, -32, 31) + 32);
-				if (j < 8)
-					sc[j] = l & 15;
-				else
-					sc[j - 8] |= (uint8_t)((l & 15) << 4);
-				sc[8 + j % 4] |= (uint8_t)((l >> 4) << (2 * (j / 4)));
-			}
-			arca_quant__put_le16(out + 108, arca_fp32_to_fp16(1 / iscale));
-		} else {
-			arca_quant__put_le16(out + 108, arca_fp32_to_fp16(0.f));
-		}
+		arca_quant__pack_scales_q3_K(scales, out);
 		float d_all = arca_quant__half_at(out + 108);
 		for (int j = 0; j < 16; j++) {
-			int s = j < 8 ? sc[j] & 15 : sc[j - 8] >> 4;
-			s = (s | ((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
-			float d = d_all * s;
+			float d = d_all * arca_quant__scale_q3_K(out, j);
 			if (!d)
 				continue;
 			for (int i = 0; i < 16; i++) {
 				int l = arca_quant__nearest_int(src[16 * j + i] / d);
-				L[16 * j + i] = (int8_t)(clamp_int(l, -4, 3) + 4);
+				L[16 * j + i] = (uint8_t)(clamp_int(l, -4, 3) + 4);
 			}
 		}
-		/* high bit of element e goes to bit e/32 of hmask[e%32] */
-		uint8_t L2[ARCA_QK_K];
-		memset(hmask, 0, 32);
-		for (int e = 0; e < ARCA_QK_K; e++) {
-			int l = L[e];
-			if (l > 3) {
-				hmask[e % 32] |= (uint8_t)(1 << (e / 32));
-				l -= 4;
-			}
-			L2[e] = (uint8_t)l;
-		}
-		arca_quant__pack_2bit(L2, qs);
+		arca_quant__pack_codes_q3_K(L, out);
 	}
 }
 
@@ -401,24 +416,15 @@ void arca_quant__pack_codes_q4_K(const uint8_t *L, uint8_t *out)
 
 void arca_quant__pack_codes_q5_K(const uint8_t *L, uint8_t *out)
 {
+	/* codes 0..31: bit 4 of element 64c+l goes to bit 2c of qh[l], of 64c+32+l to 2c+1 */
 	uint8_t *qh = out + 16, *ql = out + 48;
 	memset(qh, 0, 32);
-	uint8_t m1 = 1, m2 = 2;
-	for (int n = 0; n < ARCA_QK_K; n += 64, ql += 32) {
-		for (int j = 0; j < 32; j++) {
-			int l1 = L[n + j], l2 = L[n + j + 32];
-			if (l1 > 15) {
-				l1 -= 16;
-				qh[j] |= m1;
-			}
-			if (l2 > 15) {
-				l2 -= 16;
-				qh[j] |= m2;
-			}
-			ql[j] = (uint8_t)(l1 | l2 << 4);
+	for (int c = 0; c < 4; c++, ql += 32) {
+		const uint8_t *a = L + 64 * c, *b = a + 32;
+		for (int l = 0; l < 32; l++) {
+			qh[l] |= (uint8_t)((a[l] >> 4) << (2 * c) | (b[l] >> 4) << (2 * c + 1));
+			ql[l] = (uint8_t)((a[l] & 15) | (b[l] & 15) << 4);
 		}
-		m1 = (uint8_t)(m1 << 2);
-		m2 = (uint8_t)(m2 << 2);
 	}
 }
 
@@ -471,32 +477,55 @@ void arca_quant__quantize_q5_K(const float *src, void *dst, size_t n)
 
 /* ------------------------------------------------------------------ Q6_K */
 
+int arca_quant__pack_scales_q6_K(const float *scales, uint8_t *out)
+{
+	float max_scale = 0, max_abs_scale = 0;
+	for (int j = 0; j < 16; j++) {
+		float a = fabsf(scales[j]);
+		if (a > max_abs_scale) {
+			max_abs_scale = a;
+			max_scale = scales[j];
+		}
+	}
+	if (max_abs_scale < GROUP_MAX_EPS) {
+		memset(out, 0, 210);
+		return 0;
+	}
+	float iscale = -128.f / max_scale;
+	arca_quant__put_le16(out + 208, arca_fp32_to_fp16(1 / iscale));
+	int8_t *sc = (int8_t *)(out + 192);
+	for (int j = 0; j < 16; j++) {
+		int l = arca_quant__nearest_int(iscale * scales[j]);
+		sc[j] = (int8_t)(l < 127 ? l : 127);
+	}
+	return 1;
+}
+
+void arca_quant__pack_codes_q6_K(const uint8_t *L, uint8_t *out)
+{
+	uint8_t *ql = out, *qh = out + 128;
+	for (int j = 0; j < ARCA_QK_K; j += 128, ql += 64, qh += 32) {
+		for (int l = 0; l < 32; l++) {
+			int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
+			ql[l] = (uint8_t)((q1 & 15) | (q3 & 15) << 4);
+			ql[l + 32] = (uint8_t)((q2 & 15) | (q4 & 15) << 4);
+			qh[l] = (uint8_t)((q1 >> 4) | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6);
+		}
+	}
+}
+
 /* Q6_K: ql[128], qh[64], scales:int8[16], d — 210 bytes. */
 void arca_quant__quantize_q6_K(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
 	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 210) {
-		int8_t L[ARCA_QK_K];
-		float scales[16], max_scale = 0, max_abs_scale = 0;
-		for (int j = 0; j < 16; j++) {
+		uint8_t L[ARCA_QK_K];
+		float scales[16];
+		for (int j = 0; j < 16; j++)
 			scales[j] = make_qx_quants(16, 32, src + 16 * j, L + 16 * j);
-			float a = fabsf(scales[j]);
-			if (a > max_abs_scale) {
-				max_abs_scale = a;
-				max_scale = scales[j];
-			}
-		}
-		if (max_abs_scale < GROUP_MAX_EPS) {
-			memset(out, 0, 210);
+		if (!arca_quant__pack_scales_q6_K(scales, out))
 			continue;
-		}
-		float iscale = -128.f / max_scale;
-		arca_quant__put_le16(out + 208, arca_fp32_to_fp16(1 / iscale));
-		int8_t *sc = (int8_t *)(out + 192);
-		for (int j = 0; j < 16; j++) {
-			int l = arca_quant__nearest_int(iscale * scales[j]);
-			sc[j] = (int8_t)(l < 127 ? l : 127);
-		}
+		const int8_t *sc = (const int8_t *)(out + 192);
 		float d_all = arca_quant__half_at(out + 208);
 		for (int j = 0; j < 16; j++) {
 			float d = d_all * sc[j];
@@ -504,17 +533,9 @@ void arca_quant__quantize_q6_K(const float *src, void *dst, size_t n)
 				continue;
 			for (int i = 0; i < 16; i++) {
 				int l = arca_quant__nearest_int(src[16 * j + i] / d);
-				L[16 * j + i] = (int8_t)(clamp_int(l, -32, 31) + 32);
+				L[16 * j + i] = (uint8_t)(clamp_int(l, -32, 31) + 32);
 			}
 		}
-		uint8_t *ql = out, *qh = out + 128;
-		for (int j = 0; j < ARCA_QK_K; j += 128, ql += 64, qh += 32) {
-			for (int l = 0; l < 32; l++) {
-				int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
-				ql[l] = (uint8_t)((q1 & 15) | (q3 & 15) << 4);
-				ql[l + 32] = (uint8_t)((q2 & 15) | (q4 & 15) << 4);
-				qh[l] = (uint8_t)((q1 >> 4) | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6);
-			}
-		}
+		arca_quant__pack_codes_q6_K(L, out);
 	}
 }

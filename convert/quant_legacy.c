@@ -4,7 +4,8 @@
  * F32, F16, BF16 rows and the 32-element blocks Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
  * (docs/formats.md §5.1). Each reproduces llama.cpp's quantize_row_*_ref to the byte:
  * float32 arithmetic in source order, the inverse scale taken from the fp32 d, and each
- * type's own rounding (truncation of x+8.5 for Q4/Q5, roundf for Q8_0).
+ * type's own rounding (truncation of x+8.5 for Q4/Q5, roundf for Q8_0), and x86's result
+ * for float-to-int casts C leaves undefined (arca_quant__trunc_i32).
  */
 #include <math.h>
 #include <float.h>
@@ -66,8 +67,8 @@ void arca_quant__quantize_q4_0(const float *src, void *dst, size_t n)
 		float id = d ? 1.0f / d : 0.0f;
 		arca_quant__put_le16(out, arca_fp32_to_fp16(d));
 		for (int j = 0; j < ARCA_QK / 2; j++) {
-			int8_t lo = (int8_t)(src[j] * id + 8.5f);
-			int8_t hi = (int8_t)(src[j + 16] * id + 8.5f);
+			int8_t lo = (int8_t)arca_quant__trunc_i32(src[j] * id + 8.5f);
+			int8_t hi = (int8_t)arca_quant__trunc_i32(src[j + 16] * id + 8.5f);
 			lo = lo < 15 ? lo : 15;
 			hi = hi < 15 ? hi : 15;
 			out[2 + j] = (uint8_t)(lo | hi << 4);
@@ -87,8 +88,8 @@ void arca_quant__quantize_q4_1(const float *src, void *dst, size_t n)
 		arca_quant__put_le16(out, arca_fp32_to_fp16(d));
 		arca_quant__put_le16(out + 2, arca_fp32_to_fp16(min));
 		for (int j = 0; j < ARCA_QK / 2; j++) {
-			int8_t lo = (int8_t)((src[j] - min) * id + 0.5f);
-			int8_t hi = (int8_t)((src[j + 16] - min) * id + 0.5f);
+			int8_t lo = (int8_t)arca_quant__trunc_i32((src[j] - min) * id + 0.5f);
+			int8_t hi = (int8_t)arca_quant__trunc_i32((src[j + 16] - min) * id + 0.5f);
 			lo = lo < 15 ? lo : 15;
 			hi = hi < 15 ? hi : 15;
 			out[4 + j] = (uint8_t)(lo | hi << 4);
@@ -106,8 +107,8 @@ void arca_quant__quantize_q5_0(const float *src, void *dst, size_t n)
 		uint32_t qh = 0;
 		arca_quant__put_le16(out, arca_fp32_to_fp16(d));
 		for (int j = 0; j < ARCA_QK / 2; j++) {
-			int8_t lo = (int8_t)(src[j] * id + 16.5f);
-			int8_t hi = (int8_t)(src[j + 16] * id + 16.5f);
+			int8_t lo = (int8_t)arca_quant__trunc_i32(src[j] * id + 16.5f);
+			int8_t hi = (int8_t)arca_quant__trunc_i32(src[j + 16] * id + 16.5f);
 			lo = lo < 31 ? lo : 31;
 			hi = hi < 31 ? hi : 31;
 			out[6 + j] = (uint8_t)((lo & 15) | (hi & 15) << 4);
@@ -131,8 +132,8 @@ void arca_quant__quantize_q5_1(const float *src, void *dst, size_t n)
 		arca_quant__put_le16(out, arca_fp32_to_fp16(d));
 		arca_quant__put_le16(out + 2, arca_fp32_to_fp16(min));
 		for (int j = 0; j < ARCA_QK / 2; j++) {
-			uint8_t lo = (uint8_t)((src[j] - min) * id + 0.5f);
-			uint8_t hi = (uint8_t)((src[j + 16] - min) * id + 0.5f);
+			uint8_t lo = (uint8_t)arca_quant__trunc_i32((src[j] - min) * id + 0.5f);
+			uint8_t hi = (uint8_t)arca_quant__trunc_i32((src[j + 16] - min) * id + 0.5f);
 			out[8 + j] = (uint8_t)((lo & 15) | (hi & 15) << 4);
 			qh |= (uint32_t)((lo >> 4) & 1) << j;
 			qh |= (uint32_t)((hi >> 4) & 1) << (j + 16);
@@ -152,7 +153,7 @@ void arca_quant__quantize_q8_0_block(const float *x, uint8_t *out)
 	float id = d ? 1.0f / d : 0.0f;
 	arca_quant__put_le16(out, arca_fp32_to_fp16(d));
 	for (int j = 0; j < ARCA_QK; j++)
-		out[2 + j] = (uint8_t)(int8_t)roundf(x[j] * id);
+		out[2 + j] = (uint8_t)arca_quant__trunc_i32(roundf(x[j] * id));
 }
 
 /* Q8_0: d:half, qs:int8[32]; code = roundf(x/d) with d = max|x| / 127. */

@@ -234,6 +234,9 @@ static arca_err build_vocab(vocab *v, json_t *root, uint32_t vocab_size)
 		if ((uint64_t)aid + 1 > n)
 			n = (uint64_t)aid + 1;
 	}
+	if (vocab_size && n > vocab_size)
+		return arca_error_set(ARCA_EINVALID, "tokenizer.json has token id %llu, beyond the "
+			"model's vocab_size %u (config.json)", (unsigned long long)n - 1, vocab_size);
 	v->n = (uint32_t)n;
 	v->text = calloc(n ? n : 1, sizeof(*v->text));
 	v->type = calloc(n ? n : 1, sizeof(*v->type));
@@ -461,14 +464,24 @@ arca_err arca_tokenizer_to_gguf(void *gguf_writer, const arca_tokenizer_sources 
 	arca_gguf_writer *w = gguf_writer;
 	json_error_t jerr;
 	json_t *root = json_loadb(src->tokenizer_json, src->tokenizer_json_len, 0, &jerr);
-	json_t *tok_config = src->tokenizer_config_json ?
-		json_loads(src->tokenizer_config_json, 0, NULL) : NULL;
-	json_t *config = src->config_json ? json_loads(src->config_json, 0, NULL) : NULL;
+	json_t *tok_config = NULL, *config = NULL;
 	vocab v = { 0 };
 	arca_err err = ARCA_OK;
 	const char *pre = NULL;
 	if (!root) {
 		err = arca_error_set(ARCA_EINVALID, "tokenizer.json: %s (line %d)", jerr.text,
+			jerr.line);
+		goto cleanup;
+	}
+	/* optional files, but a damaged one is an error, not a silent default */
+	if (src->tokenizer_config_json &&
+	    !(tok_config = json_loads(src->tokenizer_config_json, 0, &jerr))) {
+		err = arca_error_set(ARCA_EINVALID, "tokenizer_config.json: %s (line %d)",
+			jerr.text, jerr.line);
+		goto cleanup;
+	}
+	if (src->config_json && !(config = json_loads(src->config_json, 0, &jerr))) {
+		err = arca_error_set(ARCA_EINVALID, "config.json: %s (line %d)", jerr.text,
 			jerr.line);
 		goto cleanup;
 	}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs what arca needs on Debian 12, and nothing else: the compiler and build tools,
-# the libraries DESIGN.md names (plus libyaml for model cards), python3 for the test
-# fixtures and test hub, and Node.js/npm (Debian's, only when no node is installed) for the
+# the libraries DESIGN.md names (plus libyaml for model cards), clang with its libFuzzer
+# runtime for the fuzz targets, python3 for the test fixtures and test hub, and Node.js/npm (Debian's, only when no node is installed) for the
 # test tools from the npm registry. With --bench also the peers the benchmarks compare
 # against (aria2, curl, hyperfine). Idempotent: packages already present are not touched,
 # and `apt-get update` runs only when something is missing.
@@ -12,7 +12,7 @@ packages=(
 	build-essential cmake pkg-config git ca-certificates python3 util-linux
 	libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libzstd-dev
 	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
-	libcmocka-dev
+	libcmocka-dev clang libclang-rt-14-dev
 )
 
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

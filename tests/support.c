@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 char *t_tempdir(void)
 {
@@ -118,4 +119,35 @@ int t_count_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+void *t_read_data_zst(const char *rel, size_t *len_out)
+{
+	char *path;
+	if (asprintf(&path, "%s/%s.zst", ARCA_TEST_DATA, rel) < 0)
+		fail_msg("out of memory");
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long clen = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	void *cbuf = malloc(clen > 0 ? (size_t)clen : 1);
+	if (!cbuf || clen <= 0 || fread(cbuf, 1, (size_t)clen, f) != (size_t)clen)
+		fail_msg("cannot read %s", path);
+	fclose(f);
+	unsigned long long len = ZSTD_getFrameContentSize(cbuf, (size_t)clen);
+	if (len == ZSTD_CONTENTSIZE_ERROR || len == ZSTD_CONTENTSIZE_UNKNOWN)
+		fail_msg("%s: no content size in the zstd frame", path);
+	char *buf = malloc((size_t)len + 1);
+	if (!buf)
+		fail_msg("out of memory");
+	size_t got = ZSTD_decompress(buf, (size_t)len, cbuf, (size_t)clen);
+	if (ZSTD_isError(got) || got != len)
+		fail_msg("%s: cannot decompress", path);
+	buf[len] = '\0';
+	free(cbuf);
+	free(path);
+	*len_out = (size_t)len;
+	return buf;
 }

@@ -33,6 +33,10 @@ arca_store *t_store_new(char **home_out);
 /* Runs a shell command and returns the first line of its stdout (malloc'ed, no newline). */
 char *t_shell_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* tests/data/<rel>.zst decompressed (malloc'ed, one spare NUL byte after the end, so text
+ * files are strings); fails the test when missing or damaged. */
+void *t_read_data_zst(const char *rel, size_t *len_out);
+
 /* Number of entries in a folder (without . and ..). */
 int t_count_entries(const char *dir);
 

@@ -92,7 +92,8 @@ const arca_arch *arca_arch_for_gguf(const char *name);
 /* "qwen2 (Qwen2ForCausalLM), qwen3 (...), ..." for error messages. */
 const char *arca_arch_supported(void);
 
-/* Expands a pattern: "{i}" → layer, "{e}" → expert. Returns what snprintf does. */
+/* Expands a pattern: "{i}" → layer, "{e}" → expert. Returns the full length, as snprintf
+ * does: a result >= cap means buf holds a truncated (still terminated) name. */
 int arca_arch_expand(char *buf, size_t cap, const char *pattern, int layer, int expert);
 
 /* Matches a concrete name against a pattern; fills layer/expert (−1 when absent). */

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes small valid seed files for the fuzz targets (standard library only):
+
+    make_seeds.py OUT_DIR    -> OUT_DIR/safetensors/*.safetensors, OUT_DIR/gguf/*.gguf
+
+Valid files let the fuzzer start from deep inside the parsers instead of rediscovering
+the magic numbers.
+"""
+import json
+import os
+import struct
+import sys
+
+
+def safetensors(tensors, meta=None):
+    header, blob, off = {}, b"", 0
+    if meta:
+        header["__metadata__"] = meta
+    for name, dtype, shape, data in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [off, off + len(data)]}
+        blob += data
+        off += len(data)
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + blob
+
+
+def gstr(s):
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def gguf(kvs, tensors, align=32):
+    out = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs))
+    for key, typ, payload in kvs:
+        out += gstr(key) + struct.pack("<I", typ) + payload
+    off, data = 0, b""
+    for name, ne, typ, raw in tensors:
+        out += gstr(name) + struct.pack("<I", len(ne)) + struct.pack("<%dQ" % len(ne), *ne)
+        out += struct.pack("<IQ", typ, off)
+        pad = (-len(raw)) % align
+        data += raw + b"\0" * pad
+        off += len(raw) + pad
+    out += b"\0" * ((-len(out)) % align)
+    return out + data
+
+
+def main():
+    root = sys.argv[1]
+    os.makedirs(os.path.join(root, "safetensors"), exist_ok=True)
+    os.makedirs(os.path.join(root, "gguf"), exist_ok=True)
+    st = {
+        "two": safetensors([("a.weight", "F32", [2, 3], struct.pack("<6f", *range(6))),
+                            ("b.bias", "BF16", [4], b"\x80\x3f" * 4)], {"format": "pt"}),
+        "fp8": safetensors([("w", "F8_E4M3", [4, 4], bytes(range(16))),
+                            ("w_scale_inv", "F32", [1, 1], struct.pack("<f", 0.5))]),
+        "empty": safetensors([]),
+    }
+    for name, b in st.items():
+        open(os.path.join(root, "safetensors", name + ".safetensors"), "wb").write(b)
+    q8 = struct.pack("<e", 0.5) + bytes(range(32))       # one Q8_0 block
+    kvs = [
+        ("general.architecture", 8, gstr("qwen3")),
+        ("general.alignment", 4, struct.pack("<I", 32)),
+        ("qwen3.block_count", 4, struct.pack("<I", 2)),
+        ("f", 6, struct.pack("<f", 1.5)),
+        ("b", 7, b"\x01"),
+        ("u64", 10, struct.pack("<Q", 7)),
+        ("tokens", 9, struct.pack("<IQ", 8, 3) + gstr("a") + gstr("bc") + gstr("")),
+        ("ids", 9, struct.pack("<IQ", 5, 2) + struct.pack("<2i", -1, 2)),
+    ]
+    tensors = [("token_embd.weight", [4, 2], 0, struct.pack("<8f", *range(8))),
+               ("blk.0.attn_q.weight", [32, 1], 8, q8),
+               ("norm", [3], 1, struct.pack("<3e", 1, 2, 3))]
+    open(os.path.join(root, "gguf", "small.gguf"), "wb").write(gguf(kvs, tensors))
+    open(os.path.join(root, "gguf", "empty.gguf"), "wb").write(gguf([], []))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
