@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what arca needs on Debian 12, and nothing else: the compiler and build tools,
 # the libraries DESIGN.md names (plus libyaml for model cards), clang with its libFuzzer
-# runtime for the fuzz targets, python3 for the test fixtures and test hub, and Node.js/npm (Debian's, only when no node is installed) for the
-# test tools from the npm registry. With --bench also the peers the benchmarks compare
+# runtime for the fuzz targets, python3 (with numpy, for the float64 reference and the
+# benchmark generator) for the test fixtures and test hub, and Node.js/npm (Debian's, only
+# when no node is installed) for the test tools from the npm registry. With --bench also the peers the benchmarks compare
 # against (aria2, curl, hyperfine). Idempotent: packages already present are not touched,
 # and `apt-get update` runs only when something is missing.
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config git ca-certificates python3 util-linux
+	build-essential cmake pkg-config git ca-certificates python3 python3-numpy util-linux
 	libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libzstd-dev
 	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
 	libcmocka-dev clang libclang-rt-14-dev
