@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * arca/runtime.h — running a GGUF on the CPU: a model bound to the tensors of a mapped GGUF
+ * (zero copy; the caller keeps the GGUF and its mapping alive), and sessions that feed it
+ * tokens and read back logits, with a KV cache and a thread pool of their own.
+ *
+ * The forward pass computes what llama.cpp computes for the architecture (formats
+ * reference §9): RMSNorm, RoPE in the architecture's style, grouped-query attention,
+ * SwiGLU, tied embeddings, Qwen3's per-head q/k norms, Qwen2's biases. Which tensors a
+ * model needs comes from the converter's architecture tables (arca/arch.h). Activations
+ * are quantized for quantized weights as llama.cpp's CPU backend does. A prompt is
+ * evaluated as a batch (matrix × matrix), a generated token alone (matrix × vector).
+ */
+#ifndef ARCA_RUNTIME_H
+#define ARCA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arca/error.h"
+#include "arca/gguf.h"
+
+typedef struct {
+	char arch[32];
+	uint32_t n_layer, n_embd, n_ff, n_head, n_head_kv, head_dim, n_vocab, n_ctx_train;
+	uint32_t n_rot;            /* RoPE dimensions per head */
+	float rms_eps, rope_base;
+	int rope_neox;             /* 1: pairs (i, i + n/2); 0: adjacent pairs */
+	int tied_embeddings;       /* no output.weight: logits use token_embd */
+	uint64_t weight_bytes;     /* bytes of every weight a decoded token reads */
+	uint64_t n_params;
+	char weight_types[128];    /* "Q4_K×144, Q6_K×25, F32×49" */
+} arca_model_info;
+
+typedef struct arca_model arca_model;
+
+/* Binds a model to an opened GGUF. Every tensor the architecture needs must be there with
+ * the right shape and a supported type; anything else is an error naming the tensor.
+ * `what` names the file in errors. */
+arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what);
+void arca_model_free(arca_model *m);
+const arca_model_info *arca_model_get_info(const arca_model *m);
+
+typedef struct arca_session arca_session;
+
+/* n_ctx 0: the model's training context, at most 4096. n_threads <= 0: all cores. */
+arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ctx,
+	int n_threads);
+void arca_session_free(arca_session *s);
+
+/* Feeds n tokens at the next positions. *logits points at n_vocab floats for the last
+ * token, or, with all_logits, n × n_vocab (token-major); valid until the next call.
+ * A token beyond the context, or an id outside the vocabulary, is ARCA_EINVALID and
+ * leaves the session as it was. */
+arca_err arca_session_eval(arca_session *s, const int32_t *ids, size_t n, int all_logits,
+	const float **logits);
+
+uint32_t arca_session_n_past(const arca_session *s);
+uint32_t arca_session_n_ctx(const arca_session *s);
+int arca_session_threads(const arca_session *s);
+/* Forgets positions from n on (0: all). */
+void arca_session_truncate(arca_session *s, uint32_t n);
+/* The kernels in use, for reports ("avx512-vnni"). */
+const char *arca_runtime_kernels(void);
+
+#endif

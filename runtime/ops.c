@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/ops.c — see ops.h. Plain C the compiler vectorizes; these steps are a small part
+ * of a token's time next to the matrix products.
+ */
+#include "runtime/ops.h"
+
+#include <math.h>
+
+void arca_op_rmsnorm(float *y, const float *x, const float *w, size_t n, float eps)
+{
+	double sum = 0.0;
+	for (size_t i = 0; i < n; i++)
+		sum += (double)(x[i] * x[i]);
+	float mean = (float)(sum / (double)n);
+	float scale = 1.0f / sqrtf(mean + eps);
+	if (w) {
+		for (size_t i = 0; i < n; i++)
+			y[i] = x[i] * scale * w[i];
+	} else {
+		for (size_t i = 0; i < n; i++)
+			y[i] = x[i] * scale;
+	}
+}
+
+void arca_op_rope_table(float *cos_out, float *sin_out, uint32_t pos, uint32_t n_rot,
+	float base)
+{
+	float theta_scale = powf(base, -2.0f / (float)n_rot);
+	float theta = (float)pos;
+	for (uint32_t i = 0; i < n_rot / 2; i++) {
+		cos_out[i] = cosf(theta);
+		sin_out[i] = sinf(theta);
+		theta *= theta_scale;
+	}
+}
+
+void arca_op_rope(float *x, const float *cos_t, const float *sin_t, uint32_t n_rot, int neox)
+{
+	uint32_t half = n_rot / 2;
+	for (uint32_t i = 0; i < half; i++) {
+		uint32_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+		float x0 = x[a], x1 = x[b];
+		x[a] = x0 * cos_t[i] - x1 * sin_t[i];
+		x[b] = x0 * sin_t[i] + x1 * cos_t[i];
+	}
+}
+
+void arca_op_softmax(float *x, size_t n)
+{
+	float max = -INFINITY;
+	for (size_t i = 0; i < n; i++)
+		max = x[i] > max ? x[i] : max;
+	double sum = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		x[i] = expf(x[i] - max);
+		sum += x[i];
+	}
+	float inv = (float)(1.0 / sum);
+	for (size_t i = 0; i < n; i++)
+		x[i] *= inv;
+}
+
+void arca_op_swiglu(float *g, const float *u, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+void arca_op_add(float *y, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] += x[i];
+}
+
+float arca_op_dot_f32(const float *a, const float *b, size_t n)
+{
+	/* eight partial sums so the compiler can keep them in one vector */
+	float acc[8] = { 0 };
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++)
+			acc[j] += a[i + j] * b[i + j];
+	float s = 0.0f;
+	for (int j = 0; j < 8; j++)
+		s += acc[j];
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+void arca_op_axpy(float *y, float a, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] += a * x[i];
+}

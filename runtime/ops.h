@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/ops.h — the element-wise steps of the forward pass, in float as llama.cpp's CPU
+ * backend computes them: RMSNorm (sum of squares in double), RoPE tables and rotation
+ * (NORMAL and NEOX pairing), softmax, SiLU-gated product, bias add.
+ */
+#ifndef ARCA_RUNTIME_OPS_H
+#define ARCA_RUNTIME_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* y = x / sqrt(mean(x²) + eps) · w (w may be NULL: no scaling); y may be x. */
+void arca_op_rmsnorm(float *y, const float *x, const float *w, size_t n, float eps);
+
+/* cos/sin of the n_rot/2 angles at `pos`: θ_0 = pos, θ_{i+1} = θ_i · base^(−2/n_rot). */
+void arca_op_rope_table(float *cos_out, float *sin_out, uint32_t pos, uint32_t n_rot,
+	float base);
+/* Rotates the first n_rot dims of one head: pairs (2i, 2i+1) or, neox, (i, i + n_rot/2). */
+void arca_op_rope(float *x, const float *cos_t, const float *sin_t, uint32_t n_rot, int neox);
+
+/* x = softmax(x) over n entries (max subtracted, expf). */
+void arca_op_softmax(float *x, size_t n);
+
+/* g[i] = silu(g[i]) · u[i], silu(z) = z / (1 + e^−z). */
+void arca_op_swiglu(float *g, const float *u, size_t n);
+
+void arca_op_add(float *y, const float *x, size_t n);
+
+float arca_op_dot_f32(const float *a, const float *b, size_t n);
+/* y += a · x */
+void arca_op_axpy(float *y, float a, const float *x, size_t n);
+
+#endif

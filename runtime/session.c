@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/session.c — sessions (arca/runtime.h): allocating the KV cache and batch buffers,
+ * checking what is fed in, and cutting long inputs into batches for forward.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arca/quant.h"
+#include "runtime/kernels.h"
+#include "runtime/session_internal.h"
+
+#define DEFAULT_CTX 4096
+#define N_BATCH 512
+
+static float *floats(size_t n)
+{
+	return malloc((n ? n : 1) * sizeof(float));
+}
+
+arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ctx,
+	int n_threads)
+{
+	*out = NULL;
+	const arca_model_info *i = &m->info;
+	if (!n_ctx)
+		n_ctx = i->n_ctx_train && i->n_ctx_train < DEFAULT_CTX ? i->n_ctx_train : DEFAULT_CTX;
+	if (n_ctx > (1u << 20))
+		return arca_error_set(ARCA_EINVALID, "context of %u tokens is too large", n_ctx);
+	arca_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return arca_error_set(ARCA_ENOMEM, "session: out of memory");
+	s->m = m;
+	s->n_ctx = n_ctx;
+	s->n_batch = N_BATCH < n_ctx ? N_BATCH : n_ctx;
+	s->kv_dim = (size_t)i->n_head_kv * i->head_dim;
+	s->q_dim = (size_t)i->n_head * i->head_dim;
+	arca_err err = arca_pool_new(&s->pool, n_threads);
+	if (err < 0) {
+		free(s);
+		return err;
+	}
+	size_t B = s->n_batch, cache = (size_t)i->n_layer * n_ctx * s->kv_dim;
+	size_t wide = s->q_dim > i->n_embd ? s->q_dim : i->n_embd;
+	s->k_cache = floats(cache);
+	s->v_cache = floats(cache);
+	s->x = floats(B * i->n_embd);
+	s->xn = floats(B * wide);
+	s->q = floats(B * s->q_dim);
+	s->k = floats(B * s->kv_dim);
+	s->v = floats(B * s->kv_dim);
+	s->att = floats(B * s->q_dim);
+	s->gate = floats(B * i->n_ff);
+	s->up = floats(B * i->n_ff);
+	s->ffn_out = floats(B * i->n_embd);
+	s->rope_cos = floats(B * i->n_rot / 2);
+	s->rope_sin = floats(B * i->n_rot / 2);
+	s->scores = floats((size_t)arca_pool_threads(s->pool) * n_ctx);
+	s->act_cap = arca_rt_act_bytes(m, B);
+	s->act = malloc(s->act_cap ? s->act_cap : 1);
+	if (!s->k_cache || !s->v_cache || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||
+	    !s->gate || !s->up || !s->ffn_out || !s->rope_cos || !s->rope_sin || !s->scores ||
+	    !s->act) {
+		arca_session_free(s);
+		return arca_error_set(ARCA_ENOMEM, "session: out of memory for a context of %u "
+			"tokens", n_ctx);
+	}
+	*out = s;
+	return ARCA_OK;
+}
+
+void arca_session_free(arca_session *s)
+{
+	if (!s)
+		return;
+	arca_pool_free(s->pool);
+	free(s->k_cache);
+	free(s->v_cache);
+	free(s->x);
+	free(s->xn);
+	free(s->q);
+	free(s->k);
+	free(s->v);
+	free(s->att);
+	free(s->gate);
+	free(s->up);
+	free(s->ffn_out);
+	free(s->rope_cos);
+	free(s->rope_sin);
+	free(s->scores);
+	free(s->act);
+	free(s->logits);
+	free(s);
+}
+
+arca_err arca_session_eval(arca_session *s, const int32_t *ids, size_t n, int all_logits,
+	const float **logits)
+{
+	const arca_model_info *info = &s->m->info;
+	if (!n)
+		return arca_error_set(ARCA_EINVALID, "nothing to evaluate (no tokens)");
+	if (n > s->n_ctx - s->n_past)
+		return arca_error_set(ARCA_EINVALID, "%zu tokens do not fit: %u of the context's %u "
+			"are used", n, s->n_past, s->n_ctx);
+	for (size_t t = 0; t < n; t++)
+		if (ids[t] < 0 || (uint32_t)ids[t] >= info->n_vocab)
+			return arca_error_set(ARCA_EINVALID, "token id %d is outside the vocabulary "
+				"(0..%u)", ids[t], info->n_vocab - 1);
+	size_t need = (all_logits ? n : 1) * (size_t)info->n_vocab;
+	if (need > s->logits_cap) {
+		float *p = realloc(s->logits, need * sizeof(float));
+		if (!p)
+			return arca_error_set(ARCA_ENOMEM, "out of memory for %zu logits", need);
+		s->logits = p;
+		s->logits_cap = need;
+	}
+	float *all = s->logits;
+	for (size_t done = 0; done < n;) {
+		size_t b = n - done < s->n_batch ? n - done : s->n_batch;
+		int last = done + b == n;
+		if (all_logits) {
+			/* each batch's logits land after the previous ones */
+			s->logits = all + done * info->n_vocab;
+		}
+		arca_rt_forward(s, ids + done, b, all_logits ? ARCA_RT_LOGITS_ALL :
+			last ? ARCA_RT_LOGITS_LAST : ARCA_RT_LOGITS_NONE);
+		s->logits = all;
+		done += b;
+	}
+	*logits = all;
+	return ARCA_OK;
+}
+
+uint32_t arca_session_n_past(const arca_session *s)
+{
+	return s->n_past;
+}
+
+uint32_t arca_session_n_ctx(const arca_session *s)
+{
+	return s->n_ctx;
+}
+
+int arca_session_threads(const arca_session *s)
+{
+	return arca_pool_threads(s->pool);
+}
+
+void arca_session_truncate(arca_session *s, uint32_t n)
+{
+	if (n < s->n_past)
+		s->n_past = n;
+}
+
+const char *arca_runtime_kernels(void)
+{
+	return arca_rt_kernel_name();
+}

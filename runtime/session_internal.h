@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/session_internal.h — a session's state: the KV cache, the scratch buffers of one
+ * batch (at most n_batch tokens), and the thread pool. forward.c runs a batch through the
+ * model using these; session.c owns their life.
+ */
+#ifndef ARCA_RUNTIME_SESSION_INTERNAL_H
+#define ARCA_RUNTIME_SESSION_INTERNAL_H
+
+#include "runtime/model_internal.h"
+#include "runtime/pool.h"
+
+struct arca_session {
+	const arca_model *m;
+	arca_pool *pool;
+	uint32_t n_ctx, n_past, n_batch;
+	size_t kv_dim, q_dim;
+	float *k_cache, *v_cache;       /* [layer][n_ctx][kv_dim] */
+	/* per batch, token-major */
+	float *x, *xn, *q, *k, *v, *att, *gate, *up, *ffn_out;
+	float *rope_cos, *rope_sin;     /* [n_batch][n_rot/2] */
+	float *scores;                  /* [threads][n_ctx] */
+	void *act;                      /* converted activations */
+	size_t act_cap;
+	const void *act_src;            /* what act holds now, for reuse */
+	int act_type;
+	size_t act_rows;
+	float *logits;
+	size_t logits_cap;              /* floats */
+};
+
+/* Bytes of converted activations the largest product of nb tokens needs. */
+size_t arca_rt_act_bytes(const arca_model *m, size_t nb);
+
+enum { ARCA_RT_LOGITS_NONE, ARCA_RT_LOGITS_LAST, ARCA_RT_LOGITS_ALL };
+
+/* Runs tokens ids[0..n) (n <= n_batch) at positions n_past.., appending to the KV cache
+ * and advancing n_past; writes to s->logits the logits the mode asks for. */
+void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode);
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/runtime/test_ops.c — the element-wise steps of the forward pass against their
+ * definitions computed in double: RMSNorm, RoPE angles and both pairings (a rotation keeps
+ * each pair's length and composes: rotating by pos a then b equals pos a + b), softmax,
+ * SwiGLU.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/ops.h"
+#include "support.h"
+
+static float rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (float)((double)(*s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static void near(double got, double want, double rtol, const char *what)
+{
+	double err = fabs(got - want), tol = rtol * (fabs(want) + 1e-30) + 1e-12;
+	if (err > tol)
+		fail_msg("%s: got %.9g, want %.9g", what, got, want);
+}
+
+static void test_rmsnorm(void **state)
+{
+	(void)state;
+	uint64_t s = 1;
+	float x[896], w[896], y[896];
+	for (int i = 0; i < 896; i++) {
+		x[i] = rnd(&s) * 3.0f;
+		w[i] = 1.0f + 0.1f * rnd(&s);
+	}
+	double sum = 0;
+	for (int i = 0; i < 896; i++)
+		sum += (double)x[i] * x[i];
+	double scale = 1.0 / sqrt(sum / 896 + 1e-6);
+	arca_op_rmsnorm(y, x, w, 896, 1e-6f);
+	for (int i = 0; i < 896; i++)
+		near(y[i], x[i] * scale * w[i], 1e-6, "rmsnorm");
+	/* in place, no weights */
+	arca_op_rmsnorm(x, x, NULL, 896, 1e-6f);
+	for (int i = 0; i < 896; i++)
+		near(x[i], y[i] / w[i], 1e-5, "rmsnorm in place");
+	/* an all-zero row stays zero (eps keeps the scale finite) */
+	float z[8] = { 0 };
+	arca_op_rmsnorm(z, z, NULL, 8, 1e-6f);
+	for (int i = 0; i < 8; i++)
+		assert_true(z[i] == 0.0f);
+}
+
+static void test_rope(void **state)
+{
+	(void)state;
+	enum { N = 64 };
+	float c[N / 2], sn[N / 2];
+	arca_op_rope_table(c, sn, 0, N, 10000.0f);
+	for (int i = 0; i < N / 2; i++) {
+		assert_true(c[i] == 1.0f);
+		assert_true(sn[i] == 0.0f);
+	}
+	arca_op_rope_table(c, sn, 37, N, 1e6f);
+	for (int i = 0; i < N / 2; i++) {
+		double theta = 37.0 * pow(1e6, -2.0 * i / N);
+		near(c[i], cos(theta), 2e-5, "cos");
+		near(sn[i], sin(theta), 2e-5, "sin");
+	}
+	for (int neox = 0; neox <= 1; neox++) {
+		uint64_t s = 7;
+		float x[N], y[N];
+		for (int i = 0; i < N; i++)
+			x[i] = y[i] = rnd(&s);
+		float ca[N / 2], sa[N / 2], cb[N / 2], sb[N / 2], cab[N / 2], sab[N / 2];
+		arca_op_rope_table(ca, sa, 5, N, 10000.0f);
+		arca_op_rope_table(cb, sb, 9, N, 10000.0f);
+		arca_op_rope_table(cab, sab, 14, N, 10000.0f);
+		arca_op_rope(x, ca, sa, N, neox);
+		arca_op_rope(x, cb, sb, N, neox);
+		arca_op_rope(y, cab, sab, N, neox);
+		for (int i = 0; i < N; i++)
+			near(x[i], y[i], 1e-4, neox ? "neox composition" : "normal composition");
+	}
+	/* the pairing: NORMAL rotates (0,1), NEOX rotates (0, N/2) */
+	float e[N] = { 0 }, cc[N / 2], ss[N / 2];
+	arca_op_rope_table(cc, ss, 1, N, 10000.0f);
+	e[0] = 1.0f;
+	arca_op_rope(e, cc, ss, N, 0);
+	near(e[1], sin(1.0), 1e-6, "normal pair partner");
+	assert_true(e[N / 2] == 0.0f);
+	memset(e, 0, sizeof(e));
+	e[0] = 1.0f;
+	arca_op_rope(e, cc, ss, N, 1);
+	near(e[N / 2], sin(1.0), 1e-6, "neox pair partner");
+	assert_true(e[1] == 0.0f);
+}
+
+static void test_softmax_swiglu(void **state)
+{
+	(void)state;
+	float x[5] = { 1000.0f, 999.0f, -INFINITY, 998.0f, 1000.0f };
+	arca_op_softmax(x, 5);
+	double z = 2 + exp(-1.0) + exp(-2.0);
+	near(x[0], 1 / z, 1e-6, "softmax");
+	near(x[1], exp(-1.0) / z, 1e-6, "softmax");
+	assert_true(x[2] == 0.0f);
+	near(x[0] + x[1] + x[2] + x[3] + x[4], 1.0, 1e-6, "softmax sum");
+	float g[4] = { -20.0f, -1.0f, 0.0f, 3.0f }, u[4] = { 2.0f, 2.0f, 2.0f, 0.5f };
+	arca_op_swiglu(g, u, 4);
+	const double in[4] = { -20, -1, 0, 3 }, uu[4] = { 2, 2, 2, 0.5 };
+	for (int i = 0; i < 4; i++)
+		near(g[i], in[i] / (1 + exp(-in[i])) * uu[i], 1e-6, "swiglu");
+	float a[19], b[19];
+	double d = 0;
+	uint64_t s = 3;
+	for (int i = 0; i < 19; i++) {
+		a[i] = rnd(&s);
+		b[i] = rnd(&s);
+		d += (double)a[i] * b[i];
+	}
+	near(arca_op_dot_f32(a, b, 19), d, 1e-5, "dot");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rmsnorm),
+		cmocka_unit_test(test_rope),
+		cmocka_unit_test(test_softmax_swiglu),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
