@@ -141,6 +141,11 @@ uint32_t arca_session_n_ctx(const arca_session *s)
 	return s->n_ctx;
 }
 
+const arca_model_info *arca_session_model_info(const arca_session *s)
+{
+	return &s->m->info;
+}
+
 int arca_session_threads(const arca_session *s)
 {
 	return arca_pool_threads(s->pool);

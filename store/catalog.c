@@ -1207,3 +1207,78 @@ arca_err arca_catalog_list_artifacts(arca_artifact **out, size_t *n_out, arca_ca
 	*n_out = n;
 	return ARCA_OK;
 }
+
+/* ------------------------------------------------------------------ validations */
+
+void arca_validation_dispose(arca_validation *v)
+{
+	free(v->prompt_set);
+	free(v->tokens_json);
+	free(v->logits_digest);
+	free(v->metrics_json);
+	free(v->at);
+	memset(v, 0, sizeof(*v));
+}
+
+arca_err arca_catalog_add_validation(arca_catalog *cat, int64_t artifact,
+	const char *prompt_set, const char *tokens_json, const char *logits_digest,
+	const char *metrics_json, int64_t *id_out)
+{
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "INSERT INTO validations(artifact, prompt_set, "
+		"tokens_json, logits_digest, metrics_json, at) VALUES (?, ?, ?, ?, ?, ?)");
+	if (err < 0)
+		return err;
+	char now[32];
+	arca_time_now_iso(now, sizeof(now));
+	sqlite3_bind_int64(st, 1, artifact);
+	sqlite3_bind_text(st, 2, prompt_set, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, tokens_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, logits_digest, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, metrics_json ? metrics_json : "{}", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(cat, rc, "record validation");
+	if (id_out)
+		*id_out = sqlite3_last_insert_rowid(cat->db);
+	return ARCA_OK;
+}
+
+arca_err arca_catalog_last_validation(arca_validation *out, arca_catalog *cat,
+	const char *commit_id, const char *variant, const char *prompt_set, int64_t before)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "SELECT v.id, v.artifact, v.prompt_set, v.tokens_json, "
+		"v.logits_digest, v.metrics_json, v.at FROM validations v "
+		"JOIN artifacts a ON a.id = v.artifact JOIN snapshots s ON s.id = a.snapshot "
+		"WHERE s.commit_id = ? AND a.name = ? AND v.prompt_set = ? AND (? <= 0 OR v.id < ?) "
+		"ORDER BY v.id DESC LIMIT 1");
+	if (err < 0)
+		return err;
+	sqlite3_bind_text(st, 1, commit_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, variant, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, prompt_set, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, before);
+	sqlite3_bind_int64(st, 5, before);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->artifact = sqlite3_column_int64(st, 1);
+		out->prompt_set = column_dup(st, 2);
+		out->tokens_json = column_dup(st, 3);
+		out->logits_digest = column_dup(st, 4);
+		out->metrics_json = column_dup(st, 5);
+		out->at = column_dup(st, 6);
+		err = ARCA_OK;
+	} else if (rc == SQLITE_DONE) {
+		err = arca_error_set(ARCA_ENOTFOUND, "no validation recorded for %s of commit %.12s",
+			variant, commit_id);
+	} else {
+		err = db_error(cat, rc, "read validations");
+	}
+	sqlite3_finalize(st);
+	return err;
+}

@@ -207,4 +207,27 @@ arca_err arca_catalog_artifact_inputs(arca_artifact_file **out, size_t *n_out,
 arca_err arca_catalog_list_artifacts(arca_artifact **out, size_t *n_out, arca_catalog *cat,
 	int64_t snapshot);
 
+/* ------------------------------------------------------------------ validations */
+
+/* A recorded `arca validate` run of a GGUF variant (see arca/validate.h for the fields). */
+typedef struct {
+	int64_t id;
+	int64_t artifact;
+	char *prompt_set;
+	char *tokens_json;
+	char *logits_digest;
+	char *metrics_json;
+	char *at;
+} arca_validation;
+
+void arca_validation_dispose(arca_validation *v);
+arca_err arca_catalog_add_validation(arca_catalog *cat, int64_t artifact,
+	const char *prompt_set, const char *tokens_json, const char *logits_digest,
+	const char *metrics_json, int64_t *id_out);
+/* The newest validation with this prompt set of the variant `variant` of any snapshot at
+ * commit `commit_id` (so a re-pulled or imported copy finds the first one's record), or
+ * ARCA_ENOTFOUND. `before` > 0: only records with a smaller id. */
+arca_err arca_catalog_last_validation(arca_validation *out, arca_catalog *cat,
+	const char *commit_id, const char *variant, const char *prompt_set, int64_t before);
+
 #endif

@@ -58,6 +58,7 @@ arca_err arca_session_eval(arca_session *s, const int32_t *ids, size_t n, int al
 uint32_t arca_session_n_past(const arca_session *s);
 uint32_t arca_session_n_ctx(const arca_session *s);
 int arca_session_threads(const arca_session *s);
+const arca_model_info *arca_session_model_info(const arca_session *s);
 /* Forgets positions from n on (0: all). */
 void arca_session_truncate(arca_session *s, uint32_t n);
 /* The kernels in use, for reports ("avx512-vnni"). */
