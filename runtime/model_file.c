@@ -68,6 +68,9 @@ static arca_err open_from_store(arca_model_file *mf, arca_store *store, const ch
 		err = arca_convert_find_variant(mf->sha256, &mf->artifact, store, &snap, mf->variant);
 	if (err == ARCA_OK) {
 		mf->snapshot = snap.id;
+		snprintf(mf->commit, sizeof(mf->commit), "%s", snap.commit);
+		snprintf(mf->snapshot_ref, sizeof(mf->snapshot_ref), "%s:%s@%s", snap.hub,
+			snap.repo_id, snap.commit);
 		snprintf(mf->what, sizeof(mf->what), "%s:%s@%.12s:%s", snap.hub, snap.repo_id,
 			snap.commit, mf->variant);
 	}

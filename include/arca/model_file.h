@@ -23,6 +23,8 @@ typedef struct {
 	char variant[64];               /* "" for a plain file */
 	char sha256[ARCA_SHA256_HEX];   /* "" for a plain file */
 	int64_t snapshot;               /* 0 for a plain file */
+	char commit[72];                /* the snapshot's commit; "" for a plain file */
+	char snapshot_ref[300];         /* "hub:org/name@commit", to open sibling variants */
 	int64_t artifact;               /* 0 for a plain file */
 	void *map_;                     /* private */
 	int map_is_blob_;               /* private */

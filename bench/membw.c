@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench/membw.c — this machine's memory read bandwidth, the roofline of decoding: THREADS
+ * threads each sum their share of a SIZE_MIB buffer (much larger than the caches), best of
+ * five passes. Prints one JSON line {"gbps": ..., "threads": ..., "mib": ...}.
+ *     cc -O3 -march=native -pthread bench/membw.c -o membw && ./membw [THREADS] [SIZE_MIB]
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+	const uint64_t *p;
+	size_t n;
+	uint64_t sum;
+} share;
+
+static void *sum_share(void *arg)
+{
+	share *s = arg;
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	for (size_t i = 0; i + 4 <= s->n; i += 4) {
+		a += s->p[i];
+		b += s->p[i + 1];
+		c += s->p[i + 2];
+		d += s->p[i + 3];
+	}
+	s->sum = a + b + c + d;
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+	int threads = argc > 1 ? atoi(argv[1]) : 2;
+	size_t mib = argc > 2 ? (size_t)atol(argv[2]) : 1024;
+	if (threads < 1 || threads > 256 || mib < 64) {
+		fprintf(stderr, "usage: membw [THREADS] [SIZE_MIB >= 64]\n");
+		return 2;
+	}
+	size_t n = mib * 1024 * 1024 / sizeof(uint64_t);
+	uint64_t *buf = malloc(n * sizeof(uint64_t));
+	if (!buf) {
+		fprintf(stderr, "membw: out of memory\n");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[i] = i;
+	double best = 0;
+	uint64_t check = 0;
+	for (int pass = 0; pass < 5; pass++) {
+		pthread_t tid[256];
+		share sh[256];
+		double t0 = now();
+		for (int t = 0; t < threads; t++) {
+			sh[t] = (share){ buf + n / threads * t, n / threads, 0 };
+			pthread_create(&tid[t], NULL, sum_share, &sh[t]);
+		}
+		for (int t = 0; t < threads; t++) {
+			pthread_join(tid[t], NULL);
+			check += sh[t].sum;
+		}
+		double gbps = (double)(n / threads * threads) * sizeof(uint64_t) / (now() - t0) / 1e9;
+		best = gbps > best ? gbps : best;
+	}
+	printf("{\"gbps\": %.3f, \"threads\": %d, \"mib\": %zu, \"check\": %llu}\n", best, threads,
+		mib, (unsigned long long)(check & 0xffff));
+	free(buf);
+	return 0;
+}
