@@ -15,8 +15,9 @@ hub_add() {
 # start_hub [fakehub options...]: sets HUB and CDN.
 start_hub() {
 	rm -f "$T/hub.ready"
-	python3 "$ARCA_SOURCE/tests/hub/fakehub.py" --root "$HUBROOT" --ready-file "$T/hub.ready" \
-		"$@" >"$T/hub.log" 2>&1 &
+	# the program itself, not the python3 shell function: $! must be the server's pid
+	"$PYTHON_BIN" "$ARCA_SOURCE/tests/hub/fakehub.py" --root "$HUBROOT" \
+		--ready-file "$T/hub.ready" "$@" >"$T/hub.log" 2>&1 &
 	HUB_PID=$!
 	for _ in $(seq 1 100); do
 		[ -s "$T/hub.ready" ] && break

@@ -11,7 +11,8 @@ unset ARCA_ISATTY ARCA_LOCK_TIMEOUT
 cleanup() { chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 # Debian's python3 when present: version managers' shims cost a third of a second a call
-[ -x /usr/bin/python3 ] && python3() { /usr/bin/python3 "$@"; }
+PYTHON_BIN=python3
+[ -x /usr/bin/python3 ] && PYTHON_BIN=/usr/bin/python3 && python3() { /usr/bin/python3 "$@"; }
 OUT="$T/.stdout"
 ERR="$T/.stderr"
 STEP=""
