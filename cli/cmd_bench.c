@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli/cmd_bench.c — `arca bench TARGET`: prefill and decode speed of the runtime on a
+ * model, as llama-bench measures them (a prompt of P tokens evaluated as one batch; N
+ * tokens generated one at a time), with the read bandwidth decode implies and peak memory.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "arca/sample.h"
+#include "model_open.h"
+
+static struct {
+	int prompt, gen, threads, reps;
+} opt = { 512, 128, 0, 3 };
+
+static const cli_option options[] = {
+	{ "prompt", 'p', CLI_INT, "P", "prompt tokens evaluated as one batch (default 512; 0: skip)",
+		&opt.prompt },
+	{ "gen", 'n', CLI_INT, "N", "tokens generated one at a time (default 128; 0: skip)",
+		&opt.gen },
+	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
+	{ "reps", 'r', CLI_INT, "R", "repetitions of each measurement (default 3)", &opt.reps },
+	{ NULL, 0, 0, NULL, NULL, NULL },
+};
+
+const cli_spec cmd_bench_spec = {
+	.name = "bench",
+	.args = "TARGET",
+	.summary = "measure prefill and decode tokens/s of a model",
+	.description =
+		"TARGET is a .gguf file or a model in the store (REF:VARIANT, or REF for its most\n"
+		"faithful variant). Evaluates a prompt of P pseudo-random tokens as one batch\n"
+		"(prefill) and generates N tokens one at a time (decode), R times each, and\n"
+		"reports tokens/s (mean and standard deviation), the weight bytes a decoded token\n"
+		"reads and the bandwidth that implies, and the process's peak resident memory.",
+	.options = options,
+	.min_args = 1,
+	.max_args = 1,
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+	double mean, stdev;
+} stat;
+
+static stat summarize(const double *v, int n)
+{
+	stat s = { 0, 0 };
+	for (int i = 0; i < n; i++)
+		s.mean += v[i] / n;
+	for (int i = 0; i < n && n > 1; i++)
+		s.stdev += (v[i] - s.mean) * (v[i] - s.mean) / (n - 1);
+	s.stdev = sqrt(s.stdev);
+	return s;
+}
+
+/* One prefill and one decode run; tokens/s into pp and tg (0 when skipped). */
+static arca_err run_once(arca_session *s, const int32_t *prompt, uint32_t n_vocab,
+	double *pp, double *tg)
+{
+	const float *logits;
+	arca_err err;
+	arca_session_truncate(s, 0);
+	*pp = *tg = 0;
+	if (opt.prompt > 0) {
+		double t0 = now();
+		if ((err = arca_session_eval(s, prompt, (size_t)opt.prompt, 0, &logits)) < 0)
+			return err;
+		*pp = opt.prompt / (now() - t0);
+		arca_session_truncate(s, 0);
+	}
+	if (opt.gen > 0) {
+		int32_t tok = prompt[0];
+		double t0 = now();
+		for (int i = 0; i < opt.gen; i++) {
+			if ((err = arca_session_eval(s, &tok, 1, 0, &logits)) < 0)
+				return err;
+			int32_t ids[1];
+			float v[1];
+			arca_top_logits(logits, n_vocab, 1, ids, v);
+			tok = ids[0];
+			if (cli_interrupted)
+				return arca_error_set(ARCA_EINTERRUPTED, "interrupted");
+		}
+		*tg = opt.gen / (now() - t0);
+	}
+	return ARCA_OK;
+}
+
+static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat pp, stat tg)
+{
+	const arca_model_info *in = arca_model_get_info(cm->model);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double rss_mib = (double)ru.ru_maxrss / 1024.0;
+	double gbps = tg.mean * (double)in->weight_bytes / 1e9;
+	if (ctx->json) {
+		json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:i, s:{s:f, s:f}, "
+			"s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch", in->arch,
+			"weight_types", in->weight_types, "threads", opt.threads, "kernels",
+			arca_runtime_kernels(), "n_params", (json_int_t)in->n_params, "weight_bytes",
+			(json_int_t)in->weight_bytes, "prompt", opt.prompt, "gen", opt.gen, "reps",
+			opt.reps, "prefill_tps", "mean", pp.mean, "stdev", pp.stdev, "decode_tps", "mean",
+			tg.mean, "stdev", tg.stdev, "decode_gbps", gbps, "peak_rss_mib", rss_mib);
+		(void)s;
+		return cli_print_json(doc);
+	}
+	if (ctx->quiet)
+		return CLI_EXIT_OK;
+	char size[32];
+	cli_format_size(size, sizeof(size), in->weight_bytes);
+	printf("%s: %s, %s, %s per token, %d threads, %s kernels\n", cm->file.what, in->arch,
+		in->weight_types, size, opt.threads, arca_runtime_kernels());
+	if (opt.prompt > 0)
+		printf("prefill %5d tokens: %9.2f ± %.2f tokens/s\n", opt.prompt, pp.mean, pp.stdev);
+	if (opt.gen > 0)
+		printf("decode  %5d tokens: %9.2f ± %.2f tokens/s  (%.2f GB/s of weights)\n", opt.gen,
+			tg.mean, tg.stdev, gbps);
+	printf("peak resident memory: %.1f MiB\n", rss_mib);
+	return CLI_EXIT_OK;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	cli_ctx ctx;
+	int rc = cli_parse(&ctx, &cmd_bench_spec, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (opt.prompt < 0 || opt.gen < 0 || opt.reps < 1 || opt.threads < 0 ||
+	    opt.prompt + opt.gen == 0)
+		return cli_usage_error(&ctx, "bench: --prompt and --gen must be >= 0 (not both 0) and "
+			"--reps >= 1");
+	cli_model cm;
+	arca_err err = cli_model_open(&cm, &ctx, ctx.args[0]);
+	if (err < 0)
+		return cli_fail(&ctx, err, "bench %s", ctx.args[0]);
+	const arca_model_info *in = arca_model_get_info(cm.model);
+	arca_session *s = NULL;
+	uint32_t n_ctx = (uint32_t)(opt.prompt > opt.gen ? opt.prompt : opt.gen) + 1;
+	int32_t *prompt = malloc(((size_t)opt.prompt + 1) * sizeof(int32_t));
+	double *pps = calloc((size_t)opt.reps, sizeof(double));
+	double *tgs = calloc((size_t)opt.reps, sizeof(double));
+	if (!prompt || !pps || !tgs)
+		err = arca_error_set(ARCA_ENOMEM, "out of memory");
+	else
+		err = arca_session_new(&s, cm.model, n_ctx, opt.threads);
+	if (err == ARCA_OK) {
+		uint64_t state = 42;
+		for (int i = 0; i <= opt.prompt; i++) {
+			state = state * 6364136223846793005ull + 1442695040888963407ull;
+			prompt[i] = (int32_t)((state >> 33) % in->n_vocab);
+		}
+		if (!opt.threads)
+			opt.threads = arca_session_threads(s);
+		double warm_pp, warm_tg;
+		int saved = opt.gen;
+		opt.gen = opt.gen ? 4 : 0; /* warm-up: page in the weights, start the threads */
+		err = run_once(s, prompt, in->n_vocab, &warm_pp, &warm_tg);
+		opt.gen = saved;
+		for (int r = 0; r < opt.reps && err == ARCA_OK; r++)
+			err = run_once(s, prompt, in->n_vocab, &pps[r], &tgs[r]);
+	}
+	if (err < 0)
+		rc = cli_fail(&ctx, err, "bench %s", ctx.args[0]);
+	else
+		rc = report(&ctx, &cm, s, summarize(pps, opt.reps), summarize(tgs, opt.reps));
+	free(prompt);
+	free(pps);
+	free(tgs);
+	arca_session_free(s);
+	cli_model_close(&cm);
+	return rc;
+}

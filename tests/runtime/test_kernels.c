@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/runtime/test_kernels.c — the runtime's matrix products. For every weight type:
+ * weights quantized by the converter, activations converted by the runtime, and the
+ * expected dot products computed here in double from the decoded weights and the decoded
+ * activations (so only the products are under test); every instruction level this CPU has
+ * must agree with that within float rounding, and matrix × matrix must equal matrix ×
+ * vector token by token. Also the activation formats themselves (scale, range, block sums).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arca/quant.h"
+#include "runtime/kernels.h"
+#include "runtime/kernels_internal.h"
+#include "support.h"
+
+enum { N = 512, ROWS = 13, TOKENS = 5 };
+
+static const int types[] = { ARCA_GGML_F32, ARCA_GGML_F16, ARCA_GGML_BF16, ARCA_GGML_Q8_0,
+	ARCA_GGML_Q4_0, ARCA_GGML_Q4_1, ARCA_GGML_Q5_0, ARCA_GGML_Q5_1, ARCA_GGML_Q2_K,
+	ARCA_GGML_Q3_K, ARCA_GGML_Q4_K, ARCA_GGML_Q5_K, ARCA_GGML_Q6_K };
+#define N_TYPES (sizeof(types) / sizeof(types[0]))
+
+static float rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (float)((double)(*s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+/* The activation row decoded here, from the formats' definitions. */
+static void decode_act(int type, const void *x, double *out)
+{
+	const uint8_t *p = x;
+	for (size_t k = 0; k < N; k++) {
+		switch (arca_rt__act_kind(type)) {
+		case ACT_F32: out[k] = ((const float *)x)[k]; break;
+		case ACT_F16: out[k] = arca_fp16_to_fp32(((const uint16_t *)x)[k]); break;
+		case ACT_BF16: out[k] = arca_bf16_to_fp32(((const uint16_t *)x)[k]); break;
+		case ACT_Q8_0: {
+			const uint8_t *b = p + k / 32 * 34;
+			out[k] = (double)arca_fp16_to_fp32((uint16_t)(b[0] | b[1] << 8)) *
+				(int8_t)b[2 + k % 32];
+			break;
+		}
+		case ACT_Q8_K: {
+			const act_q8_k *b = (const act_q8_k *)x + k / 256;
+			out[k] = (double)b->d * b->qs[k % 256];
+			break;
+		}
+		}
+	}
+}
+
+static void test_dots_all_levels(void **state)
+{
+	(void)state;
+	uint64_t seed = 11;
+	float *wf = malloc(ROWS * N * sizeof(float)), *xf = malloc(TOKENS * N * sizeof(float));
+	for (size_t i = 0; i < ROWS * N; i++)
+		wf[i] = rnd(&seed) * (i % 97 == 0 ? 4.0f : 0.05f);
+	for (size_t i = 0; i < TOKENS * N; i++)
+		xf[i] = rnd(&seed) * (i % 31 == 0 ? 8.0f : 1.0f);
+	for (size_t ti = 0; ti < N_TYPES; ti++) {
+		int t = types[ti];
+		assert_true(arca_rt_weight_supported(t));
+		size_t rb = arca_ggml_row_size(t, N), xb = arca_rt_act_row_size(t, N);
+		uint8_t *w = malloc(ROWS * rb), *x = malloc(TOKENS * xb);
+		assert_int_equal(arca_quantize_rows(t, wf, w, ROWS, N), ARCA_OK);
+		for (int b = 0; b < TOKENS; b++)
+			arca_rt_act_convert(t, xf + b * N, x + b * xb, N);
+		double want[TOKENS][ROWS], scale[TOKENS][ROWS];
+		float wrow[N];
+		double xd[N];
+		for (int b = 0; b < TOKENS; b++) {
+			decode_act(t, x + b * xb, xd);
+			for (int r = 0; r < ROWS; r++) {
+				assert_int_equal(arca_dequantize(t, w + r * rb, wrow, N), ARCA_OK);
+				want[b][r] = scale[b][r] = 0;
+				for (int k = 0; k < N; k++) {
+					want[b][r] += wrow[k] * xd[k];
+					scale[b][r] += fabs(wrow[k] * xd[k]);
+				}
+			}
+		}
+		for (int level = 0; level < ARCA_RT_LEVELS; level++) {
+			if (arca_rt_kernel_force(level) < 0)
+				continue;
+			float y[TOKENS * ROWS], yv[ROWS];
+			/* odd row ranges: rows 3..12 only */
+			arca_rt_matmul(t, w, rb, N, x, xb, TOKENS, y, ROWS, 3, ROWS);
+			for (int b = 0; b < TOKENS; b++) {
+				arca_rt_matvec(t, w, rb, N, x + b * xb, yv, 3, ROWS);
+				for (int r = 3; r < ROWS; r++) {
+					double err = fabs(yv[r - 3] - want[b][r]);
+					if (err > 1e-5 * scale[b][r] + 1e-7)
+						fail_msg("%s at level %s: row %d token %d: %.8g, want %.8g",
+							arca_ggml_type_info_get(t)->name, arca_rt_kernel_name(), r, b,
+							yv[r - 3], want[b][r]);
+					assert_true(y[b * ROWS + r] == yv[r - 3]);
+				}
+			}
+		}
+		/* back to the best level for the next type */
+		for (int level = ARCA_RT_LEVELS - 1; level >= 0; level--)
+			if (arca_rt_kernel_force(level) == 0)
+				break;
+		free(w);
+		free(x);
+	}
+	assert_false(arca_rt_weight_supported(ARCA_GGML_IQ4_NL));
+	assert_false(arca_rt_weight_supported(-1));
+	free(wf);
+	free(xf);
+}
+
+static void test_activation_formats(void **state)
+{
+	(void)state;
+	float x[256];
+	uint64_t seed = 5;
+	for (int i = 0; i < 256; i++)
+		x[i] = rnd(&seed);
+	x[77] = -3.0f; /* the largest magnitude, negative */
+	uint8_t q8[8 * 34];
+	arca_rt__quantize_act_q8_0(x, q8, 256);
+	/* block 2 holds x[77]: d = 3/127, and x[77] maps to −127 */
+	const uint8_t *b2 = q8 + 2 * 34;
+	assert_true(arca_fp16_to_fp32((uint16_t)(b2[0] | b2[1] << 8)) ==
+		arca_fp16_to_fp32(arca_fp32_to_fp16(3.0f / 127.0f)));
+	assert_int_equal((int8_t)b2[2 + 77 % 32], -127);
+	act_q8_k k;
+	arca_rt__quantize_act_q8_k(x, &k, 256);
+	/* scale −127/max: the signed max always maps to −127, d = max/−127 */
+	assert_int_equal(k.qs[77], -127);
+	assert_true(k.d == 1.0f / (-127.0f / -3.0f));
+	x[77] = 3.0f;
+	arca_rt__quantize_act_q8_k(x, &k, 256);
+	assert_int_equal(k.qs[77], -127);
+	assert_true(k.d < 0);
+	for (int g = 0; g < 16; g++) {
+		int s = 0;
+		for (int j = 0; j < 16; j++)
+			s += k.qs[16 * g + j];
+		assert_int_equal(k.bsums[g], s);
+	}
+	float zero[256] = { 0 };
+	arca_rt__quantize_act_q8_k(zero, &k, 256);
+	assert_true(k.d == 0.0f);
+	assert_int_equal(k.bsums[3], 0);
+	/* half to even: 0.5 steps of the scale round to the even code */
+	float h[32] = { 127.0f, 2.5f, 3.5f, -2.5f };
+	arca_rt__quantize_act_q8_0(h, q8, 32);
+	assert_int_equal((int8_t)q8[3], 2);
+	assert_int_equal((int8_t)q8[4], 4);
+	assert_int_equal((int8_t)q8[5], -2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dots_all_levels),
+		cmocka_unit_test(test_activation_formats),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
