@@ -39,9 +39,16 @@ static void init(void)
 #if ARCA_RT_X86
 	tables[ARCA_RT_AVX2] = tables[ARCA_RT_SCALAR];
 	arca_rt__fill_avx2(&tables[ARCA_RT_AVX2]);
+	tables[ARCA_RT_AVX512] = tables[ARCA_RT_AVX2];
+	arca_rt__fill_avx512(&tables[ARCA_RT_AVX512]);
 	if (cpu_has_avx2_fma_f16c()) {
 		available[ARCA_RT_AVX2] = 1;
 		active = &tables[ARCA_RT_AVX2];
+		if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+		    __builtin_cpu_supports("avx512vnni")) {
+			available[ARCA_RT_AVX512] = 1;
+			active = &tables[ARCA_RT_AVX512];
+		}
 	}
 #endif
 }
@@ -104,11 +111,10 @@ void arca_rt__quantize_act_q8_0(const float *x, uint8_t *out, size_t n)
 		for (int j = 0; j < 32; j++)
 			amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
 		float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
-		uint16_t h = arca_fp32_to_fp16(d);
-		out[0] = (uint8_t)h;
-		out[1] = (uint8_t)(h >> 8);
+		float dh = arca_fp16_to_fp32(arca_fp32_to_fp16(d)); /* llama.cpp stores d as fp16 */
+		memcpy(out, &dh, 4);
 		for (int j = 0; j < 32; j++)
-			out[2 + j] = (uint8_t)(int8_t)nearbyintf(x[j] * id); /* half to even */
+			out[4 + j] = (uint8_t)(int8_t)nearbyintf(x[j] * id); /* half to even */
 	}
 }
 
@@ -178,11 +184,22 @@ void arca_rt_matmul(int weight_type, const void *w, size_t row_bytes, size_t n,
 	const void *x, size_t x_stride, size_t nb, float *y, size_t ldy, size_t r0, size_t r1)
 {
 	arca_rt__dot_fn dot = table()->dot[weight_type];
+	arca_rt__dot4_fn dot4 = table()->dot4[weight_type];
 	size_t strip = STRIP_BYTES / (row_bytes ? row_bytes : 1);
 	strip = strip < 4 ? 4 : strip;
 	for (size_t s0 = r0; s0 < r1; s0 += strip) {
 		size_t s1 = s0 + strip < r1 ? s0 + strip : r1;
-		for (size_t b = 0; b < nb; b++) {
+		size_t b = 0;
+		for (; dot4 && b + 4 <= nb; b += 4) {
+			const void *xb = (const char *)x + b * x_stride;
+			for (size_t r = s0; r < s1; r++) {
+				float out[4];
+				dot4(n, (const char *)w + r * row_bytes, xb, x_stride, out);
+				for (int t = 0; t < 4; t++)
+					y[(b + t) * ldy + r] = out[t];
+			}
+		}
+		for (; b < nb; b++) {
 			const void *xb = (const char *)x + b * x_stride;
 			for (size_t r = s0; r < s1; r++)
 				y[b * ldy + r] = dot(n, (const char *)w + r * row_bytes, xb);

@@ -18,8 +18,15 @@
 #define ARCA_RT_X86 0
 #endif
 
-/* Activations for the 32-element types: ggml's Q8_0 layout (fp16 d, 32 × int8). */
-#define ACT_Q8_0_BYTES 34
+/* Activations for the 32-element types: ggml's Q8_0 values (d rounded to fp16, 32 × int8)
+ * with d kept as a float, so the dot products do not convert it once per weight row. */
+#define ACT_Q8_0_BYTES 36
+static inline float arca_rt__act_d(const uint8_t *block)
+{
+	float d;
+	__builtin_memcpy(&d, block, 4);
+	return d;
+}
 /* For the K-quants: ggml's Q8_K (float d, 256 × int8, 16 sums of 16). */
 typedef struct {
 	float d;
@@ -34,16 +41,23 @@ act_kind arca_rt__act_kind(int weight_type);
 /* out = one weight row (n elements) · one converted activation row. */
 typedef float (*arca_rt__dot_fn)(size_t n, const void *w, const void *x);
 
+/* out[t] = one weight row · activation row t, for 4 rows x_stride bytes apart: the weight
+ * block is decoded once for all four (prefill). */
+typedef void (*arca_rt__dot4_fn)(size_t n, const void *w, const void *x, size_t x_stride,
+	float *out);
+
 typedef struct {
 	const char *name;
 	arca_rt__dot_fn dot[ARCA_GGML_TYPE_COUNT];
+	arca_rt__dot4_fn dot4[ARCA_GGML_TYPE_COUNT];   /* NULL: dot four times */
 } arca_rt__table;
 
 /* Fills the scalar reference: every supported type. */
 void arca_rt__fill_scalar(arca_rt__table *t);
 #if ARCA_RT_X86
-/* Overrides the types it has faster versions of. */
+/* Override the types they have faster versions of. */
 void arca_rt__fill_avx2(arca_rt__table *t);
+void arca_rt__fill_avx512(arca_rt__table *t);
 #endif
 
 /* Activation conversion (shared by all levels). */

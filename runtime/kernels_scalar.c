@@ -25,7 +25,7 @@ static void act_decode(act_kind kind, const void *x, size_t i0, size_t count, fl
 			break;
 		case ACT_Q8_0: {
 			const uint8_t *b = p + k / 32 * ACT_Q8_0_BYTES;
-			out[i] = arca_rt__half(b) * (float)(int8_t)b[2 + k % 32];
+			out[i] = arca_rt__act_d(b) * (float)(int8_t)b[4 + k % 32];
 			break;
 		}
 		case ACT_Q8_K: {

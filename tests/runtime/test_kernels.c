@@ -39,9 +39,10 @@ static void decode_act(int type, const void *x, double *out)
 		case ACT_F16: out[k] = arca_fp16_to_fp32(((const uint16_t *)x)[k]); break;
 		case ACT_BF16: out[k] = arca_bf16_to_fp32(((const uint16_t *)x)[k]); break;
 		case ACT_Q8_0: {
-			const uint8_t *b = p + k / 32 * 34;
-			out[k] = (double)arca_fp16_to_fp32((uint16_t)(b[0] | b[1] << 8)) *
-				(int8_t)b[2 + k % 32];
+			const uint8_t *b = p + k / 32 * 36;
+			float d;
+			memcpy(&d, b, 4);
+			out[k] = (double)d * (int8_t)b[4 + k % 32];
 			break;
 		}
 		case ACT_Q8_K: {
@@ -123,13 +124,14 @@ static void test_activation_formats(void **state)
 	for (int i = 0; i < 256; i++)
 		x[i] = rnd(&seed);
 	x[77] = -3.0f; /* the largest magnitude, negative */
-	uint8_t q8[8 * 34];
+	uint8_t q8[8 * 36];
 	arca_rt__quantize_act_q8_0(x, q8, 256);
-	/* block 2 holds x[77]: d = 3/127, and x[77] maps to −127 */
-	const uint8_t *b2 = q8 + 2 * 34;
-	assert_true(arca_fp16_to_fp32((uint16_t)(b2[0] | b2[1] << 8)) ==
-		arca_fp16_to_fp32(arca_fp32_to_fp16(3.0f / 127.0f)));
-	assert_int_equal((int8_t)b2[2 + 77 % 32], -127);
+	/* block 2 holds x[77]: d = 3/127 rounded to fp16, and x[77] maps to −127 */
+	const uint8_t *b2 = q8 + 2 * 36;
+	float d2;
+	memcpy(&d2, b2, 4);
+	assert_true(d2 == arca_fp16_to_fp32(arca_fp32_to_fp16(3.0f / 127.0f)));
+	assert_int_equal((int8_t)b2[4 + 77 % 32], -127);
 	act_q8_k k;
 	arca_rt__quantize_act_q8_k(x, &k, 256);
 	/* scale −127/max: the signed max always maps to −127, d = max/−127 */
@@ -152,9 +154,9 @@ static void test_activation_formats(void **state)
 	/* half to even: 0.5 steps of the scale round to the even code */
 	float h[32] = { 127.0f, 2.5f, 3.5f, -2.5f };
 	arca_rt__quantize_act_q8_0(h, q8, 32);
-	assert_int_equal((int8_t)q8[3], 2);
-	assert_int_equal((int8_t)q8[4], 4);
-	assert_int_equal((int8_t)q8[5], -2);
+	assert_int_equal((int8_t)q8[5], 2);
+	assert_int_equal((int8_t)q8[6], 4);
+	assert_int_equal((int8_t)q8[7], -2);
 }
 
 int main(void)
