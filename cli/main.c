@@ -14,6 +14,7 @@ static const cli_command commands[] = {
 	{ &cmd_pull_spec, cmd_pull },
 	{ &cmd_convert_spec, cmd_convert },
 	{ &cmd_inspect_spec, cmd_inspect },
+	{ &cmd_run_spec, cmd_run },
 	{ &cmd_bench_spec, cmd_bench },
 	{ &cmd_ls_spec, cmd_ls },
 	{ &cmd_show_spec, cmd_show },

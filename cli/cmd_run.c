@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli/cmd_run.c — `arca run TARGET --prompt-ids IDS`: generates from a model in the store or
+ * a GGUF file, greedily or sampled, printing each token as it comes; with --json one
+ * document with the prompt's ids and every generated token with its id and the top logits
+ * of its step (for comparisons with llama.cpp and the float64 reference).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arca/sample.h"
+#include "model_open.h"
+
+static struct {
+	const char *prompt_ids;
+	int n, threads, ctx, top_k, top_logits, ignore_eos;
+	const char *temp, *top_p, *seed;
+} opt = { NULL, 32, 0, 0, 40, 0, 0, NULL, NULL, NULL };
+
+static const cli_option options[] = {
+	{ "prompt-ids", 0, CLI_STRING, "IDS", "the prompt as comma-separated token ids",
+		&opt.prompt_ids },
+	{ "n", 'n', CLI_INT, "N", "tokens to generate (default 32)", &opt.n },
+	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
+	{ "ctx", 'c', CLI_INT, "N", "context size (default: prompt + N)", &opt.ctx },
+	{ "temp", 0, CLI_STRING, "T", "temperature (default 0: greedy)", &opt.temp },
+	{ "top-k", 0, CLI_INT, "K", "sample from the K most likely (default 40; with --temp)",
+		&opt.top_k },
+	{ "top-p", 0, CLI_STRING, "P", "nucleus sampling threshold (default 1)", &opt.top_p },
+	{ "seed", 0, CLI_STRING, "S", "random seed for sampling (default 0)", &opt.seed },
+	{ "top-logits", 0, CLI_INT, "K", "with --json: the K largest logits of every step",
+		&opt.top_logits },
+	{ "ignore-eos", 0, CLI_FLAG, NULL, "go on past end-of-generation tokens", &opt.ignore_eos },
+	{ NULL, 0, 0, NULL, NULL, NULL },
+};
+
+const cli_spec cmd_run_spec = {
+	.name = "run",
+	.args = "TARGET --prompt-ids IDS",
+	.summary = "generate tokens with a model",
+	.description =
+		"TARGET is a .gguf file or a model in the store (REF:VARIANT, or REF for its most\n"
+		"faithful variant). The prompt is evaluated as one batch, then tokens are generated\n"
+		"one at a time: greedily (the default), or sampled with --temp, --top-k, --top-p\n"
+		"and --seed. Stops after N tokens or at the model's end-of-sequence token (unless\n"
+		"--ignore-eos). Prints the generated ids as they come; --json prints one document\n"
+		"with the prompt ids, each token (and with --top-logits K its step's K largest\n"
+		"logits), and the speeds. Text prompts need the tokenizer (not in this build yet).",
+	.options = options,
+	.min_args = 1,
+	.max_args = 1,
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* "1,2,3" → ids; usage errors say what is wrong. */
+static int parse_ids(const cli_ctx *ctx, const char *text, int32_t **out, size_t *n)
+{
+	size_t cap = 16, used = 0;
+	int32_t *ids = malloc(cap * sizeof(*ids));
+	const char *p = text;
+	while (ids && *p) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 0 || v > INT32_MAX || (*end && *end != ',')) {
+			free(ids);
+			return cli_usage_error(ctx, "run: --prompt-ids: expected comma-separated token "
+				"ids, got \"%.40s\"", text);
+		}
+		if (used == cap) {
+			int32_t *bigger = realloc(ids, 2 * cap * sizeof(*ids));
+			if (!bigger)
+				break;
+			ids = bigger;
+			cap *= 2;
+		}
+		ids[used++] = (int32_t)v;
+		p = *end ? end + 1 : end;
+	}
+	if (!used) {
+		free(ids);
+		return cli_usage_error(ctx, "run: --prompt-ids needs at least one id");
+	}
+	*out = ids;
+	*n = used;
+	return -1;
+}
+
+static arca_err sampling_params(arca_sampling *sp)
+{
+	char *end;
+	*sp = (arca_sampling){ 0.0f, (uint32_t)opt.top_k, 1.0f, 0 };
+	if (opt.temp && ((sp->temperature = strtof(opt.temp, &end)), *end || sp->temperature < 0))
+		return arca_error_set(ARCA_EINVALID, "--temp must be a number >= 0");
+	if (opt.top_p && ((sp->top_p = strtof(opt.top_p, &end)), *end))
+		return arca_error_set(ARCA_EINVALID, "--top-p must be a number in (0, 1]");
+	if (opt.seed && ((sp->seed = strtoull(opt.seed, &end, 10)), *end))
+		return arca_error_set(ARCA_EINVALID, "--seed must be a number");
+	return ARCA_OK;
+}
+
+static json_t *top_json(const float *logits, uint32_t n_vocab)
+{
+	json_t *a = json_array();
+	uint32_t k = (uint32_t)opt.top_logits < n_vocab ? (uint32_t)opt.top_logits : n_vocab;
+	int32_t ids[64];
+	float v[64];
+	arca_top_logits(logits, n_vocab, k, ids, v);
+	for (uint32_t i = 0; i < k; i++)
+		json_array_append_new(a, json_pack("[i, f]", ids[i], (double)v[i]));
+	return a;
+}
+
+static int32_t eos_id(const cli_model *cm)
+{
+	uint32_t id;
+	if (arca_gguf_get_u32(cm->file.gguf, "tokenizer.ggml.eos_token_id", &id) == ARCA_OK)
+		return (int32_t)id;
+	arca_error_clear();
+	return -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	cli_ctx ctx;
+	int rc = cli_parse(&ctx, &cmd_run_spec, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (!opt.prompt_ids)
+		return cli_usage_error(&ctx, "run: give the prompt with --prompt-ids (text prompts "
+			"need the tokenizer, which this build does not have yet)");
+	if (opt.n < 0 || opt.threads < 0 || opt.ctx < 0 || opt.top_logits < 0 ||
+	    opt.top_logits > 64 || opt.top_k < 0)
+		return cli_usage_error(&ctx, "run: -n, --threads, --ctx, --top-k must be >= 0 and "
+			"--top-logits at most 64");
+	int32_t *prompt = NULL;
+	size_t n_prompt = 0;
+	if ((rc = parse_ids(&ctx, opt.prompt_ids, &prompt, &n_prompt)) >= 0)
+		return rc;
+	arca_sampling sp;
+	arca_err err = sampling_params(&sp);
+	if (err < 0) {
+		free(prompt);
+		return cli_usage_error(&ctx, "run: %s", arca_error_last());
+	}
+	cli_model cm;
+	if ((err = cli_model_open(&cm, &ctx, ctx.args[0])) < 0) {
+		free(prompt);
+		return cli_fail(&ctx, err, "run %s", ctx.args[0]);
+	}
+	const arca_model_info *in = arca_model_get_info(cm.model);
+	uint32_t n_ctx = opt.ctx ? (uint32_t)opt.ctx : (uint32_t)(n_prompt + (size_t)opt.n + 1);
+	arca_session *s = NULL;
+	arca_sampler *sampler = NULL;
+	json_t *tokens = json_array();
+	const float *logits;
+	int32_t eos = eos_id(&cm);
+	const char *stop = "length";
+	double t0 = now(), t1 = t0, t2;
+	int generated = 0;
+	if (n_prompt + (size_t)opt.n > n_ctx)
+		err = arca_error_set(ARCA_EINVALID, "the prompt (%zu tokens) and %d new tokens do "
+			"not fit the context of %u (use --ctx)", n_prompt, opt.n, n_ctx);
+	if (err == ARCA_OK && (err = arca_session_new(&s, cm.model, n_ctx, opt.threads)) == ARCA_OK &&
+	    (err = arca_sampler_new(&sampler, &sp, in->n_vocab)) == ARCA_OK)
+		err = arca_session_eval(s, prompt, n_prompt, 0, &logits);
+	t1 = now();
+	for (int i = 0; i < opt.n && err == ARCA_OK; i++) {
+		int32_t tok = arca_sample(sampler, logits);
+		generated++;
+		if (ctx.json) {
+			json_t *t = json_pack("{s:i}", "id", tok);
+			if (opt.top_logits)
+				json_object_set_new(t, "top", top_json(logits, in->n_vocab));
+			json_array_append_new(tokens, t);
+		} else if (!ctx.quiet) {
+			printf("%s%d", i ? " " : "", tok);
+			fflush(stdout);
+		}
+		if (tok == eos && !opt.ignore_eos) {
+			stop = "eos";
+			break;
+		}
+		if (cli_interrupted) {
+			err = arca_error_set(ARCA_EINTERRUPTED, "interrupted");
+			break;
+		}
+		if (i + 1 < opt.n)
+			err = arca_session_eval(s, &tok, 1, 0, &logits);
+	}
+	t2 = now();
+	if (err < 0) {
+		rc = cli_fail(&ctx, err, "run %s", ctx.args[0]);
+	} else if (ctx.json) {
+		json_t *ids = json_array();
+		for (size_t i = 0; i < n_prompt; i++)
+			json_array_append_new(ids, json_integer(prompt[i]));
+		rc = cli_print_json(json_pack("{s:s, s:s, s:o, s:o, s:s, s:i, s:f, s:f, s:s}", "model",
+			cm.file.what, "arch", in->arch, "prompt_ids", ids, "tokens", json_incref(tokens),
+			"stop", stop, "n_vocab", (int)in->n_vocab, "prefill_tps",
+			(double)n_prompt / (t1 - t0), "decode_tps", generated > 1 ?
+			(generated - 1) / (t2 - t1) : 0.0, "kernels", arca_runtime_kernels()));
+	} else {
+		if (!ctx.quiet)
+			printf("\n");
+		rc = CLI_EXIT_OK;
+	}
+	json_decref(tokens);
+	arca_sampler_free(sampler);
+	arca_session_free(s);
+	cli_model_close(&cm);
+	free(prompt);
+	return rc;
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# arca run and arca bench, checked against software not written here: for tiny Qwen2, Qwen3
+# and LLaMA checkpoints (F32 weights, one of them with untied embeddings), arca's F32
+# logits equal the float64 reference (tests/reference/forward.py, from the original
+# safetensors) within 1e-4 relative, and arca's greedy continuations equal llama.cpp's
+# (node-llama-cpp's prebuilt CPU build) for F32, F16 and Q8_0 up to the first near-tie. Then bench's report and the
+# refusals (tokens outside the vocabulary, a prompt longer than the context, bad ids).
+. "$(dirname "$0")/lib.sh"
+
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import numpy" 2>/dev/null ||
+	fail "the float64 reference needs /usr/bin/python3 with numpy (scripts/setup-debian.sh)"
+REF="$ARCA_SOURCE/tests/reference"
+have_llama=1
+if [ ! -d "$ARCA_SOURCE/tests/node/node_modules/node-llama-cpp" ] || ! command -v node >/dev/null; then
+	echo "SKIP part: node-llama-cpp is not installed (scripts/test.sh installs it into tests/node)"
+	have_llama=0
+fi
+
+# same_greedy OURS THEIRS: the continuations agree up to the first near-tie (top two of
+# arca's logits closer than 0.005: llama.cpp keeps K/V in F16, so such a step may go either
+# way) and at least 4 steps come before it.
+same_greedy() {
+	python3 - "$1" "$2" <<'PY' || fail "greedy continuations differ from llama.cpp's"
+import json, sys
+ours, theirs = json.load(open(sys.argv[1]))["tokens"], json.load(open(sys.argv[2]))["tokens"]
+for i, (a, b) in enumerate(zip(ours, theirs)):
+    top = a["top"]
+    if top[0][1] - top[1][1] < 0.005:
+        break
+    if a["id"] != b:
+        sys.exit("step %d: arca %d, llama.cpp %d (arca %s, llama.cpp %s)"
+                 % (i, a["id"], b, [t["id"] for t in ours], theirs))
+if i < 4:
+    sys.exit("only %d steps before a near-tie: pick another prompt" % i)
+PY
+}
+
+run 0 "$ARCA" init
+PROMPT=3,17,101,5,250,42,9,77
+for arch in qwen2 qwen3 llama; do
+	untied=; [ $arch = llama ] && untied=--untied
+	make_llm "$T/$arch" --arch "$arch" --dtype F32 --hidden 128 --ffn 320 --heads 4 --kv-heads 2 \
+		--layers 3 --seed 21 --std-scale 5 $untied
+	run 0 "$ARCA" add "$T/$arch" --as "acme/$arch" -q
+	for q in f32 f16 q8_0; do
+		run 0 "$ARCA" convert "acme/$arch" --quant $q -q
+	done
+	# (1) the float64 reference
+	STEP="$arch f32 vs the float64 reference"
+	run 0 "$ARCA" run "acme/$arch:f32" --prompt-ids $PROMPT -n 8 --ignore-eos --json --top-logits 8
+	cp "$OUT" "$T/run-$arch.json"
+	run 0 /usr/bin/python3 "$REF/compare.py" "$T/$arch" "$T/run-$arch.json" --rtol 1e-4
+	expect_stdout "max relative logit error"
+	# (2) llama.cpp on the same GGUF
+	[ $have_llama = 1 ] || continue
+	for q in f32 f16 q8_0; do
+		STEP="$arch $q vs llama.cpp"
+		run 0 "$ARCA" convert "acme/$arch" --quant $q --out "$T/$arch-$q.gguf" -q
+		run 0 "$ARCA" run "$T/$arch-$q.gguf" --prompt-ids $PROMPT -n 12 --ignore-eos --json \
+			--top-logits 2
+		cp "$OUT" "$T/ours.json"
+		run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/$arch-$q.gguf" --prompt-ids $PROMPT \
+			-n 12 --ignore-eos --threads 2
+		cp "$OUT" "$T/theirs.json"
+		same_greedy "$T/ours.json" "$T/theirs.json"
+	done
+done
+
+# bench reports both speeds and the bandwidth they imply
+STEP="bench"
+run 0 "$ARCA" bench acme/qwen3:q8_0 -p 16 -n 8 -r 1 --json
+expect_json 'd["prefill_tps"]["mean"] > 0 and d["decode_tps"]["mean"] > 0' True
+expect_json 'd["weight_bytes"] > 0 and d["peak_rss_mib"] > 0' True
+run 0 "$ARCA" bench acme/qwen3 -p 8 -n 0 -r 1
+expect_stdout "prefill"
+expect_stdout "acme/qwen3@"
+
+# refusals
+STEP="refusals"
+run 1 "$ARCA" run acme/qwen3:f32 --prompt-ids 1,2,999999
+expect_stderr "outside the vocabulary"
+run 1 "$ARCA" run acme/qwen3:f32 --prompt-ids 1,2,3 -n 10 --ctx 8
+expect_stderr "do not fit the context of 8"
+run 2 "$ARCA" run acme/qwen3:f32 --prompt-ids 1,,2
+expect_stderr "comma-separated token ids"
+run 2 "$ARCA" run acme/qwen3:f32
+expect_stderr "--prompt-ids"
+run 4 "$ARCA" run acme/qwen3:q4_0 --prompt-ids 1
+expect_stderr "has no variant 'q4_0'"
+run 0 "$ARCA" convert acme/qwen3 --quant iq4_nl -q
+run 1 "$ARCA" run acme/qwen3:iq4_nl --prompt-ids 1
+expect_stderr "is IQ4_NL"
+pass
