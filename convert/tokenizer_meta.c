@@ -25,6 +25,9 @@ enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, T
 #define DSV3_RE2 "[一-龥぀-ゟ゠-ヿ]+"
 #define DSV3_RE3 "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
+/* ByteLevel's own split (use_regex: true), as GPT-2 defined it */
+#define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+
 static const struct {
 	const char *name;
 	const char *regexes[4]; /* NULL-terminated; none = ByteLevel's own gpt-2 regex */
@@ -35,6 +38,18 @@ static const struct {
 	{ "deepseek-v3", { DSV3_RE1, DSV3_RE2, DSV3_RE3, NULL } },
 	{ "gpt-2", { NULL } },
 };
+
+static const char *const gpt2_regexes[] = { GPT2_RE, NULL };
+
+const char *const *arca_pretokenizer_regexes(const char *pre)
+{
+	if (!strcmp(pre, "deepseek-r1-qwen"))
+		pre = "qwen2";
+	for (size_t k = 0; k < sizeof(known_pres) / sizeof(known_pres[0]); k++)
+		if (!strcmp(known_pres[k].name, pre))
+			return known_pres[k].regexes[0] ? known_pres[k].regexes : gpt2_regexes;
+	return NULL;
+}
 
 /* Writes the regex with CR and LF characters replaced by their escapes. */
 static char *normalize_regex(const char *re)

@@ -37,4 +37,9 @@ arca_err arca_tokenizer_to_gguf(void *gguf_writer, const arca_tokenizer_sources 
 arca_err arca_tokenizer_detect_pre(const char **out, const char *tokenizer_json, size_t len,
 	const char *arch_pre);
 
+/* The split regexes (applied in order, each to the pieces of the one before) of a
+ * tokenizer.ggml.pre name, as tokenizer.json spells them; NULL for an unknown name. The
+ * runtime tokenizer uses the same table the converter matched against. */
+const char *const *arca_pretokenizer_regexes(const char *pre);
+
 #endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/tokenizer_internal.h — the tokenizer's tables: token texts and types, a hash
+ * from text to id, merge ranks keyed by id pairs, the special tokens by first byte, the
+ * compiled split regexes and the byte ↔ character mapping of byte-level BPE.
+ */
+#ifndef ARCA_RUNTIME_TOKENIZER_INTERNAL_H
+#define ARCA_RUNTIME_TOKENIZER_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "arca/tokenizer.h"
+
+typedef struct {
+	uint64_t key;     /* 0: empty slot */
+	int32_t value, extra;
+} tok_slot;
+
+typedef struct {
+	tok_slot *slots;
+	size_t mask;
+} tok_map;
+
+enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4 };
+
+struct arca_tokenizer {
+	uint32_t n_vocab;
+	char **text;
+	int32_t *type;
+	tok_map by_text;          /* hash of the text → id */
+	tok_map merges;           /* (left << 32 | right) + 1 → rank, merged id */
+	int32_t *specials;        /* CONTROL and USER_DEFINED ids, longest text first */
+	size_t n_specials;
+	unsigned char special_first[256]; /* a special token starts with this byte */
+	pcre2_code *split[4];
+	size_t n_split;
+	int nfc;
+	int add_bos, add_eos;
+	int32_t bos, eos;
+	int32_t eog[8];
+	size_t n_eog;
+	char *chat_template;
+	int32_t byte_token[256];  /* the id of each single byte's character */
+	uint8_t char_byte[512];   /* byte-level character (U+0000..U+01FF) → byte */
+	int char_is_byte[512];
+};
+
+uint64_t arca_tok__hash_text(const char *s, size_t n);
+int arca_tok__map_put(tok_map *m, uint64_t key, int32_t value, int32_t extra);
+const tok_slot *arca_tok__map_get(const tok_map *m, uint64_t key);
+int32_t arca_tok__find_text(const arca_tokenizer *t, const char *s, size_t n);
+
+/* Byte-level BPE of one pre-token (raw bytes) appended to *ids. */
+arca_err arca_tok__bpe(const arca_tokenizer *t, const char *piece, size_t len, int32_t **ids,
+	size_t *n, size_t *cap);
+/* Splits a segment with the regexes, BPE-encoding each piece. */
+arca_err arca_tok__encode_segment(const arca_tokenizer *t, const char *s, size_t len,
+	int32_t **ids, size_t *n, size_t *cap);
+
+#endif
