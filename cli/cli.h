@@ -148,9 +148,12 @@ int cmd_convert(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 extern const cli_spec cmd_init_spec, cmd_add_spec, cmd_ls_spec, cmd_show_spec,
 	cmd_checkout_spec, cmd_fsck_spec, cmd_gc_spec, cmd_rm_spec, cmd_pull_spec,
-	cmd_convert_spec, cmd_inspect_spec, cmd_bench_spec, cmd_run_spec;
+	cmd_convert_spec, cmd_inspect_spec, cmd_bench_spec, cmd_run_spec,
+	cmd_tokenize_spec, cmd_validate_spec;
 
 #endif

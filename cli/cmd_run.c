@@ -1,25 +1,34 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cli/cmd_run.c — `arca run TARGET --prompt-ids IDS`: generates from a model in the store or
- * a GGUF file, greedily or sampled, printing each token as it comes; with --json one
- * document with the prompt's ids and every generated token with its id and the top logits
- * of its step (for comparisons with llama.cpp and the float64 reference).
+ * cli/cmd_run.c — `arca run TARGET -p TEXT` (or --prompt-ids): generates from a model in
+ * the store or a GGUF file, greedily or sampled, streaming the text as it comes (--chat
+ * wraps the prompt in the model's chat form); with --json one document with the prompt's
+ * ids and every generated token with its id, text and the top logits of its step (for
+ * comparisons with llama.cpp and the float64 reference).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "arca/chat_template.h"
 #include "arca/sample.h"
+#include "arca/tokenizer.h"
 #include "model_open.h"
 
 static struct {
+	const char *prompt, *system;
+	int chat;
 	const char *prompt_ids;
 	int n, threads, ctx, top_k, top_logits, ignore_eos;
 	const char *temp, *top_p, *seed;
-} opt = { NULL, 32, 0, 0, 40, 0, 0, NULL, NULL, NULL };
+} opt = { NULL, NULL, 0, NULL, 32, 0, 0, 40, 0, 0, NULL, NULL, NULL };
 
 static const cli_option options[] = {
+	{ "prompt", 'p', CLI_STRING, "TEXT", "the prompt", &opt.prompt },
+	{ "chat", 0, CLI_FLAG, NULL, "wrap the prompt in the model's chat form (ChatML, DeepSeek, "
+		"Llama 3)", &opt.chat },
+	{ "system", 0, CLI_STRING, "TEXT", "with --chat: a system message", &opt.system },
 	{ "prompt-ids", 0, CLI_STRING, "IDS", "the prompt as comma-separated token ids",
 		&opt.prompt_ids },
 	{ "n", 'n', CLI_INT, "N", "tokens to generate (default 32)", &opt.n },
@@ -38,16 +47,18 @@ static const cli_option options[] = {
 
 const cli_spec cmd_run_spec = {
 	.name = "run",
-	.args = "TARGET --prompt-ids IDS",
+	.args = "TARGET -p TEXT | TARGET --prompt-ids IDS",
 	.summary = "generate tokens with a model",
 	.description =
 		"TARGET is a .gguf file or a model in the store (REF:VARIANT, or REF for its most\n"
 		"faithful variant). The prompt is evaluated as one batch, then tokens are generated\n"
 		"one at a time: greedily (the default), or sampled with --temp, --top-k, --top-p\n"
 		"and --seed. Stops after N tokens or at the model's end-of-sequence token (unless\n"
-		"--ignore-eos). Prints the generated ids as they come; --json prints one document\n"
-		"with the prompt ids, each token (and with --top-logits K its step's K largest\n"
-		"logits), and the speeds. Text prompts need the tokenizer (not in this build yet).",
+		"--ignore-eos). Streams the text as it comes (or, with --prompt-ids, the ids);\n"
+		"--json prints one document with the prompt ids, each token with its text (and\n"
+		"with --top-logits K its step's K largest logits), the text and the speeds.\n"
+		"--chat applies the model's chat form for one user turn (ChatML for Qwen and Yi,\n"
+		"DeepSeek's, Llama 3's); control-token text in the prompt becomes the token.",
 	.options = options,
 	.min_args = 1,
 	.max_args = 1,
@@ -118,13 +129,23 @@ static json_t *top_json(const float *logits, uint32_t n_vocab)
 	return a;
 }
 
-static int32_t eos_id(const cli_model *cm)
+/* -p TEXT (in the chat form with --chat) → ids. */
+static arca_err tokenize_prompt(const arca_tokenizer *tok, int32_t **ids, size_t *n)
 {
-	uint32_t id;
-	if (arca_gguf_get_u32(cm->file.gguf, "tokenizer.ggml.eos_token_id", &id) == ARCA_OK)
-		return (int32_t)id;
-	arca_error_clear();
-	return -1;
+	if (!opt.chat)
+		return arca_tokenize(tok, opt.prompt, strlen(opt.prompt),
+			ARCA_TOK_ADD_SPECIAL | ARCA_TOK_PARSE_SPECIAL, ids, n);
+	arca_chat_form form;
+	char *text;
+	arca_err err = arca_chat_detect(&form, arca_tokenizer_chat_template(tok));
+	if (err < 0)
+		return arca_error_prefix(err, "--chat");
+	if ((err = arca_chat_apply(&text, form, opt.system, opt.prompt)) < 0)
+		return err;
+	/* the form writes BOS itself where the model wants one */
+	err = arca_tokenize(tok, text, strlen(text), ARCA_TOK_PARSE_SPECIAL, ids, n);
+	free(text);
+	return err;
 }
 
 int cmd_run(int argc, char **argv)
@@ -133,16 +154,18 @@ int cmd_run(int argc, char **argv)
 	int rc = cli_parse(&ctx, &cmd_run_spec, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if (!opt.prompt_ids)
-		return cli_usage_error(&ctx, "run: give the prompt with --prompt-ids (text prompts "
-			"need the tokenizer, which this build does not have yet)");
+	if (!opt.prompt_ids == !opt.prompt)
+		return cli_usage_error(&ctx, "run: give the prompt with -p TEXT or --prompt-ids IDS "
+			"(one of them)");
+	if ((opt.chat || opt.system) && !opt.prompt)
+		return cli_usage_error(&ctx, "run: --chat and --system need a text prompt (-p)");
 	if (opt.n < 0 || opt.threads < 0 || opt.ctx < 0 || opt.top_logits < 0 ||
 	    opt.top_logits > 64 || opt.top_k < 0)
 		return cli_usage_error(&ctx, "run: -n, --threads, --ctx, --top-k must be >= 0 and "
 			"--top-logits at most 64");
 	int32_t *prompt = NULL;
 	size_t n_prompt = 0;
-	if ((rc = parse_ids(&ctx, opt.prompt_ids, &prompt, &n_prompt)) >= 0)
+	if (opt.prompt_ids && (rc = parse_ids(&ctx, opt.prompt_ids, &prompt, &n_prompt)) >= 0)
 		return rc;
 	arca_sampling sp;
 	arca_err err = sampling_params(&sp);
@@ -155,13 +178,25 @@ int cmd_run(int argc, char **argv)
 		free(prompt);
 		return cli_fail(&ctx, err, "run %s", ctx.args[0]);
 	}
+	arca_tokenizer *tk = NULL;
+	if ((err = arca_tokenizer_from_gguf(&tk, cm.file.gguf)) == ARCA_OK && opt.prompt)
+		err = tokenize_prompt(tk, &prompt, &n_prompt);
+	if (err < 0) {
+		arca_tokenizer_free(tk);
+		cli_model_close(&cm);
+		free(prompt);
+		return cli_fail(&ctx, err, "run %s", ctx.args[0]);
+	}
 	const arca_model_info *in = arca_model_get_info(cm.model);
 	uint32_t n_ctx = opt.ctx ? (uint32_t)opt.ctx : (uint32_t)(n_prompt + (size_t)opt.n + 1);
 	arca_session *s = NULL;
 	arca_sampler *sampler = NULL;
 	json_t *tokens = json_array();
 	const float *logits;
-	int32_t eos = eos_id(&cm);
+	arca_detok detok = { 0 };
+	json_t *text_json = NULL;
+	char *text = NULL;
+	size_t text_len = 0;
 	const char *stop = "length";
 	double t0 = now(), t1 = t0, t2;
 	int generated = 0;
@@ -175,16 +210,31 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < opt.n && err == ARCA_OK; i++) {
 		int32_t tok = arca_sample(sampler, logits);
 		generated++;
+		char piece[600];
+		size_t k = arca_detok_push(&detok, tk, tok, piece, sizeof(piece));
+		char *grown = realloc(text, text_len + k + 1);
+		if (grown) {
+			text = grown;
+			memcpy(text + text_len, piece, k);
+			text_len += k;
+			text[text_len] = '\0';
+		}
 		if (ctx.json) {
-			json_t *t = json_pack("{s:i}", "id", tok);
+			int pl = arca_token_to_bytes(tk, tok, piece, sizeof(piece));
+			json_t *t = json_pack("{s:i}", "id", tok), *ps;
+			ps = pl >= 0 ? json_stringn(piece, (size_t)(pl < 600 ? pl : 600)) : NULL;
+			json_object_set_new(t, "text", ps ? ps : json_null());
 			if (opt.top_logits)
 				json_object_set_new(t, "top", top_json(logits, in->n_vocab));
 			json_array_append_new(tokens, t);
-		} else if (!ctx.quiet) {
+		} else if (!ctx.quiet && opt.prompt_ids) {
 			printf("%s%d", i ? " " : "", tok);
 			fflush(stdout);
+		} else if (!ctx.quiet) {
+			fwrite(piece, 1, k, stdout);
+			fflush(stdout);
 		}
-		if (tok == eos && !opt.ignore_eos) {
+		if (arca_tokenizer_is_eog(tk, tok) && !opt.ignore_eos) {
 			stop = "eos";
 			break;
 		}
@@ -196,14 +246,22 @@ int cmd_run(int argc, char **argv)
 			err = arca_session_eval(s, &tok, 1, 0, &logits);
 	}
 	t2 = now();
+	if (err == ARCA_OK) {
+		char rest[16];
+		size_t k = arca_detok_flush(&detok, rest, sizeof(rest));
+		if (!ctx.json && !ctx.quiet && !opt.prompt_ids)
+			fwrite(rest, 1, k, stdout);
+		text_json = text ? json_stringn(text, text_len) : json_string("");
+	}
 	if (err < 0) {
 		rc = cli_fail(&ctx, err, "run %s", ctx.args[0]);
 	} else if (ctx.json) {
 		json_t *ids = json_array();
 		for (size_t i = 0; i < n_prompt; i++)
 			json_array_append_new(ids, json_integer(prompt[i]));
-		rc = cli_print_json(json_pack("{s:s, s:s, s:o, s:o, s:s, s:i, s:f, s:f, s:s}", "model",
-			cm.file.what, "arch", in->arch, "prompt_ids", ids, "tokens", json_incref(tokens),
+		rc = cli_print_json(json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:f, s:f, s:s}",
+			"model", cm.file.what, "arch", in->arch, "prompt_ids", ids, "tokens",
+			json_incref(tokens), "text", text_json ? json_incref(text_json) : json_null(),
 			"stop", stop, "n_vocab", (int)in->n_vocab, "prefill_tps",
 			(double)n_prompt / (t1 - t0), "decode_tps", generated > 1 ?
 			(generated - 1) / (t2 - t1) : 0.0, "kernels", arca_runtime_kernels()));
@@ -213,6 +271,9 @@ int cmd_run(int argc, char **argv)
 		rc = CLI_EXIT_OK;
 	}
 	json_decref(tokens);
+	json_decref(text_json);
+	free(text);
+	arca_tokenizer_free(tk);
 	arca_sampler_free(sampler);
 	arca_session_free(s);
 	cli_model_close(&cm);

@@ -15,6 +15,8 @@ static const cli_command commands[] = {
 	{ &cmd_convert_spec, cmd_convert },
 	{ &cmd_inspect_spec, cmd_inspect },
 	{ &cmd_run_spec, cmd_run },
+	{ &cmd_tokenize_spec, cmd_tokenize },
+	{ &cmd_validate_spec, cmd_validate },
 	{ &cmd_bench_spec, cmd_bench },
 	{ &cmd_ls_spec, cmd_ls },
 	{ &cmd_show_spec, cmd_show },

@@ -18,6 +18,8 @@ typedef struct {
 } cli_model;
 
 arca_err cli_model_open(cli_model *out, const cli_ctx *ctx, const char *target);
+/* Only the file (no model binding): for the tokenizer alone. */
+arca_err cli_model_file_open(cli_model *out, const cli_ctx *ctx, const char *target);
 void cli_model_close(cli_model *m);
 
 #endif
