@@ -107,29 +107,38 @@ typedef struct {
 	size_t nb;
 } attn_job;
 
-static void attn_worker(void *ctx, int ith, int nth)
+/* One work item is a token and a kv head with the query heads that share it: each key and
+ * value row is read once for the whole group, not once per head. */
+VECTOR_CLONES static void attn_worker(void *ctx, int ith, int nth)
 {
 	const attn_job *j = ctx;
 	arca_session *s = j->s;
 	const arca_model_info *in = &s->m->info;
-	size_t H = in->n_head, hd = in->head_dim, group = in->n_head / in->n_head_kv;
+	size_t G = in->n_head_kv, hd = in->head_dim, group = in->n_head / in->n_head_kv;
 	size_t lo, hi;
-	arca_pool_split(j->nb * H, 1, ith, nth, &lo, &hi);
-	float *scores = s->scores + (size_t)ith * s->n_ctx;
+	arca_pool_split(j->nb * G, 1, ith, nth, &lo, &hi);
+	float *scores = s->scores + (size_t)ith * s->n_ctx * group;
 	const float scale = 1.0f / sqrtf((float)hd);
 	const float *kc = s->k_cache + (size_t)j->layer * s->n_ctx * s->kv_dim;
 	const float *vc = s->v_cache + (size_t)j->layer * s->n_ctx * s->kv_dim;
 	for (size_t item = lo; item < hi; item++) {
-		size_t t = item / H, h = item % H, g = h / group;
+		size_t t = item / G, g = item % G;
 		size_t n_keys = s->n_past + t + 1; /* causal: this token and all before it */
-		const float *q = s->q + t * s->q_dim + h * hd;
-		for (size_t p = 0; p < n_keys; p++)
-			scores[p] = arca_op_dot_f32(q, kc + p * s->kv_dim + g * hd, hd) * scale;
-		arca_op_softmax(scores, n_keys);
-		float *out = s->att + t * s->q_dim + h * hd;
-		memset(out, 0, hd * sizeof(float));
-		for (size_t p = 0; p < n_keys; p++)
-			arca_op_axpy(out, scores[p], vc + p * s->kv_dim + g * hd, hd);
+		const float *q = s->q + t * s->q_dim + g * group * hd;
+		for (size_t p = 0; p < n_keys; p++) {
+			const float *k = kc + p * s->kv_dim + g * hd;
+			for (size_t h = 0; h < group; h++)
+				scores[h * n_keys + p] = arca_op_dot_inline(q + h * hd, k, hd) * scale;
+		}
+		float *out = s->att + t * s->q_dim + g * group * hd;
+		memset(out, 0, group * hd * sizeof(float));
+		for (size_t h = 0; h < group; h++)
+			arca_op_softmax(scores + h * n_keys, n_keys);
+		for (size_t p = 0; p < n_keys; p++) {
+			const float *v = vc + p * s->kv_dim + g * hd;
+			for (size_t h = 0; h < group; h++)
+				arca_op_axpy_inline(out + h * hd, scores[h * n_keys + p], v, hd);
+		}
 	}
 }
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runtime/ops.c — see ops.h. Plain C the compiler vectorizes; these steps are a small part
- * of a token's time next to the matrix products.
+ * runtime/ops.c — see ops.h. Plain C the compiler vectorizes; the loops attention spends
+ * its time in are also compiled for AVX2 (x86-64-v3) and chosen when the program starts
+ * (target_clones), since the library itself is built for any x86-64.
  */
 #include "runtime/ops.h"
 
 #include <math.h>
 
-void arca_op_rmsnorm(float *y, const float *x, const float *w, size_t n, float eps)
+VECTOR_CLONES void arca_op_rmsnorm(float *y, const float *x, const float *w, size_t n,
+	float eps)
 {
 	double sum = 0.0;
 	for (size_t i = 0; i < n; i++)
@@ -67,13 +69,13 @@ void arca_op_swiglu(float *g, const float *u, size_t n)
 		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-void arca_op_add(float *y, const float *x, size_t n)
+VECTOR_CLONES void arca_op_add(float *y, const float *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		y[i] += x[i];
 }
 
-float arca_op_dot_f32(const float *a, const float *b, size_t n)
+VECTOR_CLONES float arca_op_dot_f32(const float *a, const float *b, size_t n)
 {
 	/* eight partial sums so the compiler can keep them in one vector */
 	float acc[8] = { 0 };
@@ -89,7 +91,7 @@ float arca_op_dot_f32(const float *a, const float *b, size_t n)
 	return s;
 }
 
-void arca_op_axpy(float *y, float a, const float *x, size_t n)
+VECTOR_CLONES void arca_op_axpy(float *restrict y, float a, const float *restrict x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		y[i] += a * x[i];

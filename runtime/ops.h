@@ -28,7 +28,37 @@ void arca_op_swiglu(float *g, const float *u, size_t n);
 void arca_op_add(float *y, const float *x, size_t n);
 
 float arca_op_dot_f32(const float *a, const float *b, size_t n);
+
+/* Inline forms for hot loops compiled with VECTOR_CLONES (they vectorize in the clone). */
+static inline float arca_op_dot_inline(const float *a, const float *b, size_t n)
+{
+	float acc[8] = { 0 };
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++)
+			acc[j] += a[i + j] * b[i + j];
+	float s = 0.0f;
+	for (int j = 0; j < 8; j++)
+		s += acc[j];
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+static inline void arca_op_axpy_inline(float *restrict y, float a, const float *restrict x,
+	size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] += a * x[i];
+}
+
+/* x86-64: an AVX2 clone and a baseline one, chosen at load time. */
+#if defined(__x86_64__) && (!defined(__clang__) || __clang_major__ >= 14)
+#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define VECTOR_CLONES
+#endif
 /* y += a · x */
-void arca_op_axpy(float *y, float a, const float *x, size_t n);
+void arca_op_axpy(float *restrict y, float a, const float *restrict x, size_t n);
 
 #endif

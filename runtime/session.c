@@ -55,7 +55,7 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	s->ffn_out = floats(B * i->n_embd);
 	s->rope_cos = floats(B * i->n_rot / 2);
 	s->rope_sin = floats(B * i->n_rot / 2);
-	s->scores = floats((size_t)arca_pool_threads(s->pool) * n_ctx);
+	s->scores = floats((size_t)arca_pool_threads(s->pool) * n_ctx * (i->n_head / i->n_head_kv));
 	s->act_cap = arca_rt_act_bytes(m, B);
 	s->act = malloc(s->act_cap ? s->act_cap : 1);
 	if (!s->k_cache || !s->v_cache || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||

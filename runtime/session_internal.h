@@ -19,7 +19,7 @@ struct arca_session {
 	/* per batch, token-major */
 	float *x, *xn, *q, *k, *v, *att, *gate, *up, *ffn_out;
 	float *rope_cos, *rope_sin;     /* [n_batch][n_rot/2] */
-	float *scores;                  /* [threads][n_ctx] */
+	float *scores;                  /* [threads][heads per kv head][n_ctx] */
 	void *act;                      /* converted activations */
 	size_t act_cap;
 	const void *act_src;            /* what act holds now, for reuse */

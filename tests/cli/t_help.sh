@@ -3,7 +3,7 @@
 # Every command answers --help on stdout with exit 0; usage errors exit 2 with a hint.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in init add ls show checkout fsck gc rm; do
+for cmd in init add ls show checkout fsck gc rm pull convert inspect run bench tokenize validate; do
 	run 0 "$ARCA" "$cmd" --help
 	expect_stdout "usage: arca $cmd"
 	expect_stdout "--json"
