@@ -5,7 +5,7 @@
 // (llama.cpp's error on stderr), 2 on a usage error.
 //
 //   node llama_run.mjs MODEL.gguf --prompt-ids 1,2,3 | --prompt TEXT [-n N] [--threads T]
-//        [--ctx N] [--no-add-special] [--ignore-eos] [--top K]
+//        [--ctx N] [--no-add-special] [--ignore-eos] [--top K] [--top-every-step] [--kv-f32]
 //     greedy decoding (temperature 0: argmax, no repetition penalty, no top-k/top-p/min-p);
 //     prints {"prompt_ids", "tokens", "text", "stopped_at_eog", "vocab_size", "n_ctx_train",
 //             "n_embd", "arch", "logprobs_top", "llama_cpp"}
@@ -28,6 +28,11 @@
 // expose raw logits, so these are the logits shifted by one constant per step: differences between
 // entries equal the differences of the raw logits.
 //
+// --top-every-step adds "logprobs_top_steps": the same top-K list for every generated step (step i
+// = the distribution the i-th generated token was chosen from). --kv-f32 keeps the K/V cache in
+// F32 instead of llama.cpp's default F16 (node-llama-cpp's experimentalKvCache{Key,Value}Type), so
+// that logits can be compared with a float reference without the cache's rounding.
+//
 // Never builds or downloads llama.cpp: build "never", skipDownload, prebuilt CPU binary only.
 
 import { access, constants } from "node:fs/promises";
@@ -41,6 +46,7 @@ function usage(msg) {
   if (msg) process.stderr.write(`llama_run: ${msg}\n`);
   process.stderr.write("usage: node llama_run.mjs MODEL.gguf (--prompt-ids 1,2,3 | --prompt TEXT) " +
     "[-n N] [--threads T] [--ctx N] [--no-add-special] [--ignore-eos] [--top K]\n" +
+    "       [--top-every-step] [--kv-f32]\n" +
     "       node llama_run.mjs MODEL.gguf --tokenize TEXT [--no-add-special]\n" +
     "       node llama_run.mjs MODEL.gguf --check-load\n");
   process.exit(2);
@@ -71,6 +77,8 @@ function parseArgs(argv) {
       case "--top": o.top = int(need(i++), a, 0); break;
       case "--no-add-special": o.addSpecial = false; break;
       case "--ignore-eos": o.ignoreEos = true; break;
+      case "--top-every-step": o.topEveryStep = true; break;
+      case "--kv-f32": o.kvF32 = true; break;
       case "-h": case "--help": usage();
       default:
         if (a.startsWith("-") || o.model !== undefined) usage(`unexpected argument "${a}"`);
@@ -197,13 +205,35 @@ try {
     threads: opts.threads,
     flashAttention: false,
     ignoreMemorySafetyChecks: true,
+    ...(opts.kvF32 ? { experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" } : {}),
   });
   const seq = context.getSequence({ contextShift: { size: 0 } });
   const sampling = { temperature: 0, topK: 0, topP: 1, minP: 0, yieldEogToken: true };
 
   const tokens = [];
   let logprobsTop = null, stoppedAtEog = false, vocabSize = nVocab;
-  if (opts.n > 0) {
+  const topOf = (probabilities) => {
+    const out = [];
+    for (const [id, p] of probabilities) {
+      if (out.length >= opts.top) break;
+      out.push([id, Math.log(p)]);
+    }
+    return out;
+  };
+  let logprobsTopSteps = null;
+  if (opts.n > 0 && opts.topEveryStep) {
+    // Every step through the metadata generator, each with its full distribution.
+    logprobsTopSteps = [];
+    for await (const { token, probabilities } of
+      seq.evaluateWithMetadata(promptIds, { probabilities: true }, sampling)) {
+      vocabSize = probabilities.size;
+      logprobsTopSteps.push(topOf(probabilities));
+      tokens.push(token);
+      if (model.isEogToken(token) && !opts.ignoreEos) { stoppedAtEog = true; break; }
+      if (tokens.length >= opts.n) break;
+    }
+    logprobsTop = logprobsTopSteps[0] ?? null;
+  } else if (opts.n > 0) {
     // Step 1 with the full distribution (for logprobs_top), then plain greedy steps.
     const gen = seq.evaluateWithMetadata(promptIds, { probabilities: true }, sampling);
     const first = await gen.next();
@@ -230,6 +260,7 @@ try {
   emit({ prompt_ids: promptIds, tokens, text: model.detokenize(tokens, true),
     stopped_at_eog: stoppedAtEog, vocab_size: vocabSize, n_ctx_train: model.trainContextSize,
     n_embd: archMd.embedding_length ?? model.embeddingVectorSize, arch,
-    logprobs_top: logprobsTop, threads: opts.threads, context_size: contextSize, llama_cpp: llamaInfo });
+    logprobs_top: logprobsTop, ...(logprobsTopSteps ? { logprobs_top_steps: logprobsTopSteps } : {}),
+    threads: opts.threads, context_size: contextSize, llama_cpp: llamaInfo });
   await done(0);
 } catch (e) { fail(e); }
