@@ -3,7 +3,9 @@
 # The float64 reference (tests/reference/forward.py) agrees with llama.cpp, so that both it and
 # arca's converter are trusted before arca's runtime is compared with them. For tiny F32
 # checkpoints of qwen2, qwen3, llama (untied, so the Q/K row permutation matters), qwen3moe,
-# deepseek2 and glm4 (plus a BF16 qwen3 for the BF16 reader): `arca convert --quant f32`, run the
+# deepseek2 and glm4, and variants that reach other paths of both the converter and the
+# reference (BF16, F16 in shards, FP8 blocks; YaRN and linear RoPE scaling; DeepSeek-V3 YaRN mscale
+# with group-limited routing; DeepSeek-V2 softmax routing): `arca convert --quant f32`, run the
 # GGUF through llama.cpp (node-llama-cpp, K/V cache in F32) greedily for 8 tokens, and check with
 # compare.py that every step's top-5 log-probability differences equal the reference's logit
 # differences within 1e-4 of the row's largest |logit| (here < 3e-4 absolute) and that the
@@ -23,11 +25,17 @@ PROMPT=3,17,101,5,250,42,9,77
 N=8
 
 run 0 "$ARCA" init
-# name arch dtype extra generator options (seeds picked so that no step is a near-tie)
-while read -r name arch dtype opts; do
+# name arch dtype config.json-changes (a Python dict, no spaces; - for none) generator options
+# (seeds picked so that no step is a near-tie)
+while read -r name arch dtype patch opts; do
 	STEP="$name: generate"
 	make_llm "$T/$name" --arch "$arch" --dtype "$dtype" --layers 2 --heads 4 --kv-heads 2 \
 		--std-scale 5 $opts
+	if [ "$patch" != - ]; then
+		/usr/bin/python3 -c 'import json, sys
+c = json.load(open(sys.argv[1])); c.update(eval(sys.argv[2])); json.dump(c, open(sys.argv[1], "w"))' \
+			"$T/$name/config.json" "$patch" || fail "could not change config.json"
+	fi
 	run 0 "$ARCA" add "$T/$name" --as "acme/$name" -q
 	run 0 "$ARCA" convert "acme/$name" --quant f32 --out "$T/$name.gguf" -q
 
@@ -48,13 +56,19 @@ while read -r name arch dtype opts; do
 	expect_stdout "greedy agrees on $N of $N steps"
 	echo "  $name: $(cat "$OUT")"
 done <<'EOF'
-qwen2 qwen2 F32 --hidden 128 --ffn 320 --seed 21
-qwen3 qwen3 F32 --hidden 64 --seed 21
-qwen3-bf16 qwen3 BF16 --hidden 128 --ffn 256 --seed 5
-llama llama F32 --hidden 128 --ffn 320 --seed 21 --untied
-qwen3moe qwen3moe F32 --hidden 64 --seed 3
-deepseek2 deepseek2 F32 --hidden 64 --seed 3
-glm4 glm4 F32 --hidden 64 --seed 3
+qwen2 qwen2 F32 - --hidden 128 --ffn 320 --seed 21
+qwen3 qwen3 F32 - --hidden 64 --seed 21
+llama llama F32 - --hidden 128 --ffn 320 --seed 21 --untied
+qwen3moe qwen3moe F32 - --hidden 64 --seed 3
+deepseek2 deepseek2 F32 - --hidden 64 --seed 3
+glm4 glm4 F32 - --hidden 64 --seed 3
+qwen3-bf16 qwen3 BF16 - --hidden 128 --ffn 256 --seed 5
+qwen3-f16-shards qwen3 F16 - --hidden 64 --seed 4 --shards 3
+deepseek2-fp8 deepseek2 FP8 - --hidden 64 --seed 3
+qwen2-yarn qwen2 F32 {"rope_scaling":{"type":"yarn","factor":4.0,"original_max_position_embeddings":1024}} --hidden 128 --ffn 320 --seed 21
+llama-linear llama F32 {"rope_scaling":{"type":"linear","factor":2.0}} --hidden 128 --ffn 320 --seed 21 --untied
+deepseek2-yarn-groups deepseek2 F32 {"rope_scaling":{"type":"yarn","factor":40.0,"original_max_position_embeddings":64,"mscale":1.0,"mscale_all_dim":1.0},"n_group":4,"topk_group":2,"num_experts_per_tok":3} --hidden 64 --seed 3 --experts 8
+deepseek2-v2 deepseek2 F32 {"model_type":"deepseek_v2","architectures":["DeepseekV2ForCausalLM"],"scoring_func":"softmax","topk_method":"greedy","norm_topk_prob":False,"routed_scaling_factor":1.5} --hidden 64 --seed 3
 EOF
 
 # compare.py is not vacuous: another model's logits fail
