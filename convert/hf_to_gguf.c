@@ -531,8 +531,10 @@ static uint64_t tensor_rows(const out_tensor *o)
 	return o->ne[1] * o->ne[2] * o->ne[3];
 }
 
-static arca_err write_tensor(conv *c, arca_gguf_writer *w, size_t index, arca_sink_fn sink,
-	void *ctx)
+/* Writes c->outs[index] into the writer's tensor slot `slot` (rope_freqs, when present,
+ * takes slot 0 ahead of the outputs). */
+static arca_err write_tensor(conv *c, arca_gguf_writer *w, size_t index, size_t slot,
+	arca_sink_fn sink, void *ctx)
 {
 	const out_tensor *o = &c->outs[index];
 	uint64_t len = o->ne[0], rows = tensor_rows(o);
@@ -547,7 +549,7 @@ static arca_err write_tensor(conv *c, arca_gguf_writer *w, size_t index, arca_si
 	float *f = malloc((slab < rows ? slab : rows) * len * sizeof(float) + 1);
 	float *scratch = malloc(scratch_floats * sizeof(float) + 1);
 	unsigned char *q = malloc((slab < rows ? slab : rows) * row_bytes + 1);
-	arca_err err = f && scratch && q ? arca_gguf_tensor_begin(w, index) :
+	arca_err err = f && scratch && q ? arca_gguf_tensor_begin(w, slot) :
 		arca_error_set(ARCA_ENOMEM, "convert %s: out of memory", o->name);
 	for (uint64_t r = 0; r < rows && err == ARCA_OK; r += slab) {
 		uint64_t n = rows - r < slab ? rows - r : slab;
@@ -689,7 +691,7 @@ static arca_err write_gguf(conv *c, arca_gguf_writer *w, const float *rope_freqs
 			first = 1;
 		}
 		for (size_t i = 0; i < c->n_outs && err == ARCA_OK; i++)
-			err = write_tensor(c, w, i + first, arca_convert__blob_sink, bw);
+			err = write_tensor(c, w, i, i + first, arca_convert__blob_sink, bw);
 	}
 	if (err == ARCA_OK)
 		err = arca_blob_writer_commit(bw, digests);

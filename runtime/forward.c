@@ -213,7 +213,8 @@ void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_m
 		const char *row = (const char *)m->tok_embd.data + (size_t)ids[t] * m->tok_embd.row_bytes;
 		arca_dequantize(m->tok_embd.type, row, s->x + t * E, E);
 		arca_op_rope_table(s->rope_cos + t * half, s->rope_sin + t * half,
-			s->n_past + (uint32_t)t, in->n_rot, in->rope_base);
+			s->n_past + (uint32_t)t, in->n_rot, in->rope_base, in->rope_freq_scale,
+			m->rope_freqs.data);
 	}
 	for (uint32_t l = 0; l < in->n_layer; l++) {
 		attention_block(s, &m->layers[l], l, n);

@@ -128,6 +128,30 @@ static arca_err read_info(arca_model_info *i, const arca_gguf *g, const char *wh
 	if (i->n_rot > i->head_dim || i->n_rot % 2 || i->head_dim > 1024)
 		return arca_error_set(ARCA_EINVALID, "%s: RoPE over %u of %u head dimensions", what,
 			i->n_rot, i->head_dim);
+	i->rope_freq_scale = 1.0f;
+	char key[96], *scaling = NULL;
+	snprintf(key, sizeof(key), "%s.rope.scaling.type", a);
+	if (arca_gguf_get_str(g, key, &scaling) == ARCA_OK) {
+		float factor = 1.0f;
+		arca_err ferr = get_f32(g, what, a, "rope.scaling.factor", &factor, 1.0f);
+		int linear = !strcmp(scaling, "linear"), none = !strcmp(scaling, "none");
+		arca_err e = ARCA_OK;
+		if (ferr < 0)
+			e = ferr;
+		else if (!linear && !none)
+			e = arca_error_set(ARCA_EUNSUPPORTED, "%s: RoPE scaling '%.20s' is not in the "
+				"runtime yet (none, linear and llama3's rope_freqs are)", what, scaling);
+		else if (linear && !(factor > 0))
+			e = arca_error_set(ARCA_EINVALID, "%s: linear RoPE scaling factor %g", what,
+				(double)factor);
+		else if (linear)
+			i->rope_freq_scale = 1.0f / factor;
+		free(scaling);
+		if (e < 0)
+			return e;
+	} else {
+		arca_error_clear();
+	}
 	if (!(i->rms_eps > 0) || !(i->rope_base > 0))
 		return arca_error_set(ARCA_EINVALID, "%s: rms epsilon and rope base must be positive",
 			what);
@@ -262,6 +286,9 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 	    (err = bind(&m->output, g, what, "output.weight", info->n_embd, info->n_vocab, 1, 0)) < 0)
 		goto fail;
 	info->tied_embeddings = m->output.data == NULL;
+	if ((err = bind(&m->rope_freqs, g, what, "rope_freqs.weight", info->n_rot / 2, 1, 0,
+			0)) < 0)
+		goto fail;
 	unsigned features = m->arch->features;
 	for (uint32_t l = 0; l < info->n_layer; l++) {
 		for (size_t r = 0; r < N_ROLES; r++) {

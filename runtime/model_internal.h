@@ -25,6 +25,7 @@ struct arca_model {
 	arca_model_info info;
 	const arca_arch *arch;
 	arca_rt_tensor tok_embd, out_norm, output;
+	arca_rt_tensor rope_freqs;   /* llama3 scaling: θ_i divided by these (optional) */
 	arca_rt_layer *layers;
 };
 

@@ -26,13 +26,14 @@ VECTOR_CLONES void arca_op_rmsnorm(float *y, const float *x, const float *w, siz
 }
 
 void arca_op_rope_table(float *cos_out, float *sin_out, uint32_t pos, uint32_t n_rot,
-	float base)
+	float base, float freq_scale, const float *factors)
 {
 	float theta_scale = powf(base, -2.0f / (float)n_rot);
 	float theta = (float)pos;
 	for (uint32_t i = 0; i < n_rot / 2; i++) {
-		cos_out[i] = cosf(theta);
-		sin_out[i] = sinf(theta);
+		float t = freq_scale * (factors ? theta / factors[i] : theta);
+		cos_out[i] = cosf(t);
+		sin_out[i] = sinf(t);
 		theta *= theta_scale;
 	}
 }

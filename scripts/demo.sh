@@ -3,7 +3,8 @@
 # The built-in demo: a local test hub (tests/hub/fakehub.py on loopback) serves a tiny
 # generated model; arca pulls it into a fresh store under build/demo/, verifies every byte,
 # shows what it recorded, writes it back out as a plain folder and as a Hugging Face cache,
-# and checks the store. Every step is a real arca command.
+# converts it to GGUF, runs it with arca's own runtime, records and re-checks its
+# behavioural fingerprint, and checks the store. Every step is a real arca command.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 arca=${ARCA:-$root/build/arca}
@@ -37,6 +38,11 @@ step "$arca" checkout demo/tiny-qwen "$demo/restored"
 diff -r "$demo/tiny-qwen" "$demo/restored" >/dev/null
 echo "(restored copy is byte-identical to what the hub served)"
 step "$arca" checkout demo/tiny-qwen "$demo/hf-cache" --layout hf-cache
+step "$arca" convert demo/tiny-qwen --quant q8_0
+step "$arca" convert demo/tiny-qwen --quant f16
+step "$arca" run demo/tiny-qwen:q8_0 -p "The model archive" -n 16 --ignore-eos
+step "$arca" validate demo/tiny-qwen:q8_0
+step "$arca" validate demo/tiny-qwen:q8_0
 step "$arca" fsck
 echo
 echo "demo ok: store in $ARCA_HOME"

@@ -25,6 +25,7 @@ typedef struct {
 	uint32_t n_layer, n_embd, n_ff, n_head, n_head_kv, head_dim, n_vocab, n_ctx_train;
 	uint32_t n_rot;            /* RoPE dimensions per head */
 	float rms_eps, rope_base;
+	float rope_freq_scale;     /* 1 / linear scaling factor; 1 without scaling */
 	int rope_neox;             /* 1: pairs (i, i + n/2); 0: adjacent pairs */
 	int tied_embeddings;       /* no output.weight: logits use token_embd */
 	uint64_t weight_bytes;     /* bytes of every weight a decoded token reads */

@@ -67,6 +67,7 @@ qwen3-f16-shards qwen3 F16 - --hidden 64 --seed 4 --shards 3
 deepseek2-fp8 deepseek2 FP8 - --hidden 64 --seed 3
 qwen2-yarn qwen2 F32 {"rope_scaling":{"type":"yarn","factor":4.0,"original_max_position_embeddings":1024}} --hidden 128 --ffn 320 --seed 21
 llama-linear llama F32 {"rope_scaling":{"type":"linear","factor":2.0}} --hidden 128 --ffn 320 --seed 21 --untied
+llama-llama3 llama F32 {"rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":64}} --hidden 128 --ffn 320 --seed 21 --untied
 deepseek2-yarn-groups deepseek2 F32 {"rope_scaling":{"type":"yarn","factor":40.0,"original_max_position_embeddings":64,"mscale":1.0,"mscale_all_dim":1.0},"n_group":4,"topk_group":2,"num_experts_per_tok":3} --hidden 64 --seed 3 --experts 8
 deepseek2-v2 deepseek2 F32 {"model_type":"deepseek_v2","architectures":["DeepseekV2ForCausalLM"],"scoring_func":"softmax","topk_method":"greedy","norm_topk_prob":False,"routed_scaling_factor":1.5} --hidden 64 --seed 3
 EOF

@@ -6,6 +6,7 @@
 # safetensors) within 1e-4 relative, and arca's greedy continuations equal llama.cpp's
 # (node-llama-cpp's prebuilt CPU build) for F32, F16 and Q8_0 up to the first near-tie. Then bench's report and the
 # refusals (tokens outside the vocabulary, a prompt longer than the context, bad ids).
+# RoPE scaling: llama3 (rope_freqs) and linear against the reference, YaRN refused.
 . "$(dirname "$0")/lib.sh"
 
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import numpy" 2>/dev/null ||
@@ -65,6 +66,32 @@ for arch in qwen2 qwen3 llama; do
 		cp "$OUT" "$T/theirs.json"
 		same_greedy "$T/ours.json" "$T/theirs.json"
 	done
+done
+
+# RoPE scaling: llama3's rope_freqs and linear scaling match the reference; YaRN is refused
+for case in 'llama3 {"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":64}' \
+	'linear {"type":"linear","factor":2.0}' \
+	'yarn {"type":"yarn","factor":4.0,"original_max_position_embeddings":64}'; do
+	name=${case%% *} scaling=${case#* }
+	make_llm "$T/rs-$name" --arch llama --dtype F32 --hidden 128 --ffn 320 --seed 21 \
+		--std-scale 5 --untied
+	python3 - "$T/rs-$name/config.json" "$scaling" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["rope_scaling"] = json.loads(sys.argv[2])
+json.dump(c, open(sys.argv[1], "w"))
+PY
+	run 0 "$ARCA" add "$T/rs-$name" --as "acme/rs-$name" -q
+	run 0 "$ARCA" convert "acme/rs-$name" --quant f32 -q
+	if [ "$name" = yarn ]; then
+		run 1 "$ARCA" run "acme/rs-$name:f32" --prompt-ids $PROMPT -n 2
+		expect_stderr "RoPE scaling 'yarn' is not in the runtime yet"
+		continue
+	fi
+	run 0 "$ARCA" run "acme/rs-$name:f32" --prompt-ids $PROMPT -n 8 --ignore-eos --json \
+		--top-logits 8
+	cp "$OUT" "$T/rs-$name.json"
+	run 0 /usr/bin/python3 "$REF/compare.py" "$T/rs-$name" "$T/rs-$name.json" --rtol 1e-4
 done
 
 # bench reports both speeds and the bandwidth they imply

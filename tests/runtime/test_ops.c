@@ -57,16 +57,26 @@ static void test_rope(void **state)
 	(void)state;
 	enum { N = 64 };
 	float c[N / 2], sn[N / 2];
-	arca_op_rope_table(c, sn, 0, N, 10000.0f);
+	arca_op_rope_table(c, sn, 0, N, 10000.0f, 1.0f, NULL);
 	for (int i = 0; i < N / 2; i++) {
 		assert_true(c[i] == 1.0f);
 		assert_true(sn[i] == 0.0f);
 	}
-	arca_op_rope_table(c, sn, 37, N, 1e6f);
+	arca_op_rope_table(c, sn, 37, N, 1e6f, 1.0f, NULL);
 	for (int i = 0; i < N / 2; i++) {
 		double theta = 37.0 * pow(1e6, -2.0 * i / N);
 		near(c[i], cos(theta), 2e-5, "cos");
 		near(sn[i], sin(theta), 2e-5, "sin");
+	}
+	/* linear scaling and per-dimension factors divide the angles */
+	float ff[N / 2], c2[N / 2], s2[N / 2];
+	for (int i = 0; i < N / 2; i++)
+		ff[i] = 1.0f + (float)i;
+	arca_op_rope_table(c2, s2, 37, N, 1e6f, 0.25f, ff);
+	for (int i = 0; i < N / 2; i++) {
+		double theta = 37.0 * pow(1e6, -2.0 * i / N) / (1.0 + i) * 0.25;
+		near(c2[i], cos(theta), 2e-5, "scaled cos");
+		near(s2[i], sin(theta), 2e-5, "scaled sin");
 	}
 	for (int neox = 0; neox <= 1; neox++) {
 		uint64_t s = 7;
@@ -74,9 +84,9 @@ static void test_rope(void **state)
 		for (int i = 0; i < N; i++)
 			x[i] = y[i] = rnd(&s);
 		float ca[N / 2], sa[N / 2], cb[N / 2], sb[N / 2], cab[N / 2], sab[N / 2];
-		arca_op_rope_table(ca, sa, 5, N, 10000.0f);
-		arca_op_rope_table(cb, sb, 9, N, 10000.0f);
-		arca_op_rope_table(cab, sab, 14, N, 10000.0f);
+		arca_op_rope_table(ca, sa, 5, N, 10000.0f, 1.0f, NULL);
+		arca_op_rope_table(cb, sb, 9, N, 10000.0f, 1.0f, NULL);
+		arca_op_rope_table(cab, sab, 14, N, 10000.0f, 1.0f, NULL);
 		arca_op_rope(x, ca, sa, N, neox);
 		arca_op_rope(x, cb, sb, N, neox);
 		arca_op_rope(y, cab, sab, N, neox);
@@ -85,7 +95,7 @@ static void test_rope(void **state)
 	}
 	/* the pairing: NORMAL rotates (0,1), NEOX rotates (0, N/2) */
 	float e[N] = { 0 }, cc[N / 2], ss[N / 2];
-	arca_op_rope_table(cc, ss, 1, N, 10000.0f);
+	arca_op_rope_table(cc, ss, 1, N, 10000.0f, 1.0f, NULL);
 	e[0] = 1.0f;
 	arca_op_rope(e, cc, ss, N, 0);
 	near(e[1], sin(1.0), 1e-6, "normal pair partner");
