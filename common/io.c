@@ -183,7 +183,7 @@ arca_err arca_io_read_file(char **out, size_t *len_out, const char *path, size_t
 		err = arca_error_set(ARCA_ENOMEM, "read %s: out of memory", path);
 		goto cleanup;
 	}
-	size_t got;
+	size_t got = 0;
 	if ((err = arca_io_read_full(fd, buf, (size_t)st.st_size, &got, path)) < 0)
 		goto cleanup;
 	buf[got] = '\0';

@@ -41,6 +41,7 @@ static void init(void)
 	arca_rt__fill_avx2(&tables[ARCA_RT_AVX2]);
 	tables[ARCA_RT_AVX512] = tables[ARCA_RT_AVX2];
 	arca_rt__fill_avx512(&tables[ARCA_RT_AVX512]);
+	arca_rt__fill_avx512_gemm(&tables[ARCA_RT_AVX512]);
 	if (cpu_has_avx2_fma_f16c()) {
 		available[ARCA_RT_AVX2] = 1;
 		active = &tables[ARCA_RT_AVX2];
@@ -96,25 +97,32 @@ int arca_rt_weight_supported(int weight_type)
 size_t arca_rt_act_row_size(int weight_type, size_t n)
 {
 	switch (arca_rt__act_kind(weight_type)) {
-	case ACT_F32: return n * 4;
-	case ACT_F16: case ACT_BF16: return n * 2;
-	case ACT_Q8_0: return n / 32 * ACT_Q8_0_BYTES;
+	case ACT_F32: case ACT_F16: case ACT_BF16: return n * 4;
+	case ACT_Q8_0: return (n / 32 + 1) / 2 * sizeof(act_q8_0x2);
 	case ACT_Q8_K: return n / 256 * sizeof(act_q8_k);
 	}
 	return 0;
 }
 
-void arca_rt__quantize_act_q8_0(const float *x, uint8_t *out, size_t n)
+void arca_rt__quantize_act_q8_0(const float *x, act_q8_0x2 *out, size_t n)
 {
-	for (size_t b = 0; b < n / 32; b++, x += 32, out += ACT_Q8_0_BYTES) {
+	size_t blocks = n / 32;
+	memset(out, 0, (blocks + 1) / 2 * sizeof(*out));
+	for (size_t b = 0; b < blocks; b++, x += 32) {
+		act_q8_0x2 *pair = out + b / 2;
+		int8_t *q = pair->qs + 32 * (b & 1);
 		float amax = 0.0f;
 		for (int j = 0; j < 32; j++)
 			amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
 		float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		float dh = arca_fp16_to_fp32(arca_fp32_to_fp16(d)); /* llama.cpp stores d as fp16 */
-		memcpy(out, &dh, 4);
 		for (int j = 0; j < 32; j++)
-			out[4 + j] = (uint8_t)(int8_t)nearbyintf(x[j] * id); /* half to even */
+			q[j] = (int8_t)nearbyintf(x[j] * id); /* half to even */
+		for (int lane = 0; lane < 8; lane++) {
+			int s = q[4 * lane] + q[4 * lane + 1] + q[4 * lane + 2] + q[4 * lane + 3];
+			pair->d[8 * (b & 1) + lane] = dh;
+			pair->sd[8 * (b & 1) + lane] = (float)s * dh;
+		}
 	}
 }
 
@@ -154,11 +162,11 @@ void arca_rt_act_convert(int weight_type, const float *x, void *out, size_t n)
 		break;
 	case ACT_F16:
 		for (size_t i = 0; i < n; i++)
-			((uint16_t *)out)[i] = arca_fp32_to_fp16(x[i]);
+			((float *)out)[i] = arca_fp16_to_fp32(arca_fp32_to_fp16(x[i]));
 		break;
 	case ACT_BF16:
 		for (size_t i = 0; i < n; i++)
-			((uint16_t *)out)[i] = arca_fp32_to_bf16(x[i]);
+			((float *)out)[i] = arca_bf16_to_fp32(arca_fp32_to_bf16(x[i]));
 		break;
 	case ACT_Q8_0:
 		arca_rt__quantize_act_q8_0(x, out, n);
@@ -172,6 +180,11 @@ void arca_rt_act_convert(int weight_type, const float *x, void *out, size_t n)
 void arca_rt_matvec(int weight_type, const void *w, size_t row_bytes, size_t n,
 	const void *x, float *y, size_t r0, size_t r1)
 {
+	arca_rt__gemm_fn gemm = table()->gemm[weight_type];
+	if (gemm) {
+		gemm(n, (const char *)w + r0 * row_bytes, row_bytes, r1 - r0, x, 0, 1, y, 0);
+		return;
+	}
 	arca_rt__dot_fn dot = table()->dot[weight_type];
 	for (size_t r = r0; r < r1; r++)
 		y[r - r0] = dot(n, (const char *)w + r * row_bytes, x);
@@ -185,10 +198,16 @@ void arca_rt_matmul(int weight_type, const void *w, size_t row_bytes, size_t n,
 {
 	arca_rt__dot_fn dot = table()->dot[weight_type];
 	arca_rt__dot4_fn dot4 = table()->dot4[weight_type];
+	arca_rt__gemm_fn gemm = table()->gemm[weight_type];
 	size_t strip = STRIP_BYTES / (row_bytes ? row_bytes : 1);
 	strip = strip < 4 ? 4 : strip;
 	for (size_t s0 = r0; s0 < r1; s0 += strip) {
 		size_t s1 = s0 + strip < r1 ? s0 + strip : r1;
+		if (gemm) {
+			gemm(n, (const char *)w + s0 * row_bytes, row_bytes, s1 - s0, x, x_stride, nb,
+				y + s0, ldy);
+			continue;
+		}
 		size_t b = 0;
 		for (; dot4 && b + 4 <= nb; b += 4) {
 			const void *xb = (const char *)x + b * x_stride;

@@ -18,15 +18,27 @@
 #define ARCA_RT_X86 0
 #endif
 
-/* Activations for the 32-element types: ggml's Q8_0 values (d rounded to fp16, 32 × int8)
- * with d kept as a float, so the dot products do not convert it once per weight row. */
-#define ACT_Q8_0_BYTES 36
-static inline float arca_rt__act_d(const uint8_t *block)
+/* Activations for the 32-element types: ggml's Q8_0 values (d rounded to fp16, 32 × int8),
+ * two blocks per 192-byte pair, laid out for 512-bit products: the 64 quants, each block's
+ * d repeated over the 8 int32 lanes its bytes fall in, and each lane's sum of its 4 quants
+ * times d (what a weight stored as an unsigned code u with value u − c needs subtracted:
+ * c · sd). An odd last block has an all-zero partner. */
+typedef struct {
+	int8_t qs[64];
+	float d[16];
+	float sd[16];
+} act_q8_0x2;
+
+static inline const int8_t *arca_rt__act_qs(const void *x, size_t block)
 {
-	float d;
-	__builtin_memcpy(&d, block, 4);
-	return d;
+	return ((const act_q8_0x2 *)x)[block / 2].qs + 32 * (block & 1);
 }
+
+static inline float arca_rt__act_d(const void *x, size_t block)
+{
+	return ((const act_q8_0x2 *)x)[block / 2].d[8 * (block & 1)];
+}
+
 /* For the K-quants: ggml's Q8_K (float d, 256 × int8, 16 sums of 16). */
 typedef struct {
 	float d;
@@ -34,6 +46,8 @@ typedef struct {
 	int16_t bsums[16];
 } act_q8_k;
 
+/* F16 and BF16 activations are floats already rounded to the weight's precision (the values
+ * llama.cpp multiplies), so no kernel converts them again per weight row. */
 typedef enum { ACT_F32, ACT_F16, ACT_BF16, ACT_Q8_0, ACT_Q8_K } act_kind;
 
 act_kind arca_rt__act_kind(int weight_type);
@@ -46,10 +60,18 @@ typedef float (*arca_rt__dot_fn)(size_t n, const void *w, const void *x);
 typedef void (*arca_rt__dot4_fn)(size_t n, const void *w, const void *x, size_t x_stride,
 	float *out);
 
+/* Y[t·ldy + r] = W_r · X_t for r < nrows, t < ntok: a whole block of rows (w points at the
+ * first) against ntok activation rows x_stride bytes apart, in register tiles. Where a level
+ * has one it serves matrix × vector too (ntok = 1), so a batch and token-by-token decoding
+ * give the same bits. */
+typedef void (*arca_rt__gemm_fn)(size_t n, const void *w, size_t row_bytes, size_t nrows,
+	const void *x, size_t x_stride, size_t ntok, float *y, size_t ldy);
+
 typedef struct {
 	const char *name;
 	arca_rt__dot_fn dot[ARCA_GGML_TYPE_COUNT];
 	arca_rt__dot4_fn dot4[ARCA_GGML_TYPE_COUNT];   /* NULL: dot four times */
+	arca_rt__gemm_fn gemm[ARCA_GGML_TYPE_COUNT];   /* NULL: dot / dot4 */
 } arca_rt__table;
 
 /* Fills the scalar reference: every supported type. */
@@ -58,10 +80,12 @@ void arca_rt__fill_scalar(arca_rt__table *t);
 /* Override the types they have faster versions of. */
 void arca_rt__fill_avx2(arca_rt__table *t);
 void arca_rt__fill_avx512(arca_rt__table *t);
+/* The AVX-512 register-tiled products (runtime/gemm_avx512.c). */
+void arca_rt__fill_avx512_gemm(arca_rt__table *t);
 #endif
 
 /* Activation conversion (shared by all levels). */
-void arca_rt__quantize_act_q8_0(const float *x, uint8_t *out, size_t n);
+void arca_rt__quantize_act_q8_0(const float *x, act_q8_0x2 *out, size_t n);
 void arca_rt__quantize_act_q8_k(const float *x, act_q8_k *out, size_t n);
 
 static inline uint16_t arca_rt__le16(const uint8_t *p)

@@ -2,7 +2,7 @@
 /*
  * runtime/kernels_scalar.c — the reference row dots: each weight block decoded with the
  * converter's dequantizers (arca_dequantize), each activation block decoded from its
- * Q8_0/Q8_K/F16/BF16 form, multiplied in float and summed per block in double. Slow and
+ * Q8_0/Q8_K/float form, multiplied in float and summed per block in double. Slow and
  * plainly right; the SIMD kernels are tested against it, and other CPUs run it.
  */
 #include "runtime/kernels_internal.h"
@@ -10,24 +10,15 @@
 /* Decodes activation elements [i0, i0 + count) of a converted row. */
 static void act_decode(act_kind kind, const void *x, size_t i0, size_t count, float *out)
 {
-	const uint8_t *p = x;
 	for (size_t i = 0; i < count; i++) {
 		size_t k = i0 + i;
 		switch (kind) {
-		case ACT_F32:
+		case ACT_F32: case ACT_F16: case ACT_BF16: /* already rounded to the weight type */
 			out[i] = ((const float *)x)[k];
 			break;
-		case ACT_F16:
-			out[i] = arca_fp16_to_fp32(((const uint16_t *)x)[k]);
+		case ACT_Q8_0:
+			out[i] = arca_rt__act_d(x, k / 32) * (float)arca_rt__act_qs(x, k / 32)[k % 32];
 			break;
-		case ACT_BF16:
-			out[i] = arca_bf16_to_fp32(((const uint16_t *)x)[k]);
-			break;
-		case ACT_Q8_0: {
-			const uint8_t *b = p + k / 32 * ACT_Q8_0_BYTES;
-			out[i] = arca_rt__act_d(b) * (float)(int8_t)b[4 + k % 32];
-			break;
-		}
 		case ACT_Q8_K: {
 			const act_q8_k *b = (const act_q8_k *)x + k / 256;
 			out[i] = b->d * (float)b->qs[k % 256];

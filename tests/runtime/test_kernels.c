@@ -16,7 +16,7 @@
 #include "runtime/kernels_internal.h"
 #include "support.h"
 
-enum { N = 512, ROWS = 13, TOKENS = 5 };
+enum { NMAX = 512, ROWS = 13, TOKENS = 6 };
 
 static const int types[] = { ARCA_GGML_F32, ARCA_GGML_F16, ARCA_GGML_BF16, ARCA_GGML_Q8_0,
 	ARCA_GGML_Q4_0, ARCA_GGML_Q4_1, ARCA_GGML_Q5_0, ARCA_GGML_Q5_1, ARCA_GGML_Q2_K,
@@ -30,19 +30,15 @@ static float rnd(uint64_t *s)
 }
 
 /* The activation row decoded here, from the formats' definitions. */
-static void decode_act(int type, const void *x, double *out)
+static void decode_act(int type, const void *x, size_t n, double *out)
 {
-	const uint8_t *p = x;
-	for (size_t k = 0; k < N; k++) {
+	for (size_t k = 0; k < n; k++) {
 		switch (arca_rt__act_kind(type)) {
-		case ACT_F32: out[k] = ((const float *)x)[k]; break;
-		case ACT_F16: out[k] = arca_fp16_to_fp32(((const uint16_t *)x)[k]); break;
-		case ACT_BF16: out[k] = arca_bf16_to_fp32(((const uint16_t *)x)[k]); break;
+		case ACT_F32: case ACT_F16: case ACT_BF16: out[k] = ((const float *)x)[k]; break;
 		case ACT_Q8_0: {
-			const uint8_t *b = p + k / 32 * 36;
-			float d;
-			memcpy(&d, b, 4);
-			out[k] = (double)d * (int8_t)b[4 + k % 32];
+			const act_q8_0x2 *pair = (const act_q8_0x2 *)x + k / 64;
+			size_t half = k / 32 % 2;
+			out[k] = (double)pair->d[8 * half] * pair->qs[32 * half + k % 32];
 			break;
 		}
 		case ACT_Q8_K: {
@@ -54,10 +50,12 @@ static void decode_act(int type, const void *x, double *out)
 	}
 }
 
-static void test_dots_all_levels(void **state)
+/* Every type at every level for rows of n elements (types whose blocks do not divide n are
+ * skipped). */
+static void check_dots(size_t n)
 {
-	(void)state;
-	uint64_t seed = 11;
+	const size_t N = n;
+	uint64_t seed = 11 + n;
 	float *wf = malloc(ROWS * N * sizeof(float)), *xf = malloc(TOKENS * N * sizeof(float));
 	for (size_t i = 0; i < ROWS * N; i++)
 		wf[i] = rnd(&seed) * (i % 97 == 0 ? 4.0f : 0.05f);
@@ -66,20 +64,22 @@ static void test_dots_all_levels(void **state)
 	for (size_t ti = 0; ti < N_TYPES; ti++) {
 		int t = types[ti];
 		assert_true(arca_rt_weight_supported(t));
+		if (N % arca_ggml_type_info_get(t)->block_size)
+			continue;
 		size_t rb = arca_ggml_row_size(t, N), xb = arca_rt_act_row_size(t, N);
 		uint8_t *w = malloc(ROWS * rb), *x = malloc(TOKENS * xb);
 		assert_int_equal(arca_quantize_rows(t, wf, w, ROWS, N), ARCA_OK);
 		for (int b = 0; b < TOKENS; b++)
 			arca_rt_act_convert(t, xf + b * N, x + b * xb, N);
 		double want[TOKENS][ROWS], scale[TOKENS][ROWS];
-		float wrow[N];
-		double xd[N];
+		float wrow[NMAX];
+		double xd[NMAX];
 		for (int b = 0; b < TOKENS; b++) {
-			decode_act(t, x + b * xb, xd);
+			decode_act(t, x + b * xb, N, xd);
 			for (int r = 0; r < ROWS; r++) {
 				assert_int_equal(arca_dequantize(t, w + r * rb, wrow, N), ARCA_OK);
 				want[b][r] = scale[b][r] = 0;
-				for (int k = 0; k < N; k++) {
+				for (size_t k = 0; k < N; k++) {
 					want[b][r] += wrow[k] * xd[k];
 					scale[b][r] += fabs(wrow[k] * xd[k]);
 				}
@@ -110,10 +110,18 @@ static void test_dots_all_levels(void **state)
 		free(w);
 		free(x);
 	}
-	assert_false(arca_rt_weight_supported(ARCA_GGML_IQ4_NL));
-	assert_false(arca_rt_weight_supported(-1));
 	free(wf);
 	free(xf);
+}
+
+static void test_dots_all_levels(void **state)
+{
+	(void)state;
+	check_dots(512);
+	check_dots(96);  /* an odd number of 32-element blocks: a half-filled last pair */
+	check_dots(200); /* float types: a tail shorter than a vector */
+	assert_false(arca_rt_weight_supported(ARCA_GGML_IQ4_NL));
+	assert_false(arca_rt_weight_supported(-1));
 }
 
 static void test_activation_formats(void **state)
@@ -124,14 +132,32 @@ static void test_activation_formats(void **state)
 	for (int i = 0; i < 256; i++)
 		x[i] = rnd(&seed);
 	x[77] = -3.0f; /* the largest magnitude, negative */
-	uint8_t q8[8 * 36];
+	act_q8_0x2 q8[4];
 	arca_rt__quantize_act_q8_0(x, q8, 256);
-	/* block 2 holds x[77]: d = 3/127 rounded to fp16, and x[77] maps to −127 */
-	const uint8_t *b2 = q8 + 2 * 36;
-	float d2;
-	memcpy(&d2, b2, 4);
+	/* block 2 (pair 1, first half) holds x[77]: d = 3/127 rounded to fp16, x[77] → −127 */
+	float d2 = q8[1].d[0];
 	assert_true(d2 == arca_fp16_to_fp32(arca_fp32_to_fp16(3.0f / 127.0f)));
-	assert_int_equal((int8_t)b2[4 + 77 % 32], -127);
+	assert_int_equal(q8[1].qs[77 % 32], -127);
+	/* d spread over the block's 8 lanes; sd = d × the lane's 4 quants */
+	for (int pair = 0; pair < 4; pair++) {
+		for (int lane = 0; lane < 16; lane++) {
+			assert_true(q8[pair].d[lane] == q8[pair].d[lane / 8 * 8]);
+			const int8_t *q = q8[pair].qs + 4 * lane;
+			assert_true(q8[pair].sd[lane] == (float)(q[0] + q[1] + q[2] + q[3]) * q8[pair].d[lane]);
+		}
+	}
+	/* an odd block count: the last pair's second half is all zero */
+	arca_rt__quantize_act_q8_0(x, q8, 96);
+	for (int j = 0; j < 32; j++)
+		assert_int_equal(q8[1].qs[32 + j], 0);
+	assert_true(q8[1].d[8] == 0.0f && q8[1].sd[15] == 0.0f);
+	/* F16/BF16 activations: floats rounded to the weight's precision */
+	float f[4], one_third = 1.0f / 3.0f;
+	arca_rt_act_convert(ARCA_GGML_F16, &one_third, f, 1);
+	assert_true(f[0] == arca_fp16_to_fp32(arca_fp32_to_fp16(one_third)) && f[0] != one_third);
+	arca_rt_act_convert(ARCA_GGML_BF16, &one_third, f, 1);
+	assert_true(f[0] == arca_bf16_to_fp32(arca_fp32_to_bf16(one_third)) && f[0] != one_third);
+	assert_int_equal(arca_rt_act_row_size(ARCA_GGML_Q8_0, 96), 2 * sizeof(act_q8_0x2));
 	act_q8_k k;
 	arca_rt__quantize_act_q8_k(x, &k, 256);
 	/* scale −127/max: the signed max always maps to −127, d = max/−127 */
@@ -154,9 +180,9 @@ static void test_activation_formats(void **state)
 	/* half to even: 0.5 steps of the scale round to the even code */
 	float h[32] = { 127.0f, 2.5f, 3.5f, -2.5f };
 	arca_rt__quantize_act_q8_0(h, q8, 32);
-	assert_int_equal((int8_t)q8[5], 2);
-	assert_int_equal((int8_t)q8[6], 4);
-	assert_int_equal((int8_t)q8[7], -2);
+	assert_int_equal(q8[0].qs[1], 2);
+	assert_int_equal(q8[0].qs[2], 4);
+	assert_int_equal(q8[0].qs[3], -2);
 }
 
 int main(void)

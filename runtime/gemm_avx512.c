@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/gemm_avx512.c — the AVX-512 register-tiled matrix products: up to 4 weight rows ×
+ * 4 tokens per tile in 512-bit registers, so each weight vector is decoded once for four
+ * tokens and each activation vector loaded once for four rows.
+ *
+ * The 32-element types (Q8_0, Q4_0, Q5_0) put two blocks in one vector as unsigned codes u
+ * (value u − c: c = 128, 8, 16) and multiply them with the signed activation quants by
+ * vpdpbusd; the offset is removed in float with the activation's per-lane sums, and each
+ * block's two scales are applied as whole-vector multiplies. F32, F16 and BF16 weights are
+ * widened 16 at a time and multiplied in float against activations already rounded to the
+ * weight's precision. Matrix × vector runs the same tile with one token, so a batch gives
+ * the same bits as decoding token by token.
+ */
+#include "runtime/kernels_internal.h"
+
+#if ARCA_RT_X86
+#include <immintrin.h>
+#include <string.h>
+
+#define GTARGET \
+	__attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define GINLINE GTARGET __attribute__((always_inline)) static inline
+
+enum { TILE_R = 4, TILE_T = 4 };
+/* Matrix × vector streams one row at a time: several rows side by side defeat the hardware
+ * prefetcher (measured: half the bandwidth with 4), and a software prefetch two lines ahead
+ * helps a little. */
+enum { MATVEC_R = 1, PREFETCH_AHEAD = 128 };
+
+/* Runs BODY(R, T) with R and T as constants for the tile at hand (1..TILE_R rows, 1..TILE_T
+ * tokens), so every tile's loops unroll into registers. */
+#define TILE_SWITCH(R_, T_, BODY) \
+	switch ((R_) * 8 + (T_)) { \
+	case 011: BODY(1, 1); break; case 012: BODY(1, 2); break; \
+	case 013: BODY(1, 3); break; case 014: BODY(1, 4); break; \
+	case 021: BODY(2, 1); break; case 022: BODY(2, 2); break; \
+	case 023: BODY(2, 3); break; case 024: BODY(2, 4); break; \
+	case 031: BODY(3, 1); break; case 032: BODY(3, 2); break; \
+	case 033: BODY(3, 3); break; case 034: BODY(3, 4); break; \
+	case 041: BODY(4, 1); break; case 042: BODY(4, 2); break; \
+	case 043: BODY(4, 3); break; default: BODY(4, 4); break; \
+	}
+
+GINLINE void store_tile(__m512 acc[TILE_R][TILE_T], int R, int T, float *y, size_t ldy)
+{
+	#pragma GCC unroll 4
+	for (int t = 0; t < T; t++) {
+		#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+	}
+}
+
+/* ------------------------------------------------------------------ 32-element types */
+
+typedef enum { FAM_Q8_0, FAM_Q4_0, FAM_Q5_0 } q8_family;
+
+GINLINE size_t block_bytes(q8_family f)
+{
+	return f == FAM_Q8_0 ? 34 : f == FAM_Q4_0 ? 18 : 22;
+}
+
+/* The code offset c of a family, negated: the activation's lane sums are scaled by it. */
+GINLINE float neg_offset(q8_family f)
+{
+	return f == FAM_Q8_0 ? -128.0f : f == FAM_Q4_0 ? -8.0f : -16.0f;
+}
+
+/* The 32 unsigned codes of one block, in element order. */
+GINLINE __m256i block_codes(q8_family f, const uint8_t *a)
+{
+	const __m256i low4 = _mm256_set1_epi8(0x0F);
+	if (f == FAM_Q8_0)
+		return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(a + 2)),
+			_mm256_set1_epi8((char)0x80));
+	const uint8_t *qs = a + (f == FAM_Q4_0 ? 2 : 6);
+	__m128i v = _mm_loadu_si128((const __m128i *)qs);
+	__m256i codes = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), low4);
+	if (f == FAM_Q5_0) {
+		uint32_t qh;
+		memcpy(&qh, a + 2, 4);
+		codes = _mm256_or_si256(codes, _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(0x10)));
+	}
+	return codes;
+}
+
+GINLINE uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* Two fp16 scales spread over the 8 lanes of their blocks. */
+GINLINE __m512 pair_scales(uint16_t d0, uint16_t d1)
+{
+	__m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16((short)d0)),
+		_mm_set1_epi16((short)d1), 1);
+	return _mm512_cvtph_ps(h);
+}
+
+/* Blocks 2p and 2p + 1 of R rows against pair p of T activation rows (two = 0: the row's
+ * last, odd block alone). */
+GINLINE void q8_pair(q8_family f, int R, int T, int two, const uint8_t *w, size_t rb,
+	const uint8_t *x, size_t xs, size_t p, __m512 acc[TILE_R][TILE_T])
+{
+	const size_t bb = block_bytes(f);
+	__m512i codes[TILE_R];
+	__m512 dw[TILE_R];
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		const uint8_t *a = w + r * rb + 2 * p * bb;
+		_mm_prefetch((const char *)a + PREFETCH_AHEAD, _MM_HINT_T0);
+		__m256i lo = block_codes(f, a);
+		if (two) {
+			codes[r] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), block_codes(f, a + bb), 1);
+			dw[r] = pair_scales(le16(a), le16(a + bb));
+		} else {
+			codes[r] = _mm512_zextsi256_si512(lo);
+			dw[r] = pair_scales(le16(a), 0);
+		}
+	}
+	const __m512 c = _mm512_set1_ps(neg_offset(f));
+	#pragma GCC unroll 4
+	for (int t = 0; t < T; t++) {
+		const act_q8_0x2 *xp = (const act_q8_0x2 *)(x + t * xs) + p;
+		__m512i q = _mm512_loadu_si512(xp->qs);
+		__m512 dx = _mm512_loadu_ps(xp->d);
+		__m512 corr = _mm512_mul_ps(_mm512_loadu_ps(xp->sd), c);
+		#pragma GCC unroll 4
+		for (int r = 0; r < R; r++) {
+			__m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[r], q);
+			__m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), dx, corr);
+			acc[r][t] = _mm512_fmadd_ps(v, dw[r], acc[r][t]);
+		}
+	}
+}
+
+GINLINE void q8_tile(q8_family f, int R, int T, size_t blocks, const uint8_t *w, size_t rb,
+	const uint8_t *x, size_t xs, float *y, size_t ldy)
+{
+	__m512 acc[TILE_R][TILE_T];
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		#pragma GCC unroll 4
+		for (int t = 0; t < T; t++)
+			acc[r][t] = _mm512_setzero_ps();
+	}
+	size_t p = 0;
+	for (; 2 * p + 1 < blocks; p++)
+		q8_pair(f, R, T, 1, w, rb, x, xs, p, acc);
+	if (blocks & 1)
+		q8_pair(f, R, T, 0, w, rb, x, xs, p, acc);
+	store_tile(acc, R, T, y, ldy);
+}
+
+GINLINE void q8_gemm(q8_family f, size_t n, const void *w, size_t rb, size_t nrows,
+	const void *x, size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	const size_t rstep = ntok == 1 ? MATVEC_R : TILE_R;
+	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) {
+		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T;
+		const uint8_t *xt = (const uint8_t *)x + t0 * xs;
+		for (size_t r0 = 0; r0 < nrows; r0 += rstep) {
+			int R = nrows - r0 < rstep ? (int)(nrows - r0) : (int)rstep;
+			const uint8_t *wr = (const uint8_t *)w + r0 * rb;
+			float *yt = y + t0 * ldy + r0;
+#define Q8_BODY(R_, T_) q8_tile(f, R_, T_, n / 32, wr, rb, xt, xs, yt, ldy)
+			TILE_SWITCH(R, T, Q8_BODY)
+#undef Q8_BODY
+		}
+	}
+}
+
+GTARGET static void gemm_q8_0(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	q8_gemm(FAM_Q8_0, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+GTARGET static void gemm_q4_0(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	q8_gemm(FAM_Q4_0, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+GTARGET static void gemm_q5_0(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	q8_gemm(FAM_Q5_0, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+/* ------------------------------------------------------------------ float types */
+
+typedef enum { FAM_F32, FAM_F16, FAM_BF16 } f_family;
+
+/* 16 weights from element i of a row as floats; m selects the ones that exist. */
+GINLINE __m512 widen(f_family f, const uint8_t *row, size_t i, __mmask16 m)
+{
+	if (f == FAM_F32)
+		return _mm512_maskz_loadu_ps(m, (const float *)row + i);
+	__m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)row + i);
+	if (f == FAM_F16)
+		return _mm512_cvtph_ps(h);
+	return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+GINLINE void f_step(f_family f, int R, int T, const uint8_t *w, size_t rb, const uint8_t *x,
+	size_t xs, size_t i, __mmask16 m, __m512 acc[TILE_R][TILE_T])
+{
+	__m512 wv[TILE_R];
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+		wv[r] = widen(f, w + r * rb, i, m);
+	#pragma GCC unroll 4
+	for (int t = 0; t < T; t++) {
+		__m512 xv = _mm512_maskz_loadu_ps(m, (const float *)(x + t * xs) + i);
+		#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+	}
+}
+
+GINLINE void f_tile(f_family f, int R, int T, size_t n, const uint8_t *w, size_t rb,
+	const uint8_t *x, size_t xs, float *y, size_t ldy)
+{
+	__m512 acc[TILE_R][TILE_T];
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		#pragma GCC unroll 4
+		for (int t = 0; t < T; t++)
+			acc[r][t] = _mm512_setzero_ps();
+	}
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		f_step(f, R, T, w, rb, x, xs, i, (__mmask16)0xFFFF, acc);
+	if (i < n)
+		f_step(f, R, T, w, rb, x, xs, i, (__mmask16)((1u << (n - i)) - 1), acc);
+	store_tile(acc, R, T, y, ldy);
+}
+
+GINLINE void f_gemm(f_family f, size_t n, const void *w, size_t rb, size_t nrows,
+	const void *x, size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	const size_t rstep = ntok == 1 ? MATVEC_R : TILE_R;
+	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) {
+		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T;
+		const uint8_t *xt = (const uint8_t *)x + t0 * xs;
+		for (size_t r0 = 0; r0 < nrows; r0 += rstep) {
+			int R = nrows - r0 < rstep ? (int)(nrows - r0) : (int)rstep;
+			const uint8_t *wr = (const uint8_t *)w + r0 * rb;
+			float *yt = y + t0 * ldy + r0;
+#define F_BODY(R_, T_) f_tile(f, R_, T_, n, wr, rb, xt, xs, yt, ldy)
+			TILE_SWITCH(R, T, F_BODY)
+#undef F_BODY
+		}
+	}
+}
+
+GTARGET static void gemm_f32(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	f_gemm(FAM_F32, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+GTARGET static void gemm_f16(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	f_gemm(FAM_F16, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+GTARGET static void gemm_bf16(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	f_gemm(FAM_BF16, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+void arca_rt__fill_avx512_gemm(arca_rt__table *t)
+{
+	t->gemm[ARCA_GGML_Q8_0] = gemm_q8_0;
+	t->gemm[ARCA_GGML_Q4_0] = gemm_q4_0;
+	t->gemm[ARCA_GGML_Q5_0] = gemm_q5_0;
+	t->gemm[ARCA_GGML_F32] = gemm_f32;
+	t->gemm[ARCA_GGML_F16] = gemm_f16;
+	t->gemm[ARCA_GGML_BF16] = gemm_bf16;
+}
+#else
+void arca_rt__fill_avx512_gemm(arca_rt__table *t)
+{
+	(void)t;
+}
+#endif
