@@ -274,6 +274,230 @@ GTARGET static void gemm_bf16(size_t n, const void *w, size_t rb, size_t nrows, 
 	f_gemm(FAM_BF16, n, w, rb, nrows, x, xs, ntok, y, ldy);
 }
 
+/* ------------------------------------------------------------------ K-quants */
+
+/* Per 256-element super-block the weights carry 16-bit-sized scales per 16 or 32 elements,
+ * so the byte products go through vpmaddubsw (pairs in int16) and vpdpwssd (times the
+ * scale, into int32); a super-block's integer sums then meet its float scales. Tiles are 2
+ * rows × 4 tokens: each row needs an integer and a float accumulator per token. */
+enum { KTILE_R = 2 };
+
+#define KTILE_SWITCH(R_, T_, BODY) \
+	switch ((R_) * 8 + (T_)) { \
+	case 011: BODY(1, 1); break; case 012: BODY(1, 2); break; \
+	case 013: BODY(1, 3); break; case 014: BODY(1, 4); break; \
+	case 021: BODY(2, 1); break; case 022: BODY(2, 2); break; \
+	case 023: BODY(2, 3); break; default: BODY(2, 4); break; \
+	}
+
+typedef enum { FAM_Q4_K, FAM_Q5_K, FAM_Q6_K } k_family;
+
+GINLINE size_t k_block_bytes(k_family f)
+{
+	return f == FAM_Q4_K ? 144 : f == FAM_Q5_K ? 176 : 210;
+}
+
+/* What one row's super-block contributes before its codes: float scales and the 16-bit
+ * scale vectors. */
+typedef struct {
+	__m512 d;       /* the super-block scale, broadcast */
+	__m512 ndmin;   /* Q4_K/Q5_K: −dmin; Q6_K: unused */
+	__m512i sc16;   /* Q4_K/Q5_K: 8 scales; Q6_K: 16 scales (int16, lanes 0..) */
+	__m256i corr16; /* per bsums entry: Q4_K/Q5_K the sub-block's min, Q6_K −32 × scale */
+} k_head;
+
+GINLINE k_head k_head_load(k_family f, const uint8_t *a)
+{
+	k_head h;
+	if (f == FAM_Q6_K) {
+		h.d = _mm512_set1_ps(_cvtsh_ss(le16(a + 208)));
+		h.ndmin = _mm512_setzero_ps();
+		__m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + 192)));
+		h.sc16 = _mm512_castsi256_si512(sc);
+		h.corr16 = _mm256_mullo_epi16(sc, _mm256_set1_epi16(-32));
+		return h;
+	}
+	h.d = _mm512_set1_ps(_cvtsh_ss(le16(a)));
+	h.ndmin = _mm512_set1_ps(-_cvtsh_ss(le16(a + 2)));
+	/* the 12 scale bytes: 6-bit scales of sub-blocks 0..3 and mins in bytes 0..7, the
+	 * low 4 bits of both for sub-blocks 4..7 in bytes 8..11, their top 2 bits on top of
+	 * bytes 0..7 */
+	uint32_t w[3];
+	memcpy(w, a + 4, 12);
+	uint32_t sc_lo = w[0] & 0x3F3F3F3Fu, m_lo = w[1] & 0x3F3F3F3Fu;
+	uint32_t sc_hi = (w[2] & 0x0F0F0F0Fu) | ((w[0] >> 6) & 0x03030303u) << 4;
+	uint32_t m_hi = ((w[2] >> 4) & 0x0F0F0F0Fu) | ((w[1] >> 6) & 0x03030303u) << 4;
+	__m128i sc = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)((uint64_t)sc_hi << 32 | sc_lo)));
+	__m128i m = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)((uint64_t)m_hi << 32 | m_lo)));
+	h.sc16 = _mm512_castsi128_si512(sc);
+	/* each sub-block of 32 covers two bsums of 16 */
+	h.corr16 = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
+	return h;
+}
+
+/* The 64 unsigned codes of chunk j (elements 64j..64j+63) of a super-block. */
+GINLINE __m512i k_codes(k_family f, const uint8_t *a, int j)
+{
+	const __m512i low4 = _mm512_set1_epi8(0x0F);
+	if (f == FAM_Q6_K) {
+		/* half j/2: ql 64 bytes, qh 32 bytes; chunk j%2 takes low or high nibbles and
+		 * qh bits 0-1/2-3 or 4-5/6-7 */
+		const uint8_t *ql = a + 64 * (j / 2), *qhp = a + 128 + 32 * (j / 2);
+		__m512i l = _mm512_loadu_si512(ql);
+		__m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
+		int sh = 4 * (j % 2);
+		__m512i hb = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(qh, sh)),
+			_mm256_srli_epi16(qh, sh + 2), 1);
+		__m512i lo = _mm512_and_si512(j % 2 ? _mm512_srli_epi16(l, 4) : l, low4);
+		return _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(hb,
+			_mm512_set1_epi8(3)), 4));
+	}
+	const uint8_t *qs = a + (f == FAM_Q4_K ? 16 : 48) + 32 * j;
+	__m256i v = _mm256_loadu_si256((const __m256i *)qs);
+	__m512i c = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v),
+		_mm256_srli_epi16(v, 4), 1), low4);
+	if (f == FAM_Q5_K) {
+		/* bit 2j of qh[l] tops element l of sub-block 2j, bit 2j + 1 of 2j + 1 */
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(a + 16));
+		__m512i hb = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(qh, 2 * j)),
+			_mm256_srli_epi16(qh, 2 * j + 1), 1);
+		c = _mm512_or_si512(c, _mm512_slli_epi16(_mm512_and_si512(hb, _mm512_set1_epi8(1)), 4));
+	}
+	return c;
+}
+
+/* The int16 scale of each word pair of chunk j. */
+GINLINE __m512i k_scales(k_family f, __m512i sc16, int j)
+{
+	__m512i idx;
+	if (f == FAM_Q6_K) /* 16 elements per scale: 8 pairs each, 4 scales per chunk */
+		idx = _mm512_set_epi16(
+			4 * j + 3, 4 * j + 3, 4 * j + 3, 4 * j + 3, 4 * j + 3, 4 * j + 3, 4 * j + 3, 4 * j + 3,
+			4 * j + 2, 4 * j + 2, 4 * j + 2, 4 * j + 2, 4 * j + 2, 4 * j + 2, 4 * j + 2, 4 * j + 2,
+			4 * j + 1, 4 * j + 1, 4 * j + 1, 4 * j + 1, 4 * j + 1, 4 * j + 1, 4 * j + 1, 4 * j + 1,
+			4 * j, 4 * j, 4 * j, 4 * j, 4 * j, 4 * j, 4 * j, 4 * j);
+	else /* 32 elements per scale: 16 pairs each, 2 scales per chunk */
+		idx = _mm512_set_epi16(
+			2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1,
+			2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1,
+			2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j,
+			2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j);
+	return _mm512_permutexvar_epi16(idx, sc16);
+}
+
+GINLINE void k_superblock(k_family f, int R, int T, const uint8_t *w, size_t rb,
+	const uint8_t *x, size_t xs, size_t i, __m512 acc[KTILE_R][TILE_T])
+{
+	const size_t bb = k_block_bytes(f);
+	k_head head[KTILE_R];
+	__m512i sum[KTILE_R][TILE_T];
+	#pragma GCC unroll 2
+	for (int r = 0; r < R; r++) {
+		const uint8_t *a = w + r * rb + i * bb;
+		_mm_prefetch((const char *)a + bb + 64, _MM_HINT_T0);
+		head[r] = k_head_load(f, a);
+		#pragma GCC unroll 4
+		for (int t = 0; t < T; t++)
+			sum[r][t] = _mm512_setzero_si512();
+	}
+	#pragma GCC unroll 4
+	for (int j = 0; j < 4; j++) {
+		__m512i codes[KTILE_R], scale[KTILE_R];
+		#pragma GCC unroll 2
+		for (int r = 0; r < R; r++) {
+			codes[r] = k_codes(f, w + r * rb + i * bb, j);
+			scale[r] = k_scales(f, head[r].sc16, j);
+		}
+		#pragma GCC unroll 4
+		for (int t = 0; t < T; t++) {
+			const act_q8_k *b = (const act_q8_k *)(x + t * xs) + i;
+			__m512i q = _mm512_loadu_si512(b->qs + 64 * j);
+			#pragma GCC unroll 2
+			for (int r = 0; r < R; r++)
+				sum[r][t] = _mm512_dpwssd_epi32(sum[r][t], _mm512_maddubs_epi16(codes[r], q),
+					scale[r]);
+		}
+	}
+	#pragma GCC unroll 4
+	for (int t = 0; t < T; t++) {
+		const act_q8_k *b = (const act_q8_k *)(x + t * xs) + i;
+		__m256i bs = _mm256_loadu_si256((const __m256i *)b->bsums);
+		__m512 dx = _mm512_set1_ps(b->d);
+		#pragma GCC unroll 2
+		for (int r = 0; r < R; r++) {
+			__m512 v;
+			if (f == FAM_Q6_K) {
+				/* the −32 offset in the same integer sum */
+				__m512i s = _mm512_add_epi32(sum[r][t], _mm512_castsi256_si512(
+					_mm256_madd_epi16(head[r].corr16, bs)));
+				v = _mm512_mul_ps(_mm512_cvtepi32_ps(s), head[r].d);
+			} else {
+				/* the mins: a separate sum with its own scale, in the low 8 lanes */
+				__m512i m = _mm512_zextsi256_si512(_mm256_madd_epi16(head[r].corr16, bs));
+				v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r][t]), head[r].d,
+					_mm512_mul_ps(_mm512_cvtepi32_ps(m), head[r].ndmin));
+			}
+			acc[r][t] = _mm512_fmadd_ps(v, dx, acc[r][t]);
+		}
+	}
+}
+
+GINLINE void k_tile(k_family f, int R, int T, size_t n, const uint8_t *w, size_t rb,
+	const uint8_t *x, size_t xs, float *y, size_t ldy)
+{
+	__m512 acc[KTILE_R][TILE_T];
+	#pragma GCC unroll 2
+	for (int r = 0; r < R; r++) {
+		#pragma GCC unroll 4
+		for (int t = 0; t < T; t++)
+			acc[r][t] = _mm512_setzero_ps();
+	}
+	for (size_t i = 0; i < n / 256; i++)
+		k_superblock(f, R, T, w, rb, x, xs, i, acc);
+	#pragma GCC unroll 4
+	for (int t = 0; t < T; t++) {
+		#pragma GCC unroll 2
+		for (int r = 0; r < R; r++)
+			y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+	}
+}
+
+GINLINE void k_gemm(k_family f, size_t n, const void *w, size_t rb, size_t nrows,
+	const void *x, size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	const size_t rstep = ntok == 1 ? MATVEC_R : KTILE_R;
+	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) {
+		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T;
+		const uint8_t *xt = (const uint8_t *)x + t0 * xs;
+		for (size_t r0 = 0; r0 < nrows; r0 += rstep) {
+			int R = nrows - r0 < rstep ? (int)(nrows - r0) : (int)rstep;
+			const uint8_t *wr = (const uint8_t *)w + r0 * rb;
+			float *yt = y + t0 * ldy + r0;
+#define K_BODY(R_, T_) k_tile(f, R_, T_, n, wr, rb, xt, xs, yt, ldy)
+			KTILE_SWITCH(R, T, K_BODY)
+#undef K_BODY
+		}
+	}
+}
+
+GTARGET static void gemm_q4_k(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	k_gemm(FAM_Q4_K, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+GTARGET static void gemm_q5_k(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	k_gemm(FAM_Q5_K, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
+GTARGET static void gemm_q6_k(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
+	size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	k_gemm(FAM_Q6_K, n, w, rb, nrows, x, xs, ntok, y, ldy);
+}
+
 void arca_rt__fill_avx512_gemm(arca_rt__table *t)
 {
 	t->gemm[ARCA_GGML_Q8_0] = gemm_q8_0;
@@ -282,6 +506,9 @@ void arca_rt__fill_avx512_gemm(arca_rt__table *t)
 	t->gemm[ARCA_GGML_F32] = gemm_f32;
 	t->gemm[ARCA_GGML_F16] = gemm_f16;
 	t->gemm[ARCA_GGML_BF16] = gemm_bf16;
+	t->gemm[ARCA_GGML_Q4_K] = gemm_q4_k;
+	t->gemm[ARCA_GGML_Q5_K] = gemm_q5_k;
+	t->gemm[ARCA_GGML_Q6_K] = gemm_q6_k;
 }
 #else
 void arca_rt__fill_avx512_gemm(arca_rt__table *t)
