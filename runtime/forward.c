@@ -41,6 +41,23 @@ static void matmul_worker(void *ctx, int ith, int nth)
 			j->nb, j->y, j->ldy, lo, hi);
 }
 
+typedef struct {
+	const arca_rt_tensor *w;
+	const float *x;
+	void *out;
+	size_t stride, nb;
+} act_job;
+
+static void act_worker(void *ctx, int ith, int nth)
+{
+	const act_job *j = ctx;
+	size_t lo, hi;
+	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
+	for (size_t b = lo; b < hi; b++)
+		arca_rt_act_convert(j->w->type, j->x + b * j->w->ne0, (char *)j->out + b * j->stride,
+			j->w->ne0);
+}
+
 /* Converts nb rows of x (row length w->ne0) for w's type, reusing the last conversion
  * when it was of the same rows for the same type. */
 static const void *activations(arca_session *s, const arca_rt_tensor *w, const float *x,
@@ -50,8 +67,11 @@ static const void *activations(arca_session *s, const arca_rt_tensor *w, const f
 	if (s->act_src == x && s->act_type == w->type && s->act_rows == nb)
 		return s->act;
 	/* s->act holds arca_rt_act_bytes(m, n_batch): every product of a batch fits */
-	for (size_t b = 0; b < nb; b++)
-		arca_rt_act_convert(w->type, x + b * w->ne0, (char *)s->act + b * *stride, w->ne0);
+	act_job j = { w, x, s->act, *stride, nb };
+	if (nb == 1)
+		act_worker(&j, 0, 1);
+	else
+		arca_pool_run(s->pool, act_worker, &j);
 	s->act_src = x;
 	s->act_type = w->type;
 	s->act_rows = nb;
@@ -107,38 +127,71 @@ typedef struct {
 	size_t nb;
 } attn_job;
 
-/* One work item is a token and a kv head with the query heads that share it: each key and
- * value row is read once for the whole group, not once per head. */
+/* Scores of one query head against keys [0, n_keys): kt holds the head's keys transposed
+ * (channel-major, stride apart), so 16 keys take one vector multiply-add per channel. */
+static inline void attn_scores(const float *q, const float *kt, size_t stride, size_t hd,
+	size_t n_keys, float scale, float *out)
+{
+	size_t p0 = 0;
+	for (; p0 + 16 <= n_keys; p0 += 16) {
+		float acc[16] = { 0 };
+		for (size_t d = 0; d < hd; d++) {
+			const float *k = kt + d * stride + p0;
+			for (int l = 0; l < 16; l++)
+				acc[l] += q[d] * k[l];
+		}
+		for (int l = 0; l < 16; l++)
+			out[p0 + l] = acc[l] * scale;
+	}
+	for (size_t p = p0; p < n_keys; p++) {
+		float acc = 0.0f;
+		for (size_t d = 0; d < hd; d++)
+			acc += q[d] * kt[d * stride + p];
+		out[p] = acc * scale;
+	}
+}
+
+/* out[0, hd) = Σ_p w[p] · v_p for the head's values (rows kv_dim apart). */
+static inline void attn_values(const float *w, const float *v, size_t kv_dim, size_t hd,
+	size_t n_keys, float *out)
+{
+	size_t d0 = 0;
+	for (; d0 + 16 <= hd; d0 += 16) {
+		float acc[16] = { 0 };
+		for (size_t p = 0; p < n_keys; p++)
+			for (int l = 0; l < 16; l++)
+				acc[l] += w[p] * v[p * kv_dim + d0 + l];
+		memcpy(out + d0, acc, sizeof(acc));
+	}
+	for (size_t d = d0; d < hd; d++) {
+		float acc = 0.0f;
+		for (size_t p = 0; p < n_keys; p++)
+			acc += w[p] * v[p * kv_dim + d];
+		out[d] = acc;
+	}
+}
+
+/* One work item is a token and a query head; the heads of a kv head are neighbours, so
+ * its keys and values stay in cache between them. */
 VECTOR_CLONES static void attn_worker(void *ctx, int ith, int nth)
 {
 	const attn_job *j = ctx;
 	arca_session *s = j->s;
 	const arca_model_info *in = &s->m->info;
-	size_t G = in->n_head_kv, hd = in->head_dim, group = in->n_head / in->n_head_kv;
+	size_t H = in->n_head, hd = in->head_dim, group = in->n_head / in->n_head_kv;
 	size_t lo, hi;
-	arca_pool_split(j->nb * G, 1, ith, nth, &lo, &hi);
+	arca_pool_split(j->nb * H, 1, ith, nth, &lo, &hi);
 	float *scores = s->scores + (size_t)ith * s->n_ctx * group;
 	const float scale = 1.0f / sqrtf((float)hd);
-	const float *kc = s->k_cache + (size_t)j->layer * s->n_ctx * s->kv_dim;
+	const float *kc = s->k_cache + (size_t)j->layer * s->kv_dim * s->kt_stride;
 	const float *vc = s->v_cache + (size_t)j->layer * s->n_ctx * s->kv_dim;
 	for (size_t item = lo; item < hi; item++) {
-		size_t t = item / G, g = item % G;
+		size_t t = item / H, h = item % H, g = h / group;
 		size_t n_keys = s->n_past + t + 1; /* causal: this token and all before it */
-		const float *q = s->q + t * s->q_dim + g * group * hd;
-		for (size_t p = 0; p < n_keys; p++) {
-			const float *k = kc + p * s->kv_dim + g * hd;
-			for (size_t h = 0; h < group; h++)
-				scores[h * n_keys + p] = arca_op_dot_inline(q + h * hd, k, hd) * scale;
-		}
-		float *out = s->att + t * s->q_dim + g * group * hd;
-		memset(out, 0, group * hd * sizeof(float));
-		for (size_t h = 0; h < group; h++)
-			arca_op_softmax(scores + h * n_keys, n_keys);
-		for (size_t p = 0; p < n_keys; p++) {
-			const float *v = vc + p * s->kv_dim + g * hd;
-			for (size_t h = 0; h < group; h++)
-				arca_op_axpy_inline(out + h * hd, scores[h * n_keys + p], v, hd);
-		}
+		const float *q = s->q + t * s->q_dim + h * hd;
+		attn_scores(q, kc + g * hd * s->kt_stride, s->kt_stride, hd, n_keys, scale, scores);
+		arca_op_softmax(scores, n_keys);
+		attn_values(scores, vc + g * hd, s->kv_dim, hd, n_keys, s->att + t * s->q_dim + h * hd);
 	}
 }
 
@@ -160,9 +213,13 @@ static void prepare_qkv(arca_session *s, const arca_rt_layer *L, uint32_t layer,
 				arca_op_rmsnorm(k + h * hd, k + h * hd, L->k_norm.data, hd, in->rms_eps);
 			arca_op_rope(k + h * hd, c, sn, in->n_rot, in->rope_neox);
 		}
-		size_t at = ((size_t)layer * s->n_ctx + s->n_past + t) * s->kv_dim;
-		memcpy(s->k_cache + at, k, s->kv_dim * sizeof(float));
-		memcpy(s->v_cache + at, s->v + t * s->kv_dim, s->kv_dim * sizeof(float));
+		/* keys transposed (channel-major), values as rows */
+		size_t pos = s->n_past + t;
+		float *kt = s->k_cache + (size_t)layer * s->kv_dim * s->kt_stride;
+		for (size_t ch = 0; ch < s->kv_dim; ch++)
+			kt[ch * s->kt_stride + pos] = k[ch];
+		memcpy(s->v_cache + ((size_t)layer * s->n_ctx + pos) * s->kv_dim, s->v + t * s->kv_dim,
+			s->kv_dim * sizeof(float));
 	}
 }
 
@@ -189,6 +246,21 @@ static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t la
 	arca_op_add(s->x, s->ffn_out, nb * E);
 }
 
+typedef struct {
+	float *g;
+	const float *u;
+	size_t n;
+} swiglu_job;
+
+static void swiglu_worker(void *ctx, int ith, int nth)
+{
+	const swiglu_job *j = ctx;
+	size_t lo, hi;
+	arca_pool_split(j->n, 1024, ith, nth, &lo, &hi);
+	if (lo < hi)
+		arca_op_swiglu(j->g + lo, j->u + lo, hi - lo);
+}
+
 static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 {
 	const arca_model_info *in = &s->m->info;
@@ -198,7 +270,11 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 	invalidate(s);
 	mul(s, &L->gate, s->xn, nb, s->gate);
 	mul(s, &L->up, s->xn, nb, s->up);
-	arca_op_swiglu(s->gate, s->up, nb * F);
+	swiglu_job sj = { s->gate, s->up, nb * F };
+	if (nb == 1)
+		swiglu_worker(&sj, 0, 1);
+	else
+		arca_pool_run(s->pool, swiglu_worker, &sj);
 	invalidate(s);
 	mul(s, &L->down, s->gate, nb, s->ffn_out);
 	arca_op_add(s->x, s->ffn_out, nb * E);

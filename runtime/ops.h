@@ -54,9 +54,10 @@ static inline void arca_op_axpy_inline(float *restrict y, float a, const float *
 		y[i] += a * x[i];
 }
 
-/* x86-64: an AVX2 clone and a baseline one, chosen at load time. */
+/* x86-64: AVX-512 and AVX2 clones and a baseline one, chosen at load time. */
 #if defined(__x86_64__) && (!defined(__clang__) || __clang_major__ >= 14)
-#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define VECTOR_CLONES \
+	__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES
 #endif

@@ -42,7 +42,8 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	}
 	size_t B = s->n_batch, cache = (size_t)i->n_layer * n_ctx * s->kv_dim;
 	size_t wide = s->q_dim > i->n_embd ? s->q_dim : i->n_embd;
-	s->k_cache = floats(cache);
+	s->kt_stride = (size_t)n_ctx + 16;
+	s->k_cache = floats((size_t)i->n_layer * s->kv_dim * s->kt_stride);
 	s->v_cache = floats(cache);
 	s->x = floats(B * i->n_embd);
 	s->xn = floats(B * wide);

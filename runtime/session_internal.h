@@ -15,7 +15,10 @@ struct arca_session {
 	arca_pool *pool;
 	uint32_t n_ctx, n_past, n_batch;
 	size_t kv_dim, q_dim;
-	float *k_cache, *v_cache;       /* [layer][n_ctx][kv_dim] */
+	/* keys channel-major, [layer][kv_dim][kt_stride] (kt_stride = n_ctx plus a cache line, so
+	 * the channels of one position do not share a cache set); values [layer][n_ctx][kv_dim] */
+	float *k_cache, *v_cache;
+	size_t kt_stride;
 	/* per batch, token-major */
 	float *x, *xn, *q, *k, *v, *att, *gate, *up, *ffn_out;
 	float *rope_cos, *rope_sin;     /* [n_batch][n_rot/2] */
