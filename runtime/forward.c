@@ -195,12 +195,63 @@ VECTOR_CLONES static void attn_worker(void *ctx, int ith, int nth)
 	}
 }
 
-/* q/k norms, RoPE, and the new keys and values into the cache. */
-static void prepare_qkv(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
+/* ------------------------------------------------------------------ per-token steps */
+
+/* The element-wise steps between the products, split by token across the pool (decode:
+ * on the calling thread). */
+typedef struct {
+	arca_session *s;
+	const arca_rt_layer *L;
+	uint32_t layer;
+	size_t nb;
+	const float *norm;    /* norm_worker: the weight of x's norm into xn */
+} step_job;
+
+static void run_steps(const step_job *j, arca_pool_fn fn)
 {
+	if (j->nb == 1)
+		fn((void *)j, 0, 1);
+	else
+		arca_pool_run(j->s->pool, fn, (void *)j);
+}
+
+static void norm_worker(void *ctx, int ith, int nth)
+{
+	const step_job *j = ctx;
+	const arca_model_info *in = &j->s->m->info;
+	size_t E = in->n_embd, lo, hi;
+	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
+	for (size_t t = lo; t < hi; t++)
+		arca_op_rmsnorm(j->s->xn + t * E, j->s->x + t * E, j->norm, E, in->rms_eps);
+}
+
+/* x = rmsnorm(x) · weight into xn, for every token. */
+static void norm_rows(arca_session *s, const float *weight, size_t nb)
+{
+	step_job j = { .s = s, .nb = nb, .norm = weight };
+	run_steps(&j, norm_worker);
+	invalidate(s);
+}
+
+static void residual_worker(void *ctx, int ith, int nth)
+{
+	const step_job *j = ctx;
+	size_t E = j->s->m->info.n_embd, lo, hi;
+	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
+	if (lo < hi)
+		arca_op_add(j->s->x + lo * E, j->s->ffn_out + lo * E, (hi - lo) * E);
+}
+
+/* q/k norms, RoPE, and the new keys and values into the cache. */
+static void qkv_worker(void *ctx, int ith, int nth)
+{
+	const step_job *j = ctx;
+	arca_session *s = j->s;
+	const arca_rt_layer *L = j->L;
 	const arca_model_info *in = &s->m->info;
-	size_t hd = in->head_dim, half = in->n_rot / 2;
-	for (size_t t = 0; t < nb; t++) {
+	size_t hd = in->head_dim, half = in->n_rot / 2, lo, hi;
+	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
+	for (size_t t = lo; t < hi; t++) {
 		float *q = s->q + t * s->q_dim, *k = s->k + t * s->kv_dim;
 		const float *c = s->rope_cos + t * half, *sn = s->rope_sin + t * half;
 		for (size_t h = 0; h < in->n_head; h++) {
@@ -215,35 +266,12 @@ static void prepare_qkv(arca_session *s, const arca_rt_layer *L, uint32_t layer,
 		}
 		/* keys transposed (channel-major), values as rows */
 		size_t pos = s->n_past + t;
-		float *kt = s->k_cache + (size_t)layer * s->kv_dim * s->kt_stride;
+		float *kt = s->k_cache + (size_t)j->layer * s->kv_dim * s->kt_stride;
 		for (size_t ch = 0; ch < s->kv_dim; ch++)
 			kt[ch * s->kt_stride + pos] = k[ch];
-		memcpy(s->v_cache + ((size_t)layer * s->n_ctx + pos) * s->kv_dim, s->v + t * s->kv_dim,
-			s->kv_dim * sizeof(float));
+		memcpy(s->v_cache + ((size_t)j->layer * s->n_ctx + pos) * s->kv_dim,
+			s->v + t * s->kv_dim, s->kv_dim * sizeof(float));
 	}
-}
-
-/* ------------------------------------------------------------------ the layers */
-
-static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
-{
-	const arca_model_info *in = &s->m->info;
-	size_t E = in->n_embd;
-	for (size_t t = 0; t < nb; t++)
-		arca_op_rmsnorm(s->xn + t * E, s->x + t * E, L->attn_norm.data, E, in->rms_eps);
-	invalidate(s);
-	mul(s, &L->wq, s->xn, nb, s->q);
-	mul(s, &L->wk, s->xn, nb, s->k);
-	mul(s, &L->wv, s->xn, nb, s->v);
-	add_bias(s->q, &L->bq, nb);
-	add_bias(s->k, &L->bk, nb);
-	add_bias(s->v, &L->bv, nb);
-	prepare_qkv(s, L, layer, nb);
-	attn_job j = { s, layer, nb };
-	arca_pool_run(s->pool, attn_worker, &j);
-	invalidate(s);
-	mul(s, &L->wo, s->att, nb, s->ffn_out);
-	arca_op_add(s->x, s->ffn_out, nb * E);
 }
 
 typedef struct {
@@ -261,23 +289,40 @@ static void swiglu_worker(void *ctx, int ith, int nth)
 		arca_op_swiglu(j->g + lo, j->u + lo, hi - lo);
 }
 
+/* ------------------------------------------------------------------ the layers */
+
+static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
+{
+	step_job steps = { .s = s, .L = L, .layer = layer, .nb = nb };
+	norm_rows(s, L->attn_norm.data, nb);
+	mul(s, &L->wq, s->xn, nb, s->q);
+	mul(s, &L->wk, s->xn, nb, s->k);
+	mul(s, &L->wv, s->xn, nb, s->v);
+	add_bias(s->q, &L->bq, nb);
+	add_bias(s->k, &L->bk, nb);
+	add_bias(s->v, &L->bv, nb);
+	run_steps(&steps, qkv_worker);
+	attn_job j = { s, layer, nb };
+	arca_pool_run(s->pool, attn_worker, &j);
+	invalidate(s);
+	mul(s, &L->wo, s->att, nb, s->ffn_out);
+	run_steps(&steps, residual_worker);
+}
+
 static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 {
-	const arca_model_info *in = &s->m->info;
-	size_t E = in->n_embd, F = in->n_ff;
-	for (size_t t = 0; t < nb; t++)
-		arca_op_rmsnorm(s->xn + t * E, s->x + t * E, L->ffn_norm.data, E, in->rms_eps);
-	invalidate(s);
+	step_job steps = { .s = s, .L = L, .nb = nb };
+	norm_rows(s, L->ffn_norm.data, nb);
 	mul(s, &L->gate, s->xn, nb, s->gate);
 	mul(s, &L->up, s->xn, nb, s->up);
-	swiglu_job sj = { s->gate, s->up, nb * F };
+	swiglu_job sj = { s->gate, s->up, nb * s->m->info.n_ff };
 	if (nb == 1)
 		swiglu_worker(&sj, 0, 1);
 	else
 		arca_pool_run(s->pool, swiglu_worker, &sj);
 	invalidate(s);
 	mul(s, &L->down, s->gate, nb, s->ffn_out);
-	arca_op_add(s->x, s->ffn_out, nb * E);
+	run_steps(&steps, residual_worker);
 }
 
 void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode)
