@@ -42,6 +42,7 @@ static void init(void)
 	tables[ARCA_RT_AVX512] = tables[ARCA_RT_AVX2];
 	arca_rt__fill_avx512(&tables[ARCA_RT_AVX512]);
 	arca_rt__fill_avx512_gemm(&tables[ARCA_RT_AVX512]);
+	arca_rt__fill_avx512_act(&tables[ARCA_RT_AVX512]);
 	if (cpu_has_avx2_fma_f16c()) {
 		available[ARCA_RT_AVX2] = 1;
 		active = &tables[ARCA_RT_AVX2];
@@ -169,10 +170,10 @@ void arca_rt_act_convert(int weight_type, const float *x, void *out, size_t n)
 			((float *)out)[i] = arca_bf16_to_fp32(arca_fp32_to_bf16(x[i]));
 		break;
 	case ACT_Q8_0:
-		arca_rt__quantize_act_q8_0(x, out, n);
+		table()->quantize_q8_0(x, out, n);
 		break;
 	case ACT_Q8_K:
-		arca_rt__quantize_act_q8_k(x, out, n);
+		table()->quantize_q8_k(x, out, n);
 		break;
 	}
 }

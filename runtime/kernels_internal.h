@@ -72,6 +72,9 @@ typedef struct {
 	arca_rt__dot_fn dot[ARCA_GGML_TYPE_COUNT];
 	arca_rt__dot4_fn dot4[ARCA_GGML_TYPE_COUNT];   /* NULL: dot four times */
 	arca_rt__gemm_fn gemm[ARCA_GGML_TYPE_COUNT];   /* NULL: dot / dot4 */
+	/* activation conversions: the same bytes at every level */
+	void (*quantize_q8_0)(const float *x, act_q8_0x2 *out, size_t n);
+	void (*quantize_q8_k)(const float *x, act_q8_k *out, size_t n);
 } arca_rt__table;
 
 /* Fills the scalar reference: every supported type. */
@@ -82,9 +85,11 @@ void arca_rt__fill_avx2(arca_rt__table *t);
 void arca_rt__fill_avx512(arca_rt__table *t);
 /* The AVX-512 register-tiled products (runtime/gemm_avx512.c). */
 void arca_rt__fill_avx512_gemm(arca_rt__table *t);
+/* The AVX-512 activation conversions (runtime/act_avx512.c). */
+void arca_rt__fill_avx512_act(arca_rt__table *t);
 #endif
 
-/* Activation conversion (shared by all levels). */
+/* Activation conversion: the scalar forms (every level's table starts with them). */
 void arca_rt__quantize_act_q8_0(const float *x, act_q8_0x2 *out, size_t n);
 void arca_rt__quantize_act_q8_k(const float *x, act_q8_k *out, size_t n);
 

@@ -69,6 +69,8 @@ GENERIC(Q6_K)
 void arca_rt__fill_scalar(arca_rt__table *t)
 {
 	t->name = "scalar";
+	t->quantize_q8_0 = arca_rt__quantize_act_q8_0;
+	t->quantize_q8_k = arca_rt__quantize_act_q8_k;
 	t->dot[ARCA_GGML_F32] = dot_F32;
 	t->dot[ARCA_GGML_F16] = dot_F16;
 	t->dot[ARCA_GGML_BF16] = dot_BF16;

@@ -185,11 +185,49 @@ static void test_activation_formats(void **state)
 	assert_int_equal(q8[0].qs[3], -2);
 }
 
+/* Every level converts activations to the same bytes as the scalar forms: random rows, an
+ * all-zero block, ties of the largest magnitude with both signs, exact .5 code steps. */
+static void test_activation_levels_agree(void **state)
+{
+	(void)state;
+	enum { NX = 1024 };
+	float x[NX];
+	uint64_t seed = 99;
+	for (int i = 0; i < NX; i++)
+		x[i] = rnd(&seed) * (i % 13 == 0 ? 30.0f : 1.0f);
+	memset(x + 256, 0, 256 * sizeof(float));
+	x[600] = -7.0f, x[601] = 7.0f, x[700] = 7.0f, x[705] = -7.0f;
+	for (int i = 800; i < 832; i++)
+		x[i] = (float)(i - 816) * 0.5f;
+	const int kinds[] = { ARCA_GGML_Q8_0, ARCA_GGML_Q4_K };
+	for (size_t k = 0; k < 2; k++) {
+		size_t bytes = arca_rt_act_row_size(kinds[k], NX);
+		uint8_t *want = malloc(bytes), *got = malloc(bytes);
+		assert_int_equal(arca_rt_kernel_force(ARCA_RT_SCALAR), 0);
+		arca_rt_act_convert(kinds[k], x, want, NX);
+		for (int level = 1; level < ARCA_RT_LEVELS; level++) {
+			if (arca_rt_kernel_force(level) < 0)
+				continue;
+			memset(got, 0xAB, bytes);
+			arca_rt_act_convert(kinds[k], x, got, NX);
+			if (memcmp(want, got, bytes) != 0)
+				fail_msg("%s activations differ at level %s",
+					arca_ggml_type_info_get(kinds[k])->name, arca_rt_kernel_name());
+		}
+		free(want);
+		free(got);
+	}
+	for (int level = ARCA_RT_LEVELS - 1; level >= 0; level--)
+		if (arca_rt_kernel_force(level) == 0)
+			break;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dots_all_levels),
 		cmocka_unit_test(test_activation_formats),
+		cmocka_unit_test(test_activation_levels_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
