@@ -87,8 +87,9 @@ size_t arca_rt_act_bytes(const arca_model *m, size_t nb)
 {
 	size_t most = tensor_act_bytes(m->info.tied_embeddings ? &m->tok_embd : &m->output, nb);
 	for (uint32_t l = 0; l < m->info.n_layer; l++) {
-		const arca_rt_tensor *all[] = { &m->layers[l].wq, &m->layers[l].wk, &m->layers[l].wv,
-			&m->layers[l].wo, &m->layers[l].gate, &m->layers[l].up, &m->layers[l].down };
+		const arca_rt_layer *L = &m->layers[l];
+		const arca_rt_tensor *all[] = { &L->wq, &L->wk, &L->wv, &L->wo, &L->gate, &L->up,
+			&L->down, &L->gate_inp, &L->gate_exps, &L->up_exps, &L->down_exps };
 		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 			size_t b = tensor_act_bytes(all[i], nb);
 			most = b > most ? b : most;
@@ -109,6 +110,17 @@ static void mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t
 static void invalidate(arca_session *s)
 {
 	s->act_src = NULL;
+}
+
+void arca_rt_mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb,
+	float *y)
+{
+	mul(s, w, x, nb, y);
+}
+
+void arca_rt_act_invalidate(arca_session *s)
+{
+	invalidate(s);
 }
 
 static void add_bias(float *y, const arca_rt_tensor *b, size_t nb)
@@ -289,6 +301,15 @@ static void swiglu_worker(void *ctx, int ith, int nth)
 		arca_op_swiglu(j->g + lo, j->u + lo, hi - lo);
 }
 
+void arca_rt_swiglu(arca_session *s, float *g, const float *u, size_t n)
+{
+	swiglu_job sj = { g, u, n };
+	if (n <= 1024)
+		swiglu_worker(&sj, 0, 1);
+	else
+		arca_pool_run(s->pool, swiglu_worker, &sj);
+}
+
 /* ------------------------------------------------------------------ the layers */
 
 static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
@@ -313,15 +334,15 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 {
 	step_job steps = { .s = s, .L = L, .nb = nb };
 	norm_rows(s, L->ffn_norm.data, nb);
-	mul(s, &L->gate, s->xn, nb, s->gate);
-	mul(s, &L->up, s->xn, nb, s->up);
-	swiglu_job sj = { s->gate, s->up, nb * s->m->info.n_ff };
-	if (nb == 1)
-		swiglu_worker(&sj, 0, 1);
-	else
-		arca_pool_run(s->pool, swiglu_worker, &sj);
-	invalidate(s);
-	mul(s, &L->down, s->gate, nb, s->ffn_out);
+	if (L->gate_inp.data) {
+		arca_rt_moe_ffn(s, L, nb);
+	} else {
+		mul(s, &L->gate, s->xn, nb, s->gate);
+		mul(s, &L->up, s->xn, nb, s->up);
+		arca_rt_swiglu(s, s->gate, s->up, nb * s->m->info.n_ff);
+		invalidate(s);
+		mul(s, &L->down, s->gate, nb, s->ffn_out);
+	}
 	run_steps(&steps, residual_worker);
 }
 

@@ -14,9 +14,10 @@
 #include "runtime/model_internal.h"
 
 /* Shapes in units of the hyperparameters: ne0 × ne1 (ne1 = 1 for vectors). */
-typedef enum { D_ONE, D_EMBD, D_FF, D_Q, D_KV, D_HEAD, D_VOCAB } dim;
+typedef enum { D_ONE, D_EMBD, D_FF, D_Q, D_KV, D_HEAD, D_VOCAB, D_EXPERT, D_FF_EXP } dim;
 
-typedef enum { NEED_ALWAYS, NEED_BIAS, NEED_QK_NORM, NEED_NEVER } need;
+/* NEED_DENSE: the FFN of dense architectures; NEED_MOE: the experts of MoE ones. */
+typedef enum { NEED_ALWAYS, NEED_BIAS, NEED_QK_NORM, NEED_DENSE, NEED_MOE } need;
 
 typedef struct {
 	const char *name;      /* GGUF name pattern, {i} = layer */
@@ -24,30 +25,35 @@ typedef struct {
 	dim ne0, ne1;
 	int matrix;            /* multiplied (any supported type) rather than read as F32 */
 	need when;
+	dim ne2;               /* stacked experts; D_ONE for plain matrices and vectors */
 } role;
 
 #define R(field) offsetof(arca_rt_layer, field)
 static const role layer_roles[] = {
-	{ "blk.{i}.attn_norm.weight", R(attn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS },
-	{ "blk.{i}.attn_q.weight", R(wq), D_EMBD, D_Q, 1, NEED_ALWAYS },
-	{ "blk.{i}.attn_k.weight", R(wk), D_EMBD, D_KV, 1, NEED_ALWAYS },
-	{ "blk.{i}.attn_v.weight", R(wv), D_EMBD, D_KV, 1, NEED_ALWAYS },
-	{ "blk.{i}.attn_q.bias", R(bq), D_Q, D_ONE, 0, NEED_BIAS },
-	{ "blk.{i}.attn_k.bias", R(bk), D_KV, D_ONE, 0, NEED_BIAS },
-	{ "blk.{i}.attn_v.bias", R(bv), D_KV, D_ONE, 0, NEED_BIAS },
-	{ "blk.{i}.attn_output.weight", R(wo), D_Q, D_EMBD, 1, NEED_ALWAYS },
-	{ "blk.{i}.attn_q_norm.weight", R(q_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM },
-	{ "blk.{i}.attn_k_norm.weight", R(k_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM },
-	{ "blk.{i}.ffn_norm.weight", R(ffn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS },
-	{ "blk.{i}.ffn_gate.weight", R(gate), D_EMBD, D_FF, 1, NEED_ALWAYS },
-	{ "blk.{i}.ffn_up.weight", R(up), D_EMBD, D_FF, 1, NEED_ALWAYS },
-	{ "blk.{i}.ffn_down.weight", R(down), D_FF, D_EMBD, 1, NEED_ALWAYS },
+	{ "blk.{i}.attn_norm.weight", R(attn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_q.weight", R(wq), D_EMBD, D_Q, 1, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_k.weight", R(wk), D_EMBD, D_KV, 1, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_v.weight", R(wv), D_EMBD, D_KV, 1, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_q.bias", R(bq), D_Q, D_ONE, 0, NEED_BIAS, D_ONE },
+	{ "blk.{i}.attn_k.bias", R(bk), D_KV, D_ONE, 0, NEED_BIAS, D_ONE },
+	{ "blk.{i}.attn_v.bias", R(bv), D_KV, D_ONE, 0, NEED_BIAS, D_ONE },
+	{ "blk.{i}.attn_output.weight", R(wo), D_Q, D_EMBD, 1, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_q_norm.weight", R(q_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM, D_ONE },
+	{ "blk.{i}.attn_k_norm.weight", R(k_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM, D_ONE },
+	{ "blk.{i}.ffn_norm.weight", R(ffn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.ffn_gate.weight", R(gate), D_EMBD, D_FF, 1, NEED_DENSE, D_ONE },
+	{ "blk.{i}.ffn_up.weight", R(up), D_EMBD, D_FF, 1, NEED_DENSE, D_ONE },
+	{ "blk.{i}.ffn_down.weight", R(down), D_FF, D_EMBD, 1, NEED_DENSE, D_ONE },
+	{ "blk.{i}.ffn_gate_inp.weight", R(gate_inp), D_EMBD, D_EXPERT, 1, NEED_MOE, D_ONE },
+	{ "blk.{i}.ffn_gate_exps.weight", R(gate_exps), D_EMBD, D_FF_EXP, 1, NEED_MOE, D_EXPERT },
+	{ "blk.{i}.ffn_up_exps.weight", R(up_exps), D_EMBD, D_FF_EXP, 1, NEED_MOE, D_EXPERT },
+	{ "blk.{i}.ffn_down_exps.weight", R(down_exps), D_FF_EXP, D_EMBD, 1, NEED_MOE, D_EXPERT },
 };
 #undef R
 #define N_ROLES (sizeof(layer_roles) / sizeof(layer_roles[0]))
 
 /* Architectures the forward pass implements (the converter knows more). */
-static const char *const runnable[] = { "qwen2", "qwen3", "llama", NULL };
+static const char *const runnable[] = { "qwen2", "qwen3", "llama", "qwen3moe", NULL };
 
 static uint64_t dim_value(const arca_model_info *i, dim d)
 {
@@ -59,6 +65,8 @@ static uint64_t dim_value(const arca_model_info *i, dim d)
 	case D_KV: return (uint64_t)i->n_head_kv * i->head_dim;
 	case D_HEAD: return i->head_dim;
 	case D_VOCAB: return i->n_vocab;
+	case D_EXPERT: return i->n_expert;
+	case D_FF_EXP: return i->n_ff_exp;
 	}
 	return 0;
 }
@@ -158,9 +166,36 @@ static arca_err read_info(arca_model_info *i, const arca_gguf *g, const char *wh
 	return ARCA_OK;
 }
 
-/* Binds one tensor, checking its shape (ne0 × ne1) and type. */
-static arca_err bind(arca_rt_tensor *out, const arca_gguf *g, const char *what,
-	const char *name, uint64_t ne0, uint64_t ne1, int matrix, int required)
+/* The experts of a mixture-of-experts architecture: how many, how many per token, their
+ * FFN width. */
+static arca_err read_moe_info(arca_model_info *i, const arca_gguf *g, const char *what)
+{
+	const char *a = i->arch;
+	arca_err err;
+	if ((err = get_u32(g, what, a, "expert_count", &i->n_expert, 1)) < 0 ||
+	    (err = get_u32(g, what, a, "expert_used_count", &i->n_expert_used, 1)) < 0 ||
+	    (err = get_u32(g, what, a, "expert_feed_forward_length", &i->n_ff_exp, 1)) < 0)
+		return err;
+	if (!i->n_expert || i->n_expert > 1024 || !i->n_expert_used ||
+	    i->n_expert_used > i->n_expert || !i->n_ff_exp)
+		return arca_error_set(ARCA_EINVALID, "%s: impossible experts (%u, %u per token, "
+			"width %u)", what, i->n_expert, i->n_expert_used, i->n_ff_exp);
+	return ARCA_OK;
+}
+
+/* "a x b", or "a x b x c" for stacked matrices. */
+static void shape_text(char *buf, size_t cap, uint64_t a, uint64_t b, uint64_t c)
+{
+	if (c > 1)
+		snprintf(buf, cap, "%llu x %llu x %llu", (unsigned long long)a, (unsigned long long)b,
+			(unsigned long long)c);
+	else
+		snprintf(buf, cap, "%llu x %llu", (unsigned long long)a, (unsigned long long)b);
+}
+
+/* Binds one tensor, checking its shape (ne0 × ne1, × ne2 stacked experts) and type. */
+static arca_err bind3(arca_rt_tensor *out, const arca_gguf *g, const char *what,
+	const char *name, uint64_t ne0, uint64_t ne1, uint64_t ne2, int matrix, int required)
 {
 	memset(out, 0, sizeof(*out));
 	const arca_gguf_tensor *t = arca_gguf_find_tensor(g, name);
@@ -169,12 +204,14 @@ static arca_err bind(arca_rt_tensor *out, const arca_gguf *g, const char *what,
 			return arca_error_set(ARCA_EINVALID, "%s: tensor %s is missing", what, name);
 		return ARCA_OK;
 	}
-	uint64_t t_ne1 = t->n_dims > 1 ? t->ne[1] : 1;
-	if (t->n_dims > 2 || t->ne[0] != ne0 || t_ne1 != ne1)
-		return arca_error_set(ARCA_EINVALID, "%s: tensor %s is %llu x %llu%s, expected %llu x "
-			"%llu", what, name, (unsigned long long)t->ne[0], (unsigned long long)t_ne1,
-			t->n_dims > 2 ? " (more than 2-D)" : "", (unsigned long long)ne0,
-			(unsigned long long)ne1);
+	uint64_t t_ne1 = t->n_dims > 1 ? t->ne[1] : 1, t_ne2 = t->n_dims > 2 ? t->ne[2] : 1;
+	if (t->n_dims > 3 || t->ne[0] != ne0 || t_ne1 != ne1 || t_ne2 != ne2) {
+		char got[64], want[64];
+		shape_text(got, sizeof(got), t->ne[0], t_ne1, t->n_dims > 2 ? t_ne2 : 1);
+		shape_text(want, sizeof(want), ne0, ne1, ne2);
+		return arca_error_set(ARCA_EINVALID, "%s: tensor %s is %s%s, expected %s", what, name,
+			got, t->n_dims > 3 ? " (more than 3-D)" : "", want);
+	}
 	const arca_ggml_type_info *ti = arca_ggml_type_info_get(t->type);
 	int ok = matrix ? arca_rt_weight_supported(t->type) : t->type == ARCA_GGML_F32;
 	if (!ok)
@@ -186,8 +223,15 @@ static arca_err bind(arca_rt_tensor *out, const arca_gguf *g, const char *what,
 	out->type = t->type;
 	out->ne0 = ne0;
 	out->ne1 = ne1;
+	out->ne2 = ne2;
 	out->row_bytes = (size_t)arca_ggml_row_size(t->type, ne0);
 	return ARCA_OK;
+}
+
+static arca_err bind(arca_rt_tensor *out, const arca_gguf *g, const char *what,
+	const char *name, uint64_t ne0, uint64_t ne1, int matrix, int required)
+{
+	return bind3(out, g, what, name, ne0, ne1, 1, matrix, required);
 }
 
 /* Every tensor the converter's table requires must be in the file (a check independent
@@ -234,9 +278,13 @@ static void count_types(arca_model *m, const arca_gguf *g)
 	}
 }
 
-static uint64_t tensor_bytes(const arca_rt_tensor *t)
+/* What a decoded token reads of a tensor: of stacked experts, the share it uses. */
+static uint64_t tensor_bytes(const arca_rt_tensor *t, const arca_model_info *i)
 {
-	return t->data ? t->row_bytes * t->ne1 : 0;
+	if (!t->data)
+		return 0;
+	uint64_t bytes = t->row_bytes * t->ne1;
+	return t->ne2 > 1 ? bytes * i->n_expert_used : bytes;
 }
 
 arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
@@ -258,14 +306,17 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 	m->arch = arca_arch_for_gguf(arch_name);
 	if (!ok || !m->arch) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "%s: architecture '%.40s' cannot be run "
-			"(the runtime runs qwen2, qwen3 and llama)", what, arch_name);
+			"(the runtime runs qwen2, qwen3, llama and qwen3moe)", what, arch_name);
 		free(arch_name);
 		goto fail;
 	}
 	free(arch_name);
 	arca_model_info *info = &m->info;
 	info->rope_neox = m->arch->rope == ARCA_ROPE_NEOX;
-	if ((err = read_info(info, g, what)) < 0 || (err = check_table(m, g, what)) < 0)
+	int moe = (m->arch->features & ARCA_ARCH_MOE) != 0;
+	if ((err = read_info(info, g, what)) < 0 ||
+	    (moe && (err = read_moe_info(info, g, what)) < 0) ||
+	    (err = check_table(m, g, what)) < 0)
 		goto fail;
 	const arca_gguf_tensor *emb = arca_gguf_find_tensor(g, "token_embd.weight");
 	if (!emb || emb->n_dims != 2 || !emb->ne[1] || emb->ne[1] > (1u << 24)) {
@@ -294,20 +345,23 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 		for (size_t r = 0; r < N_ROLES; r++) {
 			const role *ro = &layer_roles[r];
 			int required = ro->when == NEED_ALWAYS ||
-				(ro->when == NEED_QK_NORM && (features & ARCA_ARCH_QK_NORM));
-			if (ro->when == NEED_QK_NORM && !(features & ARCA_ARCH_QK_NORM))
+				(ro->when == NEED_QK_NORM && (features & ARCA_ARCH_QK_NORM)) ||
+				(ro->when == NEED_DENSE && !moe) || (ro->when == NEED_MOE && moe);
+			if ((ro->when == NEED_QK_NORM && !(features & ARCA_ARCH_QK_NORM)) ||
+			    (ro->when == NEED_DENSE && moe) || (ro->when == NEED_MOE && !moe))
 				continue;
 			char name[ARCA_GGUF_NAME_MAX + 1];
 			arca_arch_expand(name, sizeof(name), ro->name, (int)l, 0);
 			arca_rt_tensor *slot = (arca_rt_tensor *)((char *)&m->layers[l] + ro->offset);
-			if ((err = bind(slot, g, what, name, dim_value(info, ro->ne0),
-					dim_value(info, ro->ne1), ro->matrix, required)) < 0)
+			if ((err = bind3(slot, g, what, name, dim_value(info, ro->ne0),
+					dim_value(info, ro->ne1), dim_value(info, ro->ne2), ro->matrix,
+					required)) < 0)
 				goto fail;
-			info->weight_bytes += tensor_bytes(slot);
+			info->weight_bytes += tensor_bytes(slot, info);
 		}
 	}
-	info->weight_bytes += tensor_bytes(&m->out_norm) +
-		tensor_bytes(info->tied_embeddings ? &m->tok_embd : &m->output);
+	info->weight_bytes += tensor_bytes(&m->out_norm, info) +
+		tensor_bytes(info->tied_embeddings ? &m->tok_embd : &m->output, info);
 	count_types(m, g);
 	*out = m;
 	return ARCA_OK;

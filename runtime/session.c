@@ -51,8 +51,17 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	s->k = floats(B * s->kv_dim);
 	s->v = floats(B * s->kv_dim);
 	s->att = floats(B * s->q_dim);
-	s->gate = floats(B * i->n_ff);
-	s->up = floats(B * i->n_ff);
+	size_t ff = i->n_ff > i->n_ff_exp ? i->n_ff : i->n_ff_exp;
+	s->gate = floats(B * ff);
+	s->up = floats(B * ff);
+	size_t K = i->n_expert_used ? i->n_expert_used : 1;
+	s->router = floats(B * (i->n_expert ? i->n_expert : 1));
+	s->moe_w = floats(B * K);
+	s->moe_tw = floats(B);
+	s->moe_x = floats(B * i->n_embd);
+	s->moe_y = floats(B * i->n_embd);
+	s->moe_sel = malloc(B * K * sizeof(uint32_t));
+	s->moe_tok = malloc(B * sizeof(uint32_t));
 	s->ffn_out = floats(B * i->n_embd);
 	s->rope_cos = floats(B * i->n_rot / 2);
 	s->rope_sin = floats(B * i->n_rot / 2);
@@ -61,7 +70,8 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	s->act = malloc(s->act_cap ? s->act_cap : 1);
 	if (!s->k_cache || !s->v_cache || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||
 	    !s->gate || !s->up || !s->ffn_out || !s->rope_cos || !s->rope_sin || !s->scores ||
-	    !s->act) {
+	    !s->act || !s->router || !s->moe_w || !s->moe_tw || !s->moe_x || !s->moe_y ||
+	    !s->moe_sel || !s->moe_tok) {
 		arca_session_free(s);
 		return arca_error_set(ARCA_ENOMEM, "session: out of memory for a context of %u "
 			"tokens", n_ctx);
@@ -89,6 +99,13 @@ void arca_session_free(arca_session *s)
 	free(s->rope_cos);
 	free(s->rope_sin);
 	free(s->scores);
+	free(s->router);
+	free(s->moe_w);
+	free(s->moe_tw);
+	free(s->moe_x);
+	free(s->moe_y);
+	free(s->moe_sel);
+	free(s->moe_tok);
 	free(s->act);
 	free(s->logits);
 	free(s);

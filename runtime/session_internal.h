@@ -22,6 +22,10 @@ struct arca_session {
 	/* per batch, token-major */
 	float *x, *xn, *q, *k, *v, *att, *gate, *up, *ffn_out;
 	float *rope_cos, *rope_sin;     /* [n_batch][n_rot/2] */
+	/* mixture of experts: router logits [n_batch][n_expert]; the chosen experts and weights
+	 * [n_batch][n_expert_used]; one expert's tokens (ids, weights, gathered rows, outputs) */
+	float *router, *moe_w, *moe_x, *moe_y, *moe_tw;
+	uint32_t *moe_sel, *moe_tok;
 	float *scores;                  /* [threads][heads per kv head][n_ctx] */
 	void *act;                      /* converted activations */
 	size_t act_cap;
@@ -31,6 +35,17 @@ struct arca_session {
 	float *logits;
 	size_t logits_cap;              /* floats */
 };
+
+/* The products and element-wise steps forward.c and moe.c share: y = w · x for nb rows of x
+ * (y rows w->ne1 apart); forgetting the cached activation conversion after x changed in
+ * place; g = silu(g) · u over n elements, split across the pool. */
+void arca_rt_mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb,
+	float *y);
+void arca_rt_act_invalidate(arca_session *s);
+void arca_rt_swiglu(arca_session *s, float *g, const float *u, size_t n);
+
+/* The mixture-of-experts FFN of one layer: reads s->xn (normed), writes s->ffn_out. */
+void arca_rt_moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb);
 
 /* Bytes of converted activations the largest product of nb tokens needs. */
 size_t arca_rt_act_bytes(const arca_model *m, size_t nb);

@@ -24,6 +24,7 @@ typedef struct {
 	char arch[32];
 	uint32_t n_layer, n_embd, n_ff, n_head, n_head_kv, head_dim, n_vocab, n_ctx_train;
 	uint32_t n_rot;            /* RoPE dimensions per head */
+	uint32_t n_expert, n_expert_used, n_ff_exp; /* mixture of experts (0 when dense) */
 	float rms_eps, rope_base;
 	float rope_freq_scale;     /* 1 / linear scaling factor; 1 without scaling */
 	int rope_neox;             /* 1: pairs (i, i + n/2); 0: adjacent pairs */

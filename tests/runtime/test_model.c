@@ -175,7 +175,7 @@ static void test_refusals(void **state)
 		ARCA_EUNSUPPORTED, "blk.0.attn_norm.weight is F16");
 	expect_refused(&(fault){ .arch = "gpt2", .type = ARCA_GGML_F32 }, ARCA_EUNSUPPORTED,
 		"gpt2");
-	expect_refused(&(fault){ .arch = "qwen3moe", .type = ARCA_GGML_F32 }, ARCA_EUNSUPPORTED,
+	expect_refused(&(fault){ .arch = "deepseek2", .type = ARCA_GGML_F32 }, ARCA_EUNSUPPORTED,
 		"cannot be run");
 	expect_refused(&(fault){ .drop_key = "block_count", .type = ARCA_GGML_F32 },
 		ARCA_ENOTFOUND, "block_count");
