@@ -9,8 +9,9 @@
  * vpdpbusd; the offset is removed in float with the activation's per-lane sums, and each
  * block's two scales are applied as whole-vector multiplies. F32, F16 and BF16 weights are
  * widened 16 at a time and multiplied in float against activations already rounded to the
- * weight's precision. Matrix × vector runs the same tile with one token, so a batch gives
- * the same bits as decoding token by token.
+ * weight's precision. For the integer types matrix × vector runs the same tile with one
+ * token, so a batch gives the same bits as decoding token by token; the float types have a
+ * row kernel of their own (see f_matvec).
  */
 #include "runtime/kernels_internal.h"
 
@@ -238,10 +239,42 @@ GINLINE void f_tile(f_family f, int R, int T, size_t n, const uint8_t *w, size_t
 	store_tile(acc, R, T, y, ldy);
 }
 
+/* Matrix × vector for the float types: one row at a time (rows side by side defeat the
+ * prefetcher) with four accumulators, since a single chain of dependent multiply-adds is
+ * slower than memory here. Its sums are grouped differently from the tiles', so a float
+ * batch agrees with token-by-token decoding to rounding, not bit for bit. */
+GINLINE void f_matvec(f_family f, size_t n, const void *w, size_t rb, size_t nrows,
+	const float *x, float *y)
+{
+	for (size_t r = 0; r < nrows; r++) {
+		const uint8_t *row = (const uint8_t *)w + r * rb;
+		__m512 acc[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+			_mm512_setzero_ps() };
+		size_t i = 0;
+		for (; i + 64 <= n; i += 64) {
+			#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++)
+				acc[k] = _mm512_fmadd_ps(widen(f, row, i + 16 * k, 0xFFFF),
+					_mm512_loadu_ps(x + i + 16 * k), acc[k]);
+		}
+		for (; i < n; i += 16) {
+			__mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+			acc[0] = _mm512_fmadd_ps(widen(f, row, i, m), _mm512_maskz_loadu_ps(m, x + i),
+				acc[0]);
+		}
+		y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
+			_mm512_add_ps(acc[2], acc[3])));
+	}
+}
+
 GINLINE void f_gemm(f_family f, size_t n, const void *w, size_t rb, size_t nrows,
 	const void *x, size_t xs, size_t ntok, float *y, size_t ldy)
 {
-	const size_t rstep = ntok == 1 ? MATVEC_R : TILE_R;
+	if (ntok == 1) {
+		f_matvec(f, n, w, rb, nrows, x, y);
+		return;
+	}
+	const size_t rstep = TILE_R; /* ntok > 1 here */
 	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) {
 		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T;
 		const uint8_t *xt = (const uint8_t *)x + t0 * xs;

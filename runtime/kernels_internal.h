@@ -62,8 +62,8 @@ typedef void (*arca_rt__dot4_fn)(size_t n, const void *w, const void *x, size_t 
 
 /* Y[t·ldy + r] = W_r · X_t for r < nrows, t < ntok: a whole block of rows (w points at the
  * first) against ntok activation rows x_stride bytes apart, in register tiles. Where a level
- * has one it serves matrix × vector too (ntok = 1), so a batch and token-by-token decoding
- * give the same bits. */
+ * has one it serves matrix × vector too (ntok = 1); for the integer types that is the same
+ * tile, so a batch and token-by-token decoding give the same bits. */
 typedef void (*arca_rt__gemm_fn)(size_t n, const void *w, size_t row_bytes, size_t nrows,
 	const void *x, size_t x_stride, size_t ntok, float *y, size_t ldy);
 

@@ -221,7 +221,12 @@ static void test_batch_equals_sequential(void **state)
 			for (int v = 0; v < V; v++) {
 				float a = batch[t * V + v], c = one[v];
 				assert_true(isfinite(a));
-				if (fabsf(a - c) > 1e-4f * (1.0f + fabsf(a)))
+				/* F16 activations are rounded to half precision before each product: a
+				 * different order of sums (one token decodes with its own row kernel) can
+				 * move a value by a half-precision step, which later layers amplify; a
+				 * wrong position or mask moves logits by far more */
+				float tol = types[ti] == ARCA_GGML_F16 ? 1e-2f : 1e-4f;
+				if (fabsf(a - c) > tol * (1.0f + fabsf(a)))
 					fail_msg("type %d, token %d, logit %d: batch %.7g, one by one %.7g",
 						types[ti], t, v, a, c);
 			}
@@ -237,9 +242,9 @@ static void test_batch_equals_sequential(void **state)
 		assert_int_equal(arca_session_n_past(s2), 7);
 		/* truncating and evaluating again repeats the result exactly */
 		arca_session_truncate(s1, 0);
-		assert_int_equal(arca_session_eval(s1, ids, 7, 0, &l), ARCA_OK);
-		for (int v = 0; v < V; v++)
-			assert_true(l[v] == batch[6 * V + v]);
+		assert_int_equal(arca_session_eval(s1, ids, 7, 1, &l), ARCA_OK);
+		for (int v = 0; v < 7 * V; v++)
+			assert_true(l[v] == batch[v]);
 		free(batch);
 		arca_session_free(s1);
 		arca_session_free(s2);
