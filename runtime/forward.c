@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runtime/forward.c — one batch of tokens through the dense decoder (qwen2, qwen3, llama):
- * embeddings, then per layer attention (q/k/v projections with optional biases, Qwen3's
- * per-head norms, RoPE, causal grouped-query attention over the KV cache, output
- * projection) and the SwiGLU FFN, each with its residual; then the output norm and the
- * logits. Matrix products and attention heads are split across the session's threads.
+ * runtime/forward.c — one batch of tokens through the decoder: embeddings, then per layer
+ * attention (q/k/v projections with optional biases, Qwen3's per-head norms, RoPE, causal
+ * grouped-query attention over the KV cache, output projection; or DeepSeek's multi-head
+ * latent attention) and the SwiGLU FFN (dense, or moe.c's experts), each with GLM4's post
+ * norm when present and its residual; then the output norm and the logits. Matrix products
+ * and attention heads are split across the session's threads.
  */
 #include <math.h>
 #include <string.h>
@@ -89,7 +90,9 @@ size_t arca_rt_act_bytes(const arca_model *m, size_t nb)
 	for (uint32_t l = 0; l < m->info.n_layer; l++) {
 		const arca_rt_layer *L = &m->layers[l];
 		const arca_rt_tensor *all[] = { &L->wq, &L->wk, &L->wv, &L->wo, &L->gate, &L->up,
-			&L->down, &L->gate_inp, &L->gate_exps, &L->up_exps, &L->down_exps };
+			&L->down, &L->gate_inp, &L->gate_exps, &L->up_exps, &L->down_exps, &L->wq_a,
+			&L->wq_b, &L->wkv_a, &L->wk_b, &L->wv_b, &L->gate_shexp, &L->up_shexp,
+			&L->down_shexp };
 		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 			size_t b = tensor_act_bytes(all[i], nb);
 			most = b > most ? b : most;
@@ -184,26 +187,28 @@ static inline void attn_values(const float *w, const float *v, size_t kv_dim, si
 }
 
 /* One work item is a token and a query head; the heads of a kv head are neighbours, so
- * its keys and values stay in cache between them. */
+ * its keys and values stay in cache between them. Keys are head_dim wide, values
+ * head_dim_v (MLA: the latent, one kv head shared by all). */
 VECTOR_CLONES static void attn_worker(void *ctx, int ith, int nth)
 {
 	const attn_job *j = ctx;
 	arca_session *s = j->s;
 	const arca_model_info *in = &s->m->info;
-	size_t H = in->n_head, hd = in->head_dim, group = in->n_head / in->n_head_kv;
+	size_t H = in->n_head, hd = in->head_dim, hv = s->m->head_dim_v;
+	size_t group = in->n_head / in->n_head_kv;
 	size_t lo, hi;
 	arca_pool_split(j->nb * H, 1, ith, nth, &lo, &hi);
 	float *scores = s->scores + (size_t)ith * s->n_ctx * group;
-	const float scale = 1.0f / sqrtf((float)hd);
-	const float *kc = s->k_cache + (size_t)j->layer * s->kv_dim * s->kt_stride;
-	const float *vc = s->v_cache + (size_t)j->layer * s->n_ctx * s->kv_dim;
+	const float scale = s->m->attn_scale;
+	const float *kc = s->k_cache + (size_t)j->layer * s->k_dim * s->kt_stride;
+	const float *vc = s->v_cache + (size_t)j->layer * s->n_ctx * s->v_dim;
 	for (size_t item = lo; item < hi; item++) {
 		size_t t = item / H, h = item % H, g = h / group;
 		size_t n_keys = s->n_past + t + 1; /* causal: this token and all before it */
 		const float *q = s->q + t * s->q_dim + h * hd;
 		attn_scores(q, kc + g * hd * s->kt_stride, s->kt_stride, hd, n_keys, scale, scores);
 		arca_op_softmax(scores, n_keys);
-		attn_values(scores, vc + g * hd, s->kv_dim, hd, n_keys, s->att + t * s->q_dim + h * hd);
+		attn_values(scores, vc + g * hv, s->v_dim, hv, n_keys, s->att + t * s->att_dim + h * hv);
 	}
 }
 
@@ -245,6 +250,17 @@ static void norm_rows(arca_session *s, const float *weight, size_t nb)
 	invalidate(s);
 }
 
+/* ffn_out = rmsnorm(ffn_out) · weight, for every token (GLM4's post norms). */
+static void post_norm_worker(void *ctx, int ith, int nth)
+{
+	const step_job *j = ctx;
+	const arca_model_info *in = &j->s->m->info;
+	size_t E = in->n_embd, lo, hi;
+	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
+	for (size_t t = lo; t < hi; t++)
+		arca_op_rmsnorm(j->s->ffn_out + t * E, j->s->ffn_out + t * E, j->norm, E, in->rms_eps);
+}
+
 static void residual_worker(void *ctx, int ith, int nth)
 {
 	const step_job *j = ctx;
@@ -252,6 +268,17 @@ static void residual_worker(void *ctx, int ith, int nth)
 	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
 	if (lo < hi)
 		arca_op_add(j->s->x + lo * E, j->s->ffn_out + lo * E, (hi - lo) * E);
+}
+
+/* One position's key (transposed: channel-major) and value row into the layer's cache. */
+static void cache_write(arca_session *s, uint32_t layer, size_t pos, const float *k,
+	const float *v)
+{
+	float *kt = s->k_cache + (size_t)layer * s->k_dim * s->kt_stride;
+	for (size_t ch = 0; ch < s->k_dim; ch++)
+		kt[ch * s->kt_stride + pos] = k[ch];
+	memcpy(s->v_cache + ((size_t)layer * s->n_ctx + pos) * s->v_dim, v,
+		s->v_dim * sizeof(float));
 }
 
 /* q/k norms, RoPE, and the new keys and values into the cache. */
@@ -264,7 +291,7 @@ static void qkv_worker(void *ctx, int ith, int nth)
 	size_t hd = in->head_dim, half = in->n_rot / 2, lo, hi;
 	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
 	for (size_t t = lo; t < hi; t++) {
-		float *q = s->q + t * s->q_dim, *k = s->k + t * s->kv_dim;
+		float *q = s->q + t * s->q_dim, *k = s->k + t * s->k_dim;
 		const float *c = s->rope_cos + t * half, *sn = s->rope_sin + t * half;
 		for (size_t h = 0; h < in->n_head; h++) {
 			if (L->q_norm.data)
@@ -276,13 +303,34 @@ static void qkv_worker(void *ctx, int ith, int nth)
 				arca_op_rmsnorm(k + h * hd, k + h * hd, L->k_norm.data, hd, in->rms_eps);
 			arca_op_rope(k + h * hd, c, sn, in->n_rot, in->rope_neox);
 		}
-		/* keys transposed (channel-major), values as rows */
-		size_t pos = s->n_past + t;
-		float *kt = s->k_cache + (size_t)j->layer * s->kv_dim * s->kt_stride;
-		for (size_t ch = 0; ch < s->kv_dim; ch++)
-			kt[ch * s->kt_stride + pos] = k[ch];
-		memcpy(s->v_cache + ((size_t)j->layer * s->n_ctx + pos) * s->kv_dim,
-			s->v + t * s->kv_dim, s->kv_dim * sizeof(float));
+		cache_write(s, j->layer, s->n_past + t, k, s->v + t * s->v_dim);
+	}
+}
+
+/* MLA, per token: the latent normed, the shared rope key rotated, the query heads' rope
+ * parts rotated into place after their (later absorbed) latent parts; the key (latent and
+ * rope key) and value (the latent) into the cache. */
+static void mla_qkv_worker(void *ctx, int ith, int nth)
+{
+	const step_job *j = ctx;
+	arca_session *s = j->s;
+	const arca_rt_layer *L = j->L;
+	const arca_model_info *in = &s->m->info;
+	const arca_rt_mla *a = &s->m->mla;
+	size_t half = in->n_rot / 2, qh = a->nope + a->rope, lo, hi;
+	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
+	for (size_t t = lo; t < hi; t++) {
+		float *k = s->k + t * s->k_dim;
+		const float *c = s->rope_cos + t * half, *sn = s->rope_sin + t * half;
+		arca_op_rmsnorm(k, k, L->kv_a_norm.data, a->kv_lora, in->rms_eps);
+		arca_op_rope(k + a->kv_lora, c, sn, in->n_rot, in->rope_neox);
+		for (size_t h = 0; h < in->n_head; h++) {
+			float *q = s->q + t * s->q_dim + h * in->head_dim + a->kv_lora;
+			memcpy(q, s->mla_q + t * in->n_head * qh + h * qh + a->nope,
+				a->rope * sizeof(float));
+			arca_op_rope(q, c, sn, in->n_rot, in->rope_neox);
+		}
+		cache_write(s, j->layer, s->n_past + t, k, k);
 	}
 }
 
@@ -312,21 +360,80 @@ void arca_rt_swiglu(arca_session *s, float *g, const float *u, size_t n)
 
 /* ------------------------------------------------------------------ the layers */
 
+/* y[t][0, ne1) = w · x[t][off, off + w->ne0) for the nb tokens (rows x_stride and
+ * y_stride apart), through the packed head_in / head_out buffers: one head's slice of
+ * every token as one product. */
+static void head_product(arca_session *s, const arca_rt_tensor *w, const float *x,
+	size_t x_stride, float *y, size_t y_stride, size_t nb)
+{
+	for (size_t t = 0; t < nb; t++)
+		memcpy(s->head_in + t * w->ne0, x + t * x_stride, w->ne0 * sizeof(float));
+	invalidate(s);
+	mul(s, w, s->head_in, nb, s->head_out);
+	for (size_t t = 0; t < nb; t++)
+		memcpy(y + t * y_stride, s->head_out + t * w->ne1, w->ne1 * sizeof(float));
+}
+
+/* Multi-head latent attention as llama.cpp runs DeepSeek's split k_b / v_b: each head's
+ * nope query is mapped into the latent space (k_b), attention runs over the cached latent
+ * and rope key as one shared kv head, and each head's output is mapped out of the latent
+ * (v_b) before the output projection. */
+static void mla_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
+{
+	const arca_model_info *in = &s->m->info;
+	const arca_rt_mla *a = &s->m->mla;
+	size_t H = in->n_head, qh = a->nope + a->rope;
+	step_job steps = { .s = s, .L = L, .layer = layer, .nb = nb };
+	if (L->wq_a.data) {
+		mul(s, &L->wq_a, s->xn, nb, s->mla_lora);
+		for (size_t t = 0; t < nb; t++)
+			arca_op_rmsnorm(s->mla_lora + t * a->q_lora, s->mla_lora + t * a->q_lora,
+				L->q_a_norm.data, a->q_lora, in->rms_eps);
+		invalidate(s);
+		mul(s, &L->wq_b, s->mla_lora, nb, s->mla_q);
+	} else {
+		mul(s, &L->wq, s->xn, nb, s->mla_q);
+	}
+	mul(s, &L->wkv_a, s->xn, nb, s->k);
+	run_steps(&steps, mla_qkv_worker);
+	for (size_t h = 0; h < H; h++) {
+		arca_rt_tensor kb = arca_rt_expert(&L->wk_b, (uint32_t)h);
+		head_product(s, &kb, s->mla_q + h * qh, H * qh, s->q + h * in->head_dim, s->q_dim, nb);
+	}
+	attn_job j = { s, layer, nb };
+	arca_pool_run(s->pool, attn_worker, &j);
+	for (size_t h = 0; h < H; h++) {
+		arca_rt_tensor vb = arca_rt_expert(&L->wv_b, (uint32_t)h);
+		head_product(s, &vb, s->att + h * a->kv_lora, s->att_dim, s->att_v + h * a->v,
+			H * a->v, nb);
+	}
+	invalidate(s);
+	mul(s, &L->wo, s->att_v, nb, s->ffn_out);
+}
+
 static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
 {
 	step_job steps = { .s = s, .L = L, .layer = layer, .nb = nb };
 	norm_rows(s, L->attn_norm.data, nb);
-	mul(s, &L->wq, s->xn, nb, s->q);
-	mul(s, &L->wk, s->xn, nb, s->k);
-	mul(s, &L->wv, s->xn, nb, s->v);
-	add_bias(s->q, &L->bq, nb);
-	add_bias(s->k, &L->bk, nb);
-	add_bias(s->v, &L->bv, nb);
-	run_steps(&steps, qkv_worker);
-	attn_job j = { s, layer, nb };
-	arca_pool_run(s->pool, attn_worker, &j);
-	invalidate(s);
-	mul(s, &L->wo, s->att, nb, s->ffn_out);
+	if (s->m->mla.kv_lora) {
+		mla_block(s, L, layer, nb);
+	} else {
+		mul(s, &L->wq, s->xn, nb, s->q);
+		mul(s, &L->wk, s->xn, nb, s->k);
+		mul(s, &L->wv, s->xn, nb, s->v);
+		add_bias(s->q, &L->bq, nb);
+		add_bias(s->k, &L->bk, nb);
+		add_bias(s->v, &L->bv, nb);
+		run_steps(&steps, qkv_worker);
+		attn_job j = { s, layer, nb };
+		arca_pool_run(s->pool, attn_worker, &j);
+		invalidate(s);
+		mul(s, &L->wo, s->att, nb, s->ffn_out);
+	}
+	if (L->post_attn_norm.data) {
+		steps.norm = L->post_attn_norm.data;
+		run_steps(&steps, post_norm_worker);
+	}
 	run_steps(&steps, residual_worker);
 }
 
@@ -334,7 +441,7 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 {
 	step_job steps = { .s = s, .L = L, .nb = nb };
 	norm_rows(s, L->ffn_norm.data, nb);
-	if (L->gate_inp.data) {
+	if (L->moe) {
 		arca_rt_moe_ffn(s, L, nb);
 	} else {
 		mul(s, &L->gate, s->xn, nb, s->gate);
@@ -342,6 +449,10 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 		arca_rt_swiglu(s, s->gate, s->up, nb * s->m->info.n_ff);
 		invalidate(s);
 		mul(s, &L->down, s->gate, nb, s->ffn_out);
+	}
+	if (L->post_ffn_norm.data) {
+		steps.norm = L->post_ffn_norm.data;
+		run_steps(&steps, post_norm_worker);
 	}
 	run_steps(&steps, residual_worker);
 }
@@ -355,8 +466,7 @@ void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_m
 		const char *row = (const char *)m->tok_embd.data + (size_t)ids[t] * m->tok_embd.row_bytes;
 		arca_dequantize(m->tok_embd.type, row, s->x + t * E, E);
 		arca_op_rope_table(s->rope_cos + t * half, s->rope_sin + t * half,
-			s->n_past + (uint32_t)t, in->n_rot, in->rope_base, in->rope_freq_scale,
-			m->rope_freqs.data);
+			s->n_past + (uint32_t)t, &m->rope);
 	}
 	for (uint32_t l = 0; l < in->n_layer; l++) {
 		attention_block(s, &m->layers[l], l, n);

@@ -4,6 +4,7 @@
  * the tensors the architecture table (arca/arch.h) lists checked for presence, every role
  * the forward pass uses checked for shape and type. Zero copy: views into the mapping.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,23 @@
 #include "runtime/kernels.h"
 #include "runtime/model_internal.h"
 
-/* Shapes in units of the hyperparameters: ne0 × ne1 (ne1 = 1 for vectors). */
-typedef enum { D_ONE, D_EMBD, D_FF, D_Q, D_KV, D_HEAD, D_VOCAB, D_EXPERT, D_FF_EXP } dim;
+/* Shapes in units of the hyperparameters: ne0 × ne1 (ne1 = 1 for vectors). D_Q and D_ATT are
+ * the query and attention-output widths (MLA: heads × (nope + rope) and heads × v). */
+typedef enum {
+	D_ONE, D_EMBD, D_FF, D_FF2, D_Q, D_ATT, D_KV, D_HEAD, D_VOCAB, D_EXPERT, D_FF_EXP,
+	D_FF_SHEXP, D_HEADS, D_Q_LORA, D_KV_A, D_KV_LORA, D_NOPE, D_V_MLA
+} dim;
 
-/* NEED_DENSE: the FFN of dense architectures; NEED_MOE: the experts of MoE ones. */
-typedef enum { NEED_ALWAYS, NEED_BIAS, NEED_QK_NORM, NEED_DENSE, NEED_MOE } need;
+/* When a layer has the tensor: NEED_ALWAYS; NEED_BIAS (optional); NEED_QK_NORM (Qwen3);
+ * NEED_MHA: k/v projections of ordinary attention; NEED_Q: q directly (ordinary attention,
+ * or MLA without a q bottleneck); NEED_Q_LORA: MLA's q bottleneck; NEED_MLA: MLA's kv
+ * latent and absorbed maps; NEED_POST: GLM4's post norms; NEED_GATE: a dense FFN's separate
+ * gate; NEED_DENSE: a dense FFN layer; NEED_MOE: an MoE layer; NEED_MOE_OPT: optional in an
+ * MoE layer; NEED_SHEXP: an MoE layer with shared experts. */
+typedef enum {
+	NEED_ALWAYS, NEED_BIAS, NEED_QK_NORM, NEED_MHA, NEED_Q, NEED_Q_LORA, NEED_MLA, NEED_POST,
+	NEED_GATE, NEED_DENSE, NEED_MOE, NEED_MOE_OPT, NEED_SHEXP
+} need;
 
 typedef struct {
 	const char *name;      /* GGUF name pattern, {i} = layer */
@@ -25,48 +38,98 @@ typedef struct {
 	dim ne0, ne1;
 	int matrix;            /* multiplied (any supported type) rather than read as F32 */
 	need when;
-	dim ne2;               /* stacked experts; D_ONE for plain matrices and vectors */
+	dim ne2;               /* stacked experts or heads; D_ONE for plain matrices and vectors */
 } role;
 
 #define R(field) offsetof(arca_rt_layer, field)
 static const role layer_roles[] = {
 	{ "blk.{i}.attn_norm.weight", R(attn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS, D_ONE },
-	{ "blk.{i}.attn_q.weight", R(wq), D_EMBD, D_Q, 1, NEED_ALWAYS, D_ONE },
-	{ "blk.{i}.attn_k.weight", R(wk), D_EMBD, D_KV, 1, NEED_ALWAYS, D_ONE },
-	{ "blk.{i}.attn_v.weight", R(wv), D_EMBD, D_KV, 1, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_q.weight", R(wq), D_EMBD, D_Q, 1, NEED_Q, D_ONE },
+	{ "blk.{i}.attn_k.weight", R(wk), D_EMBD, D_KV, 1, NEED_MHA, D_ONE },
+	{ "blk.{i}.attn_v.weight", R(wv), D_EMBD, D_KV, 1, NEED_MHA, D_ONE },
 	{ "blk.{i}.attn_q.bias", R(bq), D_Q, D_ONE, 0, NEED_BIAS, D_ONE },
 	{ "blk.{i}.attn_k.bias", R(bk), D_KV, D_ONE, 0, NEED_BIAS, D_ONE },
 	{ "blk.{i}.attn_v.bias", R(bv), D_KV, D_ONE, 0, NEED_BIAS, D_ONE },
-	{ "blk.{i}.attn_output.weight", R(wo), D_Q, D_EMBD, 1, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_q_a.weight", R(wq_a), D_EMBD, D_Q_LORA, 1, NEED_Q_LORA, D_ONE },
+	{ "blk.{i}.attn_q_a_norm.weight", R(q_a_norm), D_Q_LORA, D_ONE, 0, NEED_Q_LORA, D_ONE },
+	{ "blk.{i}.attn_q_b.weight", R(wq_b), D_Q_LORA, D_Q, 1, NEED_Q_LORA, D_ONE },
+	{ "blk.{i}.attn_kv_a_mqa.weight", R(wkv_a), D_EMBD, D_KV_A, 1, NEED_MLA, D_ONE },
+	{ "blk.{i}.attn_kv_a_norm.weight", R(kv_a_norm), D_KV_LORA, D_ONE, 0, NEED_MLA, D_ONE },
+	{ "blk.{i}.attn_k_b.weight", R(wk_b), D_NOPE, D_KV_LORA, 1, NEED_MLA, D_HEADS },
+	{ "blk.{i}.attn_v_b.weight", R(wv_b), D_KV_LORA, D_V_MLA, 1, NEED_MLA, D_HEADS },
+	{ "blk.{i}.attn_output.weight", R(wo), D_ATT, D_EMBD, 1, NEED_ALWAYS, D_ONE },
 	{ "blk.{i}.attn_q_norm.weight", R(q_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM, D_ONE },
 	{ "blk.{i}.attn_k_norm.weight", R(k_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM, D_ONE },
+	{ "blk.{i}.post_attention_norm.weight", R(post_attn_norm), D_EMBD, D_ONE, 0, NEED_POST,
+		D_ONE },
 	{ "blk.{i}.ffn_norm.weight", R(ffn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS, D_ONE },
-	{ "blk.{i}.ffn_gate.weight", R(gate), D_EMBD, D_FF, 1, NEED_DENSE, D_ONE },
-	{ "blk.{i}.ffn_up.weight", R(up), D_EMBD, D_FF, 1, NEED_DENSE, D_ONE },
+	{ "blk.{i}.ffn_gate.weight", R(gate), D_EMBD, D_FF, 1, NEED_GATE, D_ONE },
+	{ "blk.{i}.ffn_up.weight", R(up), D_EMBD, D_FF2, 1, NEED_DENSE, D_ONE },
 	{ "blk.{i}.ffn_down.weight", R(down), D_FF, D_EMBD, 1, NEED_DENSE, D_ONE },
 	{ "blk.{i}.ffn_gate_inp.weight", R(gate_inp), D_EMBD, D_EXPERT, 1, NEED_MOE, D_ONE },
+	{ "blk.{i}.exp_probs_b.bias", R(exp_probs_b), D_EXPERT, D_ONE, 0, NEED_MOE_OPT, D_ONE },
 	{ "blk.{i}.ffn_gate_exps.weight", R(gate_exps), D_EMBD, D_FF_EXP, 1, NEED_MOE, D_EXPERT },
 	{ "blk.{i}.ffn_up_exps.weight", R(up_exps), D_EMBD, D_FF_EXP, 1, NEED_MOE, D_EXPERT },
 	{ "blk.{i}.ffn_down_exps.weight", R(down_exps), D_FF_EXP, D_EMBD, 1, NEED_MOE, D_EXPERT },
+	{ "blk.{i}.ffn_gate_shexp.weight", R(gate_shexp), D_EMBD, D_FF_SHEXP, 1, NEED_SHEXP, D_ONE },
+	{ "blk.{i}.ffn_up_shexp.weight", R(up_shexp), D_EMBD, D_FF_SHEXP, 1, NEED_SHEXP, D_ONE },
+	{ "blk.{i}.ffn_down_shexp.weight", R(down_shexp), D_FF_SHEXP, D_EMBD, 1, NEED_SHEXP, D_ONE },
+	{ "blk.{i}.post_ffw_norm.weight", R(post_ffn_norm), D_EMBD, D_ONE, 0, NEED_POST, D_ONE },
 };
 #undef R
 #define N_ROLES (sizeof(layer_roles) / sizeof(layer_roles[0]))
 
-/* Architectures the forward pass implements (the converter knows more). */
-static const char *const runnable[] = { "qwen2", "qwen3", "llama", "qwen3moe", NULL };
+/* Architectures the forward pass implements. */
+static const char *const runnable[] = { "qwen2", "qwen3", "llama", "qwen3moe", "deepseek2",
+	"glm4", NULL };
 
-static uint64_t dim_value(const arca_model_info *i, dim d)
+static uint64_t dim_value(const arca_model *m, dim d)
 {
+	const arca_model_info *i = &m->info;
+	const arca_rt_mla *a = &m->mla;
+	int mla = a->kv_lora != 0, fused = (m->arch->features & ARCA_ARCH_FUSED_GATE_UP) != 0;
 	switch (d) {
 	case D_ONE: return 1;
 	case D_EMBD: return i->n_embd;
 	case D_FF: return i->n_ff;
-	case D_Q: return (uint64_t)i->n_head * i->head_dim;
+	case D_FF2: return (uint64_t)i->n_ff * (fused ? 2 : 1);
+	case D_Q: return (uint64_t)i->n_head * (mla ? a->nope + a->rope : i->head_dim);
+	case D_ATT: return (uint64_t)i->n_head * (mla ? a->v : i->head_dim);
 	case D_KV: return (uint64_t)i->n_head_kv * i->head_dim;
 	case D_HEAD: return i->head_dim;
 	case D_VOCAB: return i->n_vocab;
 	case D_EXPERT: return i->n_expert;
 	case D_FF_EXP: return i->n_ff_exp;
+	case D_FF_SHEXP: return (uint64_t)i->n_ff_exp * m->moe.n_shared;
+	case D_HEADS: return i->n_head;
+	case D_Q_LORA: return a->q_lora;
+	case D_KV_A: return (uint64_t)a->kv_lora + a->rope;
+	case D_KV_LORA: return a->kv_lora;
+	case D_NOPE: return a->nope;
+	case D_V_MLA: return a->v;
+	}
+	return 0;
+}
+
+/* 0: layer l has no such tensor; 1: it must; 2: it may. */
+static int role_need(const arca_model *m, uint32_t l, need when)
+{
+	unsigned f = m->arch->features;
+	int mla = m->mla.kv_lora != 0, moe = m->layers[l].moe;
+	switch (when) {
+	case NEED_ALWAYS: return 1;
+	case NEED_BIAS: return mla ? 0 : 2;
+	case NEED_QK_NORM: return (f & ARCA_ARCH_QK_NORM) ? 1 : 0;
+	case NEED_MHA: return !mla;
+	case NEED_Q: return !mla || !m->mla.q_lora;
+	case NEED_Q_LORA: return mla && m->mla.q_lora;
+	case NEED_MLA: return mla;
+	case NEED_POST: return (f & ARCA_ARCH_POST_NORMS) ? 1 : 0;
+	case NEED_GATE: return !moe && !(f & ARCA_ARCH_FUSED_GATE_UP);
+	case NEED_DENSE: return !moe;
+	case NEED_MOE: return moe;
+	case NEED_MOE_OPT: return moe ? 2 : 0;
+	case NEED_SHEXP: return moe && m->moe.n_shared;
 	}
 	return 0;
 }
@@ -95,6 +158,19 @@ static arca_err get_f32(const arca_gguf *g, const char *what, const char *arch,
 	if (err == ARCA_ENOTFOUND) {
 		arca_error_clear();
 		*out = fallback;
+		return ARCA_OK;
+	}
+	return err < 0 ? arca_error_prefix(err, "%s: cannot run it", what) : ARCA_OK;
+}
+
+static arca_err get_bool(const arca_gguf *g, const char *what, const char *arch,
+	const char *key, int *out)
+{
+	char full[128];
+	snprintf(full, sizeof(full), "%s.%s", arch, key);
+	arca_err err = arca_gguf_get_bool(g, full, out);
+	if (err == ARCA_ENOTFOUND) {
+		arca_error_clear();
 		return ARCA_OK;
 	}
 	return err < 0 ? arca_error_prefix(err, "%s: cannot run it", what) : ARCA_OK;
@@ -136,50 +212,162 @@ static arca_err read_info(arca_model_info *i, const arca_gguf *g, const char *wh
 	if (i->n_rot > i->head_dim || i->n_rot % 2 || i->head_dim > 1024)
 		return arca_error_set(ARCA_EINVALID, "%s: RoPE over %u of %u head dimensions", what,
 			i->n_rot, i->head_dim);
-	i->rope_freq_scale = 1.0f;
-	char key[96], *scaling = NULL;
-	snprintf(key, sizeof(key), "%s.rope.scaling.type", a);
-	if (arca_gguf_get_str(g, key, &scaling) == ARCA_OK) {
-		float factor = 1.0f;
-		arca_err ferr = get_f32(g, what, a, "rope.scaling.factor", &factor, 1.0f);
-		int linear = !strcmp(scaling, "linear"), none = !strcmp(scaling, "none");
-		arca_err e = ARCA_OK;
-		if (ferr < 0)
-			e = ferr;
-		else if (!linear && !none)
-			e = arca_error_set(ARCA_EUNSUPPORTED, "%s: RoPE scaling '%.20s' is not in the "
-				"runtime yet (none, linear and llama3's rope_freqs are)", what, scaling);
-		else if (linear && !(factor > 0))
-			e = arca_error_set(ARCA_EINVALID, "%s: linear RoPE scaling factor %g", what,
-				(double)factor);
-		else if (linear)
-			i->rope_freq_scale = 1.0f / factor;
-		free(scaling);
-		if (e < 0)
-			return e;
-	} else {
-		arca_error_clear();
-	}
 	if (!(i->rms_eps > 0) || !(i->rope_base > 0))
 		return arca_error_set(ARCA_EINVALID, "%s: rms epsilon and rope base must be positive",
 			what);
 	return ARCA_OK;
 }
 
-/* The experts of a mixture-of-experts architecture: how many, how many per token, their
- * FFN width. */
-static arca_err read_moe_info(arca_model_info *i, const arca_gguf *g, const char *what)
+/* YaRN's correction range: the pair index where a dimension turns n_rot_beta times over
+ * the original context (llama.cpp's ggml_rope_yarn_corr_dim). */
+static float yarn_corr_dim(uint32_t n_dims, uint32_t n_ctx_orig, float n_rot_beta, float base)
 {
+	return (float)n_dims * logf((float)n_ctx_orig / (n_rot_beta * 2.0f * (float)M_PI)) /
+		(2.0f * logf(base));
+}
+
+/* RoPE: the pairing, and the scaling the metadata names (none, linear, YaRN; llama3's
+ * rope_freqs tensor is bound later). */
+static arca_err read_rope(arca_model *m, const arca_gguf *g, const char *what)
+{
+	arca_model_info *i = &m->info;
 	const char *a = i->arch;
+	arca_op_rope_params *r = &m->rope;
+	*r = (arca_op_rope_params){ .n_rot = i->n_rot, .neox = i->rope_neox, .base = i->rope_base,
+		.freq_scale = 1.0f, .mscale = 1.0f };
+	i->rope_freq_scale = 1.0f;
+	char key[96], *scaling = NULL;
+	snprintf(key, sizeof(key), "%s.rope.scaling.type", a);
+	arca_err err = arca_gguf_get_str(g, key, &scaling);
+	if (err == ARCA_ENOTFOUND) {
+		arca_error_clear();
+		return ARCA_OK;
+	}
+	if (err < 0)
+		return arca_error_prefix(err, "%s: cannot run it", what);
+	int linear = !strcmp(scaling, "linear"), yarn = !strcmp(scaling, "yarn");
+	if (!linear && !yarn && strcmp(scaling, "none") != 0) {
+		err = arca_error_set(ARCA_EUNSUPPORTED, "%s: RoPE scaling '%.20s' is not in the "
+			"runtime (none, linear, yarn and llama3's rope_freqs are)", what, scaling);
+		free(scaling);
+		return err;
+	}
+	free(scaling);
+	if (!linear && !yarn)
+		return ARCA_OK;
+	float factor = 1.0f;
+	if ((err = get_f32(g, what, a, "rope.scaling.factor", &factor, 1.0f)) < 0)
+		return err;
+	if (!(factor > 0) || factor > 1e6f)
+		return arca_error_set(ARCA_EINVALID, "%s: RoPE scaling factor %g", what, (double)factor);
+	r->freq_scale = i->rope_freq_scale = 1.0f / factor;
+	if (linear)
+		return ARCA_OK;
+	uint32_t orig = i->n_ctx_train;
+	float beta_fast, beta_slow, attn_factor;
+	if ((err = get_u32(g, what, a, "rope.scaling.original_context_length", &orig, 0)) < 0 ||
+	    (err = get_f32(g, what, a, "rope.scaling.yarn_ext_factor", &r->ext_factor, 1.0f)) < 0 ||
+	    (err = get_f32(g, what, a, "rope.scaling.yarn_attn_factor", &attn_factor, 1.0f)) < 0 ||
+	    (err = get_f32(g, what, a, "rope.scaling.yarn_beta_fast", &beta_fast, 32.0f)) < 0 ||
+	    (err = get_f32(g, what, a, "rope.scaling.yarn_beta_slow", &beta_slow, 1.0f)) < 0)
+		return err;
+	if (!orig || !(beta_fast > 0) || !(beta_slow > 0) || !(attn_factor > 0) ||
+	    !(r->ext_factor >= 0 && r->ext_factor <= 1))
+		return arca_error_set(ARCA_EINVALID, "%s: impossible YaRN parameters", what);
+	float lo = floorf(yarn_corr_dim(i->n_rot, orig, beta_fast, i->rope_base));
+	float hi = ceilf(yarn_corr_dim(i->n_rot, orig, beta_slow, i->rope_base));
+	r->corr_lo = lo > 0 ? lo : 0;
+	r->corr_hi = hi < (float)(i->n_rot - 1) ? hi : (float)(i->n_rot - 1);
+	/* llama.cpp scales cos and sin by the attention factor and, when extrapolating, by
+	 * YaRN's magnitude correction 1 + 0.1·ln(factor) */
+	float correction = 1.0f + 0.1f * logf(factor);
+	r->mscale = attn_factor * (r->ext_factor != 0.0f ? correction : 1.0f);
+	if (m->mla.kv_lora) {
+		/* DeepSeek: the correction moves from cos/sin into the q·k scale, as
+		 * mscale² with mscale = attn_factor · (1 + log_mul · ln(factor)) */
+		float log_mul = 0.0f;
+		if ((err = get_f32(g, what, a, "rope.scaling.yarn_log_multiplier", &log_mul, 0.0f)) < 0)
+			return err;
+		r->mscale = (1.0f / correction) * (r->ext_factor != 0.0f ? correction : 1.0f);
+		float ms = attn_factor * (1.0f + log_mul * logf(factor));
+		m->attn_scale *= ms * ms;
+	}
+	return ARCA_OK;
+}
+
+/* DeepSeek's multi-head latent attention: the latent and head widths. The cache holds the
+ * normed latent and the rope key (key_length = kv_lora + rope); values are the latent. */
+static arca_err read_mla(arca_model *m, const arca_gguf *g, const char *what)
+{
+	arca_model_info *i = &m->info;
+	arca_rt_mla *a = &m->mla;
+	uint32_t k_mla = 0, v_mla = 0;
 	arca_err err;
+	if ((err = get_u32(g, what, i->arch, "attention.q_lora_rank", &a->q_lora, 0)) < 0 ||
+	    (err = get_u32(g, what, i->arch, "attention.kv_lora_rank", &a->kv_lora, 1)) < 0 ||
+	    (err = get_u32(g, what, i->arch, "attention.key_length_mla", &k_mla, 0)) < 0 ||
+	    (err = get_u32(g, what, i->arch, "attention.value_length_mla", &v_mla, 0)) < 0)
+		return err;
+	if (!k_mla || !v_mla)
+		return arca_error_set(ARCA_EUNSUPPORTED, "%s: MLA without key_length_mla and "
+			"value_length_mla (the older unsplit attn_kv_b layout) is not in the runtime; "
+			"convert the checkpoint again", what);
+	a->rope = i->n_rot;
+	a->v = v_mla;
+	if (i->n_head_kv != 1 || !a->kv_lora || a->kv_lora + a->rope != i->head_dim ||
+	    k_mla <= a->rope || k_mla - a->rope > 1024 || v_mla > 1024 || a->q_lora > 65536)
+		return arca_error_set(ARCA_EINVALID, "%s: impossible MLA dimensions (latent %u, "
+			"key %u, rope %u, key_length %u, value %u, %u kv heads)", what, a->kv_lora,
+			k_mla, a->rope, i->head_dim, v_mla, i->n_head_kv);
+	a->nope = k_mla - a->rope;
+	m->head_dim_v = a->kv_lora;
+	m->attn_scale = 1.0f / sqrtf((float)k_mla);
+	return ARCA_OK;
+}
+
+/* The experts of a mixture-of-experts architecture: how many, how many per token, their
+ * FFN width; DeepSeek's shared experts, leading dense layers and routing options. */
+static arca_err read_moe_info(arca_model *m, const arca_gguf *g, const char *what)
+{
+	arca_model_info *i = &m->info;
+	arca_rt_moe *o = &m->moe;
+	const char *a = i->arch;
+	uint32_t gating = 1;
+	arca_err err;
+	*o = (arca_rt_moe){ .gating = 1, .scale = 1.0f };
 	if ((err = get_u32(g, what, a, "expert_count", &i->n_expert, 1)) < 0 ||
 	    (err = get_u32(g, what, a, "expert_used_count", &i->n_expert_used, 1)) < 0 ||
-	    (err = get_u32(g, what, a, "expert_feed_forward_length", &i->n_ff_exp, 1)) < 0)
+	    (err = get_u32(g, what, a, "expert_feed_forward_length", &i->n_ff_exp, 1)) < 0 ||
+	    (err = get_u32(g, what, a, "expert_shared_count", &o->n_shared, 0)) < 0 ||
+	    (err = get_u32(g, what, a, "leading_dense_block_count", &o->n_dense_lead, 0)) < 0 ||
+	    (err = get_u32(g, what, a, "expert_group_count", &o->n_groups, 0)) < 0 ||
+	    (err = get_u32(g, what, a, "expert_group_used_count", &o->n_groups_used, 0)) < 0 ||
+	    (err = get_u32(g, what, a, "expert_gating_func", &gating, 0)) < 0 ||
+	    (err = get_bool(g, what, a, "expert_weights_norm", &o->norm)) < 0 ||
+	    (err = get_f32(g, what, a, "expert_weights_scale", &o->scale, 1.0f)) < 0)
 		return err;
 	if (!i->n_expert || i->n_expert > 1024 || !i->n_expert_used ||
-	    i->n_expert_used > i->n_expert || !i->n_ff_exp)
+	    i->n_expert_used > i->n_expert || !i->n_ff_exp || o->n_shared > 64)
 		return arca_error_set(ARCA_EINVALID, "%s: impossible experts (%u, %u per token, "
-			"width %u)", what, i->n_expert, i->n_expert_used, i->n_ff_exp);
+			"width %u, %u shared)", what, i->n_expert, i->n_expert_used, i->n_ff_exp,
+			o->n_shared);
+	if (gating != 1 && gating != 2)
+		return arca_error_set(ARCA_EUNSUPPORTED, "%s: expert gating function %u is not in "
+			"the runtime (1 softmax, 2 sigmoid are)", what, gating);
+	o->gating = (int)gating;
+	if (o->n_groups <= 1 || o->n_groups_used >= o->n_groups)
+		o->n_groups = o->n_groups_used = 0;   /* no group limit */
+	else if (!o->n_groups_used || o->n_groups > 64 || i->n_expert % o->n_groups ||
+		 i->n_expert / o->n_groups < 2 ||
+		 i->n_expert_used > o->n_groups_used * (i->n_expert / o->n_groups))
+		return arca_error_set(ARCA_EINVALID, "%s: impossible expert groups (%u experts in %u "
+			"groups, %u used)", what, i->n_expert, o->n_groups, o->n_groups_used);
+	/* llama.cpp always renormalizes Qwen3-MoE's chosen weights */
+	if (!strcmp(a, "qwen3moe"))
+		o->norm = 1;
+	if (!(o->scale > 0) || !isfinite(o->scale))
+		return arca_error_set(ARCA_EINVALID, "%s: expert weights scale %g", what,
+			(double)o->scale);
 	return ARCA_OK;
 }
 
@@ -235,7 +423,8 @@ static arca_err bind(arca_rt_tensor *out, const arca_gguf *g, const char *what,
 }
 
 /* Every tensor the converter's table requires must be in the file (a check independent
- * of the roles above: a table and the runtime disagreeing is caught here). */
+ * of the roles above: a table and the runtime disagreeing is caught here); DeepSeek's
+ * leading layers are dense, the rest MoE. */
 static arca_err check_table(const arca_model *m, const arca_gguf *g, const char *what)
 {
 	for (const arca_arch_tensor *t = m->arch->tensors; t->gguf; t++) {
@@ -244,6 +433,10 @@ static arca_err check_table(const arca_model *m, const arca_gguf *g, const char 
 		int per_layer = strstr(t->gguf, "{i}") != NULL;
 		uint32_t n = per_layer ? m->info.n_layer : 1;
 		for (uint32_t l = 0; l < n; l++) {
+			int dense = l < m->moe.n_dense_lead;
+			if ((per_layer && (t->flags & ARCA_T_DENSE_ONLY) && !dense) ||
+			    (per_layer && (t->flags & ARCA_T_MOE_ONLY) && dense))
+				continue;
 			char name[ARCA_GGUF_NAME_MAX + 1];
 			if (arca_arch_expand(name, sizeof(name), t->gguf, (int)l, 0) >= (int)sizeof(name))
 				continue;
@@ -279,12 +472,12 @@ static void count_types(arca_model *m, const arca_gguf *g)
 }
 
 /* What a decoded token reads of a tensor: of stacked experts, the share it uses. */
-static uint64_t tensor_bytes(const arca_rt_tensor *t, const arca_model_info *i)
+static uint64_t tensor_bytes(const arca_rt_tensor *t, const arca_model_info *i, int experts)
 {
 	if (!t->data)
 		return 0;
 	uint64_t bytes = t->row_bytes * t->ne1;
-	return t->ne2 > 1 ? bytes * i->n_expert_used : bytes;
+	return bytes * (experts ? i->n_expert_used : t->ne2);
 }
 
 arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
@@ -306,7 +499,8 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 	m->arch = arca_arch_for_gguf(arch_name);
 	if (!ok || !m->arch) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "%s: architecture '%.40s' cannot be run "
-			"(the runtime runs qwen2, qwen3, llama and qwen3moe)", what, arch_name);
+			"(the runtime runs qwen2, qwen3, llama, qwen3moe, deepseek2 and glm4)", what,
+			arch_name);
 		free(arch_name);
 		goto fail;
 	}
@@ -314,8 +508,13 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 	arca_model_info *info = &m->info;
 	info->rope_neox = m->arch->rope == ARCA_ROPE_NEOX;
 	int moe = (m->arch->features & ARCA_ARCH_MOE) != 0;
-	if ((err = read_info(info, g, what)) < 0 ||
-	    (moe && (err = read_moe_info(info, g, what)) < 0) ||
+	if ((err = read_info(info, g, what)) < 0)
+		goto fail;
+	m->head_dim_v = info->head_dim;
+	m->attn_scale = 1.0f / sqrtf((float)info->head_dim);
+	if (((m->arch->features & ARCA_ARCH_MLA) && (err = read_mla(m, g, what)) < 0) ||
+	    (err = read_rope(m, g, what)) < 0 ||
+	    (moe && (err = read_moe_info(m, g, what)) < 0) ||
 	    (err = check_table(m, g, what)) < 0)
 		goto fail;
 	const arca_gguf_tensor *emb = arca_gguf_find_tensor(g, "token_embd.weight");
@@ -340,28 +539,33 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 	if ((err = bind(&m->rope_freqs, g, what, "rope_freqs.weight", info->n_rot / 2, 1, 0,
 			0)) < 0)
 		goto fail;
-	unsigned features = m->arch->features;
+	m->rope.factors = m->rope_freqs.data;
 	for (uint32_t l = 0; l < info->n_layer; l++) {
+		arca_rt_layer *L = &m->layers[l];
+		L->moe = moe && l >= m->moe.n_dense_lead;
 		for (size_t r = 0; r < N_ROLES; r++) {
 			const role *ro = &layer_roles[r];
-			int required = ro->when == NEED_ALWAYS ||
-				(ro->when == NEED_QK_NORM && (features & ARCA_ARCH_QK_NORM)) ||
-				(ro->when == NEED_DENSE && !moe) || (ro->when == NEED_MOE && moe);
-			if ((ro->when == NEED_QK_NORM && !(features & ARCA_ARCH_QK_NORM)) ||
-			    (ro->when == NEED_DENSE && moe) || (ro->when == NEED_MOE && !moe))
+			int want = role_need(m, l, ro->when);
+			if (!want)
 				continue;
 			char name[ARCA_GGUF_NAME_MAX + 1];
 			arca_arch_expand(name, sizeof(name), ro->name, (int)l, 0);
-			arca_rt_tensor *slot = (arca_rt_tensor *)((char *)&m->layers[l] + ro->offset);
-			if ((err = bind3(slot, g, what, name, dim_value(info, ro->ne0),
-					dim_value(info, ro->ne1), dim_value(info, ro->ne2), ro->matrix,
-					required)) < 0)
+			arca_rt_tensor *slot = (arca_rt_tensor *)((char *)L + ro->offset);
+			if ((err = bind3(slot, g, what, name, dim_value(m, ro->ne0),
+					dim_value(m, ro->ne1), dim_value(m, ro->ne2), ro->matrix,
+					want == 1)) < 0)
 				goto fail;
-			info->weight_bytes += tensor_bytes(slot, info);
+			info->weight_bytes += tensor_bytes(slot, info, ro->ne2 == D_EXPERT);
+		}
+		if (!L->moe && (m->arch->features & ARCA_ARCH_FUSED_GATE_UP)) {
+			/* ffn_up holds the gate's rows, then the up rows: two views */
+			L->gate = L->up;
+			L->gate.ne1 = L->up.ne1 = info->n_ff;
+			L->up.data = (const char *)L->up.data + (size_t)info->n_ff * L->up.row_bytes;
 		}
 	}
-	info->weight_bytes += tensor_bytes(&m->out_norm, info) +
-		tensor_bytes(info->tied_embeddings ? &m->tok_embd : &m->output, info);
+	info->weight_bytes += tensor_bytes(&m->out_norm, info, 0) +
+		tensor_bytes(info->tied_embeddings ? &m->tok_embd : &m->output, info, 0);
 	count_types(m, g);
 	*out = m;
 	return ARCA_OK;

@@ -25,15 +25,21 @@ VECTOR_CLONES void arca_op_rmsnorm(float *y, const float *x, const float *w, siz
 	}
 }
 
-void arca_op_rope_table(float *cos_out, float *sin_out, uint32_t pos, uint32_t n_rot,
-	float base, float freq_scale, const float *factors)
+void arca_op_rope_table(float *cos_out, float *sin_out, uint32_t pos,
+	const arca_op_rope_params *r)
 {
-	float theta_scale = powf(base, -2.0f / (float)n_rot);
+	float theta_scale = powf(r->base, -2.0f / (float)r->n_rot);
 	float theta = (float)pos;
-	for (uint32_t i = 0; i < n_rot / 2; i++) {
-		float t = freq_scale * (factors ? theta / factors[i] : theta);
-		cos_out[i] = cosf(t);
-		sin_out[i] = sinf(t);
+	for (uint32_t i = 0; i < r->n_rot / 2; i++) {
+		float extrap = r->factors ? theta / r->factors[i] : theta;
+		float t = r->freq_scale * extrap;
+		if (r->ext_factor != 0.0f) {
+			float y = ((float)i - r->corr_lo) / fmaxf(0.001f, r->corr_hi - r->corr_lo);
+			float mix = (1.0f - fminf(1.0f, fmaxf(0.0f, y))) * r->ext_factor;
+			t = t * (1.0f - mix) + extrap * mix;
+		}
+		cos_out[i] = cosf(t) * r->mscale;
+		sin_out[i] = sinf(t) * r->mscale;
 		theta *= theta_scale;
 	}
 }

@@ -13,11 +13,21 @@
 /* y = x / sqrt(mean(x²) + eps) · w (w may be NULL: no scaling); y may be x. */
 void arca_op_rmsnorm(float *y, const float *x, const float *w, size_t n, float eps);
 
-/* cos/sin of the n_rot/2 angles at `pos`: θ_0 = pos, θ_{i+1} = θ_i · base^(−2/n_rot), each
- * divided by factors[i] when given (llama3's rope_freqs) and times freq_scale (1/factor of
- * linear scaling; 1 for none). */
-void arca_op_rope_table(float *cos_out, float *sin_out, uint32_t pos, uint32_t n_rot,
-	float base, float freq_scale, const float *factors);
+/* How RoPE angles are made (llama.cpp's rope with YaRN): θ_i = pos · base^(−2i/n_rot),
+ * divided by factors[i] when given (llama3's rope_freqs); the angle used is θ_i·freq_scale
+ * (1/factor of linear or YaRN scaling; 1 for none), or with ext_factor ≠ 0 a mix of θ_i·
+ * freq_scale and θ_i by YaRN's ramp, which is 1 below pair corr_lo and 0 above corr_hi;
+ * cos and sin are multiplied by mscale. */
+typedef struct {
+	uint32_t n_rot;
+	int neox;                  /* 1: pairs (i, i + n/2); 0: adjacent pairs */
+	float base, freq_scale, ext_factor, corr_lo, corr_hi, mscale;
+	const float *factors;
+} arca_op_rope_params;
+
+/* cos/sin of the n_rot/2 angles at `pos`. */
+void arca_op_rope_table(float *cos_out, float *sin_out, uint32_t pos,
+	const arca_op_rope_params *r);
 /* Rotates the first n_rot dims of one head: pairs (2i, 2i+1) or, neox, (i, i + n_rot/2). */
 void arca_op_rope(float *x, const float *cos_t, const float *sin_t, uint32_t n_rot, int neox);
 

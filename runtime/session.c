@@ -33,25 +33,43 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	s->m = m;
 	s->n_ctx = n_ctx;
 	s->n_batch = N_BATCH < n_ctx ? N_BATCH : n_ctx;
-	s->kv_dim = (size_t)i->n_head_kv * i->head_dim;
+	const arca_rt_mla *mla = &m->mla;
+	s->k_dim = (size_t)i->n_head_kv * i->head_dim;
+	s->v_dim = (size_t)i->n_head_kv * m->head_dim_v;
 	s->q_dim = (size_t)i->n_head * i->head_dim;
+	s->att_dim = (size_t)i->n_head * m->head_dim_v;
 	arca_err err = arca_pool_new(&s->pool, n_threads);
 	if (err < 0) {
 		free(s);
 		return err;
 	}
-	size_t B = s->n_batch, cache = (size_t)i->n_layer * n_ctx * s->kv_dim;
+	size_t B = s->n_batch, cache = (size_t)i->n_layer * n_ctx * s->v_dim;
 	size_t wide = s->q_dim > i->n_embd ? s->q_dim : i->n_embd;
 	s->kt_stride = (size_t)n_ctx + 16;
-	s->k_cache = floats((size_t)i->n_layer * s->kv_dim * s->kt_stride);
+	s->k_cache = floats((size_t)i->n_layer * s->k_dim * s->kt_stride);
 	s->v_cache = floats(cache);
 	s->x = floats(B * i->n_embd);
 	s->xn = floats(B * wide);
 	s->q = floats(B * s->q_dim);
-	s->k = floats(B * s->kv_dim);
-	s->v = floats(B * s->kv_dim);
-	s->att = floats(B * s->q_dim);
+	s->k = floats(B * s->k_dim);
+	s->v = floats(B * s->v_dim);
+	s->att = floats(B * s->att_dim);
+	if (mla->kv_lora) {
+		size_t head = mla->nope > mla->kv_lora ? mla->nope : mla->kv_lora;
+		head = head > mla->v ? head : mla->v;
+		s->mla_q = floats(B * i->n_head * (mla->nope + mla->rope));
+		s->mla_lora = floats(B * (mla->q_lora ? mla->q_lora : 1));
+		s->head_in = floats(B * head);
+		s->head_out = floats(B * head);
+		s->att_v = floats(B * i->n_head * mla->v);
+		if (!s->mla_q || !s->mla_lora || !s->head_in || !s->head_out || !s->att_v) {
+			arca_session_free(s);
+			return arca_error_set(ARCA_ENOMEM, "session: out of memory");
+		}
+	}
 	size_t ff = i->n_ff > i->n_ff_exp ? i->n_ff : i->n_ff_exp;
+	if ((size_t)i->n_ff_exp * m->moe.n_shared > ff)
+		ff = (size_t)i->n_ff_exp * m->moe.n_shared;
 	s->gate = floats(B * ff);
 	s->up = floats(B * ff);
 	size_t K = i->n_expert_used ? i->n_expert_used : 1;
@@ -108,6 +126,11 @@ void arca_session_free(arca_session *s)
 	free(s->moe_tok);
 	free(s->act);
 	free(s->logits);
+	free(s->mla_q);
+	free(s->mla_lora);
+	free(s->head_in);
+	free(s->head_out);
+	free(s->att_v);
 	free(s);
 }
 

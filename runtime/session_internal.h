@@ -14,9 +14,11 @@ struct arca_session {
 	const arca_model *m;
 	arca_pool *pool;
 	uint32_t n_ctx, n_past, n_batch;
-	size_t kv_dim, q_dim;
-	/* keys channel-major, [layer][kv_dim][kt_stride] (kt_stride = n_ctx plus a cache line, so
-	 * the channels of one position do not share a cache set); values [layer][n_ctx][kv_dim] */
+	/* widths per token: keys and values of all kv heads, queries and attention outputs of
+	 * all heads (MLA: queries absorbed into the latent, outputs still in it) */
+	size_t k_dim, v_dim, q_dim, att_dim;
+	/* keys channel-major, [layer][k_dim][kt_stride] (kt_stride = n_ctx plus a cache line, so
+	 * the channels of one position do not share a cache set); values [layer][n_ctx][v_dim] */
 	float *k_cache, *v_cache;
 	size_t kt_stride;
 	/* per batch, token-major */
@@ -26,6 +28,11 @@ struct arca_session {
 	 * [n_batch][n_expert_used]; one expert's tokens (ids, weights, gathered rows, outputs) */
 	float *router, *moe_w, *moe_x, *moe_y, *moe_tw;
 	uint32_t *moe_sel, *moe_tok;
+	/* multi-head latent attention: q before absorption [n_batch][heads × (nope + rope)], the
+	 * q bottleneck [n_batch][q_lora], one head's rows gathered and its products
+	 * [n_batch][max(nope, kv_lora, v)], attention outputs mapped out of the latent
+	 * [n_batch][heads × v] */
+	float *mla_q, *mla_lora, *head_in, *head_out, *att_v;
 	float *scores;                  /* [threads][heads per kv head][n_ctx] */
 	void *act;                      /* converted activations */
 	size_t act_cap;

@@ -5,8 +5,10 @@
  * tokens and read back logits, with a KV cache and a thread pool of their own.
  *
  * The forward pass computes what llama.cpp computes for the architecture (formats
- * reference §9): RMSNorm, RoPE in the architecture's style, grouped-query attention,
- * SwiGLU, tied embeddings, Qwen3's per-head q/k norms, Qwen2's biases. Which tensors a
+ * reference §9): RMSNorm, RoPE in the architecture's style (with linear, YaRN or llama3
+ * scaling), grouped-query attention or DeepSeek's multi-head latent attention, SwiGLU,
+ * mixtures of experts, tied embeddings, Qwen3's per-head q/k norms, Qwen2's biases, GLM-4's
+ * post norms. Which tensors a
  * model needs comes from the converter's architecture tables (arca/arch.h). Activations
  * are quantized for quantized weights as llama.cpp's CPU backend does. A prompt is
  * evaluated as a batch (matrix × matrix), a generated token alone (matrix × vector).
@@ -22,11 +24,12 @@
 
 typedef struct {
 	char arch[32];
+	/* head_dim: the key width per kv head (MLA: the latent plus the rope key) */
 	uint32_t n_layer, n_embd, n_ff, n_head, n_head_kv, head_dim, n_vocab, n_ctx_train;
 	uint32_t n_rot;            /* RoPE dimensions per head */
 	uint32_t n_expert, n_expert_used, n_ff_exp; /* mixture of experts (0 when dense) */
 	float rms_eps, rope_base;
-	float rope_freq_scale;     /* 1 / linear scaling factor; 1 without scaling */
+	float rope_freq_scale;     /* 1 / linear or YaRN scaling factor; 1 without scaling */
 	int rope_neox;             /* 1: pairs (i, i + n/2); 0: adjacent pairs */
 	int tied_embeddings;       /* no output.weight: logits use token_embd */
 	uint64_t weight_bytes;     /* bytes of every weight a decoded token reads */

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # arca run and arca bench, checked against software not written here: for tiny Qwen2, Qwen3,
-# LLaMA and Qwen3-MoE checkpoints (F32 weights, one of them with untied embeddings), arca's F32
+# LLaMA, Qwen3-MoE, DeepSeek-V3 (MLA, sigmoid routing with a correction bias, a shared expert,
+# a leading dense layer) and GLM-4 checkpoints (F32 weights, one with untied embeddings), arca's F32
 # logits equal the float64 reference (tests/reference/forward.py, from the original
 # safetensors) within 1e-4 relative, and arca's greedy continuations equal llama.cpp's
 # (node-llama-cpp's prebuilt CPU build) for F32, F16 and Q8_0 up to the first near-tie. Then bench's report and the
 # refusals (tokens outside the vocabulary, a prompt longer than the context, bad ids).
-# RoPE scaling: llama3 (rope_freqs) and linear against the reference, YaRN refused.
+# RoPE scaling (llama3's rope_freqs, linear, YaRN; DeepSeek's YaRN with group-limited routing)
+# and DeepSeek-V2's softmax routing without a q bottleneck against the reference.
 . "$(dirname "$0")/lib.sh"
 
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import numpy" 2>/dev/null ||
@@ -39,10 +41,12 @@ PY
 
 run 0 "$ARCA" init
 PROMPT=3,17,101,5,250,42,9,77
-for arch in qwen2 qwen3 llama qwen3moe; do
+for arch in qwen2 qwen3 llama qwen3moe deepseek2 glm4; do
 	untied=; [ $arch = llama ] && untied=--untied
+	# (seed 21 puts a near-tie in glm4's Q8_0 continuation at step 2)
+	seed=21; [ $arch = glm4 ] && seed=22
 	make_llm "$T/$arch" --arch "$arch" --dtype F32 --hidden 128 --ffn 320 --heads 4 --kv-heads 2 \
-		--layers 3 --seed 21 --std-scale 5 $untied
+		--layers 3 --seed $seed --std-scale 5 $untied
 	run 0 "$ARCA" add "$T/$arch" --as "acme/$arch" -q
 	for q in f32 f16 q8_0; do
 		run 0 "$ARCA" convert "acme/$arch" --quant $q -q
@@ -64,7 +68,7 @@ for arch in qwen2 qwen3 llama qwen3moe; do
 		# MoE routing is discontinuous: llama.cpp's default F16 KV cache can flip a near-tie
 		# between experts that no output logit shows, so the MoE model compares with an F32
 		# cache on both sides
-		kv=; [ $arch = qwen3moe ] && kv=--kv-f32
+		kv=; case $arch in qwen3moe|deepseek2) kv=--kv-f32 ;; esac
 		run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/$arch-$q.gguf" --prompt-ids $PROMPT \
 			-n 12 --ignore-eos --threads 2 $kv
 		cp "$OUT" "$T/theirs.json"
@@ -72,31 +76,30 @@ for arch in qwen2 qwen3 llama qwen3moe; do
 	done
 done
 
-# RoPE scaling: llama3's rope_freqs and linear scaling match the reference; YaRN is refused
-for case in 'llama3 {"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":64}' \
-	'linear {"type":"linear","factor":2.0}' \
-	'yarn {"type":"yarn","factor":4.0,"original_max_position_embeddings":64}'; do
-	name=${case%% *} scaling=${case#* }
-	make_llm "$T/rs-$name" --arch llama --dtype F32 --hidden 128 --ffn 320 --seed 21 \
-		--std-scale 5 --untied
-	python3 - "$T/rs-$name/config.json" "$scaling" <<'PY'
+# RoPE scaling and routing variants match the reference
+while read -r name arch patch opts; do
+	STEP="$name vs the float64 reference"
+	make_llm "$T/$name" --arch "$arch" --dtype F32 --seed 21 --std-scale 5 $opts
+	python3 - "$T/$name/config.json" "$patch" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["rope_scaling"] = json.loads(sys.argv[2])
+c.update(json.loads(sys.argv[2]))
 json.dump(c, open(sys.argv[1], "w"))
 PY
-	run 0 "$ARCA" add "$T/rs-$name" --as "acme/rs-$name" -q
-	run 0 "$ARCA" convert "acme/rs-$name" --quant f32 -q
-	if [ "$name" = yarn ]; then
-		run 1 "$ARCA" run "acme/rs-$name:f32" --prompt-ids $PROMPT -n 2
-		expect_stderr "RoPE scaling 'yarn' is not in the runtime yet"
-		continue
-	fi
-	run 0 "$ARCA" run "acme/rs-$name:f32" --prompt-ids $PROMPT -n 8 --ignore-eos --json \
+	run 0 "$ARCA" add "$T/$name" --as "acme/$name" -q
+	run 0 "$ARCA" convert "acme/$name" --quant f32 -q
+	run 0 "$ARCA" run "acme/$name:f32" --prompt-ids $PROMPT -n 8 --ignore-eos --json \
 		--top-logits 8
-	cp "$OUT" "$T/rs-$name.json"
-	run 0 /usr/bin/python3 "$REF/compare.py" "$T/rs-$name" "$T/rs-$name.json" --rtol 1e-4
-done
+	cp "$OUT" "$T/$name.json"
+	run 0 /usr/bin/python3 "$REF/compare.py" "$T/$name" "$T/$name.json" --rtol 1e-4
+	expect_stdout "max relative logit error"
+done <<'EOF'
+rs-llama3 llama {"rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":64}} --hidden 128 --ffn 320 --untied
+rs-linear llama {"rope_scaling":{"type":"linear","factor":2.0}} --hidden 128 --ffn 320 --untied
+rs-yarn qwen2 {"rope_scaling":{"type":"yarn","factor":4.0,"original_max_position_embeddings":16}} --hidden 128 --ffn 320
+ds-yarn-groups deepseek2 {"rope_scaling":{"type":"yarn","factor":40.0,"original_max_position_embeddings":64,"mscale":1.0,"mscale_all_dim":1.0},"n_group":4,"topk_group":2,"num_experts_per_tok":3} --hidden 64 --experts 8
+ds-v2-softmax deepseek2 {"model_type":"deepseek_v2","architectures":["DeepseekV2ForCausalLM"],"scoring_func":"softmax","topk_method":"greedy","norm_topk_prob":false,"routed_scaling_factor":1.5} --hidden 64 --no-q-lora
+EOF
 
 # bench reports both speeds and the bandwidth they imply
 STEP="bench"

@@ -26,6 +26,7 @@ typedef struct {
 	const char *reshape;     /* give this tensor a wrong row length */
 	const char *as_f16;      /* store this tensor as F16 */
 	const char *drop_key;    /* leave this metadata key out */
+	const char *rope_scaling; /* rope.scaling.type */
 	int type;                /* ggml type of the matrices */
 } fault;
 
@@ -106,6 +107,12 @@ static buffer build(const fault *f)
 	arca_gguf_add_f32(w, key, 1e-6f);
 	snprintf(key, sizeof(key), "%s.rope.freq_base", arch);
 	arca_gguf_add_f32(w, key, 10000.0f);
+	if (f->rope_scaling) {
+		snprintf(key, sizeof(key), "%s.rope.scaling.type", arch);
+		assert_int_equal(arca_gguf_add_str(w, key, f->rope_scaling), ARCA_OK);
+		snprintf(key, sizeof(key), "%s.rope.scaling.factor", arch);
+		assert_int_equal(arca_gguf_add_f32(w, key, 4.0f), ARCA_OK);
+	}
 	spec specs[64];
 	size_t n = model_specs(specs);
 	int types[64];
@@ -175,8 +182,11 @@ static void test_refusals(void **state)
 		ARCA_EUNSUPPORTED, "blk.0.attn_norm.weight is F16");
 	expect_refused(&(fault){ .arch = "gpt2", .type = ARCA_GGML_F32 }, ARCA_EUNSUPPORTED,
 		"gpt2");
-	expect_refused(&(fault){ .arch = "deepseek2", .type = ARCA_GGML_F32 }, ARCA_EUNSUPPORTED,
-		"cannot be run");
+	/* a deepseek2 file without its latent-attention metadata */
+	expect_refused(&(fault){ .arch = "deepseek2", .type = ARCA_GGML_F32 }, ARCA_ENOTFOUND,
+		"deepseek2.attention.kv_lora_rank");
+	expect_refused(&(fault){ .rope_scaling = "longrope", .type = ARCA_GGML_F32 },
+		ARCA_EUNSUPPORTED, "RoPE scaling 'longrope' is not in the runtime");
 	expect_refused(&(fault){ .drop_key = "block_count", .type = ARCA_GGML_F32 },
 		ARCA_ENOTFOUND, "block_count");
 	expect_refused(&(fault){ .type = ARCA_GGML_IQ4_NL }, ARCA_EUNSUPPORTED, "IQ4_NL");

@@ -52,17 +52,26 @@ static void test_rmsnorm(void **state)
 		assert_true(z[i] == 0.0f);
 }
 
+static const arca_op_rope_params *rope_params(uint32_t n_rot, float base, float freq_scale,
+	const float *factors)
+{
+	static arca_op_rope_params r;
+	r = (arca_op_rope_params){ .n_rot = n_rot, .base = base, .freq_scale = freq_scale,
+		.mscale = 1.0f, .factors = factors };
+	return &r;
+}
+
 static void test_rope(void **state)
 {
 	(void)state;
 	enum { N = 64 };
 	float c[N / 2], sn[N / 2];
-	arca_op_rope_table(c, sn, 0, N, 10000.0f, 1.0f, NULL);
+	arca_op_rope_table(c, sn, 0, rope_params(N, 10000.0f, 1.0f, NULL));
 	for (int i = 0; i < N / 2; i++) {
 		assert_true(c[i] == 1.0f);
 		assert_true(sn[i] == 0.0f);
 	}
-	arca_op_rope_table(c, sn, 37, N, 1e6f, 1.0f, NULL);
+	arca_op_rope_table(c, sn, 37, rope_params(N, 1e6f, 1.0f, NULL));
 	for (int i = 0; i < N / 2; i++) {
 		double theta = 37.0 * pow(1e6, -2.0 * i / N);
 		near(c[i], cos(theta), 2e-5, "cos");
@@ -72,7 +81,7 @@ static void test_rope(void **state)
 	float ff[N / 2], c2[N / 2], s2[N / 2];
 	for (int i = 0; i < N / 2; i++)
 		ff[i] = 1.0f + (float)i;
-	arca_op_rope_table(c2, s2, 37, N, 1e6f, 0.25f, ff);
+	arca_op_rope_table(c2, s2, 37, rope_params(N, 1e6f, 0.25f, ff));
 	for (int i = 0; i < N / 2; i++) {
 		double theta = 37.0 * pow(1e6, -2.0 * i / N) / (1.0 + i) * 0.25;
 		near(c2[i], cos(theta), 2e-5, "scaled cos");
@@ -84,9 +93,9 @@ static void test_rope(void **state)
 		for (int i = 0; i < N; i++)
 			x[i] = y[i] = rnd(&s);
 		float ca[N / 2], sa[N / 2], cb[N / 2], sb[N / 2], cab[N / 2], sab[N / 2];
-		arca_op_rope_table(ca, sa, 5, N, 10000.0f, 1.0f, NULL);
-		arca_op_rope_table(cb, sb, 9, N, 10000.0f, 1.0f, NULL);
-		arca_op_rope_table(cab, sab, 14, N, 10000.0f, 1.0f, NULL);
+		arca_op_rope_table(ca, sa, 5, rope_params(N, 10000.0f, 1.0f, NULL));
+		arca_op_rope_table(cb, sb, 9, rope_params(N, 10000.0f, 1.0f, NULL));
+		arca_op_rope_table(cab, sab, 14, rope_params(N, 10000.0f, 1.0f, NULL));
 		arca_op_rope(x, ca, sa, N, neox);
 		arca_op_rope(x, cb, sb, N, neox);
 		arca_op_rope(y, cab, sab, N, neox);
@@ -95,7 +104,7 @@ static void test_rope(void **state)
 	}
 	/* the pairing: NORMAL rotates (0,1), NEOX rotates (0, N/2) */
 	float e[N] = { 0 }, cc[N / 2], ss[N / 2];
-	arca_op_rope_table(cc, ss, 1, N, 10000.0f, 1.0f, NULL);
+	arca_op_rope_table(cc, ss, 1, rope_params(N, 10000.0f, 1.0f, NULL));
 	e[0] = 1.0f;
 	arca_op_rope(e, cc, ss, N, 0);
 	near(e[1], sin(1.0), 1e-6, "normal pair partner");
@@ -105,6 +114,32 @@ static void test_rope(void **state)
 	arca_op_rope(e, cc, ss, N, 1);
 	near(e[N / 2], sin(1.0), 1e-6, "neox pair partner");
 	assert_true(e[1] == 0.0f);
+}
+
+/* YaRN: pairs below corr_lo keep the original angle, pairs above corr_hi take the scaled
+ * one, the ones between mix linearly; cos and sin carry mscale. */
+static void test_rope_yarn(void **state)
+{
+	(void)state;
+	enum { N = 32 };
+	float c[N / 2], sn[N / 2];
+	arca_op_rope_params r = { .n_rot = N, .base = 10000.0f, .freq_scale = 0.25f,
+		.ext_factor = 1.0f, .corr_lo = 3.0f, .corr_hi = 9.0f, .mscale = 1.2f };
+	arca_op_rope_table(c, sn, 50, &r);
+	for (int i = 0; i < N / 2; i++) {
+		double theta = 50.0 * pow(10000.0, -2.0 * i / N);
+		double ramp = i <= 3 ? 1.0 : i >= 9 ? 0.0 : 1.0 - (i - 3) / 6.0;
+		double t = theta * 0.25 * (1 - ramp) + theta * ramp;
+		near(c[i], 1.2 * cos(t), 3e-5, "yarn cos");
+		near(sn[i], 1.2 * sin(t), 3e-5, "yarn sin");
+	}
+	/* without extrapolation it is linear scaling times mscale */
+	r.ext_factor = 0.0f;
+	arca_op_rope_table(c, sn, 50, &r);
+	for (int i = 0; i < N / 2; i++) {
+		double t = 50.0 * pow(10000.0, -2.0 * i / N) * 0.25;
+		near(c[i], 1.2 * cos(t), 3e-5, "scaled cos");
+	}
 }
 
 static void test_softmax_swiglu(void **state)
@@ -138,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rmsnorm),
 		cmocka_unit_test(test_rope),
+		cmocka_unit_test(test_rope_yarn),
 		cmocka_unit_test(test_softmax_swiglu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
