@@ -221,7 +221,9 @@ typedef struct {
 	const arca_rt_layer *L;
 	uint32_t layer;
 	size_t nb;
-	const float *norm;    /* norm_worker: the weight of x's norm into xn */
+	const float *norm;    /* norm_worker: dst = rmsnorm(src) · norm, row by row */
+	const float *src;
+	float *dst;
 } step_job;
 
 static void run_steps(const step_job *j, arca_pool_fn fn)
@@ -239,26 +241,16 @@ static void norm_worker(void *ctx, int ith, int nth)
 	size_t E = in->n_embd, lo, hi;
 	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
 	for (size_t t = lo; t < hi; t++)
-		arca_op_rmsnorm(j->s->xn + t * E, j->s->x + t * E, j->norm, E, in->rms_eps);
+		arca_op_rmsnorm(j->dst + t * E, j->src + t * E, j->norm, E, in->rms_eps);
 }
 
-/* x = rmsnorm(x) · weight into xn, for every token. */
-static void norm_rows(arca_session *s, const float *weight, size_t nb)
+/* dst = rmsnorm(src) · weight for every token's row (dst may be src). */
+static void norm_rows(arca_session *s, const float *weight, const float *src, float *dst,
+	size_t nb)
 {
-	step_job j = { .s = s, .nb = nb, .norm = weight };
+	step_job j = { .s = s, .nb = nb, .norm = weight, .src = src, .dst = dst };
 	run_steps(&j, norm_worker);
 	invalidate(s);
-}
-
-/* ffn_out = rmsnorm(ffn_out) · weight, for every token (GLM4's post norms). */
-static void post_norm_worker(void *ctx, int ith, int nth)
-{
-	const step_job *j = ctx;
-	const arca_model_info *in = &j->s->m->info;
-	size_t E = in->n_embd, lo, hi;
-	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
-	for (size_t t = lo; t < hi; t++)
-		arca_op_rmsnorm(j->s->ffn_out + t * E, j->s->ffn_out + t * E, j->norm, E, in->rms_eps);
 }
 
 static void residual_worker(void *ctx, int ith, int nth)
@@ -414,7 +406,7 @@ static void mla_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, s
 static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
 {
 	step_job steps = { .s = s, .L = L, .layer = layer, .nb = nb };
-	norm_rows(s, L->attn_norm.data, nb);
+	norm_rows(s, L->attn_norm.data, s->x, s->xn, nb);
 	if (s->m->mla.kv_lora) {
 		mla_block(s, L, layer, nb);
 	} else {
@@ -430,17 +422,15 @@ static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t la
 		invalidate(s);
 		mul(s, &L->wo, s->att, nb, s->ffn_out);
 	}
-	if (L->post_attn_norm.data) {
-		steps.norm = L->post_attn_norm.data;
-		run_steps(&steps, post_norm_worker);
-	}
+	if (L->post_attn_norm.data)   /* GLM4 */
+		norm_rows(s, L->post_attn_norm.data, s->ffn_out, s->ffn_out, nb);
 	run_steps(&steps, residual_worker);
 }
 
 static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 {
 	step_job steps = { .s = s, .L = L, .nb = nb };
-	norm_rows(s, L->ffn_norm.data, nb);
+	norm_rows(s, L->ffn_norm.data, s->x, s->xn, nb);
 	if (L->moe) {
 		arca_rt_moe_ffn(s, L, nb);
 	} else {
@@ -450,10 +440,8 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 		invalidate(s);
 		mul(s, &L->down, s->gate, nb, s->ffn_out);
 	}
-	if (L->post_ffn_norm.data) {
-		steps.norm = L->post_ffn_norm.data;
-		run_steps(&steps, post_norm_worker);
-	}
+	if (L->post_ffn_norm.data)
+		norm_rows(s, L->post_ffn_norm.data, s->ffn_out, s->ffn_out, nb);
 	run_steps(&steps, residual_worker);
 }
 

@@ -43,6 +43,22 @@ enum { MATVEC_R = 1, PREFETCH_AHEAD = 128 };
 	case 043: BODY(4, 3); break; default: BODY(4, 4); break; \
 	}
 
+/* The loop every family's product runs: tokens in groups of TILE_T, rows in steps of
+ * rstep, each tile run by BODY(R, T) through SWITCH (so R and T are constants); BODY sees
+ * the tile's weight rows wr, activations xt and outputs yt. Expects w, rb, nrows, x, xs,
+ * ntok, y and ldy in scope. */
+#define TILE_LOOPS(rstep, SWITCH, BODY) \
+	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) { \
+		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T; \
+		const uint8_t *xt = (const uint8_t *)x + t0 * xs; \
+		for (size_t r0 = 0; r0 < nrows; r0 += (rstep)) { \
+			int R = nrows - r0 < (rstep) ? (int)(nrows - r0) : (int)(rstep); \
+			const uint8_t *wr = (const uint8_t *)w + r0 * rb; \
+			float *yt = y + t0 * ldy + r0; \
+			SWITCH(R, T, BODY) \
+		} \
+	}
+
 GINLINE void store_tile(__m512 acc[TILE_R][TILE_T], int R, int T, float *y, size_t ldy)
 {
 	#pragma GCC unroll 4
@@ -158,18 +174,9 @@ GINLINE void q8_gemm(q8_family f, size_t n, const void *w, size_t rb, size_t nro
 	const void *x, size_t xs, size_t ntok, float *y, size_t ldy)
 {
 	const size_t rstep = ntok == 1 ? MATVEC_R : TILE_R;
-	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) {
-		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T;
-		const uint8_t *xt = (const uint8_t *)x + t0 * xs;
-		for (size_t r0 = 0; r0 < nrows; r0 += rstep) {
-			int R = nrows - r0 < rstep ? (int)(nrows - r0) : (int)rstep;
-			const uint8_t *wr = (const uint8_t *)w + r0 * rb;
-			float *yt = y + t0 * ldy + r0;
 #define Q8_BODY(R_, T_) q8_tile(f, R_, T_, n / 32, wr, rb, xt, xs, yt, ldy)
-			TILE_SWITCH(R, T, Q8_BODY)
+	TILE_LOOPS(rstep, TILE_SWITCH, Q8_BODY)
 #undef Q8_BODY
-		}
-	}
 }
 
 GTARGET static void gemm_q8_0(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
@@ -275,18 +282,9 @@ GINLINE void f_gemm(f_family f, size_t n, const void *w, size_t rb, size_t nrows
 		return;
 	}
 	const size_t rstep = TILE_R; /* ntok > 1 here */
-	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) {
-		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T;
-		const uint8_t *xt = (const uint8_t *)x + t0 * xs;
-		for (size_t r0 = 0; r0 < nrows; r0 += rstep) {
-			int R = nrows - r0 < rstep ? (int)(nrows - r0) : (int)rstep;
-			const uint8_t *wr = (const uint8_t *)w + r0 * rb;
-			float *yt = y + t0 * ldy + r0;
 #define F_BODY(R_, T_) f_tile(f, R_, T_, n, wr, rb, xt, xs, yt, ldy)
-			TILE_SWITCH(R, T, F_BODY)
+	TILE_LOOPS(rstep, TILE_SWITCH, F_BODY)
 #undef F_BODY
-		}
-	}
 }
 
 GTARGET static void gemm_f32(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
@@ -499,18 +497,9 @@ GINLINE void k_gemm(k_family f, size_t n, const void *w, size_t rb, size_t nrows
 	const void *x, size_t xs, size_t ntok, float *y, size_t ldy)
 {
 	const size_t rstep = ntok == 1 ? MATVEC_R : KTILE_R;
-	for (size_t t0 = 0; t0 < ntok; t0 += TILE_T) {
-		int T = ntok - t0 < TILE_T ? (int)(ntok - t0) : TILE_T;
-		const uint8_t *xt = (const uint8_t *)x + t0 * xs;
-		for (size_t r0 = 0; r0 < nrows; r0 += rstep) {
-			int R = nrows - r0 < rstep ? (int)(nrows - r0) : (int)rstep;
-			const uint8_t *wr = (const uint8_t *)w + r0 * rb;
-			float *yt = y + t0 * ldy + r0;
 #define K_BODY(R_, T_) k_tile(f, R_, T_, n, wr, rb, xt, xs, yt, ldy)
-			KTILE_SWITCH(R, T, K_BODY)
+	TILE_LOOPS(rstep, KTILE_SWITCH, K_BODY)
 #undef K_BODY
-		}
-	}
 }
 
 GTARGET static void gemm_q4_k(size_t n, const void *w, size_t rb, size_t nrows, const void *x,

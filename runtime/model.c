@@ -134,46 +134,52 @@ static int role_need(const arca_model *m, uint32_t l, need when)
 	return 0;
 }
 
+/* "<arch>.<key>" into full. */
+static const char *arch_key(char *full, size_t cap, const char *arch, const char *key)
+{
+	snprintf(full, cap, "%s.%s", arch, key);
+	return full;
+}
+
+/* What reading a metadata key gave: ARCA_OK, 1 when an optional key is absent, or the
+ * error, naming the file. */
+static arca_err key_status(arca_err err, const char *what, int required)
+{
+	if (err == ARCA_ENOTFOUND && !required) {
+		arca_error_clear();
+		return 1;
+	}
+	return err < 0 ? arca_error_prefix(err, "%s: cannot run it", what) : ARCA_OK;
+}
+
 static arca_err get_u32(const arca_gguf *g, const char *what, const char *arch,
 	const char *key, uint32_t *out, int required)
 {
 	char full[128];
-	snprintf(full, sizeof(full), "%s.%s", arch, key);
-	arca_err err = arca_gguf_get_u32(g, full, out);
-	if (err == ARCA_ENOTFOUND && !required) {
-		arca_error_clear();
-		return ARCA_OK;
-	}
-	if (err < 0)
-		return arca_error_prefix(err, "%s: cannot run it", what);
-	return ARCA_OK;
+	arca_err err = key_status(arca_gguf_get_u32(g, arch_key(full, sizeof(full), arch, key),
+		out), what, required);
+	return err < 0 ? err : ARCA_OK;
 }
 
 static arca_err get_f32(const arca_gguf *g, const char *what, const char *arch,
 	const char *key, float *out, float fallback)
 {
 	char full[128];
-	snprintf(full, sizeof(full), "%s.%s", arch, key);
-	arca_err err = arca_gguf_get_f32(g, full, out);
-	if (err == ARCA_ENOTFOUND) {
-		arca_error_clear();
+	arca_err err = key_status(arca_gguf_get_f32(g, arch_key(full, sizeof(full), arch, key),
+		out), what, 0);
+	if (err == 1)
 		*out = fallback;
-		return ARCA_OK;
-	}
-	return err < 0 ? arca_error_prefix(err, "%s: cannot run it", what) : ARCA_OK;
+	return err < 0 ? err : ARCA_OK;
 }
 
+/* An optional flag; *out is left as it was when absent. */
 static arca_err get_bool(const arca_gguf *g, const char *what, const char *arch,
 	const char *key, int *out)
 {
 	char full[128];
-	snprintf(full, sizeof(full), "%s.%s", arch, key);
-	arca_err err = arca_gguf_get_bool(g, full, out);
-	if (err == ARCA_ENOTFOUND) {
-		arca_error_clear();
-		return ARCA_OK;
-	}
-	return err < 0 ? arca_error_prefix(err, "%s: cannot run it", what) : ARCA_OK;
+	arca_err err = key_status(arca_gguf_get_bool(g, arch_key(full, sizeof(full), arch, key),
+		out), what, 0);
+	return err < 0 ? err : ARCA_OK;
 }
 
 static arca_err read_info(arca_model_info *i, const arca_gguf *g, const char *what)
@@ -237,14 +243,10 @@ static arca_err read_rope(arca_model *m, const arca_gguf *g, const char *what)
 		.freq_scale = 1.0f, .mscale = 1.0f };
 	i->rope_freq_scale = 1.0f;
 	char key[96], *scaling = NULL;
-	snprintf(key, sizeof(key), "%s.rope.scaling.type", a);
-	arca_err err = arca_gguf_get_str(g, key, &scaling);
-	if (err == ARCA_ENOTFOUND) {
-		arca_error_clear();
-		return ARCA_OK;
-	}
-	if (err < 0)
-		return arca_error_prefix(err, "%s: cannot run it", what);
+	arca_err err = key_status(arca_gguf_get_str(g, arch_key(key, sizeof(key), a,
+		"rope.scaling.type"), &scaling), what, 0);
+	if (err != ARCA_OK)
+		return err < 0 ? err : ARCA_OK;   /* 1: no scaling */
 	int linear = !strcmp(scaling, "linear"), yarn = !strcmp(scaling, "yarn");
 	if (!linear && !yarn && strcmp(scaling, "none") != 0) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "%s: RoPE scaling '%.20s' is not in the "

@@ -62,10 +62,6 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 		s->head_in = floats(B * head);
 		s->head_out = floats(B * head);
 		s->att_v = floats(B * i->n_head * mla->v);
-		if (!s->mla_q || !s->mla_lora || !s->head_in || !s->head_out || !s->att_v) {
-			arca_session_free(s);
-			return arca_error_set(ARCA_ENOMEM, "session: out of memory");
-		}
 	}
 	size_t ff = i->n_ff > i->n_ff_exp ? i->n_ff : i->n_ff_exp;
 	if ((size_t)i->n_ff_exp * m->moe.n_shared > ff)
@@ -89,7 +85,8 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	if (!s->k_cache || !s->v_cache || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||
 	    !s->gate || !s->up || !s->ffn_out || !s->rope_cos || !s->rope_sin || !s->scores ||
 	    !s->act || !s->router || !s->moe_w || !s->moe_tw || !s->moe_x || !s->moe_y ||
-	    !s->moe_sel || !s->moe_tok) {
+	    !s->moe_sel || !s->moe_tok || (mla->kv_lora && (!s->mla_q || !s->mla_lora ||
+	    !s->head_in || !s->head_out || !s->att_v))) {
 		arca_session_free(s);
 		return arca_error_set(ARCA_ENOMEM, "session: out of memory for a context of %u "
 			"tokens", n_ctx);
