@@ -223,7 +223,8 @@ int cli_exit_code(arca_err err)
 {
 	switch (err) {
 	case ARCA_OK: return CLI_EXIT_OK;
-	case ARCA_ECORRUPT:
+	/* 3 means a hash or signature did not match, nothing else: malformed files and hub
+	 * answers are failures (1), however corrupt they look */
 	case ARCA_EMISMATCH: return CLI_EXIT_VERIFY;
 	case ARCA_ENOTFOUND: return CLI_EXIT_NOTFOUND;
 	case ARCA_EINTERRUPTED: return CLI_EXIT_INTERRUPTED;

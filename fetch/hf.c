@@ -20,7 +20,7 @@
 #define MAX_FILES 1000000
 
 static const char *const evidence_headers[] = {
-	"X-Repo-Commit", "ETag", "X-Linked-Etag", "X-Linked-Size", "Content-Length",
+	"X-Repo-Commit", "ETag", "X-Linked-Etag", "X-Linked-Size", "X-Xet-Hash", "Content-Length",
 	"X-Request-Id", "X-HF-Warning", NULL,
 };
 
@@ -100,7 +100,14 @@ static arca_err hf_resolve(arca_hub *hub, const char *repo, const char *revision
 		err = arca_error_set(ARCA_EMISMATCH, "%s: the hub answered for commit %s", what, sha);
 	} else {
 		snprintf(commit_out, ARCA_SHA256_HEX, "%s", sha);
-		json_t *e = arca_hub__evidence(url, &resp, evidence_headers);
+		json_t *e = arca_hub__evidence(resp.final_url ? resp.final_url : url, &resp,
+			evidence_headers);
+		if (resp.final_url)
+			json_object_set_new(e, "asked_url", json_string(url));
+		/* a renamed repo answers under its new name: keep both */
+		const char *id = json_string_value(json_object_get(info, "id"));
+		if (id && strcmp(id, repo) != 0)
+			json_object_set_new(e, "moved_to", json_string(id));
 		json_object_set_new(e, "what", json_string("resolve revision"));
 		json_object_set_new(e, "sha", json_string(sha));
 		static const char *const kept[] = { "id", "private", "gated", "disabled",
@@ -120,11 +127,12 @@ static arca_err hf_resolve(arca_hub *hub, const char *repo, const char *revision
 
 /* ------------------------------------------------------------------ listing */
 
-/* The next page's URL from a Link header, on our endpoint's host (a mirror's links may
- * point at huggingface.co). NULL when there is no next page. */
-static char *next_page(const arca_hub *hub, const arca_http_response *resp)
+/* The next page's URL from a Link header; NULL when there is no next page. A link on the
+ * endpoint's own origin is followed as it is (it already carries any path prefix the
+ * endpoint has); a link to another origin (a mirror's links may name huggingface.co) keeps
+ * its path and query under our endpoint, whose prefix it lacks. */
+char *arca_hub__next_page_url(const char *endpoint, const char *link)
 {
-	const char *link = arca_http_header_get(resp, "Link");
 	if (!link)
 		return NULL;
 	const char *rel = strstr(link, "rel=\"next\"");
@@ -140,11 +148,23 @@ static char *next_page(const arca_hub *hub, const arca_http_response *resp)
 	char *url = strndup(open + 1, (size_t)(close - open - 1));
 	if (!url)
 		return NULL;
-	/* keep the path and query, put our endpoint in front */
+	char here[300], there[300];
+	arca_http_url_origin(here, sizeof(here), endpoint);
+	arca_http_url_origin(there, sizeof(there), url);
+	if (there[0] && !strcmp(here, there))
+		return url;
 	const char *scheme = strstr(url, "://");
 	const char *path = scheme ? strchr(scheme + 3, '/') : url;
+	/* the path part of the endpoint ("" or "/prefix"), unless the link already has it */
+	const char *ep_scheme = strstr(endpoint, "://");
+	const char *prefix = ep_scheme ? strchr(ep_scheme + 3, '/') : NULL;
+	size_t origin_len = prefix ? (size_t)(prefix - endpoint) : strlen(endpoint);
+	size_t prefix_len = prefix ? strlen(prefix) : 0;
+	int has_prefix = path && prefix_len && !strncmp(path, prefix, prefix_len) &&
+		(path[prefix_len] == '/' || path[prefix_len] == '?' || !path[prefix_len]);
 	char *out = NULL;
-	if (path && asprintf(&out, "%s%s", hub->endpoint, path) < 0)
+	if (path && asprintf(&out, "%.*s%s", (int)(has_prefix ? origin_len : strlen(endpoint)),
+			endpoint, path) < 0)
 		out = NULL;
 	free(url);
 	return out;
@@ -184,6 +204,9 @@ static arca_err parse_entry(json_t *entry, arca_hub_file *out, int *is_file, con
 				what, path);
 		memcpy(out->sha256, sha, ARCA_SHA256_HEX);
 		out->lfs = 1;
+		const char *xet = json_string_value(json_object_get(entry, "xetHash"));
+		if (xet && arca_hex_is_lower(xet, 64))
+			memcpy(out->xet_hash, xet, ARCA_SHA256_HEX);
 	} else {
 		memcpy(out->git_sha1, oid, ARCA_SHA1_HEX);
 	}
@@ -242,7 +265,8 @@ static arca_err hf_list(arca_hub *hub, const char *repo, const char *commit, con
 		}
 		json_decref(list);
 		free(url);
-		url = err == ARCA_OK ? next_page(hub, &resp) : NULL;
+		url = err == ARCA_OK ? arca_hub__next_page_url(hub->endpoint,
+			arca_http_header_get(&resp, "Link")) : NULL;
 		arca_http_response_dispose(&resp);
 	}
 	free(url);
@@ -272,50 +296,89 @@ static char *hf_file_url(arca_hub *hub, const char *repo, const char *commit,
 	return url;
 }
 
+/* The repo a resolve URL names ("org/name" before "/resolve/"), when it is one. */
+static void repo_of_resolve_url(char *out, size_t cap, const char *url)
+{
+	out[0] = '\0';
+	const char *resolve = strstr(url, "/resolve/");
+	if (!resolve)
+		return;
+	const char *name = resolve;
+	int slashes = 0;
+	while (name > url && slashes < 2)
+		if (*--name == '/')
+			slashes++;
+	if (slashes == 2 && name + 1 < resolve)
+		snprintf(out, cap, "%.*s", (int)(resolve - name - 1), name + 1);
+}
+
 static arca_err hf_check_answer(arca_hub *hub, const char *repo, const char *commit,
 	const arca_hub_file *file, const char *url, const arca_http_response *resp,
-	json_t *evidence)
+	json_t *evidence, int *carried_out)
 {
 	(void)hub;
-	(void)repo;
+	*carried_out = 0;
 	const char *got_commit = arca_http_header_get(resp, "X-Repo-Commit");
+	const char *linked = arca_http_header_get(resp, "X-Linked-Etag");
 	int redirect = resp->status >= 300 && resp->status < 400;
-	/* a relative redirect to the resolve cache may come without metadata: the answer after
-	 * it carries it and is checked too */
-	int needs_metadata = !redirect || file->lfs;
-	if (!got_commit && needs_metadata)
-		return arca_error_set(ARCA_ECORRUPT, "%s: the hub's answer has no X-Repo-Commit, so "
-			"nothing proves which commit these bytes belong to", file->path);
 	if (got_commit && strcmp(got_commit, commit) != 0)
 		return arca_error_set(ARCA_EMISMATCH, "%s: the hub served commit %s, expected %s",
 			file->path, got_commit, commit);
-	char etag[128];
-	if (redirect && file->lfs) {
-		arca_hub__clean_etag(etag, sizeof(etag), arca_http_header_get(resp, "X-Linked-Etag"));
-		if (strcmp(etag, file->sha256) != 0)
-			return arca_error_set(ARCA_EMISMATCH, "%s: the hub's X-Linked-Etag is '%s', the "
-				"listing said sha256 %s", file->path, etag, file->sha256);
-		const char *size = arca_http_header_get(resp, "X-Linked-Size");
-		char *end = NULL;
-		unsigned long long n = size ? strtoull(size, &end, 10) : 0;
-		if (!size || *end || n != file->size)
-			return arca_error_set(ARCA_EMISMATCH, "%s: the listing says %llu bytes, the hub's "
-				"X-Linked-Size says %s", file->path, (unsigned long long)file->size,
-				size ? size : "nothing");
-	} else if (!redirect) {
-		arca_hub__clean_etag(etag, sizeof(etag), arca_http_header_get(resp, "ETag"));
-		const char *want = file->lfs ? file->sha256 : file->git_sha1;
-		if (etag[0] && strcmp(etag, want) != 0)
-			return arca_error_set(ARCA_EMISMATCH, "%s: the hub's ETag is '%s', the listing "
-				"said %s", file->path, etag, want);
-	}
 	json_t *e = arca_hub__evidence(url, resp, evidence_headers);
 	if (redirect && resp->redirect_url) {
 		char host[256];
 		arca_http_url_host(host, sizeof(host), resp->redirect_url);
 		json_object_set_new(e, "location_host", json_string(host));
 	}
+	/* a redirect without the file's metadata (a renamed repo's relative 307, the resolve
+	 * cache, a mirror's 308 to another endpoint) is a hop: the answer it leads to has them */
+	if (redirect && !(got_commit && linked)) {
+		json_object_set_new(e, "what", json_string("redirect"));
+		json_array_append_new(evidence, e);
+		return ARCA_OK;
+	}
+	if (!got_commit) {
+		json_decref(e);
+		return arca_error_set(ARCA_ENET, "%s: no answer on the way to the file carried "
+			"X-Repo-Commit (the last: HTTP %ld from %.*s), so nothing proves which commit "
+			"these bytes belong to; is the endpoint a Hugging Face hub or mirror?",
+			file->path, resp->status, (int)strcspn(url, "?"), url);
+	}
+	char etag[128];
+	if (redirect) {
+		arca_hub__clean_etag(etag, sizeof(etag), linked);
+		const char *want = file->lfs ? file->sha256 : file->git_sha1;
+		if (strcmp(etag, want) != 0) {
+			json_decref(e);
+			return arca_error_set(ARCA_EMISMATCH, "%s: the hub's X-Linked-Etag is '%s', the "
+				"listing said %s", file->path, etag, want);
+		}
+		const char *size = arca_http_header_get(resp, "X-Linked-Size");
+		char *end = NULL;
+		unsigned long long n = size ? strtoull(size, &end, 10) : 0;
+		if (!size || *end || n != file->size) {
+			json_decref(e);
+			return arca_error_set(ARCA_EMISMATCH, "%s: the listing says %llu bytes, the hub's "
+				"X-Linked-Size says %s", file->path, (unsigned long long)file->size,
+				size ? size : "nothing");
+		}
+	} else {
+		arca_hub__clean_etag(etag, sizeof(etag), arca_http_header_get(resp, "ETag"));
+		const char *want = file->lfs ? file->sha256 : file->git_sha1;
+		if (etag[0] && strcmp(etag, want) != 0) {
+			json_decref(e);
+			return arca_error_set(ARCA_EMISMATCH, "%s: the hub's ETag is '%s', the listing "
+				"said %s", file->path, etag, want);
+		}
+	}
+	/* the answer that carried the metadata names the repo as the hub knows it now */
+	char answered_repo[512];
+	repo_of_resolve_url(answered_repo, sizeof(answered_repo), url);
+	if (answered_repo[0] && strcmp(answered_repo, repo) != 0)
+		json_object_set_new(e, "repo", json_string(answered_repo));
+	json_object_set_new(e, "what", json_string("file metadata"));
 	json_array_append_new(evidence, e);
+	*carried_out = 1;
 	return ARCA_OK;
 }
 
@@ -328,32 +391,31 @@ static int truthy(const char *v)
 }
 
 /* HF_TOKEN, then HUGGING_FACE_HUB_TOKEN, then the token file the Python client writes
- * ($HF_TOKEN_PATH, else $HF_HOME/token), unless HF_HUB_DISABLE_IMPLICIT_TOKEN is set. */
+ * ($HF_TOKEN_PATH, else $HF_HOME/token, else $XDG_CACHE_HOME/huggingface/token, else
+ * ~/.cache/huggingface/token), all trimmed as the Python client trims them. With
+ * HF_HUB_DISABLE_IMPLICIT_TOKEN set none of them is sent: only --token is. */
 static char *token_from_environment(void)
 {
-	const char *names[] = { "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN" };
-	for (size_t i = 0; i < 2; i++) {
-		const char *v = getenv(names[i]);
-		if (v && v[0])
-			return strdup(v);
-	}
 	if (truthy(getenv("HF_HUB_DISABLE_IMPLICIT_TOKEN")))
 		return NULL;
+	const char *names[] = { "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN" };
+	for (size_t i = 0; i < 2; i++) {
+		char *token = arca_hub__clean_token(getenv(names[i]));
+		if (token)
+			return token;
+	}
 	char *path = NULL;
 	const char *p = getenv("HF_TOKEN_PATH"), *home = getenv("HF_HOME");
 	const char *xdg = getenv("XDG_CACHE_HOME"), *user = getenv("HOME");
-	int rc;
 	if (p && p[0])
-		rc = asprintf(&path, "%s", p);
+		path = arca_hub__expand_home(p, "");
 	else if (home && home[0])
-		rc = asprintf(&path, "%s/token", home);
+		path = arca_hub__expand_home(home, "/token");
 	else if (xdg && xdg[0])
-		rc = asprintf(&path, "%s/huggingface/token", xdg);
+		path = arca_hub__expand_home(xdg, "/huggingface/token");
 	else if (user && user[0])
-		rc = asprintf(&path, "%s/.cache/huggingface/token", user);
-	else
-		return NULL;
-	if (rc < 0)
+		path = arca_hub__expand_home(user, "/.cache/huggingface/token");
+	if (!path)
 		return NULL;
 	char *text = NULL;
 	if (arca_io_read_file(&text, NULL, path, 4096) < 0) {
@@ -362,14 +424,7 @@ static char *token_from_environment(void)
 		return NULL;
 	}
 	free(path);
-	char *start = text;
-	while (*start == ' ' || *start == '\t' || *start == '\r' || *start == '\n')
-		start++;
-	size_t n = strlen(start);
-	while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\r' || start[n - 1] == '\n' ||
-		start[n - 1] == '\t'))
-		n--;
-	char *token = n ? strndup(start, n) : NULL;
+	char *token = arca_hub__clean_token(text);
 	memset(text, 0, strlen(text));
 	free(text);
 	return token;
@@ -396,7 +451,8 @@ arca_err arca_hub_open_hf(arca_hub **out, arca_http *http, const arca_hub_opts *
 	hub->http = http;
 	hub->endpoint = arca_hub__endpoint(opts ? opts->endpoint : NULL, "HF_ENDPOINT",
 		"https://huggingface.co");
-	char *token = opts && opts->token ? strdup(opts->token) : token_from_environment();
+	char *token = opts && opts->token ? arca_hub__clean_token(opts->token) :
+		token_from_environment();
 	static const char *const prefixes[] = { "Authorization: Bearer ", NULL };
 	arca_err err = hub->endpoint ? arca_hub__set_auth(hub, prefixes, token) :
 		arca_error_set(ARCA_ENOMEM, "hub: out of memory");

@@ -133,6 +133,7 @@ void arca_http_response_dispose(arca_http_response *resp)
 	free(resp->headers);
 	free(resp->body);
 	free(resp->redirect_url);
+	free(resp->final_url);
 	free(resp->content_type);
 	memset(resp, 0, sizeof(*resp));
 }
@@ -402,6 +403,27 @@ void arca_http_url_host(char *buf, size_t cap, const char *url)
 		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
 		snprintf(buf, cap, "%s:%s", host, port ? port : "");
 	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
+void arca_http_url_origin(char *buf, size_t cap, const char *url)
+{
+	buf[0] = '\0';
+	CURLU *u = curl_url();
+	if (!u)
+		return;
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+		snprintf(buf, cap, "%s://%s:%s", scheme, host, port ? port : "");
+		for (char *c = buf; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	}
+	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
 	curl_url_cleanup(u);

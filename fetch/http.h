@@ -56,6 +56,7 @@ typedef struct {
 	char *body;                /* NUL-terminated; "" for HEAD */
 	size_t body_len;
 	char *redirect_url;        /* absolute Location of a 3xx, else NULL */
+	char *final_url;           /* set by callers that followed redirects: who answered */
 	char *content_type;
 } arca_http_response;
 
@@ -96,6 +97,10 @@ long arca_http_retry_delay_ms(const arca_http *http, int attempt, const arca_htt
 
 /* "host:port" of a URL into buf; "" when it cannot be parsed. */
 void arca_http_url_host(char *buf, size_t cap, const char *url);
+
+/* "scheme://host:port" of a URL into buf (lowercase, default port filled in): what decides
+ * whether credentials may go there. "" when it cannot be parsed. */
+void arca_http_url_origin(char *buf, size_t cap, const char *url);
 
 /* Percent-encodes s: keep_slash leaves '/' literal (file paths in resolve URLs). malloc'ed. */
 char *arca_http_escape(const char *s, int keep_slash);

@@ -63,6 +63,36 @@ char *arca_hub__endpoint(const char *option, const char *env_name, const char *f
 	return out;
 }
 
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *arca_hub__clean_token(const char *raw)
+{
+	if (!raw)
+		return NULL;
+	while (is_space(*raw))
+		raw++;
+	size_t n = strlen(raw);
+	while (n > 0 && is_space(raw[n - 1]))
+		n--;
+	return n ? strndup(raw, n) : NULL;
+}
+
+char *arca_hub__expand_home(const char *path, const char *suffix)
+{
+	const char *home = "";
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
+		home = getenv("HOME");
+		if (!home || !home[0])
+			return NULL;
+		path++;
+	}
+	char *out;
+	return asprintf(&out, "%s%s%s", home, path, suffix) < 0 ? NULL : out;
+}
+
 arca_err arca_hub__set_auth(arca_hub *hub, const char *const *prefixes, const char *token)
 {
 	size_t n = 0;
@@ -148,9 +178,9 @@ arca_err arca_hub__get_json(arca_hub *hub, const char *url, const char *post_bod
 	char *moved = NULL;
 	for (int hops = 0; err == ARCA_OK && resp.status >= 300 && resp.status < 400 &&
 	     resp.redirect_url && hops < 5; hops++) {
-		char from[256], to[256];
-		arca_http_url_host(from, sizeof(from), hub->endpoint);
-		arca_http_url_host(to, sizeof(to), resp.redirect_url);
+		char from[300], to[300];
+		arca_http_url_origin(from, sizeof(from), hub->endpoint);
+		arca_http_url_origin(to, sizeof(to), resp.redirect_url);
 		if (strcmp(from, to) != 0)
 			break;
 		free(moved);
@@ -159,6 +189,10 @@ arca_err arca_hub__get_json(arca_hub *hub, const char *url, const char *post_bod
 		arca_http_response_dispose(&resp);
 		req.url = moved;
 		err = arca_http_do(hub->http, &req, &resp);
+	}
+	if (err == ARCA_OK && moved) {
+		resp.final_url = moved;
+		moved = NULL;
 	}
 	free(moved);
 	if (err < 0)

@@ -25,6 +25,7 @@ typedef struct {
 	uint64_t size;
 	char sha256[ARCA_SHA256_HEX];  /* "" when the hub gives none (HF regular files) */
 	char git_sha1[ARCA_SHA1_HEX];  /* "" when the hub gives none (ModelScope) */
+	char xet_hash[ARCA_SHA256_HEX]; /* the Xet file id when the hub lists one, else "" */
 	int lfs;
 } arca_hub_file;
 
@@ -44,10 +45,16 @@ typedef struct {
 	/* URL of the first request for a file (malloc'ed). */
 	char *(*file_url)(arca_hub *hub, const char *repo, const char *commit,
 		const char *revision, const arca_hub_file *file);
-	/* Checks the hub's first answer for a file (a 3xx or a 2xx); fills `evidence`. */
+	/* Checks one answer (a 3xx or a 2xx) of a file's resolve phase: the first request
+	 * and the redirects after it, until an answer carries the hub's metadata for the file
+	 * (HF: X-Repo-Commit with X-Linked-Etag on a redirect or ETag on a 2xx; ModelScope,
+	 * whose answers carry none: the first answer). Metadata are checked against the
+	 * listing and *carried_out set to 1; a redirect without them is recorded as a hop and
+	 * followed (*carried_out = 0); a 2xx without them is an error. Storage answers are
+	 * never passed here. Appends the answer to `evidence`. */
 	arca_err (*check_answer)(arca_hub *hub, const char *repo, const char *commit,
 		const arca_hub_file *file, const char *url, const arca_http_response *resp,
-		json_t *evidence);
+		json_t *evidence, int *carried_out);
 	/* Turns a non-2xx answer of the hub's own host into an error naming `what`. */
 	arca_err (*answer_error)(arca_hub *hub, const char *what, const arca_http_response *resp);
 	void (*free)(arca_hub *hub);
@@ -93,6 +100,19 @@ arca_err arca_hub__set_auth(arca_hub *hub, const char *const *prefixes, const ch
 
 /* Sorts a listing by path; a path listed twice is an error naming `what`. */
 arca_err arca_hub__sort_files(arca_hub_file *files, size_t n, const char *what);
+
+/* The next page of a listing from its Link header (rel="next"), on `endpoint`: a link on
+ * the endpoint's origin as it is, another origin's path and query under the endpoint.
+ * NULL when there is none. malloc'ed. */
+char *arca_hub__next_page_url(const char *endpoint, const char *link);
+
+/* A token as given (option, environment, file) with surrounding spaces, tabs, CR and LF
+ * removed; NULL when nothing is left. malloc'ed. */
+char *arca_hub__clean_token(const char *raw);
+
+/* `path` with a leading "~" or "~/" turned into $HOME, then `suffix` appended. malloc'ed;
+ * NULL when out of memory or "~" is used without HOME. */
+char *arca_hub__expand_home(const char *path, const char *suffix);
 
 /* Endpoint from an option, else an environment variable, else a default; no trailing '/'. */
 char *arca_hub__endpoint(const char *option, const char *env_name, const char *fallback);

@@ -241,12 +241,15 @@ static char *ms_file_url(arca_hub *hub, const char *repo, const char *commit,
 
 static arca_err ms_check_answer(arca_hub *hub, const char *repo, const char *commit,
 	const arca_hub_file *file, const char *url, const arca_http_response *resp,
-	json_t *evidence)
+	json_t *evidence, int *carried_out)
 {
 	(void)hub;
 	(void)repo;
 	(void)commit;
 	(void)file;
+	/* ModelScope's answers carry no metadata: the listing's size and sha256 are all there
+	 * is, so the first answer ends the resolve phase */
+	*carried_out = 1;
 	json_t *e = arca_hub__evidence(url, resp, evidence_headers);
 	if (resp->redirect_url) {
 		char host[256];
@@ -283,11 +286,17 @@ arca_err arca_hub_open_modelscope(arca_hub **out, arca_http *http, const arca_hu
 	hub->endpoint = arca_hub__endpoint(opts ? opts->endpoint : NULL, "MODELSCOPE_ENDPOINT",
 		fallback ? fallback : "https://www.modelscope.cn");
 	free(fallback);
-	const char *token = opts && opts->token ? opts->token : getenv("MODELSCOPE_API_TOKEN");
+	/* trimmed: a CI secret often ends in a newline, which would break every request */
+	char *token = arca_hub__clean_token(opts && opts->token ? opts->token :
+		getenv("MODELSCOPE_API_TOKEN"));
 	static const char *const prefixes[] = { "Cookie: m_session_id=",
 		"Authorization: Bearer ", NULL };
 	arca_err err = hub->endpoint ? arca_hub__set_auth(hub, prefixes, token) :
 		arca_error_set(ARCA_ENOMEM, "hub: out of memory");
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
 	if (err < 0) {
 		arca_hub_free(hub);
 		return err;

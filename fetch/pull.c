@@ -36,6 +36,7 @@ typedef struct {
 	const char *repo;
 	char revision[256];
 	char commit[ARCA_SHA256_HEX];
+	char moved_to[512];   /* the repo's name now, when the hub says it was renamed */
 	arca_hub_file *files; /* selected */
 	size_t n_files;
 	char *want_sha256;    /* per file: the locked sha256 or "" (array of 65-byte slots) */
@@ -179,6 +180,20 @@ static arca_err resolve(pull_ctx *p, json_t *api)
 		if (err < 0)
 			return err;
 	}
+	/* a renamed repo: say so once, and keep the name the hub answered under */
+	size_t i;
+	json_t *answer;
+	json_array_foreach(api, i, answer) {
+		const char *moved = json_string_value(json_object_get(answer, "moved_to"));
+		if (!moved || p->moved_to[0])
+			continue;
+		snprintf(p->moved_to, sizeof(p->moved_to), "%s", moved);
+		char msg[700];
+		snprintf(msg, sizeof(msg), "%s has moved to %s on the hub; pulled from there, kept "
+			"under the name asked for", p->repo, moved);
+		if ((err = warn(p, msg)) < 0)
+			return err;
+	}
 	arca_pull_event ev = { .kind = ARCA_PULL_RESOLVED };
 	emit(p, &ev);
 	return ARCA_OK;
@@ -236,6 +251,17 @@ static arca_err record_pending(pull_ctx *p, unsigned char *have, size_t *todo_ou
 		to_catalog_file(&row, f);
 		err = arca_catalog_add_file(p->cat, p->out->snapshot, &row);
 		todo++;
+	}
+	/* rows an earlier pull of this commit left unverified and this pull does not select
+	 * (a file it excludes now) would keep the snapshot from ever completing */
+	for (size_t k = 0; k < n_rows && err == ARCA_OK; k++) {
+		if (rows[k].sha256[0])
+			continue;
+		int selected = 0;
+		for (size_t i = 0; i < p->n_files && !selected; i++)
+			selected = !strcmp(rows[k].path, p->files[i].path);
+		if (!selected)
+			err = arca_catalog_remove_file(p->cat, p->out->snapshot, rows[k].path);
 	}
 	if (err == ARCA_OK && todo > 0)
 		err = arca_catalog_mark_incomplete(p->cat, p->out->snapshot);
@@ -543,6 +569,8 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 		p.hub->ops->name, "endpoint", p.hub->endpoint, "revision", p.revision, "commit",
 		p.commit, "arca_version", ARCA_VERSION, "include", include, "exclude", exclude,
 		"answers", api);
+	if (evidence && p.moved_to[0])
+		json_object_set_new(evidence, "moved_to", json_string(p.moved_to));
 	int existed;
 	if (!evidence) {
 		err = arca_error_set(ARCA_ENOMEM, "pull: out of memory");

@@ -2,11 +2,19 @@
 /*
  * fetch/transfer.c — the download engine (contract in transfer.h).
  *
- * A job moves through: PENDING → RESOLVING (first request to the hub; its answer is checked
- * and, if a redirect, followed) → DATA (small: one GET; large: ranged chunk requests) →
- * HASHING (large only: the hasher finishes the tail) → DONE. Any step may go back to an
- * earlier one on a retryable failure, with backoff, at most max_retries times in a row
- * without new bytes.
+ * A job moves through: PENDING → RESOLVING (the first request to the hub and the redirects
+ * after it, one at a time, until an answer carries the hub's metadata for the file; the hub
+ * checks that answer, see hub.h) → DATA (small: one GET; large: ranged chunk requests, at
+ * the storage the metadata answer pointed to, wherever it lives) → HASHING (large only: the
+ * hasher finishes the tail) → DONE. Any step may go back to an earlier one on a retryable
+ * failure, with backoff, at most max_retries times in a row without new bytes; an expired
+ * storage link sends the job back to RESOLVING, at most MAX_RESOLVES times in a row
+ * without new bytes (a transfer that takes hours outlives many signed links).
+ *
+ * Which answers are checked is decided by the hop, never by comparing hosts: storage may
+ * answer on the hub's own host (self-hosted mirrors, arca serve) and a mirror may redirect
+ * the resolve request to another endpoint. The token goes only to the hub's own origin
+ * (scheme, host and port of the endpoint).
  *
  * Large-file invariants:
  *   1. chunk_pos[i] is how far chunk i is written on disk; chunk i is done when it reaches
@@ -34,6 +42,8 @@
 #define MAX_RESOLVES 3
 #define ERROR_BODY_MAX 65536
 #define PROGRESS_BYTES (1u << 20)
+/* A URL in a message, without its query: signed storage links carry their signature there */
+#define SHOWN(url) (int)strcspn((url), "?"), (url)
 
 typedef enum { J_PENDING, J_RESOLVING, J_DATA, J_HASHING, J_DONE } job_state;
 
@@ -47,8 +57,8 @@ typedef struct request {
 	CURL *easy;
 	struct curl_slist *headers;
 	char *url;
-	int to_hub;          /* the hub's own host: auth sent, answers checked */
-	int resolving;       /* the job's first request */
+	int to_hub;          /* the hub's own origin: the token is sent */
+	int resolving;       /* part of the resolve phase: the hub checks the answer */
 	int ranged;
 	size_t chunk;        /* large files: the chunk this request fills */
 	uint64_t start, end; /* byte range [start, end) requested */
@@ -67,9 +77,10 @@ typedef struct job {
 	const arca_hub_file *file;
 	job_state state;
 	int big;
-	char hub_host[256];
-	char *data_url;
+	char *data_url;        /* RESOLVING: the next hop; DATA: where the bytes are */
 	int data_to_hub;
+	int metadata_seen;     /* an answer of this resolve phase carried the hub's metadata */
+	int xet;               /* the hub named a Xet file id for it */
 	int hops, resolves;
 	int failures;          /* consecutive failures without new bytes */
 	double not_before;     /* monotonic time of the next attempt */
@@ -98,7 +109,15 @@ typedef struct engine {
 	request *requests;   /* in flight */
 	uint64_t total;
 	uint64_t done_bytes; /* bytes of finished jobs */
+	char hub_origin[300];
 } engine;
+
+static int is_hub_origin(const engine *e, const char *url)
+{
+	char origin[300];
+	arca_http_url_origin(origin, sizeof(origin), url);
+	return origin[0] && strcmp(origin, e->hub_origin) == 0;
+}
 
 static double now(void)
 {
@@ -219,12 +238,16 @@ static void detach_request(engine *e, request *r)
 		memset(j->chunk_busy, 0, j->n_chunks);
 }
 
+static void account_chunks(engine *e, request *r);
+
 static void remove_requests_of(engine *e, job *j)
 {
 	request *r = e->requests;
 	while (r) {
 		request *next = r->next;
 		if (r->job == j) {
+			/* keep what a dropped request wrote: its chunk continues from there */
+			account_chunks(e, r);
 			detach_request(e, r);
 			free_request(r);
 		}
@@ -337,8 +360,6 @@ static size_t keep_error_body(request *r, const char *data, size_t len)
 	grown[resp->body_len] = '\0';
 	return len;
 }
-
-static void account_chunks(engine *e, request *r);
 
 static size_t on_write(char *data, size_t size, size_t n, void *userdata)
 {
@@ -566,7 +587,14 @@ static void pump_job(engine *e, job *j)
 		}
 		j->state = J_RESOLVING;
 		j->hops = 0;
-		err = start_request(e, j, j->item->url, 1, 1, j->big ? next_chunk(e, j) : 0);
+		j->metadata_seen = 0;
+		err = start_request(e, j, j->item->url, is_hub_origin(e, j->item->url), 1,
+			j->big ? next_chunk(e, j) : 0);
+	} else if (j->state == J_RESOLVING) {
+		/* the next hop of the resolve phase, once the previous answer is in */
+		if (j->busy == 0 && j->data_url)
+			err = start_request(e, j, j->data_url, j->data_to_hub, 1,
+				j->big ? next_chunk(e, j) : 0);
 	} else if (j->state == J_DATA && !j->big) {
 		if (j->busy == 0)
 			err = start_request(e, j, j->data_url, j->data_to_hub, 0, 0);
@@ -637,26 +665,32 @@ static void start_over_resolving(engine *e, job *j)
 	remove_requests_of(e, j);
 	j->state = J_PENDING;
 	j->hops = 0;
+	j->metadata_seen = 0;
+	free(j->data_url);
+	j->data_url = NULL;
 	if (!j->big) {
 		arca_blob_writer_free(j->writer);
 		j->writer = NULL;
 	}
 }
 
-/* A 3xx: check it (hub), then go where it points. */
+/* A 3xx (already checked when it belonged to the resolve phase): go where it points. While
+ * no answer has carried the hub's metadata, the next hop is still part of the resolve
+ * phase (a renamed repo, a mirror sending the request to another endpoint); after that it
+ * is storage. */
 static void follow(engine *e, request *r)
 {
 	job *j = r->job;
 	if (++j->hops > MAX_HOPS) {
 		fail_job(e, j, arca_error_set(ARCA_ENET, "more than %d redirects (a loop?) starting at "
-			"%s", MAX_HOPS, j->item->url), 0);
+			"%.*s", MAX_HOPS, SHOWN(j->item->url)), 0);
 		return;
 	}
 	char *location = NULL;
 	curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &location);
 	if (!location) {
-		fail_job(e, j, arca_error_set(ARCA_ENET, "HTTP %ld from %s without a Location",
-			r->status, r->url), 0);
+		fail_job(e, j, arca_error_set(ARCA_ENET, "HTTP %ld from %.*s without a Location",
+			r->status, SHOWN(r->url)), 0);
 		return;
 	}
 	char *target = strdup(location);
@@ -664,13 +698,10 @@ static void follow(engine *e, request *r)
 		fail_job(e, j, arca_error_set(ARCA_ENOMEM, "download: out of memory"), 0);
 		return;
 	}
-	char host[256];
-	arca_http_url_host(host, sizeof(host), target);
 	free(j->data_url);
 	j->data_url = target;
-	/* the token goes to the hub's host only */
-	j->data_to_hub = strcmp(host, j->hub_host) == 0;
-	j->state = J_DATA;
+	j->data_to_hub = is_hub_origin(e, target);
+	j->state = r->resolving && !j->metadata_seen ? J_RESOLVING : J_DATA;
 }
 
 static arca_err commit_small(job *j)
@@ -698,11 +729,13 @@ static void handle_answer(engine *e, request *r, CURLcode rc)
 	}
 	/* a try that moved a real amount of data resets the count of fruitless tries (a server
 	 * that cuts every answer after a few bytes must not keep us busy forever) */
-	if (r->pos - r->start >= PROGRESS_BYTES || (r->pos == r->end && r->pos > r->start))
+	if (r->pos - r->start >= PROGRESS_BYTES || (r->pos == r->end && r->pos > r->start)) {
 		j->failures = 0;
+		j->resolves = 0;
+	}
 	if (rc != CURLE_OK) {
 		char why[CURL_ERROR_SIZE + 300];
-		snprintf(why, sizeof(why), "%s: %s", r->url, r->errbuf[0] ? r->errbuf :
+		snprintf(why, sizeof(why), "%.*s: %s", SHOWN(r->url), r->errbuf[0] ? r->errbuf :
 			curl_easy_strerror(rc));
 		if (arca_http_curl_retryable(rc)) {
 			if (r->resolving || !j->big)
@@ -719,13 +752,17 @@ static void handle_answer(engine *e, request *r, CURLcode rc)
 	curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &location);
 	if (location && !r->resp.redirect_url)
 		r->resp.redirect_url = strdup(location);
-	if (r->to_hub && ((status >= 200 && status < 400))) {
+	if (r->resolving && !j->metadata_seen && status >= 200 && status < 400) {
+		int carried = 0;
 		arca_err err = e->opts->hub->ops->check_answer(e->opts->hub, e->opts->repo,
-			e->opts->commit, j->file, r->url, &r->resp, j->item->evidence);
+			e->opts->commit, j->file, r->url, &r->resp, j->item->evidence, &carried);
 		if (err < 0) {
 			fail_job(e, j, err, 0);
 			return;
 		}
+		j->metadata_seen = carried;
+		if (carried && arca_http_header_get(&r->resp, "X-Xet-Hash"))
+			j->xet = 1;
 	}
 	if (status >= 300 && status < 400) {
 		follow(e, r);
@@ -740,19 +777,23 @@ static void handle_answer(engine *e, request *r, CURLcode rc)
 				finish_job(e, j, 0);
 			return;
 		}
-		if (r->pos < r->end) {
-			char why[300];
-			snprintf(why, sizeof(why), "%s: the answer ended at byte %llu of %llu", r->url,
-				(unsigned long long)r->pos, (unsigned long long)r->end);
-			retry_later(e, j, NULL, why);
-			return;
-		}
 		if (r->resolving) {
-			/* served directly by the hub: keep fetching there */
+			/* served where the metadata came from: keep fetching there */
 			free(j->data_url);
 			j->data_url = strdup(r->url);
 			j->data_to_hub = r->to_hub;
 			j->state = J_DATA;
+			if (!j->data_url) {
+				fail_job(e, j, arca_error_set(ARCA_ENOMEM, "download: out of memory"), 0);
+				return;
+			}
+		}
+		if (r->pos < r->end) {
+			char why[300];
+			snprintf(why, sizeof(why), "%.*s: the answer ended at byte %llu of %llu", SHOWN(r->url),
+				(unsigned long long)r->pos, (unsigned long long)r->end);
+			retry_later(e, j, NULL, why);
+			return;
 		}
 		if (all_chunks_done(e, j))
 			j->state = J_HASHING;
@@ -767,25 +808,43 @@ static void handle_answer(engine *e, request *r, CURLcode rc)
 	}
 	if (arca_http_status_retryable(status)) {
 		char why[300];
-		snprintf(why, sizeof(why), "%s: HTTP %ld", r->url, status);
+		snprintf(why, sizeof(why), "%.*s: HTTP %ld", SHOWN(r->url), status);
 		if (r->resolving)
 			start_over_resolving(e, j);
 		retry_later(e, j, &r->resp, why);
 		return;
 	}
-	if (!r->to_hub && status == 403 && j->resolves < MAX_RESOLVES) {
-		/* a signed CDN link expired: ask the hub again */
+	if (!r->resolving && status == 403 && j->resolves < MAX_RESOLVES) {
+		/* a signed storage link expired: ask the hub again (the count starts over after
+		 * progress, so only links that never deliver give out) */
 		j->resolves++;
+		if (e->opts->on_retry) {
+			char msg[600];
+			snprintf(msg, sizeof(msg), "%s: the storage link was refused (HTTP 403, "
+				"expired?); asking the hub for a new one", j->file->path);
+			e->opts->on_retry(msg, e->opts->payload);
+		}
 		start_over_resolving(e, j);
 		return;
 	}
-	if (r->to_hub) {
+	if (!r->resolving && status == 400 && (j->xet || j->file->xet_hash[0])) {
+		/* the Hub's storage bridge refuses files it can serve only through Xet (hundreds of
+		 * GB): say so rather than a bare 400 */
+		char size[32];
+		snprintf(size, sizeof(size), "%.1f GB", (double)j->file->size / 1e9);
+		fail_job(e, j, arca_error_set(ARCA_EUNSUPPORTED, "the hub's storage refused it (HTTP "
+			"400): at %s it is served only through the Xet protocol, which arca does not "
+			"speak yet; fetch it with the hub's own client (hf download REPO FILE), then arca "
+			"add the folder, or leave it out with --exclude", size), 0);
+		return;
+	}
+	if (r->resolving) {
 		char what[200];
-		snprintf(what, sizeof(what), "GET %s", r->url);
+		snprintf(what, sizeof(what), "GET %.*s", SHOWN(r->url));
 		fail_job(e, j, e->opts->hub->ops->answer_error(e->opts->hub, what, &r->resp), 0);
 		return;
 	}
-	fail_job(e, j, arca_error_set(ARCA_ENET, "%s answered HTTP %ld", r->url, status), 0);
+	fail_job(e, j, arca_error_set(ARCA_ENET, "%.*s answered HTTP %ld", SHOWN(r->url), status), 0);
 }
 
 static void collect_finished(engine *e)
@@ -929,7 +988,6 @@ static arca_err init_jobs(engine *e, arca_transfer_item *items, size_t n)
 	if (!e->jobs)
 		return arca_error_set(ARCA_ENOMEM, "download: out of memory");
 	e->n_jobs = n;
-	char hub_host[256];
 	for (size_t i = 0; i < n; i++) {
 		job *j = &e->jobs[i];
 		j->item = &items[i];
@@ -937,8 +995,6 @@ static arca_err init_jobs(engine *e, arca_transfer_item *items, size_t n)
 		items[i].err = ARCA_OK;
 		if (!items[i].evidence && !(items[i].evidence = json_array()))
 			return arca_error_set(ARCA_ENOMEM, "download: out of memory");
-		arca_http_url_host(hub_host, sizeof(hub_host), items[i].url);
-		memcpy(j->hub_host, hub_host, sizeof(j->hub_host));
 		j->big = j->file->size > e->opts->chunk_size;
 		if (j->big) {
 			j->n_chunks = (size_t)((j->file->size + e->opts->chunk_size - 1) /
@@ -979,6 +1035,7 @@ arca_err arca_transfer_run(arca_transfer_item *items, size_t n, const arca_trans
 			"1 and chunks at least 64 KiB");
 	if (!(e.multi = curl_multi_init()))
 		return arca_error_set(ARCA_ENOMEM, "download: out of memory");
+	arca_http_url_origin(e.hub_origin, sizeof(e.hub_origin), opts->hub->endpoint);
 	arca_err err = init_jobs(&e, items, n);
 	double last_progress = 0;
 	while (err == ARCA_OK && (e.next_job < e.n_jobs || e.active > 0)) {

@@ -390,7 +390,7 @@ arca_err arca_store_verify_blob(arca_store *store, const char *sha256,
 	if (err < 0)
 		return err;
 	if (strcmp(d.sha256, sha256) != 0)
-		return arca_error_set(ARCA_ECORRUPT,
+		return arca_error_set(ARCA_EMISMATCH,
 			"blob %s is corrupt: its bytes now hash to %s (changed on disk)", sha256, d.sha256);
 	return ARCA_OK;
 }
@@ -444,7 +444,7 @@ static arca_err copy_out(arca_store *store, const char *sha256, const char *dst_
 			goto cleanup;
 		arca_hex_encode(hex, raw, ARCA_SHA256_LEN);
 		if (strcmp(hex, sha256) != 0) {
-			err = arca_error_set(ARCA_ECORRUPT,
+			err = arca_error_set(ARCA_EMISMATCH,
 				"blob %s is corrupt: its bytes now hash to %s (changed on disk)", sha256, hex);
 			goto cleanup;
 		}

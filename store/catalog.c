@@ -884,6 +884,21 @@ arca_err arca_catalog_add_file(arca_catalog *cat, int64_t snapshot, const arca_f
 	return ARCA_OK;
 }
 
+arca_err arca_catalog_remove_file(arca_catalog *cat, int64_t snapshot, const char *path)
+{
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "DELETE FROM files WHERE snapshot = ? AND path = ?");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, snapshot);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return arca_error_prefix(db_error(cat, rc, "remove file"), "%s", path);
+	return ARCA_OK;
+}
+
 arca_err arca_catalog_complete_snapshot(arca_catalog *cat, int64_t snapshot)
 {
 	sqlite3_stmt *st;

@@ -147,6 +147,9 @@ arca_err arca_catalog_create_snapshot(arca_catalog *cat, const arca_snapshot_new
 /* Adds or replaces one file of a snapshot. */
 arca_err arca_catalog_add_file(arca_catalog *cat, int64_t snapshot, const arca_file *file);
 
+/* Removes one file row of a snapshot (its blob stays until gc); no row is not an error. */
+arca_err arca_catalog_remove_file(arca_catalog *cat, int64_t snapshot, const char *path);
+
 /* Marks a snapshot complete; ARCA_EINVALID if a file has no verified blob. */
 arca_err arca_catalog_complete_snapshot(arca_catalog *cat, int64_t snapshot);
 

@@ -27,7 +27,10 @@ start_hub() {
 	[ -s "$T/hub.ready" ] || fail "the test hub did not start"
 	HUB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hub"])' "$T/hub.ready")
 	CDN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cdn"])' "$T/hub.ready")
-	export HF_ENDPOINT=$HUB MODELSCOPE_ENDPOINT=$HUB
+	# what clients use: the hub plus any --prefix it serves under
+	ENDPOINT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["endpoint"])' \
+		"$T/hub.ready")
+	export HF_ENDPOINT=$ENDPOINT MODELSCOPE_ENDPOINT=$ENDPOINT
 	trap 'stop_hub; cleanup' EXIT
 }
 
@@ -47,6 +50,7 @@ print(urllib.request.urlopen(req, timeout=10).read().decode())
 PY
 }
 hub_fault() { hub_ctl POST /_control/fault "$1" >/dev/null; }
+hub_config() { hub_ctl POST /_control/config "$1" >/dev/null; }
 hub_state() { hub_ctl POST /_control/state "$1" >/dev/null; }
 hub_reset() { hub_ctl POST /_control/reset >/dev/null; }
 

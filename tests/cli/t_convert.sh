@@ -130,11 +130,11 @@ run 0 "$ARCA" inspect "$T/qwen2-q8_0.gguf" --json
 expect_json 'd["format"]' gguf
 expect_json 'd["metadata"]["general.architecture"]["value"]' qwen2
 expect_json 'd["metadata"]["tokenizer.ggml.pre"]["value"]' qwen2
-run 3 "$ARCA" inspect acme/qwen2 --file config.json
+run 1 "$ARCA" inspect acme/qwen2 --file config.json
 expect_stderr "neither GGUF"
 run 0 "$ARCA" inspect acme/qwen2 --file model.safetensors --no-tensors
 head -c 1000 "$T/qwen2-q8_0.gguf" > "$T/cut.gguf"
-run 3 "$ARCA" inspect "$T/cut.gguf"
+run 1 "$ARCA" inspect "$T/cut.gguf"
 expect_stderr "cut.gguf"
 run 4 "$ARCA" inspect "$T/none.gguf"
 run 4 "$ARCA" inspect acme/qwen2:q2_k

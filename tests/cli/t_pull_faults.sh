@@ -73,9 +73,11 @@ hub_fault '{"match": "/resolve/", "kind": "wrong_size", "count": -1}'
 run 3 "$ARCA" pull acme/tiny
 expect_stderr "X-Linked-Size says"
 fresh
+# no X-Repo-Commit anywhere: a failure (exit 1), not a hash that did not match (exit 3)
 hub_fault '{"match": "/resolve/", "kind": "no_commit", "count": -1}'
-run 3 "$ARCA" pull acme/tiny
-expect_stderr "no X-Repo-Commit"
+run 1 "$ARCA" pull acme/tiny
+expect_stderr "carried X-Repo-Commit"
+[ "$(verified_files)" = 4 ] || fail "the file without X-Repo-Commit was recorded"
 fresh
 hub_fault '{"match": "/blob/", "kind": "redirect_loop", "count": -1}'
 run 1 "$ARCA" pull acme/tiny

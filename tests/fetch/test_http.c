@@ -86,6 +86,13 @@ static void test_escape_and_host(void **state)
 	assert_string_equal(host, "cdn-lfs.hf.co:443");
 	arca_http_url_host(host, sizeof(host), "not a url");
 	assert_string_equal(host, "");
+	/* origins: scheme, lowercase host and port decide where a token may go */
+	arca_http_url_origin(host, sizeof(host), "HTTPS://Hub.Example.org/prefix/api?x=1");
+	assert_string_equal(host, "https://hub.example.org:443");
+	arca_http_url_origin(host, sizeof(host), "http://hub.example.org:443/");
+	assert_string_equal(host, "http://hub.example.org:443");
+	arca_http_url_origin(host, sizeof(host), "not a url");
+	assert_string_equal(host, "");
 }
 
 static void test_headers_case_insensitive(void **state)

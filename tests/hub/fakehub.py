@@ -8,10 +8,29 @@ two loopback listeners, `hub` (HF API, resolve, ModelScope API, /_control/) and 
 plus injectable faults and a request log. Python standard library only.
 
     fakehub.py --root ROOT [--hub-port 0] [--cdn-port 0] [--ready-file F] [--page-size 1000]
-               [--sig-ttl 3600] [--public-gated-metadata] [--verbose]
+               [--sig-ttl 3600] [--public-gated-metadata] [--prefix /PATH]
+               [--storage cdn|same-host] [--verbose]
 
-When both listen it writes {"hub": URL, "cdn": URL, "pid": N} to the ready file (tmp + rename)
-and prints it; it runs until SIGTERM or SIGINT. repos.json is re-read whenever it changes.
+When both listen it writes {"hub": URL, "cdn": URL, "endpoint": URL, "pid": N} to the ready
+file (tmp + rename) and prints it; it runs until SIGTERM or SIGINT. `endpoint` is what clients
+use as HF_ENDPOINT: the hub URL plus the prefix. repos.json is re-read whenever it changes.
+
+The shapes real hubs and mirrors take, one switch each (flags at start, or /_control/config):
+  prefix            every hub route lives under a path (HF_ENDPOINT=https://host/prefix, as
+                    Artifactory/Nexus remotes and self-hosted mirrors have it)
+  storage           "cdn": LFS bytes from the second listener, which refuses tokens (the
+                    Hub); "same-host": from the hub listener itself, under the prefix
+                    (self-hosted mirrors, arca serve), tokens accepted
+  link_base         pagination links point at this base instead of the hub (a mirror whose
+                    links name huggingface.co)
+  resolve_redirect  {"status": 308, "to": BASE}: every resolve answers a redirect to BASE with
+                    the same path and no metadata (a mirror sending clients elsewhere)
+  xet_only_over     N: LFS files over N bytes are Xet-only: the resolve carries X-Xet-Hash and
+                    storage answers 400, as the Hub's bridge does for files over ~400 GB
+  xet_hashes        the tree listing carries xetHash for LFS files
+  sig_ttl           lifetime of signed storage links in seconds (expiry mid-transfer)
+Renamed repos (state op rename_repo) answer every API and resolve request under the old name
+with a relative 307 to the new name that carries no metadata, as the Hub does.
 
 Control API on the hub listener (never logged, never faulted):
   POST /_control/fault  {"match": SUBSTRING of path?query (raw or decoded; "" = all),
@@ -19,15 +38,20 @@ Control API on the hub listener (never logged, never faulted):
                          "method": "GET"|..., params} -> {"ok": true, "id": N}
       cut{after} trickle{rate} ignore_range gzip status{status,headers,body} corrupt{offset,xor}
       wrong_size{delta} no_commit redirect_loop{absolute} html bad_json empty_body
-      not_modified delay{seconds} wrong_sha256{path}
+      not_modified delay{seconds} wrong_sha256{path} no_sha256{path,shape} null_files
+      (no_sha256: ModelScope lists the file with its Sha256 "missing", "empty" or "null";
+       null_files: ModelScope answers Data.Files = null)
   GET  /_control/faults   active faults;   POST /_control/reset   clears faults and the log
   GET  /_control/log      [{server, method, path, query, range, auth, cookie, status, fault}]
   POST /_control/state    {"op": move_ref{repo,ref,commit[,kind:"tag"]} | delete_repo{repo} |
                            set_gated{repo,gated} | set_private{repo,private} |
                            set_direct{repo,direct} | set_tokens{repo,tokens} |
-                           set_hubs{repo,hubs} | replace_blob{sha256,content_b64}}
-  POST /_control/config   {"page_size", "sig_ttl", "public_gated_metadata"} (any subset)
-  GET  /_control/info     {"hub", "cdn", "pid"}
+                           set_hubs{repo,hubs} | replace_blob{sha256,content_b64} |
+                           rename_repo{repo,to}}
+  POST /_control/config   {"page_size", "sig_ttl", "public_gated_metadata", "prefix",
+                           "storage", "link_base", "resolve_redirect", "xet_only_over",
+                           "xet_hashes"} (any subset)
+  GET  /_control/info     {"hub", "cdn", "endpoint", "pid"}
 """
 import argparse
 import base64
@@ -56,7 +80,10 @@ LOG_LIMIT = 200000
 FAULT_KINDS = {
     "cut", "trickle", "ignore_range", "gzip", "status", "corrupt", "wrong_size", "no_commit",
     "redirect_loop", "html", "bad_json", "empty_body", "not_modified", "delay", "wrong_sha256",
+    "no_sha256", "null_files",
 }
+CONFIG_KEYS = ("page_size", "sig_ttl", "public_gated_metadata", "prefix", "storage",
+               "link_base", "resolve_redirect", "xet_only_over", "xet_hashes")
 ALL_HUBS = ("hf", "modelscope")  # a hand-written repo without "hubs" is on both
 TEXT_SUFFIXES = (".md", ".txt", ".py", ".yaml", ".yml", ".model", ".jinja", ".tiktoken")
 
@@ -251,12 +278,19 @@ class Fixture:
     def __init__(self, data, blobs):
         repos = data.get("repos") if isinstance(data, dict) else None
         self.repos = repos if isinstance(repos, dict) else {}
+        self.data_renamed = data.get("renamed") if isinstance(data, dict) else None
         self.blobs = blobs
         self.cache = {}
 
     def repo(self, repo_id):
         r = self.repos.get(repo_id)
         return r if isinstance(r, dict) else None
+
+    def renamed(self, repo_id):
+        """The repo's new name when it was renamed (and nothing took the old name)."""
+        table = self.data_renamed
+        new = table.get(repo_id) if isinstance(table, dict) else None
+        return new if isinstance(new, str) and repo_id not in self.repos else None
 
     @staticmethod
     def resolve(repo, rev, names_only=False):
@@ -490,8 +524,23 @@ class Hub:
         self.page_size = args.page_size
         self.sig_ttl = args.sig_ttl
         self.public_gated_metadata = args.public_gated_metadata
+        self.prefix = (args.prefix or "").rstrip("/")
+        self.storage = args.storage
+        self.link_base = None
+        self.resolve_redirect = None
+        self.xet_only_over = None
+        self.xet_hashes = False
         self.verbose = args.verbose
         self.hub_base = self.cdn_base = ""
+
+    def endpoint(self):
+        return self.hub_base + self.prefix
+
+    def storage_base(self):
+        return self.endpoint() if self.storage == "same-host" else self.cdn_base
+
+    def xet_only(self, f):
+        return self.xet_only_over is not None and f.get("lfs") and size_of(f) > self.xet_only_over
 
     def sign(self, sha256, exp):
         msg = ("%s:%d" % (sha256, exp)).encode()
@@ -499,7 +548,8 @@ class Hub:
 
     def signed_url(self, sha256):
         exp = int(time.time()) + self.sig_ttl
-        return "%s/blob/%s?sig=%s&exp=%d" % (self.cdn_base, sha256, self.sign(sha256, exp), exp)
+        return "%s/blob/%s?sig=%s&exp=%d" % (self.storage_base(), sha256,
+                                             self.sign(sha256, exp), exp)
 
 
 class Ctx:
@@ -511,7 +561,14 @@ class Ctx:
         self.target = handler.path
         self.raw_path, _, self.query_string = handler.path.partition("?")
         self.query = urllib.parse.parse_qs(self.query_string, keep_blank_values=True)
-        self.segs = [urllib.parse.unquote(s) for s in self.raw_path.split("/")[1:]]
+        # the path under the hub's prefix; None when the request is outside it
+        prefix = hub.prefix if role == "hub" else ""
+        self.path = self.raw_path
+        if prefix:
+            inside = self.raw_path.startswith(prefix + "/")
+            self.path = self.raw_path[len(prefix):] if inside else None
+        self.segs = [urllib.parse.unquote(s) for s in (self.path or "").split("/")[1:]]
+        self.raw_segs = [urllib.parse.unquote(s) for s in self.raw_path.split("/")[1:]]
         self.headers = handler.headers
         auth = self.headers.get("Authorization")
         self.auth_present = auth is not None
@@ -590,6 +647,8 @@ def hf_file_entry(ctx, repo, cid, path, f, expand):
         sha = f.get("sha256", "")
         sha = wrong_hex(sha) if fault_hits(ctx, path) else sha
         e["lfs"] = {"oid": sha, "size": size_of(f), "pointerSize": pointer_size(f)}
+        if ctx.hub.xet_hashes or ctx.hub.xet_only(f):
+            e["xetHash"] = xet_hash(f)
     if expand:
         last = ctx.fx.last_touch(repo, cid, path)
         c = ctx.fx.commit(repo, last)
@@ -640,9 +699,10 @@ def hf_tree(ctx, org, name, rev, path):
     page = [hf_entry(ctx, repo, cid, p, expand) for p in names[start:start + size]]
     reply = json_reply(page)
     if start + size < len(names):
-        link = "%s%s?recursive=%s&expand=%s&cursor=%d" % (
-            ctx.hub.hub_base, ctx.raw_path, str(recursive).lower(), str(expand).lower(),
-            start + size)
+        # absolute, as the Hub writes it: on this host with the prefix, or on link_base
+        base = ctx.hub.link_base + ctx.path if ctx.hub.link_base else ctx.hub.hub_base + ctx.raw_path
+        link = "%s?recursive=%s&expand=%s&cursor=%d" % (
+            base, str(recursive).lower(), str(expand).lower(), start + size)
         reply.headers.append(("Link", '<%s>; rel="next"' % link))
     return reply
 
@@ -736,6 +796,11 @@ def hf_refs(ctx, org, name):
                        "tags": listing(repo.get("tags"), "tags"), "converts": []})
 
 
+def xet_hash(f):
+    """A stand-in for the Xet file id (64 hex), stable per content."""
+    return hashlib.sha256(("xet:" + f.get("sha256", "")).encode()).hexdigest()
+
+
 def file_headers(f, cid):
     etag = f.get("sha256", "") if f.get("lfs") else f.get("git_sha1", "")
     return [("ETag", '"%s"' % etag), ("X-Repo-Commit", cid)]
@@ -758,8 +823,8 @@ def hf_resolve(ctx, org, name, rev, path):
         return lfs_redirect(ctx, cid, f)
     if repo.get("direct"):
         return file_content(ctx, path, f, file_headers(f, cid))
-    location = "/api/resolve-cache/models/%s/%s/%s?etag=%s" % (
-        repo_id, cid, urllib.parse.quote(path, safe="/"),
+    location = "%s/api/resolve-cache/models/%s/%s/%s?etag=%s" % (
+        ctx.hub.prefix, repo_id, cid, urllib.parse.quote(path, safe="/"),
         urllib.parse.quote('"%s"' % f.get("git_sha1", ""), safe=""))
     body = ("Temporary Redirect. Redirecting to %s" % location).encode()
     return Reply(307, body, "text/plain; charset=utf-8",
@@ -768,10 +833,13 @@ def hf_resolve(ctx, org, name, rev, path):
 
 def lfs_redirect(ctx, cid, f):
     url = ctx.hub.signed_url(f.get("sha256", ""))
-    return Reply(302, ("Found. Redirecting to %s" % url).encode(), "text/plain; charset=utf-8", [
-        ("Location", url), ("X-Repo-Commit", cid),
-        ("X-Linked-Etag", '"%s"' % f.get("sha256", "")),
-        ("X-Linked-Size", str(size_of(f))), ("ETag", '"%s"' % file_oid(f))])
+    headers = [("Location", url), ("X-Repo-Commit", cid),
+               ("X-Linked-Etag", '"%s"' % f.get("sha256", "")),
+               ("X-Linked-Size", str(size_of(f))), ("ETag", '"%s"' % file_oid(f))]
+    if ctx.hub.xet_only(f):
+        headers.append(("X-Xet-Hash", xet_hash(f)))
+    return Reply(302, ("Found. Redirecting to %s" % url).encode(), "text/plain; charset=utf-8",
+                 headers)
 
 
 def hf_resolve_cache(ctx, org, name, rev, path):
@@ -864,11 +932,18 @@ def ms_file_entry(ctx, repo, cid, path, f):
     last = ctx.fx.last_touch(repo, cid, path)
     c = ctx.fx.commit(repo, last)
     sha = f.get("sha256", "")
-    return {"Name": path.rsplit("/", 1)[-1], "Path": path, "Type": "blob", "Size": size_of(f),
-            "Sha256": wrong_hex(sha) if fault_hits(ctx, path) else sha,
-            "IsLFS": bool(f.get("lfs")), "Id": file_oid(f), "Revision": last,
-            "CommitMessage": c.get("message", ""), "CommittedDate": iso_to_unix(c.get("date")),
-            "CommitterName": c.get("author", "fakehub"), "Mode": "33188", "InCheck": False}
+    e = {"Name": path.rsplit("/", 1)[-1], "Path": path, "Type": "blob", "Size": size_of(f),
+         "Sha256": wrong_hex(sha) if fault_hits(ctx, path) else sha,
+         "IsLFS": bool(f.get("lfs")), "Id": file_oid(f), "Revision": last,
+         "CommitMessage": c.get("message", ""), "CommittedDate": iso_to_unix(c.get("date")),
+         "CommitterName": c.get("author", "fakehub"), "Mode": "33188", "InCheck": False}
+    if ctx.fault_kind() == "no_sha256" and ctx.fault.get("path", path) in path:
+        shape = ctx.fault.get("shape", "missing")
+        if shape == "missing":
+            del e["Sha256"]
+        else:
+            e["Sha256"] = "" if shape == "empty" else None
+    return e
 
 
 def ms_tree_entry(cid, path):
@@ -889,6 +964,8 @@ def ms_files(ctx, org, name):
         f = files.get(p)
         out.append(ms_file_entry(ctx, repo, cid, p, f) if isinstance(f, dict)
                    else ms_tree_entry(cid, p))
+    if ctx.fault_kind() == "null_files":
+        out = None
     return ms_ok(ctx, {"Files": out, "IsVisual": 0})
 
 
@@ -901,7 +978,7 @@ def ms_download(ctx, org, name):
         raise Answer(ms_error(ctx, 404, "file not found: %s" % path))
     if repo.get("direct"):
         return file_content(ctx, path, f, [])
-    url = "%s/oss/%s" % (ctx.hub.cdn_base, f.get("sha256", ""))
+    url = "%s/oss/%s" % (ctx.hub.storage_base(), f.get("sha256", ""))
     return Reply(302, ("Found. Redirecting to %s" % url).encode(), "text/plain; charset=utf-8",
                  [("Location", url)])
 
@@ -923,13 +1000,15 @@ def cdn_check_signature(ctx, sha256):
 
 
 def cdn_blob(ctx, sha256, signed):
-    if ctx.auth_present:
+    if ctx.auth_present and ctx.role == "cdn":
         raise Answer(cdn_text(403, "Authorization header not accepted here"))
     if signed:
         cdn_check_signature(ctx, sha256)
     path = ctx.fx.blob_path(sha256)
     if path is None:
         raise Answer(cdn_text(404, "no such blob"))
+    if ctx.hub.xet_only_over is not None and os.path.getsize(path) > ctx.hub.xet_only_over:
+        raise Answer(cdn_text(400, "Bad Request"))
     etag = '"cdn-%s"' % hashlib.md5(sha256.encode()).hexdigest()
     return Reply.from_file(path, "application/octet-stream", [("ETag", etag)])
 
@@ -962,6 +1041,15 @@ def state_move_ref(data, op):
     repo.setdefault("tags" if is_tag else "refs", {})[op["ref"]] = op["commit"]
 
 
+def state_rename_repo(data, op):
+    state_repo(data, op)
+    new = op.get("to")
+    if not isinstance(new, str) or new.count("/") != 1 or new in data["repos"]:
+        raise Answer(json_reply({"error": "bad new name: %r" % new}, 400))
+    data["repos"][new] = data["repos"].pop(op["repo"])
+    data.setdefault("renamed", {})[op["repo"]] = new
+
+
 def state_delete_repo(data, op):
     state_repo(data, op)
     del data["repos"][op["repo"]]
@@ -975,6 +1063,7 @@ def state_set(field, key):
 
 STATE_OPS = {
     "move_ref": state_move_ref, "delete_repo": state_delete_repo,
+    "rename_repo": state_rename_repo,
     "set_gated": state_set("gated", "gated"), "set_private": state_set("private", "private"),
     "set_direct": state_set("direct", "direct"), "set_tokens": state_set("tokens", "tokens"),
     "set_hubs": state_set("hubs", "hubs"),
@@ -1000,12 +1089,15 @@ def control_state(ctx):
 def control_config(ctx):
     conf = json.loads(ctx.body or b"{}")
     hub = ctx.hub
+    if conf.get("storage", "cdn") not in ("cdn", "same-host"):
+        raise Answer(json_reply({"error": "storage is cdn or same-host"}, 400))
+    if "prefix" in conf:
+        conf["prefix"] = (conf["prefix"] or "").rstrip("/")
     with hub.config_lock:
-        for key in ("page_size", "sig_ttl", "public_gated_metadata"):
+        for key in CONFIG_KEYS:
             if key in conf:
                 setattr(hub, key, conf[key])
-        return json_reply({"page_size": hub.page_size, "sig_ttl": hub.sig_ttl,
-                           "public_gated_metadata": hub.public_gated_metadata})
+        return json_reply({k: getattr(hub, k) for k in CONFIG_KEYS})
 
 
 def control_reset(ctx):
@@ -1019,12 +1111,12 @@ CONTROL = {
     ("POST", "reset"): control_reset, ("GET", "log"): lambda c: json_reply(c.hub.log.dump()),
     ("POST", "state"): control_state, ("POST", "config"): control_config,
     ("GET", "info"): lambda c: json_reply({"hub": c.hub.hub_base, "cdn": c.hub.cdn_base,
-                                           "pid": os.getpid()}),
+                                           "endpoint": c.hub.endpoint(), "pid": os.getpid()}),
 }
 
 
 def route_control(ctx):
-    fn = CONTROL.get((ctx.method, ctx.segs[1] if len(ctx.segs) == 2 else ""))
+    fn = CONTROL.get((ctx.method, ctx.raw_segs[1] if len(ctx.raw_segs) == 2 else ""))
     if fn is None:
         return json_reply({"error": "unknown control call"}, 404)
     try:
@@ -1065,8 +1157,41 @@ def route_ms_api(ctx, s):
     return fn(ctx, org, name) if fn else None
 
 
+def renamed_redirect(ctx):
+    """A relative 307 from a renamed repo's old name to its new one, no metadata."""
+    s = ctx.segs
+    if s[:2] == ["api", "models"] and len(s) >= 4:
+        at = 2
+    elif s[:3] == ["api", "resolve-cache", "models"] and len(s) >= 5:
+        at = 3
+    elif len(s) >= 3 and s[0] != "api" and s[2] == "resolve":
+        at = 0
+    else:
+        return None
+    new = ctx.fx.renamed("%s/%s" % (s[at], s[at + 1]))
+    if new is None:
+        return None
+    raw = ctx.path.split("/")
+    raw[at + 1:at + 3] = [urllib.parse.quote(x) for x in new.split("/")]
+    location = ctx.hub.prefix + "/".join(raw) + ("?" + ctx.query_string if ctx.query_string else "")
+    return Reply(307, ("Temporary Redirect. Redirecting to %s" % location).encode(),
+                 "text/plain; charset=utf-8", [("Location", location)])
+
+
 def route_hub(ctx):
     s, reading = ctx.segs, ctx.method in ("GET", "HEAD")
+    if ctx.path is None:
+        return hf_error(404, "NotFound", "Not Found (outside %s)" % ctx.hub.prefix)
+    moved = renamed_redirect(ctx)
+    if moved is not None:
+        return moved
+    redirect = ctx.hub.resolve_redirect
+    if redirect and len(s) >= 5 and s[2] == "resolve" and s[0] != "api":
+        location = redirect["to"] + ctx.path + ("?" + ctx.query_string if ctx.query_string else "")
+        return Reply(int(redirect.get("status", 308)), b"Moved\n", "text/plain; charset=utf-8",
+                     [("Location", location)])
+    if ctx.hub.storage == "same-host" and len(s) == 2 and s[0] in ("blob", "oss") and reading:
+        return cdn_blob(ctx, s[1], signed=(s[0] == "blob"))
     if s[:2] == ["api", "models"] and len(s) >= 4:
         return route_hf_api(ctx, s[2:])
     if s[:3] == ["api", "resolve-cache", "models"] and len(s) >= 7 and reading:
@@ -1216,7 +1341,7 @@ class Handler(BaseHTTPRequestHandler):
     def serve(self):
         hub, role = self.server.hub, self.server.role
         ctx = Ctx(self, hub, role, self.read_body())
-        if role == "hub" and ctx.segs[:1] == ["_control"]:
+        if role == "hub" and ctx.raw_segs[:1] == ["_control"]:
             self.write(route_control(ctx), None)
             return
         ctx.fault = hub.faults.take(role, ctx.method, ctx.target)
@@ -1366,6 +1491,9 @@ def parse_args(argv):
     p.add_argument("--sig-ttl", type=int, default=3600, help="CDN signature lifetime, s")
     p.add_argument("--public-gated-metadata", action="store_true",
                    help="like the real Hub: /api/models answers for gated repos without access")
+    p.add_argument("--prefix", default="", help="serve the hub under this path")
+    p.add_argument("--storage", default="cdn", choices=("cdn", "same-host"),
+                   help="where LFS bytes come from: the second listener or the hub itself")
     p.add_argument("--verbose", action="store_true", help="log requests and errors to stderr")
     return p.parse_args(argv)
 
@@ -1382,7 +1510,8 @@ def main(argv=None):
     for s in servers:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2},
                          daemon=True).start()
-    line = json.dumps({"hub": hub.hub_base, "cdn": hub.cdn_base, "pid": os.getpid()})
+    line = json.dumps({"hub": hub.hub_base, "cdn": hub.cdn_base, "endpoint": hub.endpoint(),
+                       "pid": os.getpid()})
     write_ready(args.ready_file, line)
     print(line, flush=True)
     while not stop.wait(0.5):

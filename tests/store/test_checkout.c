@@ -132,7 +132,7 @@ static void test_refuses_damaged_blob(void **state)
 	char *dst = t_path(f->out, "model");
 	arca_checkout_opts opts = { .dir = dst, .copy = 1 };
 	arca_checkout_result res;
-	assert_int_equal(arca_snapshot_checkout(&res, f->store, &f->snap, &opts), ARCA_ECORRUPT);
+	assert_int_equal(arca_snapshot_checkout(&res, f->store, &f->snap, &opts), ARCA_EMISMATCH);
 	assert_error_mentions("sub/dir/weights.bin");
 	assert_error_mentions("changed on disk");
 	char *bad = t_path(dst, "sub/dir/weights.bin");
