@@ -21,6 +21,7 @@ static struct {
 	cli_list include, exclude;
 	int jobs, connections, chunk_mib;
 	int update_lock;
+	int require_hashes;
 } opt;
 
 static const cli_option options[] = {
@@ -43,6 +44,9 @@ static const cli_option options[] = {
 		"FILE.lock (written when missing)", &opt.manifest },
 	{ "update-lock", 0, CLI_FLAG, NULL, "with -m: pull the revisions as they are now and "
 		"rewrite the lock", &opt.update_lock },
+	{ "require-hashes", 0, CLI_FLAG, NULL, "refuse files the hub lists without a hash "
+		"(ModelScope sometimes does; by default they are fetched and marked)",
+		&opt.require_hashes },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -181,6 +185,7 @@ static arca_err pull_one(arca_pull_result *res, arca_store *store, const cli_ctx
 	arca_pull_opts po = {
 		.ref = ref, .endpoint = opt.endpoint, .token = opt.token,
 		.include = include, .n_include = n_include, .exclude = exclude, .n_exclude = n_exclude,
+		.require_hashes = opt.require_hashes,
 		.jobs = opt.jobs, .connections = opt.connections,
 		.chunk_size = (uint64_t)opt.chunk_mib << 20,
 		.locked_commit = locked ? locked->commit : NULL,

@@ -52,10 +52,11 @@ static json_t *files_json(const arca_file *files, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const arca_file *f = &files[i];
 		json_t *evidence = f->evidence_json ? json_loads(f->evidence_json, 0, NULL) : NULL;
-		json_array_append_new(arr, json_pack("{s:s,s:I,s:s?,s:s?,s:s?,s:s?,s:o}", "path",
+		json_array_append_new(arr, json_pack("{s:s,s:I,s:s?,s:s?,s:s?,s:s?,s:b,s:o}", "path",
 			f->path, "size", (json_int_t)f->size, "sha256", f->sha256[0] ? f->sha256 : NULL,
 			"git_sha1", f->git_sha1[0] ? f->git_sha1 : NULL, "hub_oid", f->hub_oid,
-			"oid_kind", f->oid_kind, "evidence", evidence ? evidence : json_null()));
+			"oid_kind", f->oid_kind, "hub_hash", f->hub_oid != NULL,
+			"evidence", evidence ? evidence : json_null()));
 	}
 	return arr;
 }
@@ -109,9 +110,12 @@ static void print_text(const arca_snapshot *s, const arca_file *files, size_t n_
 	printf("\nfiles (%zu, %s)\n", n_files, size);
 	for (i = 0; i < n_files; i++) {
 		cli_format_size(size, sizeof(size), files[i].size);
-		printf("  %10s  %s  %s  %s\n", size, files[i].sha256[0] ? files[i].sha256 :
+		/* a hub snapshot's file without a hub hash was only hashed by arca: say so */
+		int unchecked = !strcmp(s->source, "hub") && !files[i].hub_oid;
+		printf("  %10s  %s  %s  %s%s\n", size, files[i].sha256[0] ? files[i].sha256 :
 			"(not verified yet)                                              ",
-			files[i].git_sha1[0] ? files[i].git_sha1 : "-", files[i].path);
+			files[i].git_sha1[0] ? files[i].git_sha1 : "-", files[i].path,
+			unchecked ? "  (no hub hash)" : "");
 	}
 	printf("\nlineage (%zu derived)\n", n_arts);
 	for (i = 0; i < n_arts; i++)

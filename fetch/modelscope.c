@@ -165,10 +165,17 @@ static arca_err parse_file(json_t *entry, arca_hub_file *out, const char *what)
 			"refused", what);
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
 		return arca_error_set(ARCA_ENET, "%s: %s: no valid Size", what, path);
-	if (!sha || !arca_hex_is_lower(sha, 64))
-		return arca_error_set(ARCA_ENET, "%s: %s: no valid Sha256", what, path);
+	/* ModelScope lists some files without a Sha256 (absent, "" or null): they are fetched
+	 * and hashed by arca, and recorded as having no hub hash; a Sha256 that is there must
+	 * be one */
+	json_t *jsha = json_object_get(entry, "Sha256");
+	int no_hash = !jsha || json_is_null(jsha) || (sha && !sha[0]);
+	if (!no_hash && (!sha || !arca_hex_is_lower(sha, 64)))
+		return arca_error_set(ARCA_ENET, "%s: %s: Sha256 is not 64 lowercase hex digits",
+			what, path);
 	out->size = (uint64_t)json_integer_value(size);
-	memcpy(out->sha256, sha, ARCA_SHA256_HEX);
+	if (!no_hash)
+		memcpy(out->sha256, sha, ARCA_SHA256_HEX);
 	out->lfs = json_is_true(json_object_get(entry, "IsLFS"));
 	if (!(out->path = strdup(path)))
 		return arca_error_set(ARCA_ENOMEM, "listing: out of memory");
@@ -195,6 +202,11 @@ static arca_err ms_list(arca_hub *hub, const char *repo, const char *commit,
 	if (err < 0)
 		return err;
 	json_t *list = json_object_get(data, "Files");
+	if (json_is_null(list)) {
+		/* an empty repository lists null, not [] */
+		json_decref(root);
+		return ARCA_OK;
+	}
 	if (!json_is_array(list) || json_array_size(list) > MAX_FILES) {
 		json_decref(root);
 		return arca_error_set(ARCA_ENET, "%s: Data.Files is missing or too long", what);

@@ -151,6 +151,38 @@ static arca_err check_against_lock(pull_ctx *p, arca_hub_file *files, size_t *n)
 	return ARCA_OK;
 }
 
+static int has_hub_hash(const arca_hub_file *f)
+{
+	return f->sha256[0] || f->git_sha1[0];
+}
+
+/* Files the hub lists without any hash are fetched and hashed by arca (and marked so in
+ * the evidence) unless the user requires hub hashes. */
+static arca_err check_hub_hashes(pull_ctx *p)
+{
+	size_t n = 0;
+	char names[400] = "";
+	for (size_t i = 0; i < p->n_files; i++) {
+		if (has_hub_hash(&p->files[i]))
+			continue;
+		if (p->opts->require_hashes)
+			return arca_error_set(ARCA_EUNSUPPORTED, "%s: the hub lists no hash for it, and "
+				"--require-hashes was given", p->files[i].path);
+		size_t used = strlen(names);
+		if (n < 5)
+			snprintf(names + used, sizeof(names) - used, "%s%s", n ? ", " : "",
+				p->files[i].path);
+		n++;
+	}
+	if (n == 0)
+		return ARCA_OK;
+	char msg[600];
+	snprintf(msg, sizeof(msg), "%zu file%s listed without a hub hash (%s%s): fetched and "
+		"recorded with the sha256 arca computed (--require-hashes refuses them)", n,
+		n == 1 ? "" : "s", names, n > 5 ? ", ..." : "");
+	return warn(p, msg);
+}
+
 /* ------------------------------------------------------------------ resolving */
 
 static arca_err resolve(pull_ctx *p, json_t *api)
@@ -220,8 +252,10 @@ static void to_catalog_file(arca_file *out, const arca_hub_file *f)
 	memset(out, 0, sizeof(*out));
 	out->path = f->path;
 	out->size = f->size;
-	out->hub_oid = (char *)(f->sha256[0] ? f->sha256 : f->git_sha1);
-	out->oid_kind = (char *)(f->sha256[0] ? "sha256" : "git-sha1");
+	if (has_hub_hash(f)) {
+		out->hub_oid = (char *)(f->sha256[0] ? f->sha256 : f->git_sha1);
+		out->oid_kind = (char *)(f->sha256[0] ? "sha256" : "git-sha1");
+	}
 }
 
 /* Which selected files the snapshot already has verified (1) and records rows for the
@@ -281,6 +315,9 @@ static arca_err record_file(pull_ctx *p, const arca_hub_file *f, const arca_file
 	arca_file row;
 	to_catalog_file(&row, f);
 	memcpy(row.sha256, d->sha256, sizeof(row.sha256));
+	if (!has_hub_hash(f) && evidence)
+		json_array_append_new(evidence, json_pack("{s:s,s:s}", "what", "no hub hash", "note",
+			"the hub listed no hash for this file; its sha256 was computed by arca"));
 	char *text = evidence ? json_dumps(evidence, JSON_COMPACT) : NULL;
 	row.evidence_json = text;
 	arca_err err = arca_catalog_add_file(p->cat, p->out->snapshot, &row);
@@ -291,6 +328,8 @@ static arca_err record_file(pull_ctx *p, const arca_hub_file *f, const arca_file
 /* The blob already in the store for a file, if any (by sha256, else by git blob id). */
 static int find_existing(pull_ctx *p, const arca_hub_file *f, arca_file_digests *d)
 {
+	if (!has_hub_hash(f))
+		return 0;
 	arca_blob_record rec;
 	arca_err err = f->sha256[0] ? arca_catalog_get_blob(p->cat, f->sha256, &rec) :
 		arca_catalog_find_blob_by_git_sha1(p->cat, f->git_sha1, &rec);
@@ -553,11 +592,16 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 	p.n_files = select_files(p.files, n_listed, opts);
 	if (opts->locked_commit && (err = check_against_lock(&p, p.files, &p.n_files)) < 0)
 		goto cleanup;
-	if (p.n_files == 0) {
-		err = arca_error_set(ARCA_ENOTFOUND, "%s@%s: no files %s", p.repo, p.revision,
-			n_listed ? "match the include/exclude patterns" : "at this revision");
+	if (p.n_files == 0 && n_listed > 0) {
+		err = arca_error_set(ARCA_ENOTFOUND, "%s@%s: no files match the include/exclude "
+			"patterns", p.repo, p.revision);
 		goto cleanup;
 	}
+	if (n_listed == 0 && (err = warn(&p, "the repository has no files at this revision; "
+			"recorded as an empty snapshot")) < 0)
+		goto cleanup;
+	if ((err = check_hub_hashes(&p)) < 0)
+		goto cleanup;
 	char now[32];
 	arca_time_now_iso(now, sizeof(now));
 	json_t *include = json_array(), *exclude = json_array();
@@ -571,6 +615,13 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 		"answers", api);
 	if (evidence && p.moved_to[0])
 		json_object_set_new(evidence, "moved_to", json_string(p.moved_to));
+	json_t *unhashed = json_array();
+	for (size_t i = 0; unhashed && i < p.n_files; i++)
+		if (!has_hub_hash(&p.files[i]))
+			json_array_append_new(unhashed, json_string(p.files[i].path));
+	if (evidence && json_array_size(unhashed))
+		json_object_set(evidence, "files_without_hub_hash", unhashed);
+	json_decref(unhashed);
 	int existed;
 	if (!evidence) {
 		err = arca_error_set(ARCA_ENOMEM, "pull: out of memory");
@@ -578,7 +629,7 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 	}
 	if ((err = record_snapshot(&p, evidence, &existed)) < 0)
 		goto cleanup;
-	if (!(have = calloc(p.n_files, 1))) {
+	if (!(have = calloc(p.n_files ? p.n_files : 1, 1))) {
 		err = arca_error_set(ARCA_ENOMEM, "pull: out of memory");
 		goto cleanup;
 	}

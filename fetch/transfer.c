@@ -544,6 +544,22 @@ static arca_err open_job(engine *e, job *j)
 	if (j->part)
 		return ARCA_OK;
 	const char *key = f->sha256[0] ? f->sha256 : f->git_sha1;
+	char derived[ARCA_SHA256_HEX];
+	if (!key[0]) {
+		/* no hub hash to name the partial by: name it by what it is a download of */
+		char *what = NULL;
+		unsigned char raw[ARCA_SHA256_LEN];
+		int len = asprintf(&what, "arca partial without hub hash%c%s%c%s%c%s%c%llu", 0,
+			e->opts->repo, 0, e->opts->commit, 0, f->path, 0, (unsigned long long)f->size);
+		if (len < 0)
+			return arca_error_set(ARCA_ENOMEM, "download: out of memory");
+		err = arca_sha256_buffer(raw, what, (size_t)len);
+		free(what);
+		if (err < 0)
+			return err;
+		arca_hex_encode(derived, raw, ARCA_SHA256_LEN);
+		key = derived;
+	}
 	if ((err = arca_store_partial_open(&j->part, e->opts->store, key, f->size)) < 0)
 		return err;
 	if ((err = arca_chunk_hasher_start(&j->hasher, arca_partial_fd(j->part), f->path, f->size,

@@ -60,6 +60,7 @@ typedef struct {
 	size_t n_include;
 	const char *const *exclude;
 	size_t n_exclude;
+	int require_hashes;             /* refuse files the hub lists without a hash */
 	int jobs;                       /* files at once (default 4) */
 	int connections;                /* ranged requests per large file (default 8) */
 	uint64_t chunk_size;            /* default 32 MiB */

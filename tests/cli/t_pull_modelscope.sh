@@ -60,6 +60,35 @@ fresh
 hub_fault '{"match": "/oss/", "kind": "cut", "after": 1000, "count": 3}'
 run 0 "$ARCA" pull ms:Qwen/Tiny --chunk-mib 1
 
+# files listed without a Sha256 (absent, "" or null): fetched, hashed by arca and marked so;
+# --require-hashes refuses them
+for shape in missing empty null; do
+	fresh
+	hub_fault '{"match": "/repo/files", "kind": "no_sha256", "shape": "'$shape'", "count": -1}'
+	run 0 "$ARCA" pull ms:Qwen/Tiny --chunk-mib 1
+	expect_stderr "5 files listed without a hub hash"
+	run 0 "$ARCA" show ms:Qwen/Tiny --json
+	expect_json 'd["state"]' complete
+	expect_json '[f["hub_hash"] for f in d["file_list"]]' "[False, False, False, False, False]"
+	expect_json 'len(d["evidence"]["files_without_hub_hash"])' 5
+	expect_json 'sorted(f["sha256"] for f in d["file_list"]) == sorted(__import__("hashlib").sha256(open(__import__("os").path.join("'"$T/model"'", f["path"]), "rb").read()).hexdigest() for f in d["file_list"])' True
+	run 0 "$ARCA" show ms:Qwen/Tiny
+	expect_stdout "model.safetensors  (no hub hash)"
+	run 0 "$ARCA" fsck
+done
+fresh
+hub_fault '{"match": "/repo/files", "kind": "no_sha256", "path": "config.json", "count": -1}'
+run 1 "$ARCA" pull ms:Qwen/Tiny --require-hashes
+expect_stderr "config.json: the hub lists no hash for it, and --require-hashes was given"
+# a null file list is an empty repository, not an error
+fresh
+hub_fault '{"match": "/repo/files", "kind": "null_files", "count": -1}'
+run 0 "$ARCA" pull ms:Qwen/Tiny
+expect_stderr "no files at this revision"
+run 0 "$ARCA" show ms:Qwen/Tiny --json
+expect_json 'd["state"]' complete
+expect_json 'len(d["file_list"])' 0
+
 # the revision moves while files are downloading: the listing may belong to either commit
 fresh
 echo changed > "$T/model/changed.txt"
