@@ -89,11 +89,17 @@ int cmd_checkout(int argc, char **argv)
 	if (err < 0) {
 		rc = cli_fail(&ctx, err, "checkout %s", ctx.args[0]);
 	} else if (ctx.json) {
-		rc = cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b}", "ref",
+		json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b}", "ref",
 			ctx.args[0], "commit", snap.commit, "dir", ctx.args[1], "layout",
 			hf_cache ? "hf-cache" : "plain", "files", (json_int_t)res.n_files,
 			"linked", (json_int_t)res.n_linked, "copied", (json_int_t)res.n_copied,
-			"bytes", (json_int_t)res.bytes, "verified", !opt.no_verify));
+			"bytes", (json_int_t)res.bytes, "verified", !opt.no_verify);
+		if (doc && hf_cache) {
+			json_object_set_new(doc, "tree_file", json_boolean(res.tree_written));
+			if (res.tree_skipped)
+				json_object_set_new(doc, "tree_file_skipped", json_string(res.tree_skipped));
+		}
+		rc = cli_print_json(doc);
 	} else {
 		rc = CLI_EXIT_OK;
 		if (!ctx.quiet) {
@@ -102,6 +108,8 @@ int cmd_checkout(int argc, char **argv)
 			printf("checked out %s:%s@%.12s into %s: %zu files, %s (%zu hard-linked, %zu "
 				"copied)%s\n", snap.hub, snap.repo_id, snap.commit, ctx.args[1], res.n_files,
 				size, res.n_linked, res.n_copied, opt.no_verify ? "" : ", all verified");
+			if (res.tree_skipped)
+				printf("no trees/%.40s.json written: %s\n", snap.commit, res.tree_skipped);
 		}
 	}
 	arca_snapshot_dispose(&snap);

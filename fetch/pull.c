@@ -622,6 +622,19 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 	if (evidence && json_array_size(unhashed))
 		json_object_set(evidence, "files_without_hub_hash", unhashed);
 	json_decref(unhashed);
+	/* what a Hugging Face cache of this snapshot needs to list it as the hub does: whether
+	 * it holds the whole listing, and the Xet ids the listing gave */
+	json_t *xet = json_object();
+	for (size_t i = 0; xet && i < p.n_files; i++)
+		if (p.files[i].xet_hash[0])
+			json_object_set_new(xet, p.files[i].path, json_string(p.files[i].xet_hash));
+	if (evidence) {
+		json_object_set_new(evidence, "listed_files", json_integer((json_int_t)n_listed));
+		json_object_set_new(evidence, "selected_files", json_integer((json_int_t)p.n_files));
+		if (json_object_size(xet))
+			json_object_set(evidence, "xet_hashes", xet);
+	}
+	json_decref(xet);
 	int existed;
 	if (!evidence) {
 		err = arca_error_set(ARCA_ENOMEM, "pull: out of memory");

@@ -8,6 +8,7 @@
  *   DIR/models--{org}--{name}/snapshots/<commit>/<path>  relative symlink to ../../blobs/<etag>
  *   DIR/models--{org}--{name}/refs/<ref>              the commit, no trailing newline
  *   DIR/models--{org}--{name}/trees/<commit>.json      the file list newer clients need offline
+ *                                                      (only for a snapshot of the whole repo)
  *
  * The etag is the LFS sha256 for LFS files and the git blob id otherwise, as the Hub names
  * them; for snapshots that did not come from the Hub, files the Hub would keep in LFS (large
@@ -147,7 +148,20 @@ static arca_err put_blob(hf_ctx *c, const arca_file *f, const char *etag)
 	return err;
 }
 
-static arca_err put_file(hf_ctx *c, const arca_snapshot *snap, const arca_file *f, json_t *tree)
+/* Whether the snapshot holds every file of its commit. A pull records how many files the
+ * hub listed; older pulls recorded only their include/exclude patterns; snapshots from a
+ * folder or a bundle hold what they hold. */
+static int holds_whole_repo(json_t *evidence, size_t n_files)
+{
+	json_t *listed = json_object_get(evidence, "listed_files");
+	if (json_is_integer(listed))
+		return (uint64_t)json_integer_value(listed) == n_files;
+	return json_array_size(json_object_get(evidence, "include")) == 0 &&
+		json_array_size(json_object_get(evidence, "exclude")) == 0;
+}
+
+static arca_err put_file(hf_ctx *c, const arca_snapshot *snap, const arca_file *f, json_t *tree,
+	json_t *xet_hashes)
 {
 	arca_err err = arca_path_check_relative(f->path, strlen(f->path));
 	if (err < 0)
@@ -197,6 +211,9 @@ static arca_err put_file(hf_ctx *c, const arca_snapshot *snap, const arca_file *
 		json_object_set_new(entry, "lfs_sha256", json_string(f->sha256));
 		json_object_set_new(entry, "lfs_size", json_integer((json_int_t)f->size));
 	}
+	const char *xet = json_string_value(json_object_get(xet_hashes, f->path));
+	if (xet)
+		json_object_set_new(entry, "xet_hash", json_string(xet));
 	json_object_set_new(tree, f->path, entry);
 	c->out->n_files++;
 	c->out->bytes += f->size;
@@ -240,7 +257,7 @@ arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *s
 	snprintf(c.commit, sizeof(c.commit), "%.40s", snap->commit);
 	arca_file *files = NULL;
 	size_t n = 0;
-	json_t *tree = json_object();
+	json_t *tree = json_object(), *evidence = NULL;
 	char *repo_name = strdup(snap->repo_id);
 	arca_err err = tree && repo_name ? ARCA_OK :
 		arca_error_set(ARCA_ENOMEM, "hf-cache: out of memory");
@@ -276,13 +293,22 @@ arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *s
 		goto cleanup;
 	for (size_t i = 0; i < n; i++)
 		c.total += files[i].size;
+	evidence = snap->evidence_json ? json_loads(snap->evidence_json, 0, NULL) : NULL;
 	for (size_t i = 0; i < n && err == ARCA_OK; i++) {
-		if ((err = put_file(&c, snap, &files[i], tree)) < 0)
+		if ((err = put_file(&c, snap, &files[i], tree,
+				json_object_get(evidence, "xet_hashes"))) < 0)
 			arca_error_prefix(err, "checkout %s", files[i].path);
 		c.before += files[i].size;
 	}
 	if (err < 0)
 		goto cleanup;
+	if ((err = write_refs(&c, snap)) < 0)
+		goto cleanup;
+	if (!holds_whole_repo(evidence, n)) {
+		out->tree_skipped = "the snapshot holds only part of the repository (a filtered "
+			"pull), and clients trust a tree file over the hub";
+		goto cleanup;
+	}
 	/* the tree file makes offline clients require every file: write it only now, whole */
 	json_t *doc = json_pack("{s:i,s:O}", "format_version", 1, "files", tree);
 	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -296,10 +322,10 @@ arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *s
 	}
 	free(text);
 	free(tree_path);
-	if (err == ARCA_OK)
-		err = write_refs(&c, snap);
+	out->tree_written = err == ARCA_OK;
 cleanup:
 	arca_files_free(files, n);
+	json_decref(evidence);
 	json_decref(tree);
 	free(repo_name);
 	free(c.repo_dir);

@@ -81,18 +81,24 @@ typedef struct {
 	size_t n_linked;
 	size_t n_copied;
 	uint64_t bytes;
+	/* hf-cache: whether trees/<commit>.json was written, and when not, why (static text) */
+	int tree_written;
+	const char *tree_skipped;
 } arca_checkout_result;
 
 /* Writes the snapshot's files under opts->dir (plain layout). Refuses an incomplete
  * snapshot (ARCA_EINVALID), a non-empty folder without force (ARCA_EEXISTS) and a blob whose
- * bytes changed on disk (ARCA_ECORRUPT). Hard links share the store's read-only inode. */
+ * bytes changed on disk (ARCA_EMISMATCH). Hard links share the store's read-only inode. */
 arca_err arca_snapshot_checkout(arca_checkout_result *out, arca_store *store,
 	const arca_snapshot *snap, const arca_checkout_opts *opts);
 
 /* Writes the snapshot into a huggingface_hub cache folder (opts->dir is the cache root,
  * e.g. ~/.cache/huggingface/hub): blobs, snapshots/<commit>/ relative symlinks, refs and
  * trees/<commit>.json, so clients load it with HF_HUB_OFFLINE=1. Existing matching entries
- * are kept; a blob of the same name but another size is refused unless opts->force. */
+ * are kept; a blob of the same name but another size is refused unless opts->force.
+ * The tree file lists every file of the commit as the hub listed it (with Xet ids); clients
+ * trust it over the hub, so for a snapshot that holds only part of the repo (a filtered
+ * pull) none is written, and out->tree_skipped says so. */
 arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *store,
 	const arca_snapshot *snap, const arca_checkout_opts *opts);
 

@@ -91,4 +91,36 @@ run 0 "$ARCA" checkout Org/Tiny-Model "$cache" --layout hf-cache --force -q
 cmp -s "$repo/blobs/$weights" "$T/model/model.safetensors" || fail "--force did not replace"
 run 2 "$ARCA" checkout Org/Tiny-Model "$T/x" --layout zip
 expect_stderr "plain or hf-cache"
+
+# the tree file is the hub's whole listing, Xet ids included; a filtered pull writes none
+# (huggingface_hub online trusts a tree file and would silently skip what it does not list)
+hub_config '{"xet_hashes": true}'
+make_model "$T/xet" --seed 9
+xet_commit=$(hub_add Org/Xet "$T/xet")
+run 0 "$ARCA" pull Org/Xet -q
+run 0 "$ARCA" checkout Org/Xet "$T/xcache" --layout hf-cache --json
+expect_json 'd["tree_file"]' True
+python3 - "$T/xcache/models--Org--Xet/trees/$xet_commit.json" "$T/xet" <<'PY' || fail "the tree file lacks files or Xet ids"
+import hashlib, json, os, sys
+tree = json.load(open(sys.argv[1]))["files"]
+src = sys.argv[2]
+assert sorted(tree) == sorted(os.listdir(src)), sorted(tree)
+sha = hashlib.sha256(open(os.path.join(src, "model.safetensors"), "rb").read()).hexdigest()
+assert tree["model.safetensors"]["xet_hash"] == hashlib.sha256(("xet:" + sha).encode()).hexdigest()
+assert "xet_hash" not in tree["config.json"]
+PY
+echo more > "$T/xet/extra.txt"
+part_commit=$(hub_add Org/Xet "$T/xet")
+run 0 "$ARCA" pull Org/Xet --include '*.json' --include '*.safetensors' -q
+run 0 "$ARCA" checkout Org/Xet "$T/pcache" --layout hf-cache --json
+expect_json 'd["tree_file"]' False
+expect_json '"part of the repository" in d["tree_file_skipped"]' True
+[ ! -e "$T/pcache/models--Org--Xet/trees/$part_commit.json" ] || fail "a partial tree file was written"
+[ -L "$T/pcache/models--Org--Xet/snapshots/$part_commit/config.json" ] || fail "files are missing"
+run 0 "$ARCA" checkout Org/Xet "$T/pcache2" --layout hf-cache
+expect_stdout "no trees/$part_commit.json written"
+# the rest of the files arrive: now it is whole again
+run 0 "$ARCA" pull Org/Xet -q
+run 0 "$ARCA" checkout Org/Xet "$T/pcache" --layout hf-cache --json
+expect_json 'd["tree_file"]' True
 pass
