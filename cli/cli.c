@@ -277,6 +277,34 @@ static void on_lock_wait(const char *holder, void *payload)
 		fprintf(stderr, "arca: waiting for the store, in use by %s\n", holder);
 }
 
+arca_err cli_open_or_create_store(arca_store **out, const cli_ctx *ctx, arca_lock_mode mode)
+{
+	if (!ctx->store_dir) {
+		/* the default store comes into being on first use, as a clone or a hub client's
+		 * cache would; a --store DIR that is not there is more likely a typo */
+		char *home, *catalog = NULL;
+		arca_err err = cli_store_path(&home, ctx);
+		if (err < 0)
+			return err;
+		if (asprintf(&catalog, "%s/catalog.db", home) < 0) {
+			free(home);
+			return arca_error_set(ARCA_ENOMEM, "out of memory");
+		}
+		int created = 0;
+		if (access(catalog, F_OK) != 0 && errno == ENOENT &&
+		    (err = arca_store_init(home, &created)) < 0)
+			arca_error_prefix(err, "create the store at %s", home);
+		if (err == ARCA_OK && created && !ctx->quiet)
+			fprintf(stderr, "arca: created a new store at %s (ARCA_HOME or --store choose "
+				"another)\n", home);
+		free(catalog);
+		free(home);
+		if (err < 0)
+			return err;
+	}
+	return cli_open_store(out, ctx, mode);
+}
+
 arca_err cli_open_store(arca_store **out, const cli_ctx *ctx, arca_lock_mode mode)
 {
 	char *home;

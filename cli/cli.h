@@ -88,6 +88,9 @@ int cli_exit_code(arca_err err);
 /* Opens the store named by --store / ARCA_HOME / the default, and takes its lock (waiting
  * up to ARCA_LOCK_TIMEOUT seconds, default 60, saying so on stderr). */
 arca_err cli_open_store(arca_store **out, const cli_ctx *ctx, arca_lock_mode mode);
+/* The same, creating the default store first when there is none (commands that put things
+ * in: pull, add), and saying so on stderr. An explicit --store must exist. */
+arca_err cli_open_or_create_store(arca_store **out, const cli_ctx *ctx, arca_lock_mode mode);
 
 /* The store path the command will use (malloc'ed). */
 arca_err cli_store_path(char **out, const cli_ctx *ctx);

@@ -64,7 +64,7 @@ int cmd_add(int argc, char **argv)
 			"by arca convert", opt.as, ref.variant);
 
 	arca_store *store;
-	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
+	arca_err err = cli_open_or_create_store(&store, &ctx, ARCA_LOCK_SHARED);
 	if (err < 0)
 		return cli_fail(&ctx, err, "add %s", ctx.args[0]);
 	add_state state;

@@ -52,13 +52,20 @@ int cmd_gc(int argc, char **argv)
 	if (ctx.json) {
 		json_t *removed = json_array();
 		for (size_t i = 0; i < rep.n_removed; i++)
-			json_array_append_new(removed, json_string(rep.removed[i]));
+			json_array_append_new(removed, json_pack("{s:s,s:I,s:s}", "sha256",
+				rep.removed[i].sha256, "bytes", (json_int_t)rep.removed[i].size, "why",
+				rep.removed[i].orphan ? "not in the catalog" : "unused"));
 		rc = cli_print_json(json_pack("{s:b,s:o,s:I,s:I,s:I}", "dry_run", opt.dry_run,
 			"blobs", removed, "bytes", (json_int_t)rep.bytes, "tmp_files", (json_int_t)rep.n_tmp,
 			"tmp_bytes", (json_int_t)rep.tmp_bytes));
 	} else if (!ctx.quiet) {
-		for (size_t i = 0; i < rep.n_removed; i++)
-			printf("%s %s\n", opt.dry_run ? "would remove" : "removed", rep.removed[i]);
+		for (size_t i = 0; i < rep.n_removed; i++) {
+			char size[32];
+			cli_format_size(size, sizeof(size), rep.removed[i].size);
+			printf("%s blob %s  %10s  %s\n", opt.dry_run ? "would remove" : "removed",
+				rep.removed[i].sha256, size, rep.removed[i].orphan ? "not in the catalog" :
+				"no snapshot, variant or signature uses it");
+		}
 		char size[32];
 		cli_format_size(size, sizeof(size), rep.bytes + rep.tmp_bytes);
 		printf("%s %zu blob%s and %zu temporary file%s, %s\n",

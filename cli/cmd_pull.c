@@ -354,7 +354,7 @@ int cmd_pull(int argc, char **argv)
 	if (!opt.manifest && (rc = parse_ref(&ref, &ctx, ctx.args[0])) >= 0)
 		return rc;
 	arca_store *store;
-	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
+	arca_err err = cli_open_or_create_store(&store, &ctx, ARCA_LOCK_SHARED);
 	if (err < 0)
 		return fail_json(&ctx, err, "pull");
 	if (opt.manifest) {

@@ -1016,6 +1016,23 @@ fail:
 	return err;
 }
 
+arca_err arca_catalog_delete_artifact(arca_catalog *cat, int64_t artifact)
+{
+	sqlite3_stmt *st;
+	arca_err err = prepare(cat, &st, "DELETE FROM artifacts WHERE id = ?");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, artifact);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(cat, rc, "delete artifact");
+	if (sqlite3_changes(cat->db) == 0)
+		return arca_error_set(ARCA_ENOTFOUND, "artifact %lld is not in the catalog",
+			(long long)artifact);
+	return ARCA_OK;
+}
+
 /* ------------------------------------------------------------------ lineage */
 
 void arca_artifact_dispose(arca_artifact *art)

@@ -23,13 +23,15 @@
 #include "common/path.h"
 #include "store/store_internal.h"
 
-static arca_err push_removed(arca_gc_report *r, const char *sha256, uint64_t size)
+static arca_err push_removed(arca_gc_report *r, const char *sha256, uint64_t size, int orphan)
 {
-	char (*grown)[ARCA_SHA256_HEX] = realloc(r->removed, (r->n_removed + 1) * sizeof(*grown));
+	arca_gc_blob *grown = realloc(r->removed, (r->n_removed + 1) * sizeof(*grown));
 	if (!grown)
 		return arca_error_set(ARCA_ENOMEM, "gc: out of memory");
 	r->removed = grown;
-	snprintf(grown[r->n_removed], ARCA_SHA256_HEX, "%s", sha256);
+	snprintf(grown[r->n_removed].sha256, ARCA_SHA256_HEX, "%s", sha256);
+	grown[r->n_removed].size = size;
+	grown[r->n_removed].orphan = orphan;
 	r->n_removed++;
 	r->bytes += size;
 	return ARCA_OK;
@@ -37,7 +39,7 @@ static arca_err push_removed(arca_gc_report *r, const char *sha256, uint64_t siz
 
 static int collect_unreferenced(const arca_blob_record *rec, void *payload)
 {
-	return push_removed(payload, rec->sha256, rec->stored_size) < 0;
+	return push_removed(payload, rec->sha256, rec->stored_size, 0) < 0;
 }
 
 static arca_err collect_orphans(arca_gc_report *r, arca_store *store)
@@ -54,7 +56,7 @@ static arca_err collect_orphans(arca_gc_report *r, arca_store *store)
 		arca_blob_record rec;
 		err = arca_catalog_get_blob(cat, objects[i].sha256, &rec);
 		if (err == ARCA_ENOTFOUND)
-			err = push_removed(r, objects[i].sha256, objects[i].size);
+			err = push_removed(r, objects[i].sha256, objects[i].size, 1);
 	}
 	arca_store__objects_free(objects, n);
 	return err;
@@ -109,7 +111,7 @@ arca_err arca_store_gc(arca_gc_report *out, arca_store *store, const arca_gc_opt
 	if ((err = arca_catalog_begin(cat)) < 0)
 		goto fail;
 	for (size_t i = 0; i < n_catalogued; i++) {
-		if ((err = arca_catalog_delete_blob(cat, out->removed[i])) < 0) {
+		if ((err = arca_catalog_delete_blob(cat, out->removed[i].sha256)) < 0) {
 			arca_catalog_rollback(cat);
 			goto fail;
 		}
@@ -117,7 +119,7 @@ arca_err arca_store_gc(arca_gc_report *out, arca_store *store, const arca_gc_opt
 	if ((err = arca_catalog_commit(cat)) < 0)
 		goto fail;
 	for (size_t i = 0; i < out->n_removed; i++) {
-		char *path = arca_store__blob_path(store, out->removed[i]);
+		char *path = arca_store__blob_path(store, out->removed[i].sha256);
 		if (!path) {
 			err = arca_error_set(ARCA_ENOMEM, "gc: out of memory");
 			goto fail;
@@ -126,7 +128,7 @@ arca_err arca_store_gc(arca_gc_report *out, arca_store *store, const arca_gc_opt
 		int saved = errno;
 		free(path);
 		if (rc != 0 && saved != ENOENT) {
-			err = arca_error_errno(saved, "remove blob %s", out->removed[i]);
+			err = arca_error_errno(saved, "remove blob %s", out->removed[i].sha256);
 			goto fail;
 		}
 	}

@@ -189,6 +189,10 @@ arca_err arca_catalog_add_artifact_input(arca_catalog *cat, int64_t artifact,
 arca_err arca_catalog_add_artifact_output(arca_catalog *cat, int64_t artifact,
 	const char *sha256, const char *path);
 
+/* Removes an artifact with its lineage rows and validations (its output blobs stay until
+ * gc); ARCA_ENOTFOUND when there is no such artifact. */
+arca_err arca_catalog_delete_artifact(arca_catalog *cat, int64_t artifact);
+
 /* The newest artifact of a snapshot with this name; ARCA_ENOTFOUND when none. */
 arca_err arca_catalog_find_artifact(arca_artifact *out, arca_catalog *cat, int64_t snapshot,
 	const char *name);

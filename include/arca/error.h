@@ -28,8 +28,9 @@ typedef enum {
 	ARCA_EINVALID = -1,   /* bad argument or malformed input (REF, option, file format) */
 	ARCA_ENOTFOUND = -2,  /* no such file, blob, snapshot, ref, revision */
 	ARCA_EIO = -3,        /* the operating system refused a read or write */
-	ARCA_ECORRUPT = -4,   /* stored or received bytes are not what they claim to be */
-	ARCA_EMISMATCH = -5,  /* a hash or signature does not match what was expected */
+	ARCA_ECORRUPT = -4,   /* a file or answer is malformed (a failure, not exit 3) */
+	ARCA_EMISMATCH = -5,  /* a hash or signature does not match what was expected: the only
+	                         code the command line reports as "verification failed" */
 	ARCA_ENET = -6,       /* network or remote server failure */
 	ARCA_ENOMEM = -7,     /* allocation failed */
 	ARCA_EEXISTS = -8,    /* the target already exists and overwriting was not asked for */

@@ -67,7 +67,13 @@ typedef struct {
 } arca_gc_opts;
 
 typedef struct {
-	char (*removed)[ARCA_SHA256_HEX]; /* hashes removed (or that would be) */
+	char sha256[ARCA_SHA256_HEX];
+	uint64_t size;
+	int orphan;            /* a blob file the catalog did not know (else: catalogued, unused) */
+} arca_gc_blob;
+
+typedef struct {
+	arca_gc_blob *removed; /* blobs removed (or that would be) */
 	size_t n_removed;
 	uint64_t bytes;
 	size_t n_tmp;          /* leftover temporary files removed */

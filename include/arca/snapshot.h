@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * arca/snapshot.h — snapshots in and out of the store: adding a local model folder
- * (`arca add`) and writing a snapshot's files into a folder (`arca checkout`).
+ * (`arca add`), writing a snapshot's files into a folder (`arca checkout`) and forgetting
+ * a snapshot or one of its variants (`arca rm`).
  *
- * Both expect the caller to hold the store lock (shared). Progress is reported through a
+ * All expect the caller to hold the store lock (shared). Progress is reported through a
  * callback; nothing here prints or exits.
  */
 #ifndef ARCA_SNAPSHOT_H
@@ -101,5 +102,41 @@ arca_err arca_snapshot_checkout(arca_checkout_result *out, arca_store *store,
  * pull) none is written, and out->tree_skipped says so. */
 arca_err arca_snapshot_checkout_hfcache(arca_checkout_result *out, arca_store *store,
 	const arca_snapshot *snap, const arca_checkout_opts *opts);
+
+/* ------------------------------------------------------------------ remove */
+
+typedef struct {
+	int with_variants; /* a snapshot with derived variants: remove them too */
+	int dry_run;       /* report what would go, change nothing */
+} arca_remove_opts;
+
+typedef struct {
+	int64_t id;
+	char *name, *kind, *created_at;
+	size_t n_outputs;
+	uint64_t bytes;
+} arca_removed_variant;
+
+typedef struct {
+	arca_snapshot snapshot;        /* the snapshot REF named */
+	int removed_snapshot;          /* the snapshot itself went (not only variants) */
+	size_t snapshot_files;
+	uint64_t snapshot_bytes;
+	arca_removed_variant *variants; /* variants removed */
+	size_t n_variants;
+	size_t n_blobs_unused;         /* blobs nothing uses any more: arca gc frees them */
+	uint64_t bytes_unused;
+	size_t n_blobs_kept;           /* blobs still used by another snapshot or variant */
+} arca_remove_report;
+
+void arca_remove_report_dispose(arca_remove_report *report);
+
+/* Removes exactly what REF names from the catalog, in one transaction: REF:VARIANT the
+ * variant's artifacts (with their lineage and validations), a plain REF the snapshot with
+ * its files and refs. A snapshot with variants is refused (ARCA_EINVALID naming them)
+ * unless opts->with_variants. Blobs stay until gc; the report says how many are now unused.
+ * ARCA_ENOTFOUND when REF or the variant is not there. */
+arca_err arca_snapshot_remove(arca_remove_report *out, arca_store *store, const arca_ref *ref,
+	const arca_remove_opts *opts);
 
 #endif

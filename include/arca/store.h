@@ -152,14 +152,14 @@ typedef struct {
 arca_err arca_store_map_blob(arca_blob_map **out, arca_store *store, const char *sha256);
 void arca_blob_map_free(arca_blob_map *map);
 
-/* Re-hashes a stored blob; ARCA_ECORRUPT when its bytes no longer match its name,
+/* Re-hashes a stored blob; ARCA_EMISMATCH when its bytes no longer match its name,
  * ARCA_ENOTFOUND when it is missing. */
 arca_err arca_store_verify_blob(arca_store *store, const char *sha256,
 	arca_hash_progress_cb progress, void *payload);
 
 enum {
 	ARCA_EXPORT_COPY = 1,   /* never hard-link */
-	ARCA_EXPORT_VERIFY = 2, /* hash the blob on the way out; ARCA_ECORRUPT if it changed */
+	ARCA_EXPORT_VERIFY = 2, /* hash the blob on the way out; ARCA_EMISMATCH if it changed */
 };
 
 typedef enum { ARCA_EXPORTED_LINK, ARCA_EXPORTED_COPY } arca_export_how;

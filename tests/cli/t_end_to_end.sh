@@ -73,7 +73,7 @@ expect_json 'd["ok"]' True
 expect_json 'd["blobs_checked"]' 8
 
 run 0 "$ARCA" rm hf:acme/tiny-llama --json
-expect_json 'd["refs"]' "['main']"
+expect_json 'd["snapshot"]["refs"]' "['main']"
 run 4 "$ARCA" show hf:acme/tiny-llama
 expect_stderr "is not in the store"
 run 0 "$ARCA" fsck

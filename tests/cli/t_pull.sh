@@ -10,6 +10,21 @@ make_model "$T/model" --hidden 256 --ffn 1024 --vocab 4096 --base-model Qwen/Qwe
 mkdir -p "$T/model/onnx" && echo "onnx bytes" > "$T/model/onnx/model.onnx"
 commit=$(hub_add acme/tiny "$T/model" --tag v1.0)
 start_hub --page-size 2
+
+# first use: the default store is created and said so once; an explicit --store that is
+# not there is an error (a typo), as are commands that only read
+ARCA_HOME="$T/first/store" run 0 "$ARCA" pull acme/tiny --include config.json
+expect_stderr "created a new store at $T/first/store"
+ARCA_HOME="$T/first/store" run 0 "$ARCA" pull acme/tiny --include README.md
+[ ! -s "$ERR" ] || fail "the store was announced twice"
+ARCA_HOME="$T/first/other" run 0 "$ARCA" add "$T/model" --as acme/local -q
+[ -f "$T/first/other/catalog.db" ] || fail "add did not create the store"
+run 4 "$ARCA" pull acme/tiny --store "$T/first/typo"
+expect_stderr "no store at $T/first/typo"
+[ ! -e "$T/first/typo" ] || fail "--store DIR was created"
+ARCA_HOME="$T/first/none" run 4 "$ARCA" ls
+[ ! -e "$T/first/none" ] || fail "ls created a store"
+
 run 0 "$ARCA" init
 
 # a first pull: 6 files listed over 3 pages; the 6 MB weights come as 1 MiB ranged chunks

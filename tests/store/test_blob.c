@@ -275,13 +275,13 @@ static void test_verify_and_export(void **state)
 	assert_int_equal(st.st_mode & 0222, 0); /* the link shares the read-only blob */
 
 	damage_blob(f->home, HELLO_SHA256);
-	assert_int_equal(arca_store_verify_blob(f->store, HELLO_SHA256, NULL, NULL), ARCA_ECORRUPT);
+	assert_int_equal(arca_store_verify_blob(f->store, HELLO_SHA256, NULL, NULL), ARCA_EMISMATCH);
 	assert_error_mentions("changed on disk");
 	char *refused = t_path(out, "refused.txt");
 	assert_int_equal(arca_store_export_blob(f->store, HELLO_SHA256, refused,
-		ARCA_EXPORT_COPY | ARCA_EXPORT_VERIFY, NULL, NULL, &how), ARCA_ECORRUPT);
+		ARCA_EXPORT_COPY | ARCA_EXPORT_VERIFY, NULL, NULL, &how), ARCA_EMISMATCH);
 	assert_int_equal(arca_store_export_blob(f->store, HELLO_SHA256, refused,
-		ARCA_EXPORT_VERIFY, NULL, NULL, &how), ARCA_ECORRUPT);
+		ARCA_EXPORT_VERIFY, NULL, NULL, &how), ARCA_EMISMATCH);
 	assert_int_equal(access(refused, F_OK), -1);
 	assert_int_equal(t_count_entries(out), 2);
 

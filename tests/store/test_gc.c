@@ -55,8 +55,8 @@ static void test_gc(void **state)
 	assert_int_equal(r.n_removed, 2);
 	int saw_loose = 0, saw_orphan = 0;
 	for (size_t i = 0; i < r.n_removed; i++) {
-		saw_loose |= strcmp(r.removed[i], loose.sha256) == 0;
-		saw_orphan |= strcmp(r.removed[i], orphan) == 0;
+		saw_loose |= strcmp(r.removed[i].sha256, loose.sha256) == 0 && !r.removed[i].orphan;
+		saw_orphan |= strcmp(r.removed[i].sha256, orphan) == 0 && r.removed[i].orphan;
 	}
 	assert_true(saw_loose && saw_orphan);
 	arca_gc_report_dispose(&r);
