@@ -587,6 +587,73 @@ wait $SLOW
 eq "parallel: trickled and normal downloads" "$(cmp -s "$T/slow" "$M/model.safetensors" && echo ok) $CODE" "ok 200"
 hub_reset
 
+# ----------------------------------------------------------------------------- hub shapes
+hub_reset
+LFS=$(sha256 "$M/model.safetensors")
+# a path prefix: every route under it, nothing outside; links and redirects keep it
+eq "set prefix" "$(control config '{"prefix": "/pfx/hf", "storage": "same-host"}')" 200
+req "$HUB/api/models/org/tiny"
+code "outside the prefix" 404
+req "$HUB/pfx/hf/api/models/org/tiny/tree/main?recursive=true"
+code "tree under the prefix" 200
+eq "Link keeps the prefix" "$(hdr Link)" "<$HUB/pfx/hf/api/models/org/tiny/tree/main?recursive=true&expand=false&cursor=2>; rel=\"next\""
+req -I "$HUB/pfx/hf/org/tiny/resolve/main/config.json"
+eq "resolve cache under the prefix" "$(hdr Location | cut -d"?" -f1)" "/pfx/hf/api/resolve-cache/models/org/tiny/$C2/config.json"
+# same-host storage: the LFS redirect stays on the hub, which serves the bytes with a token
+req -I "$HUB/pfx/hf/org/tiny/resolve/main/model.safetensors"
+case "$(hdr Location)" in "$HUB/pfx/hf/blob/$LFS?"*) R=0 ;; *) R=1 ;; esac
+check "same-host LFS Location" $R
+req -H 'Authorization: Bearer secret' "$(hdr Location)"
+code "same-host storage takes a token" 200
+same_file "same-host storage bytes" "$T/b" "$M/model.safetensors"
+req "$HUB/pfx/hf/api/v1/models/org/tiny/repo?Revision=master&FilePath=model.safetensors"
+eq "ModelScope same-host Location" "$(hdr Location)" "$HUB/pfx/hf/oss/$LFS"
+# pagination links naming another host
+control config '{"prefix": "", "storage": "cdn", "link_base": "https://huggingface.invalid"}' >/dev/null
+req "$HUB/api/models/org/tiny/tree/main?recursive=true"
+eq "Link on link_base" "$(hdr Link)" "<https://huggingface.invalid/api/models/org/tiny/tree/main?recursive=true&expand=false&cursor=2>; rel=\"next\""
+# a mirror's resolve redirect to another endpoint, without metadata
+control config '{"link_base": null, "resolve_redirect": {"status": 308, "to": "https://upstream.invalid"}}' >/dev/null
+req -I "$HUB/org/tiny/resolve/main/model.safetensors"
+code "resolve redirect" 308
+hdr_is "resolve redirect Location" Location "https://upstream.invalid/org/tiny/resolve/main/model.safetensors"
+no_hdr "resolve redirect" X-Repo-Commit
+control config '{"resolve_redirect": null}' >/dev/null
+# Xet-only files: X-Xet-Hash on the resolve, 400 from storage, xetHash in the tree
+control config '{"xet_only_over": 1000}' >/dev/null
+req -I "$HUB/org/tiny/resolve/main/model.safetensors"
+eq "Xet-only resolve names a Xet hash" "$(hdr X-Xet-Hash | wc -c)" 65
+req "$(hdr Location)"
+code "Xet-only storage" 400
+req -X POST --data "paths=model.safetensors" "$HUB/api/models/org/tiny/paths-info/main"
+json_is "Xet hash in the tree" '[len(e.get("xetHash", "")) for e in d if e["path"] == "model.safetensors"]' "[64]"
+control config '{"xet_only_over": null}' >/dev/null
+# a renamed repo: relative 307 to the new name, no metadata, API and resolve alike
+eq "rename" "$(control state '{"op": "rename_repo", "repo": "org/hfonly", "to": "org/hf-v2"}')" 200
+req "$HUB/api/models/org/hfonly/revision/main?x=1"
+code "renamed API" 307
+hdr_is "renamed API Location" Location "/api/models/org/hf-v2/revision/main?x=1"
+req -I "$HUB/org/hfonly/resolve/main/config.json"
+code "renamed resolve" 307
+hdr_is "renamed resolve Location" Location "/org/hf-v2/resolve/main/config.json"
+no_hdr "renamed resolve" X-Repo-Commit
+req -L "$HUB/org/hfonly/resolve/main/config.json"
+code "renamed resolve followed" 200
+eq "rename back" "$(control state '{"op": "rename_repo", "repo": "org/hf-v2", "to": "org/hfonly"}')" 200
+req "$HUB/api/models/org/hfonly"
+code "renamed back" 200
+# ModelScope listings without Sha256, and a null list
+fault '{"match": "/repo/files", "kind": "no_sha256", "path": "config.json", "shape": "null"}'
+req "$HUB/api/v1/models/org/tiny/repo/files?Revision=master&Recursive=True"
+json_is "Sha256 null" '[f["Sha256"] for f in d["Data"]["Files"] if f["Path"] == "config.json"]' "[None]"
+fault '{"match": "/repo/files", "kind": "no_sha256"}'
+req "$HUB/api/v1/models/org/tiny/repo/files?Revision=master&Recursive=True"
+json_is "Sha256 missing" 'sum("Sha256" in f for f in d["Data"]["Files"] if f["Type"] == "blob")' 0
+fault '{"match": "/repo/files", "kind": "null_files"}'
+req "$HUB/api/v1/models/org/tiny/repo/files?Revision=master&Recursive=True"
+json_is "null file list" 'd["Data"]["Files"]' None
+hub_reset
+
 # ----------------------------------------------------------------------------- benchmark (opt-in)
 if [ -n "${ARCA_HUB_BENCH_MB:-}" ]; then
 	mkdir -p "$T/big"
