@@ -12,6 +12,10 @@
 
 #include "common/io.h"
 
+/* Reads small enough to stay in the CPU's cache between the copy out of the page cache and
+ * the hash that reads them again. */
+#define READ_BLOCK (256u << 10)
+
 struct arca_chunk_hasher {
 	int fd;
 	char *what;
@@ -45,7 +49,7 @@ static int wait_for_chunk(arca_chunk_hasher *h, size_t i)
 static arca_err hash_all(arca_chunk_hasher *h)
 {
 	arca_digest *sha256 = NULL, *sha1 = NULL;
-	unsigned char *buf = malloc(ARCA_HASH_BLOCK);
+	unsigned char *buf = malloc(READ_BLOCK);
 	arca_err err = buf ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "hash %s: out of memory", h->what);
 	if (err == ARCA_OK)
 		err = arca_digest_new(&sha256, ARCA_DIGEST_SHA256);
@@ -59,7 +63,7 @@ static arca_err hash_all(arca_chunk_hasher *h)
 		uint64_t start = (uint64_t)i * h->chunk_size;
 		uint64_t end = start + h->chunk_size < h->size ? start + h->chunk_size : h->size;
 		for (uint64_t off = start; err == ARCA_OK && off < end;) {
-			size_t want = end - off < ARCA_HASH_BLOCK ? (size_t)(end - off) : ARCA_HASH_BLOCK;
+			size_t want = end - off < READ_BLOCK ? (size_t)(end - off) : READ_BLOCK;
 			size_t got;
 			if ((err = arca_io_pread_full(h->fd, buf, want, off, &got, h->what)) < 0)
 				break;

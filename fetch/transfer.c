@@ -26,6 +26,7 @@
 #include "fetch/transfer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@
 #define MAX_RESOLVES 3
 #define ERROR_BODY_MAX 65536
 #define PROGRESS_BYTES (1u << 20)
+#define WRITE_BLOCK (64u << 10) /* large files are written in aligned blocks of this size */
+#define WRITEBACK_STEP (8u << 20) /* and handed to the disk every this many bytes */
 /* A URL in a message, without its query: signed storage links carry their signature there */
 #define SHOWN(url) (int)strcspn((url), "?"), (url)
 
@@ -62,7 +65,10 @@ typedef struct request {
 	int ranged;
 	size_t chunk;        /* large files: the chunk this request fills */
 	uint64_t start, end; /* byte range [start, end) requested */
-	uint64_t pos;        /* next offset to write */
+	uint64_t pos;        /* next offset to write: [start, pos) is in the file */
+	unsigned char *wbuf; /* large files: received bytes for [pos, pos + wlen), written in
+	                        whole aligned blocks so the file system never zero-fills */
+	size_t wlen;
 	int body_started;
 	long status;
 	arca_http_response resp;
@@ -216,7 +222,22 @@ static void free_request(request *r)
 	curl_slist_free_all(r->headers);
 	arca_http_response_dispose(&r->resp);
 	free(r->url);
+	free(r->wbuf);
 	free(r);
+}
+
+/* Writes the buffered bytes of a large-file request at their offset. */
+static arca_err flush_request(request *r)
+{
+	if (!r->wlen)
+		return ARCA_OK;
+	job *j = r->job;
+	arca_err err = arca_io_pwrite_all(arca_partial_fd(j->part), r->wbuf, r->wlen, r->pos,
+		j->file->path);
+	if (err == ARCA_OK)
+		r->pos += r->wlen;
+	r->wlen = 0;
+	return err;
 }
 
 static void detach_request(engine *e, request *r)
@@ -246,7 +267,9 @@ static void remove_requests_of(engine *e, job *j)
 	while (r) {
 		request *next = r->next;
 		if (r->job == j) {
-			/* keep what a dropped request wrote: its chunk continues from there */
+			/* keep what a dropped request received: its chunk continues from there */
+			if (flush_request(r) < 0)
+				arca_error_clear(); /* not kept: fetched again */
 			account_chunks(e, r);
 			detach_request(e, r);
 			free_request(r);
@@ -370,7 +393,7 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata)
 		return 0;
 	if (r->status < 200 || r->status > 299)
 		return keep_error_body(r, data, len);
-	if (r->pos + len > r->end) {
+	if (r->pos + r->wlen + len > r->end) {
 		request_fail(r, ARCA_EMISMATCH, "the server sent more than the listed %llu bytes",
 			(unsigned long long)j->file->size);
 		return 0;
@@ -381,21 +404,51 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata)
 			request_fail(r, err, "%s", arca_error_last());
 			return 0;
 		}
-	} else {
-		arca_err err = arca_io_pwrite_all(arca_partial_fd(j->part), data, len, r->pos,
-			j->file->path);
+		r->pos += len;
+		j->item->received += len;
+		return len;
+	}
+	if (!r->wbuf && !(r->wbuf = malloc(WRITE_BLOCK))) {
+		request_fail(r, ARCA_ENOMEM, "download: out of memory");
+		return 0;
+	}
+	j->item->received += len;
+	uint64_t chunk = r->engine->opts->chunk_size;
+	for (size_t used = 0; used < len;) {
+		/* fill up to the next block boundary of the file (or the request's end) */
+		uint64_t at = r->pos + r->wlen;
+		uint64_t boundary = (at / WRITE_BLOCK + 1) * WRITE_BLOCK;
+		if (boundary > r->end)
+			boundary = r->end;
+		size_t take = len - used;
+		if (take > boundary - at)
+			take = (size_t)(boundary - at);
+		if (r->wlen + take > WRITE_BLOCK)
+			take = WRITE_BLOCK - r->wlen;
+		memcpy(r->wbuf + r->wlen, data + used, take);
+		r->wlen += take;
+		used += take;
+		if (r->pos + r->wlen < boundary && r->wlen < WRITE_BLOCK)
+			continue;
+		uint64_t before = r->pos;
+		arca_err err = flush_request(r);
 		if (err < 0) {
 			request_fail(r, err, "%s", arca_error_last());
 			return 0;
 		}
+		/* start the disk writing every few MiB: the fsync before the blob is committed then
+		 * has little left to wait for (a hint: failures change nothing) */
+		if (before / WRITEBACK_STEP != r->pos / WRITEBACK_STEP || r->pos == r->end) {
+			uint64_t from = before / WRITEBACK_STEP * WRITEBACK_STEP;
+			if (from < r->start)
+				from = r->start;
+			sync_file_range(arca_partial_fd(j->part), (off_t)from, (off_t)(r->pos - from),
+				SYNC_FILE_RANGE_WRITE);
+		}
+		/* account as each chunk completes, so the hasher follows close behind */
+		if (before / chunk != r->pos / chunk || r->pos == r->end)
+			account_chunks(r->engine, r);
 	}
-	uint64_t before = r->pos;
-	r->pos += len;
-	j->item->received += len;
-	/* account as each chunk completes, so the hasher follows close behind */
-	if (j->big && (before / r->engine->opts->chunk_size != r->pos / r->engine->opts->chunk_size ||
-			r->pos == r->end))
-		account_chunks(r->engine, r);
 	return len;
 }
 
@@ -736,6 +789,8 @@ static void handle_answer(engine *e, request *r, CURLcode rc)
 	job *j = r->job;
 	if (!r->body_started)
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	if (j->big && r->fail == ARCA_OK && flush_request(r) < 0)
+		request_fail(r, arca_error_last_code(), "%s", arca_error_last());
 	account_chunks(e, r);
 	if (r->fail < 0) {
 		arca_error_set(r->fail, "%s", r->fail_msg);

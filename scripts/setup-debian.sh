@@ -6,7 +6,7 @@
 # benchmark generator) for the test fixtures and test hub, and Node.js/npm (Debian's, only
 # when no node is installed) for the test tools from the npm registry, and the zstd program
 # for the compressed test data. With --bench also the peers the benchmarks compare
-# against (aria2, curl, hyperfine). Idempotent: packages already present are not touched,
+# against (aria2, curl, hyperfine, and nginx as a storage server). Idempotent: packages already present are not touched,
 # and `apt-get update` runs only when something is missing.
 set -euo pipefail
 
@@ -18,7 +18,7 @@ packages=(
 )
 
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
-[ "${1:-}" = --bench ] && packages+=(aria2 curl hyperfine)
+[ "${1:-}" = --bench ] && packages+=(aria2 curl hyperfine nginx-light)
 
 missing=()
 for p in "${packages[@]}"; do

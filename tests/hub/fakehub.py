@@ -21,6 +21,8 @@ The shapes real hubs and mirrors take, one switch each (flags at start, or /_con
   storage           "cdn": LFS bytes from the second listener, which refuses tokens (the
                     Hub); "same-host": from the hub listener itself, under the prefix
                     (self-hosted mirrors, arca serve), tokens accepted
+  storage_base      LFS redirects point at this URL instead (a real web server such as
+                    nginx serving the blobs folder as /blob/<sha256>, for benchmarks)
   link_base         pagination links point at this base instead of the hub (a mirror whose
                     links name huggingface.co)
   resolve_redirect  {"status": 308, "to": BASE}: every resolve answers a redirect to BASE with
@@ -83,7 +85,7 @@ FAULT_KINDS = {
     "no_sha256", "null_files",
 }
 CONFIG_KEYS = ("page_size", "sig_ttl", "public_gated_metadata", "prefix", "storage",
-               "link_base", "resolve_redirect", "xet_only_over", "xet_hashes")
+               "storage_base", "link_base", "resolve_redirect", "xet_only_over", "xet_hashes")
 ALL_HUBS = ("hf", "modelscope")  # a hand-written repo without "hubs" is on both
 TEXT_SUFFIXES = (".md", ".txt", ".py", ".yaml", ".yml", ".model", ".jinja", ".tiktoken")
 
@@ -526,6 +528,7 @@ class Hub:
         self.public_gated_metadata = args.public_gated_metadata
         self.prefix = (args.prefix or "").rstrip("/")
         self.storage = args.storage
+        self.storage_base_url = args.storage_base
         self.link_base = None
         self.resolve_redirect = None
         self.xet_only_over = None
@@ -537,6 +540,8 @@ class Hub:
         return self.hub_base + self.prefix
 
     def storage_base(self):
+        if self.storage_base_url:
+            return self.storage_base_url
         return self.endpoint() if self.storage == "same-host" else self.cdn_base
 
     def xet_only(self, f):
@@ -1096,8 +1101,9 @@ def control_config(ctx):
     with hub.config_lock:
         for key in CONFIG_KEYS:
             if key in conf:
-                setattr(hub, key, conf[key])
-        return json_reply({k: getattr(hub, k) for k in CONFIG_KEYS})
+                setattr(hub, "storage_base_url" if key == "storage_base" else key, conf[key])
+        return json_reply({k: getattr(hub, "storage_base_url" if k == "storage_base" else k)
+                           for k in CONFIG_KEYS})
 
 
 def control_reset(ctx):
@@ -1494,6 +1500,8 @@ def parse_args(argv):
     p.add_argument("--prefix", default="", help="serve the hub under this path")
     p.add_argument("--storage", default="cdn", choices=("cdn", "same-host"),
                    help="where LFS bytes come from: the second listener or the hub itself")
+    p.add_argument("--storage-base", default=None,
+                   help="LFS redirects point at URL/blob/<sha256> (an external server)")
     p.add_argument("--verbose", action="store_true", help="log requests and errors to stderr")
     return p.parse_args(argv)
 
