@@ -15,7 +15,8 @@
 #                  checked against the hub's hashes, fsync'ed into the store
 #   aria2c         -x8 -s8 -j4 over the same resolve URLs (no hashing, no fsync)
 #   curl           one invocation, files one after another on a reused connection (no
-#                  hashing, no fsync)
+#                  hashing, no fsync: the data may still be only in the page cache)
+#   curl+sync      the same, then `sync`: the bytes on disk, as arca's are (nginx mode)
 # Needs aria2c, curl, hyperfine and nginx (scripts/setup-debian.sh --bench installs them).
 # MODES="nginx nginx-capped" RUNS=3 CAP=20m are the defaults.
 set -euo pipefail
@@ -124,6 +125,10 @@ for mode in $modes; do
 	nginx-capped) start_nginx "$cap" ;;
 	*) echo "bench: unknown mode $mode (nginx, nginx-capped)"; exit 1 ;;
 	esac
+	durable_curl=()
+	[ "$mode" = nginx ] && durable_curl=(-n curl+sync
+		--prepare "rm -rf $work/curl; mkdir -p $work/curl/small; sync"
+		"cd $work/curl && curl -sSfL --create-dirs -K $work/curl.cfg && sync")
 	echo
 	echo "== $mode$([ "$mode" = nginx-capped ] && echo " (limit_rate $cap per connection)")"
 	hyperfine --runs "$runs" --export-json "$work/result-$mode.json" \
@@ -132,7 +137,8 @@ for mode in $modes; do
 		-n aria2c --prepare "rm -rf $work/aria2; mkdir $work/aria2; sync" \
 		"aria2c -x8 -s8 -j4 -q --allow-overwrite=true --auto-file-renaming=false -d $work/aria2 -i $work/aria2.txt" \
 		-n curl --prepare "rm -rf $work/curl; mkdir -p $work/curl/small; sync" \
-		"cd $work/curl && curl -sSfL --create-dirs -K $work/curl.cfg"
+		"cd $work/curl && curl -sSfL --create-dirs -K $work/curl.cfg" \
+		"${durable_curl[@]}"
 done
 
 echo
