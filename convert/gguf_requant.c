@@ -13,6 +13,7 @@
 
 #include "arca/gguf.h"
 #include "arca/quant.h"
+#include "common/pool.h"
 #include "convert/convert_internal.h"
 
 #define CONVERTER_VERSION 1
@@ -63,7 +64,7 @@ static arca_err copy_metadata(arca_gguf_writer *w, const arca_gguf *g,
 }
 
 static arca_err requant_tensor(arca_gguf_writer *w, const arca_gguf *g, const planned *p,
-	size_t index, arca_blob_writer *bw, int threads)
+	size_t index, arca_blob_writer *bw, arca_pool *pool)
 {
 	const arca_gguf_tensor *t = p->t;
 	const unsigned char *data = arca_gguf_tensor_data(g, t);
@@ -90,7 +91,7 @@ static arca_err requant_tensor(arca_gguf_writer *w, const arca_gguf *g, const pl
 		uint64_t n = rows - r < slab ? rows - r : slab;
 		if ((err = arca_dequantize(t->type, data + r * in_row, f, (size_t)(n * len))) < 0 ||
 		    (err = arca_convert__check_finite(f, n * len, len, t->name, r)) < 0 ||
-		    (err = arca_quantize_rows_mt(p->type, f, q, (size_t)n, (size_t)len, threads)) < 0)
+		    (err = arca_quantize_rows_pool(p->type, f, q, (size_t)n, (size_t)len, pool)) < 0)
 			break;
 		err = arca_gguf_tensor_write(w, arca_convert__blob_sink, bw, q, n * out_row);
 	}
@@ -111,6 +112,7 @@ arca_err arca_convert_requantize(arca_convert_result *out, arca_store *store,
 	arca_quant_plan plan;
 	arca_gguf_writer *w = NULL;
 	arca_blob_writer *bw = NULL;
+	arca_pool *pool = NULL;
 	planned *plans = NULL;
 	json_t *params = NULL;
 	char *arch = NULL;
@@ -168,11 +170,12 @@ arca_err arca_convert_requantize(arca_convert_result *out, arca_store *store,
 	}
 	arca_blob_writer_opts bo = ARCA_BLOB_WRITER_OPTS_INIT;
 	bo.expect_size = (int64_t)arca_gguf_writer_file_size(w);
-	if (err < 0 || (err = arca_blob_writer_new(&bw, store, &bo)) < 0 ||
+	if (err < 0 || (err = arca_pool_new(&pool, opts->threads)) < 0 ||
+	    (err = arca_blob_writer_new(&bw, store, &bo)) < 0 ||
 	    (err = arca_gguf_write_header(w, arca_convert__blob_sink, bw)) < 0)
 		goto done;
 	for (size_t i = 0; i < n && err == ARCA_OK; i++) {
-		err = requant_tensor(w, g, &plans[i], i, bw, opts->threads);
+		err = requant_tensor(w, g, &plans[i], i, bw, pool);
 		out->input_bytes += plans[i].t->nbytes;
 		if (err == ARCA_OK && opts->progress && opts->progress(plans[i].t->name, i + 1, n,
 				opts->payload))
@@ -197,6 +200,7 @@ done:
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	arca_blob_writer_free(bw);
+	arca_pool_free(pool);
 	arca_gguf_writer_free(w);
 	free(plans);
 	free(arch);

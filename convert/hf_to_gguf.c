@@ -21,6 +21,7 @@
 #include "arca/gguf.h"
 #include "arca/quant.h"
 #include "arca/tokenizer_meta.h"
+#include "common/pool.h"
 #include "convert/convert_internal.h"
 
 #define CONVERTER_VERSION 1
@@ -47,6 +48,7 @@ typedef struct {
 	out_tensor *outs;
 	size_t n_outs;
 	const arca_convert_opts *opts;
+	arca_pool *pool;      /* quantizes each slab of rows on all the threads asked for */
 	uint64_t done, total; /* elements written, of all */
 } conv;
 
@@ -555,8 +557,8 @@ static arca_err write_tensor(conv *c, arca_gguf_writer *w, size_t index, size_t 
 		uint64_t n = rows - r < slab ? rows - r : slab;
 		if ((err = fill_rows(c, o, r, n, f, scratch)) < 0)
 			break;
-		if ((err = arca_quantize_rows_mt(o->type, f, q, (size_t)n, (size_t)len,
-				c->opts->threads)) < 0)
+		if ((err = arca_quantize_rows_pool(o->type, f, q, (size_t)n, (size_t)len,
+				c->pool)) < 0)
 			break;
 		if ((err = arca_gguf_tensor_write(w, sink, ctx, q, n * row_bytes)) < 0)
 			break;
@@ -638,6 +640,7 @@ static void free_conv(conv *c)
 	for (size_t i = 0; i < c->n_outs; i++)
 		free(c->outs[i].parts);
 	free(c->outs);
+	arca_pool_free(c->pool);
 	arca_convert__source_close(&c->src);
 }
 
@@ -731,6 +734,8 @@ arca_err arca_convert_snapshot_to_gguf(arca_convert_result *out, arca_store *sto
 		goto done;
 	}
 	assign_types(&c, &plan);
+	if ((err = arca_pool_new(&c.pool, opts->threads)) < 0)
+		goto done;
 	int llama3 = 0;
 	if ((err = arca_gguf_writer_new(&w, 32)) < 0 || (err = add_metadata(&c, w, &plan,
 			&llama3)) < 0)

@@ -8,7 +8,7 @@
 #define ARCA_RUNTIME_SESSION_INTERNAL_H
 
 #include "runtime/model_internal.h"
-#include "runtime/pool.h"
+#include "common/pool.h"
 
 struct arca_session {
 	const arca_model *m;

@@ -10,7 +10,6 @@
 #include "arca/fsck.h"
 
 #include <dirent.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/path.h"
+#include "common/pool.h"
 #include "common/util.h"
 #include "store/store_internal.h"
 
@@ -119,37 +119,47 @@ typedef struct {
 	size_t n_jobs;
 	atomic_size_t next;
 	atomic_uint_fast64_t bytes_done;
-	atomic_int workers_left;
+	uint64_t total;
+	const arca_fsck_opts *opts;
+	double last_report;    /* thread 0 only */
 } hash_pool;
 
 typedef struct {
 	hash_pool *pool;
 	uint64_t last;
+	int reporter;          /* thread 0 reports progress for everyone */
 } worker_progress;
 
 static int on_hash_progress(uint64_t done, void *payload)
 {
 	worker_progress *w = payload;
-	atomic_fetch_add(&w->pool->bytes_done, done - w->last);
+	hash_pool *pool = w->pool;
+	atomic_fetch_add(&pool->bytes_done, done - w->last);
 	w->last = done;
+	double t = arca_time_monotonic();
+	if (w->reporter && pool->opts->progress && t - pool->last_report >= 0.1) {
+		pool->last_report = t;
+		pool->opts->progress(atomic_load(&pool->bytes_done), pool->total, pool->opts->payload);
+	}
 	return 0;
 }
 
-static void *hash_worker(void *arg)
+/* Every thread takes the next blob until none is left (largest first, so the tail is
+ * short). */
+static void hash_worker(void *payload, int ith, int nth)
 {
-	hash_pool *pool = arg;
+	(void)nth;
+	hash_pool *pool = payload;
 	for (;;) {
 		size_t i = atomic_fetch_add(&pool->next, 1);
 		if (i >= pool->n_jobs)
 			break;
 		hash_job *job = &pool->jobs[i];
-		worker_progress wp = { pool, 0 };
+		worker_progress wp = { pool, 0, ith == 0 };
 		job->err = arca_store_verify_blob(pool->store, job->sha256, on_hash_progress, &wp);
 		if (job->err < 0)
 			job->message = strdup(arca_error_last());
 	}
-	atomic_fetch_sub(&pool->workers_left, 1);
-	return NULL;
 }
 
 static int larger_first(const void *a, const void *b)
@@ -169,36 +179,21 @@ static arca_err rehash(arca_fsck_report *r, arca_store *store, hash_job *jobs, s
 	int threads = opts->threads > 0 ? opts->threads : (cpus > 0 ? (int)cpus : 1);
 	if ((size_t)threads > n)
 		threads = n ? (int)n : 1;
-	hash_pool pool = { .store = store, .jobs = jobs, .n_jobs = n };
+	hash_pool pool = { .store = store, .jobs = jobs, .n_jobs = n, .total = total,
+		.opts = opts };
 	atomic_init(&pool.next, 0);
 	atomic_init(&pool.bytes_done, 0);
-	atomic_init(&pool.workers_left, threads);
-	pthread_t *tids = calloc((size_t)threads, sizeof(*tids));
-	if (!tids)
-		return arca_error_set(ARCA_ENOMEM, "fsck: out of memory");
-	int started = 0;
-	for (; started < threads; started++)
-		if (pthread_create(&tids[started], NULL, hash_worker, &pool) != 0)
-			break;
-	if (started == 0) {
-		free(tids);
-		return arca_error_set(ARCA_EIO, "fsck: cannot start hashing threads");
-	}
-	atomic_fetch_sub(&pool.workers_left, threads - started);
-	/* poll briefly so small stores finish at once; report progress every 100 ms */
-	for (unsigned tick = 0; atomic_load(&pool.workers_left) > 0; tick++) {
-		if (opts->progress && tick % 20 == 0)
-			opts->progress(atomic_load(&pool.bytes_done), total, opts->payload);
-		struct timespec pause = { 0, 5 * 1000 * 1000 };
-		nanosleep(&pause, NULL);
-	}
-	for (int t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
-	free(tids);
+	arca_pool *workers;
+	arca_err err = arca_pool_new(&workers, threads);
+	if (err < 0)
+		return arca_error_prefix(err, "fsck");
+	if (opts->progress)
+		opts->progress(0, total, opts->payload);
+	arca_pool_run(workers, hash_worker, &pool);
+	arca_pool_free(workers);
 	if (opts->progress)
 		opts->progress(total, total, opts->payload);
 
-	arca_err err = ARCA_OK;
 	for (size_t i = 0; i < n && err == ARCA_OK; i++) {
 		hash_job *job = &jobs[i];
 		if (job->err == ARCA_OK) {

@@ -87,6 +87,12 @@ arca_err arca_quantize_rows(int type, const float *src, void *dst, size_t nrows,
 arca_err arca_quantize_rows_mt(int type, const float *src, void *dst, size_t nrows,
 	size_t n_per_row, int n_threads);
 
+/* The same on the threads of a pool the caller keeps across calls (common/pool.h; NULL:
+ * this thread only), for converters quantizing tensor after tensor. */
+typedef struct arca_pool arca_pool;
+arca_err arca_quantize_rows_pool(int type, const float *src, void *dst, size_t nrows,
+	size_t n_per_row, arca_pool *pool);
+
 /* Dequantizes n elements (a multiple of the block size) of any type above into dst. */
 arca_err arca_dequantize(int type, const void *src, float *dst, size_t n);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_avx512_k.c — AVX-512 versions of the K-quant encoders Q2_K, Q3_K, Q4_K,
+ * quant/quant_avx512_k.c — AVX-512 versions of the K-quant encoders Q2_K, Q3_K, Q4_K,
  * Q5_K and Q6_K that write the same bytes as the scalar ones in quant_k.c.
  *
  * Why this is exact: the reference searches (make_qkx2_quants, make_qx_quants,
@@ -16,10 +16,10 @@
  *
  * Layout inside: X[16·i + lane] = element i of the group in that lane ("transposed").
  */
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 #if ARCA_QUANT_X86
-#include "convert/quant_avx512.h"
+#include "quant/quant_avx512.h"
 
 /* ------------------------------------------------------------------ make_qkx2_quants */
 

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant.c — the public entry points of arca/quant.h: argument checks (type, whole
+ * quant/quant.c — the public entry points of arca/quant.h: argument checks (type, whole
  * blocks, sizes), the choice between the scalar reference kernels and the best SIMD ones,
  * and splitting rows over threads.
  *
- * Threads: arca_quantize_rows_mt gives each thread one contiguous run of whole rows and
- * joins them all before returning. Kernels cannot fail once the arguments are checked, so
- * workers have no error to hand back; a thread that cannot be started has its rows done
- * by the calling thread instead (same bytes, only slower).
+ * Threads: the rows are split over a thread pool (common/pool.h), each thread one
+ * contiguous run of whole rows, and every share is done before the call returns. Kernels
+ * cannot fail once the arguments are checked, so workers have no error to hand back.
  */
-#include <pthread.h>
 #include <unistd.h>
 
-#include "convert/quant_internal.h"
+#include "common/pool.h"
+#include "quant/quant_internal.h"
 
 /* ARCA_OK, or ARCA_EINVALID naming the type and the reason. */
 static arca_err check(int type, uint64_t n_per_row, int writing, uint64_t *row_bytes)
@@ -77,15 +76,35 @@ typedef struct {
 	arca_quant__quantize_fn fn;
 	const float *src;
 	uint8_t *dst;
-	size_t n;          /* elements of this thread's rows */
-} slice;
+	size_t nrows, n_per_row;
+	uint64_t row_bytes;
+} rows_job;
 
-static void *run_slice(void *payload)
+/* Each thread's share: one contiguous run of whole rows. */
+static void quantize_share(void *payload, int ith, int nth)
 {
-	slice *s = payload;
-	if (s->n)
-		s->fn(s->src, s->dst, s->n);
-	return NULL;
+	const rows_job *job = payload;
+	size_t lo, hi;
+	arca_pool_split(job->nrows, 1, ith, nth, &lo, &hi);
+	if (hi > lo)
+		job->fn(job->src + lo * job->n_per_row, job->dst + lo * job->row_bytes,
+			(hi - lo) * job->n_per_row);
+}
+
+arca_err arca_quantize_rows_pool(int type, const float *src, void *dst, size_t nrows,
+	size_t n_per_row, arca_pool *pool)
+{
+	uint64_t row_bytes;
+	arca_err err = check_rows(type, nrows, n_per_row, &row_bytes);
+	if (err < 0 || !nrows || !n_per_row)
+		return err;
+	rows_job job = { arca_quant__kernels_best()->quantize[type], src, dst, nrows, n_per_row,
+		row_bytes };
+	if (!pool || nrows < 2 || arca_pool_threads(pool) < 2)
+		job.fn(src, dst, nrows * n_per_row);
+	else
+		arca_pool_run(pool, quantize_share, &job);
+	return ARCA_OK;
 }
 
 #define MAX_THREADS 256
@@ -108,34 +127,14 @@ arca_err arca_quantize_rows_mt(int type, const float *src, void *dst, size_t nro
 		n_threads = MAX_THREADS;
 	if ((size_t)n_threads > nrows)
 		n_threads = nrows ? (int)nrows : 1;
-	arca_quant__quantize_fn fn = arca_quant__kernels_best()->quantize[type];
-	if (n_threads == 1 || !n_per_row) {
-		if (nrows && n_per_row)
-			fn(src, dst, nrows * n_per_row);
-		return ARCA_OK;
-	}
-
-	slice slices[MAX_THREADS];
-	pthread_t tids[MAX_THREADS];
-	int started[MAX_THREADS];
-	size_t row = 0;
-	for (int t = 0; t < n_threads; t++) {
-		size_t rows = nrows / (size_t)n_threads + ((size_t)t < nrows % (size_t)n_threads);
-		slices[t] = (slice){ fn, src + row * n_per_row, (uint8_t *)dst + row * row_bytes,
-			rows * n_per_row };
-		row += rows;
-	}
-	/* thread 0's rows are done here, after the others are started */
-	for (int t = 1; t < n_threads; t++)
-		started[t] = !pthread_create(&tids[t], NULL, run_slice, &slices[t]);
-	run_slice(&slices[0]);
-	for (int t = 1; t < n_threads; t++) {
-		if (started[t])
-			pthread_join(tids[t], NULL);
-		else
-			run_slice(&slices[t]);
-	}
-	return ARCA_OK;
+	arca_pool *pool = NULL;
+	/* no pool (a thread that cannot start) means the calling thread does all the rows:
+	 * the same bytes, only slower */
+	if (n_threads > 1 && arca_pool_new(&pool, n_threads) < 0)
+		arca_error_clear();
+	err = arca_quantize_rows_pool(type, src, dst, nrows, n_per_row, pool);
+	arca_pool_free(pool);
+	return err;
 }
 
 /* ------------------------------------------------------------------ dequantize */

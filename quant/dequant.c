@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/dequant.c — the scalar reference decoders of every type arca reads: ggml's
+ * quant/dequant.c — the scalar reference decoders of every type arca reads: ggml's
  * to_float, value for value. The block layouts are docs/formats.md §3; the float
  * expressions keep ggml's order ((d·sc)·q − dmin·m, never fused), because the decoded
  * floats are compared bit for bit.
  */
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 void arca_quant__dequantize_f32(const void *src, float *dst, size_t n)
 {

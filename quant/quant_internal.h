@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_internal.h — what the quantizer files share and nobody else sees: the row
+ * quant/quant_internal.h — what the quantizer files share and nobody else sees: the row
  * kernel signatures, the per-instruction-set kernel tables, the scalar reference kernels of
  * each file, and the exact rounding helpers every quantizer relies on.
  *
@@ -8,8 +8,8 @@
  * rows, so a kernel may be handed one row or many rows at once and writes the same bytes.
  * Kernels cannot fail: quant.c checks types and lengths before calling one.
  */
-#ifndef ARCA_CONVERT_QUANT_INTERNAL_H
-#define ARCA_CONVERT_QUANT_INTERNAL_H
+#ifndef ARCA_QUANT_QUANT_INTERNAL_H
+#define ARCA_QUANT_QUANT_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/fp16.c — scalar IEEE half (fp16) and bfloat16 conversions, the rules of
+ * quant/fp16.c — scalar IEEE half (fp16) and bfloat16 conversions, the rules of
  * docs/formats.md §4 written out on the bits so no compiler flag or FPU mode changes them:
  *
  *   fp32 -> fp16   round to nearest even; overflow -> ±inf; fp16 subnormals kept;
@@ -10,7 +10,7 @@
  *   fp32 -> bf16   round to nearest even; a NaN keeps its top bits and is made quiet
  *   bf16 -> fp32   the 16 bits on top of a zero mantissa tail
  */
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 uint16_t arca_fp32_to_fp16(float f)
 {

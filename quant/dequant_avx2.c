@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/dequant_avx2.c — AVX2 + F16C decoders of every block type (F16/BF16 rows are in
+ * quant/dequant_avx2.c — AVX2 + F16C decoders of every block type (F16/BF16 rows are in
  * quant_avx2.c). Each gives dequant.c's floats bit for bit: the codes are unpacked with
  * integer byte operations, and the float work is the same IEEE operations on the same
  * operands, in the same order ((d·sc)·q, then − dmin·m; never fused). Each function carries
  * its own target attribute and runs only where quant_simd.c found the instructions.
  */
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 #if ARCA_QUANT_X86
 #include <immintrin.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tests/runtime/test_pool.c — the thread pool: every thread index runs exactly once per
+ * tests/common/test_pool.c — the thread pool: every thread index runs exactly once per
  * job, jobs follow each other without loss (thousands of tiny ones, as in decoding, and
  * after the workers have gone to sleep), the work split covers every item exactly once in
  * whole grains, and freeing stops the workers.
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/pool.h"
+#include "common/pool.h"
 #include "support.h"
 
 typedef struct {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_simd.c — run-time choice of the quantization kernels: one table per
+ * quant/quant_simd.c — run-time choice of the quantization kernels: one table per
  * instruction-set level (scalar, AVX2, AVX-512), each complete (a level without its own
  * kernel for a type uses the level below's), and the CPU check that says which levels
  * this machine can run. The SIMD kernels live in quant_avx2.c, dequant_avx2.c and
@@ -16,7 +16,7 @@
 #include <cpuid.h>
 #endif
 
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 static arca_quant__kernels tables[ARCA_QUANT__LEVELS];
 static int supported[ARCA_QUANT__LEVELS];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_k.c — the scalar reference encoders of the K-quants Q2_K, Q3_K, Q4_K, Q5_K
+ * quant/quant_k.c — the scalar reference encoders of the K-quants Q2_K, Q3_K, Q4_K, Q5_K
  * and Q6_K (256-element super-blocks), with the three scale searches they are built on:
  * make_qx_quants (Q6_K), make_q3_quants (Q3_K) and make_qkx2_quants (Q2_K, Q4_K, Q5_K).
  * docs/formats.md §5.2-5.3 states each algorithm; this file follows it operation by
@@ -13,7 +13,7 @@
  */
 #include <math.h>
 
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 #define GROUP_MAX_EPS 1e-15f
 

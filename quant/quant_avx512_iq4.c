@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_avx512_iq4.c — AVX-512 versions of the IQ4_NL and IQ4_XS encoders that
+ * quant/quant_avx512_iq4.c — AVX-512 versions of the IQ4_NL and IQ4_XS encoders that
  * write the same bytes as quant_iq4.c. The scale search of each 32-element group (15 trial
  * scales, a nearest-table-value lookup per element and trial) runs for 16 groups side by
  * side, one per lane, each lane doing the scalar sequence of float32 operations in the
@@ -11,10 +11,10 @@
  */
 #include <math.h>
 
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 #if ARCA_QUANT_X86
-#include "convert/quant_avx512.h"
+#include "quant/quant_avx512.h"
 
 /* The IQ4 table as floats, for permutes. */
 AVX512 static inline __m512 table16(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_avx2.c — AVX2 + F16C encoders for the types whose reference is element-wise
+ * quant/quant_avx2.c — AVX2 + F16C encoders for the types whose reference is element-wise
  * after one scan of the block: F16/BF16 rows (and their decoding), Q8_0, Q4_0, Q4_1, Q5_0
  * and Q5_1. Block decoders are in dequant_avx2.c. Each function carries its own target
  * attribute, so this file is built like every other one and only runs where quant_simd.c
@@ -12,7 +12,7 @@
  * scalar casts mean (arca_quant__trunc_i32); the "first element wins" scans keep their
  * order; and a block holding inf or NaN is handed to the scalar code.
  */
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 #if ARCA_QUANT_X86
 #include <immintrin.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_legacy.c — the scalar reference encoders of the plain and legacy types:
+ * quant/quant_legacy.c — the scalar reference encoders of the plain and legacy types:
  * F32, F16, BF16 rows and the 32-element blocks Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
  * (docs/formats.md §5.1). Each reproduces llama.cpp's quantize_row_*_ref to the byte:
  * float32 arithmetic in source order, the inverse scale taken from the fp32 d, and each
@@ -10,7 +10,7 @@
 #include <math.h>
 #include <float.h>
 
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 void arca_quant__quantize_f32(const float *src, void *dst, size_t n)
 {

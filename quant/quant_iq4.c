@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_iq4.c — the scalar encoders of IQ4_NL (32-element blocks) and IQ4_XS
+ * quant/quant_iq4.c — the scalar encoders of IQ4_NL (32-element blocks) and IQ4_XS
  * (256-element super-blocks of 8 × 32): 4-bit indices into a fixed non-linear table of 16
  * values, with one scale per 32 elements found by trying 15 scales (docs/formats.md §5.4).
  *
@@ -10,7 +10,7 @@
  */
 #include <math.h>
 
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 #define GROUP_MAX_EPS 1e-15f
 #define NTRY 7

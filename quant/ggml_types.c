@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/ggml_types.c — the one table of ggml tensor types: name, block size, bytes per
+ * quant/ggml_types.c — the one table of ggml tensor types: name, block size, bytes per
  * block, and whether arca can write and read each (docs/formats.md §3). Every live id up to
  * GGML_TYPE_COUNT is described, so a file holding a type arca cannot convert still gets
  * its tensors named and sized; removed ids (4, 5, 31-33, 36-38) have no entry.

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runtime/pool.h — a fixed pool of worker threads for the forward pass. One job at a time:
- * arca_pool_run calls fn(ctx, i, n) on n threads (the caller is thread 0) and returns when
- * all have finished. Workers spin briefly and then sleep between jobs, so the hundreds of
- * small jobs of one decoded token do not pay a futex wake-up each. Internal to the runtime.
+ * common/pool.h — a fixed pool of worker threads: the forward pass, quantization and fsck's
+ * re-hashing run on it. One job at a time: arca_pool_run calls fn(ctx, i, n) on n threads
+ * (the caller is thread 0) and returns when all have finished. Workers spin briefly and
+ * then sleep between jobs, so the hundreds of small jobs of one decoded token do not pay a
+ * futex wake-up each. Internal to libarca.
  */
-#ifndef ARCA_RUNTIME_POOL_H
-#define ARCA_RUNTIME_POOL_H
+#ifndef ARCA_COMMON_POOL_H
+#define ARCA_COMMON_POOL_H
 
 #include "arca/error.h"
 

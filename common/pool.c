@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runtime/pool.c — see pool.h. A job is published by bumping a generation counter; workers
+ * common/pool.c — see pool.h. A job is published by bumping a generation counter; workers
  * spin on it for a while (a decoded token is hundreds of short jobs) and then sleep on a
  * condition variable. The caller runs share 0 itself and waits for the others to count
  * themselves done.
  */
-#include "runtime/pool.h"
+#include "common/pool.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tests/convert/test_quant.c — quantizers and dequantizers (arca/quant.h) against the
+ * tests/quant/test_quant.c — quantizers and dequantizers (arca/quant.h) against the
  * llama.cpp reference vectors in tests/data/quant (see its README): for every type, every
  * path (scalar reference, default SIMD, two threads, and each instruction-set level this
  * CPU has) must write the reference bytes and read back the reference floats bit for bit.
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "arca/quant.h"
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 #include "support.h"
 
 #define ROWS 120

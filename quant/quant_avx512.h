@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/quant_avx512.h — small AVX-512 helpers the lane-parallel encoders share
+ * quant/quant_avx512.h — small AVX-512 helpers the lane-parallel encoders share
  * (quant_avx512_k.c, quant_avx512_iq4.c). Only included on x86-64; every function carries
  * the AVX512 target attribute, so including files need no -march either.
  *
  * The encoders run 16 independent groups side by side, one per lane, in a transposed
  * layout: X[16·i + lane] = element i of the group in that lane.
  */
-#ifndef ARCA_CONVERT_QUANT_AVX512_H
-#define ARCA_CONVERT_QUANT_AVX512_H
+#ifndef ARCA_QUANT_QUANT_AVX512_H
+#define ARCA_QUANT_QUANT_AVX512_H
 
 #include <immintrin.h>
 
-#include "convert/quant_internal.h"
+#include "quant/quant_internal.h"
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,f16c")))
 #define LANES 16
