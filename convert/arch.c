@@ -302,19 +302,21 @@ static const arca_arch_tensor glm4_tensors[] = {
 	{ NULL },
 };
 
+#define RUNS 1 /* the runtime has its forward pass */
+
 static const arca_arch archs[] = {
 	{ "qwen2", qwen2_classes, ARCA_ROPE_NEOX, ARCA_ARCH_QKV_BIAS, qwen2_kvs, qwen2_tensors,
-		NULL, "qwen2" },
+		NULL, "qwen2", RUNS },
 	{ "qwen3", qwen3_classes, ARCA_ROPE_NEOX, ARCA_ARCH_QK_NORM, qwen3_kvs, qwen3_tensors,
-		NULL, "qwen2" },
+		NULL, "qwen2", RUNS },
 	{ "llama", llama_classes, ARCA_ROPE_NORMAL, 0, llama_kvs, llama_tensors, llama_hook,
-		"llama-bpe" },
+		"llama-bpe", RUNS },
 	{ "qwen3moe", qwen3moe_classes, ARCA_ROPE_NEOX, ARCA_ARCH_QK_NORM | ARCA_ARCH_MOE,
-		qwen3moe_kvs, qwen3moe_tensors, NULL, "qwen2" },
+		qwen3moe_kvs, qwen3moe_tensors, NULL, "qwen2", RUNS },
 	{ "deepseek2", deepseek2_classes, ARCA_ROPE_NORMAL, ARCA_ARCH_MOE | ARCA_ARCH_MLA,
-		deepseek2_kvs, deepseek2_tensors, deepseek2_hook, "deepseek-v3" },
+		deepseek2_kvs, deepseek2_tensors, deepseek2_hook, "deepseek-v3", RUNS },
 	{ "glm4", glm4_classes, ARCA_ROPE_NORMAL, ARCA_ARCH_POST_NORMS | ARCA_ARCH_FUSED_GATE_UP,
-		glm4_kvs, glm4_tensors, glm4_hook, "glm4" },
+		glm4_kvs, glm4_tensors, glm4_hook, "glm4", RUNS },
 };
 
 #define N_ARCHS (sizeof(archs) / sizeof(archs[0]))
@@ -345,6 +347,19 @@ const char *arca_arch_supported(void)
 			for (const char *const *c = archs[i].hf_classes; *c; c++)
 				used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s (%s)",
 					used ? ", " : "", archs[i].name, *c);
+	}
+	return text;
+}
+
+const char *arca_arch_runnable(void)
+{
+	static char text[256];
+	if (!text[0]) {
+		size_t used = 0;
+		for (size_t i = 0; i < N_ARCHS; i++)
+			if (archs[i].runnable)
+				used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s",
+					used ? ", " : "", archs[i].name);
 	}
 	return text;
 }

@@ -140,14 +140,8 @@ static int shape_fallback(int t, uint64_t ne0)
 	const arca_ggml_type_info *info = arca_ggml_type_info_get(t);
 	if (!info || ne0 % info->block_size == 0)
 		return t;
-	switch (t) {
-	case ARCA_GGML_Q2_K: case ARCA_GGML_Q3_K: t = ARCA_GGML_Q4_0; break;
-	case ARCA_GGML_Q4_K: t = ARCA_GGML_Q5_0; break;
-	case ARCA_GGML_Q5_K: t = ARCA_GGML_Q5_1; break;
-	case ARCA_GGML_Q6_K: t = ARCA_GGML_Q8_0; break;
-	case ARCA_GGML_IQ4_XS: t = ARCA_GGML_IQ4_NL; break;
-	default: break;
-	}
+	if (info->fallback != ARCA_GGML_NONE)
+		t = info->fallback;
 	info = arca_ggml_type_info_get(t);
 	if (info && ne0 % info->block_size)
 		t = ARCA_GGML_F16;

@@ -31,7 +31,7 @@ void arca_quant__dequantize_bf16(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q4_0(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 18, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q4_0), dst += ARCA_QK) {
 		float d = arca_quant__half_at(b);
 		for (int j = 0; j < 16; j++) {
 			dst[j] = (float)((b[2 + j] & 15) - 8) * d;
@@ -43,7 +43,7 @@ void arca_quant__dequantize_q4_0(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q4_1(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 20, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q4_1), dst += ARCA_QK) {
 		float d = arca_quant__half_at(b), m = arca_quant__half_at(b + 2);
 		for (int j = 0; j < 16; j++) {
 			dst[j] = (float)(b[4 + j] & 15) * d + m;
@@ -55,7 +55,7 @@ void arca_quant__dequantize_q4_1(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q5_0(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 22, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q5_0), dst += ARCA_QK) {
 		float d = arca_quant__half_at(b);
 		uint32_t qh = arca_quant__get_le32(b + 2);
 		for (int j = 0; j < 16; j++) {
@@ -69,7 +69,7 @@ void arca_quant__dequantize_q5_0(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q5_1(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 24, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q5_1), dst += ARCA_QK) {
 		float d = arca_quant__half_at(b), m = arca_quant__half_at(b + 2);
 		uint32_t qh = arca_quant__get_le32(b + 4);
 		for (int j = 0; j < 16; j++) {
@@ -83,7 +83,7 @@ void arca_quant__dequantize_q5_1(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q8_0(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 34, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q8_0), dst += ARCA_QK) {
 		float d = arca_quant__half_at(b);
 		for (int j = 0; j < 32; j++)
 			dst[j] = (float)(int8_t)b[2 + j] * d;
@@ -95,7 +95,7 @@ void arca_quant__dequantize_q8_0(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q2_K(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 84) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q2_K)) {
 		const uint8_t *sc = b, *q = b + 16;
 		float d = arca_quant__half_at(b + 80), dmin = arca_quant__half_at(b + 82);
 		for (int e = 0; e < ARCA_QK_K; e++) {
@@ -109,7 +109,7 @@ void arca_quant__dequantize_q2_K(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q3_K(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 110) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q3_K)) {
 		const uint8_t *hmask = b, *q = b + 32, *s = b + 96;
 		float d_all = arca_quant__half_at(b + 108);
 		for (int e = 0; e < ARCA_QK_K; e++) {
@@ -126,7 +126,7 @@ void arca_quant__dequantize_q3_K(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q4_K(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 144) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q4_K)) {
 		float d = arca_quant__half_at(b), dmin = arca_quant__half_at(b + 2);
 		const uint8_t *q = b + 16;
 		for (int c = 0; c < 4; c++, q += 32) {
@@ -146,7 +146,7 @@ void arca_quant__dequantize_q4_K(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q5_K(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 176) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q5_K)) {
 		float d = arca_quant__half_at(b), dmin = arca_quant__half_at(b + 2);
 		const uint8_t *qh = b + 16, *q = b + 48;
 		for (int c = 0; c < 4; c++, q += 32) {
@@ -166,7 +166,7 @@ void arca_quant__dequantize_q5_K(const void *src, float *dst, size_t n)
 void arca_quant__dequantize_q6_K(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 210, dst += ARCA_QK_K) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q6_K), dst += ARCA_QK_K) {
 		float d = arca_quant__half_at(b + 208);
 		const int8_t *sc = (const int8_t *)(b + 192);
 		for (int h = 0; h < 2; h++) {
@@ -193,7 +193,7 @@ void arca_quant__dequantize_iq4_nl(const void *src, float *dst, size_t n)
 {
 	const int8_t *K = arca_quant__kvalues_iq4nl;
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 18, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_iq4_nl), dst += ARCA_QK) {
 		float d = arca_quant__half_at(b);
 		for (int j = 0; j < 16; j++) {
 			dst[j] = d * (float)K[b[2 + j] & 15];
@@ -206,7 +206,7 @@ void arca_quant__dequantize_iq4_xs(const void *src, float *dst, size_t n)
 {
 	const int8_t *K = arca_quant__kvalues_iq4nl;
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 136) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_iq4_xs)) {
 		float d = arca_quant__half_at(b);
 		uint16_t scales_h = arca_quant__get_le16(b + 2);
 		const uint8_t *scales_l = b + 4, *qs = b + 8;

@@ -29,7 +29,7 @@ AVX2 static inline __m256 scale8(__m128i bytes, __m256 d)
 AVX2 void arca_quant__dequantize_q8_0_avx2(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 34, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q8_0), dst += ARCA_QK) {
 		__m256 d = _mm256_set1_ps(half_at(b));
 		__m128i lo = _mm_loadu_si128((const __m128i *)(b + 2));
 		__m128i hi = _mm_loadu_si128((const __m128i *)(b + 18));
@@ -44,7 +44,7 @@ AVX2 void arca_quant__dequantize_q4_0_avx2(const void *src, float *dst, size_t n
 {
 	const uint8_t *b = src;
 	const __m128i low = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 18, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q4_0), dst += ARCA_QK) {
 		__m256 d = _mm256_set1_ps(half_at(b));
 		__m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
 		__m128i lo = _mm_sub_epi8(_mm_and_si128(q, low), eight);
@@ -61,7 +61,7 @@ AVX2 void arca_quant__dequantize_iq4_nl_avx2(const void *src, float *dst, size_t
 	const uint8_t *b = src;
 	const __m128i low = _mm_set1_epi8(15);
 	const __m128i table = _mm_loadu_si128((const __m128i *)arca_quant__kvalues_iq4nl);
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 18, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_iq4_nl), dst += ARCA_QK) {
 		__m256 d = _mm256_set1_ps(half_at(b));
 		__m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
 		__m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
@@ -90,7 +90,7 @@ AVX2 void arca_quant__dequantize_q4_K_avx2(const void *src, float *dst, size_t n
 {
 	const uint8_t *b = src;
 	const __m256i low = _mm256_set1_epi8(15);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 144) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q4_K)) {
 		float d = half_at(b), dmin = half_at(b + 2);
 		for (int c = 0; c < 4; c++, dst += 64) {
 			uint8_t sc, m;
@@ -118,7 +118,7 @@ AVX2 void arca_quant__dequantize_q6_K_avx2(const void *src, float *dst, size_t n
 	const uint8_t *b = src;
 	const __m256i low = _mm256_set1_epi8(15), three = _mm256_set1_epi8(3);
 	const __m256i bias = _mm256_set1_epi8(32);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 210, dst += ARCA_QK_K) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q6_K), dst += ARCA_QK_K) {
 		float d = half_at(b + 208);
 		const int8_t *sc = (const int8_t *)(b + 192);
 		for (int h = 0; h < 2; h++) {
@@ -158,7 +158,7 @@ AVX2 void arca_quant__dequantize_q4_1_avx2(const void *src, float *dst, size_t n
 {
 	const uint8_t *b = src;
 	const __m128i low = _mm_set1_epi8(15);
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 20, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q4_1), dst += ARCA_QK) {
 		__m256 d = _mm256_set1_ps(half_at(b)), m = _mm256_set1_ps(half_at(b + 2));
 		__m128i q = _mm_loadu_si128((const __m128i *)(b + 4));
 		__m128i lo = _mm_and_si128(q, low), hi = _mm_and_si128(_mm_srli_epi16(q, 4), low);
@@ -188,7 +188,7 @@ AVX2 static inline __m256i codes5(const uint8_t *qs, uint32_t qh)
 AVX2 void arca_quant__dequantize_q5_0_avx2(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 22, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q5_0), dst += ARCA_QK) {
 		__m256 d = _mm256_set1_ps(half_at(b));
 		__m256i q = _mm256_sub_epi8(codes5(b + 6, arca_quant__get_le32(b + 2)),
 			_mm256_set1_epi8(16));
@@ -203,7 +203,7 @@ AVX2 void arca_quant__dequantize_q5_0_avx2(const void *src, float *dst, size_t n
 AVX2 void arca_quant__dequantize_q5_1_avx2(const void *src, float *dst, size_t n)
 {
 	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK; i++, b += 24, dst += ARCA_QK) {
+	for (size_t i = 0; i < n / ARCA_QK; i++, b += sizeof(arca_block_q5_1), dst += ARCA_QK) {
 		__m256 d = _mm256_set1_ps(half_at(b)), m = _mm256_set1_ps(half_at(b + 2));
 		__m256i q = codes5(b + 8, arca_quant__get_le32(b + 4));
 		__m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
@@ -228,7 +228,7 @@ AVX2 void arca_quant__dequantize_q2_K_avx2(const void *src, float *dst, size_t n
 {
 	const uint8_t *b = src;
 	const __m256i three = _mm256_set1_epi8(3);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 84) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q2_K)) {
 		float d = half_at(b + 80), dmin = half_at(b + 82);
 		for (int h = 0; h < 2; h++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * h));
@@ -247,7 +247,7 @@ AVX2 void arca_quant__dequantize_q3_K_avx2(const void *src, float *dst, size_t n
 {
 	const uint8_t *b = src;
 	const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 110) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q3_K)) {
 		float d_all = half_at(b + 108);
 		__m256i hm = _mm256_loadu_si256((const __m256i *)b);
 		for (int h = 0; h < 2; h++) {
@@ -272,7 +272,7 @@ AVX2 void arca_quant__dequantize_q5_K_avx2(const void *src, float *dst, size_t n
 {
 	const uint8_t *b = src;
 	const __m256i low = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 176) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q5_K)) {
 		float d = half_at(b), dmin = half_at(b + 2);
 		__m256i qh = _mm256_loadu_si256((const __m256i *)(b + 16));
 		for (int c = 0; c < 4; c++, dst += 64) {
@@ -296,7 +296,7 @@ AVX2 void arca_quant__dequantize_iq4_xs_avx2(const void *src, float *dst, size_t
 	const uint8_t *b = src;
 	const __m128i low = _mm_set1_epi8(15);
 	const __m128i table = _mm_loadu_si128((const __m128i *)arca_quant__kvalues_iq4nl);
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += 136) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_iq4_xs)) {
 		float d = half_at(b);
 		uint16_t scales_h = arca_quant__get_le16(b + 2);
 		for (int ib = 0; ib < 8; ib++, dst += 32) {

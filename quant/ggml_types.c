@@ -1,68 +1,101 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * quant/ggml_types.c — the one table of ggml tensor types: name, block size, bytes per
- * block, and whether arca can write and read each (docs/formats.md §3). Every live id up to
- * GGML_TYPE_COUNT is described, so a file holding a type arca cannot convert still gets
- * its tensors named and sized; removed ids (4, 5, 31-33, 36-38) have no entry.
+ * quant/ggml_types.c — the one table of ggml tensor types, one row each: name, block size,
+ * bytes per block, the scalar quantizer and dequantizer (which say whether arca can write
+ * and read it), the runtime's activation type and the mixes' fallback type
+ * (docs/formats.md §3). Every live id up to GGML_TYPE_COUNT is described, so a file holding
+ * a type arca cannot convert still gets its tensors named and sized; removed ids (4, 5,
+ * 31-33, 36-38) have no entry.
  */
 #include <stdio.h>
 #include <strings.h>
 
-#include "arca/quant.h"
+#include "quant/quant_internal.h"
 
-#define Q 1 /* arca quantizes to it */
-#define D 1 /* arca dequantizes it */
+/* A row: the public traits plus the scalar reference kernels (NULL: arca does not write or
+ * read the type). */
+typedef struct {
+	arca_ggml_type_info info;
+	arca_quant__quantize_fn quantize;
+	arca_quant__dequantize_fn dequantize;
+} type_row;
 
-static const arca_ggml_type_info types[ARCA_GGML_TYPE_COUNT] = {
-	[0] = { "F32", 1, 4, Q, D },
-	[1] = { "F16", 1, 2, Q, D },
-	[2] = { "Q4_0", 32, 18, Q, D },
-	[3] = { "Q4_1", 32, 20, Q, D },
-	[6] = { "Q5_0", 32, 22, Q, D },
-	[7] = { "Q5_1", 32, 24, Q, D },
-	[8] = { "Q8_0", 32, 34, Q, D },
-	[9] = { "Q8_1", 32, 36, 0, 0 },
-	[10] = { "Q2_K", 256, 84, Q, D },
-	[11] = { "Q3_K", 256, 110, Q, D },
-	[12] = { "Q4_K", 256, 144, Q, D },
-	[13] = { "Q5_K", 256, 176, Q, D },
-	[14] = { "Q6_K", 256, 210, Q, D },
-	[15] = { "Q8_K", 256, 292, 0, 0 },
-	[16] = { "IQ2_XXS", 256, 66, 0, 0 },
-	[17] = { "IQ2_XS", 256, 74, 0, 0 },
-	[18] = { "IQ3_XXS", 256, 98, 0, 0 },
-	[19] = { "IQ1_S", 256, 50, 0, 0 },
-	[20] = { "IQ4_NL", 32, 18, Q, D },
-	[21] = { "IQ3_S", 256, 110, 0, 0 },
-	[22] = { "IQ2_S", 256, 82, 0, 0 },
-	[23] = { "IQ4_XS", 256, 136, Q, D },
-	[24] = { "I8", 1, 1, 0, 0 },
-	[25] = { "I16", 1, 2, 0, 0 },
-	[26] = { "I32", 1, 4, 0, 0 },
-	[27] = { "I64", 1, 8, 0, 0 },
-	[28] = { "F64", 1, 8, 0, 0 },
-	[29] = { "IQ1_M", 256, 56, 0, 0 },
-	[30] = { "BF16", 1, 2, Q, D },
-	[34] = { "TQ1_0", 256, 54, 0, 0 },
-	[35] = { "TQ2_0", 256, 66, 0, 0 },
-	[39] = { "MXFP4", 32, 17, 0, 0 },
-	[40] = { "NVFP4", 64, 36, 0, 0 },
-	[41] = { "Q1_0", 128, 18, 0, 0 },
-	[42] = { "Q2_0", 64, 18, 0, 0 },
+#define NONE ARCA_GGML_NONE
+#define F32 ARCA_GGML_F32
+#define F16 ARCA_GGML_F16
+#define BF16 ARCA_GGML_BF16
+#define Q8_0 ARCA_GGML_Q8_0
+#define Q8_K ARCA_GGML_Q8_K
+
+/* A type arca converts: both kernels exist (arca_quant__quantize_<k>, _dequantize_<k>). */
+#define ROW(id, name, bs, size, k, dot, fallback) \
+	[id] = { { name, bs, size, 1, 1, dot, fallback }, arca_quant__quantize_##k, \
+		arca_quant__dequantize_##k }
+/* A type arca only names and sizes. */
+#define KNOWN(id, name, bs, size) [id] = { { name, bs, size, 0, 0, NONE, NONE }, NULL, NULL }
+
+static const type_row rows[ARCA_GGML_TYPE_COUNT] = {
+	ROW(ARCA_GGML_F32, "F32", 1, 4, f32, F32, NONE),
+	ROW(ARCA_GGML_F16, "F16", 1, 2, f16, F16, NONE),
+	ROW(ARCA_GGML_Q4_0, "Q4_0", ARCA_QK, sizeof(arca_block_q4_0), q4_0, Q8_0, NONE),
+	ROW(ARCA_GGML_Q4_1, "Q4_1", ARCA_QK, sizeof(arca_block_q4_1), q4_1, Q8_0, NONE),
+	ROW(ARCA_GGML_Q5_0, "Q5_0", ARCA_QK, sizeof(arca_block_q5_0), q5_0, Q8_0, NONE),
+	ROW(ARCA_GGML_Q5_1, "Q5_1", ARCA_QK, sizeof(arca_block_q5_1), q5_1, Q8_0, NONE),
+	ROW(ARCA_GGML_Q8_0, "Q8_0", ARCA_QK, sizeof(arca_block_q8_0), q8_0, Q8_0, NONE),
+	KNOWN(ARCA_GGML_Q8_1, "Q8_1", 32, 36),
+	ROW(ARCA_GGML_Q2_K, "Q2_K", ARCA_QK_K, sizeof(arca_block_q2_K), q2_K, Q8_K, ARCA_GGML_Q4_0),
+	ROW(ARCA_GGML_Q3_K, "Q3_K", ARCA_QK_K, sizeof(arca_block_q3_K), q3_K, Q8_K, ARCA_GGML_Q4_0),
+	ROW(ARCA_GGML_Q4_K, "Q4_K", ARCA_QK_K, sizeof(arca_block_q4_K), q4_K, Q8_K, ARCA_GGML_Q5_0),
+	ROW(ARCA_GGML_Q5_K, "Q5_K", ARCA_QK_K, sizeof(arca_block_q5_K), q5_K, Q8_K, ARCA_GGML_Q5_1),
+	ROW(ARCA_GGML_Q6_K, "Q6_K", ARCA_QK_K, sizeof(arca_block_q6_K), q6_K, Q8_K, ARCA_GGML_Q8_0),
+	KNOWN(ARCA_GGML_Q8_K, "Q8_K", ARCA_QK_K, sizeof(arca_block_q8_K)),
+	KNOWN(16, "IQ2_XXS", 256, 66),
+	KNOWN(17, "IQ2_XS", 256, 74),
+	KNOWN(18, "IQ3_XXS", 256, 98),
+	KNOWN(19, "IQ1_S", 256, 50),
+	/* the runtime does not multiply the IQ4 types yet (no kernels checked against
+	 * llama.cpp's): converted and read, not run */
+	ROW(ARCA_GGML_IQ4_NL, "IQ4_NL", ARCA_QK, sizeof(arca_block_iq4_nl), iq4_nl, NONE, NONE),
+	KNOWN(21, "IQ3_S", 256, 110),
+	KNOWN(22, "IQ2_S", 256, 82),
+	ROW(ARCA_GGML_IQ4_XS, "IQ4_XS", ARCA_QK_K, sizeof(arca_block_iq4_xs), iq4_xs, NONE,
+		ARCA_GGML_IQ4_NL),
+	KNOWN(ARCA_GGML_I8, "I8", 1, 1),
+	KNOWN(ARCA_GGML_I16, "I16", 1, 2),
+	KNOWN(ARCA_GGML_I32, "I32", 1, 4),
+	KNOWN(ARCA_GGML_I64, "I64", 1, 8),
+	KNOWN(ARCA_GGML_F64, "F64", 1, 8),
+	KNOWN(29, "IQ1_M", 256, 56),
+	ROW(ARCA_GGML_BF16, "BF16", 1, 2, bf16, BF16, NONE),
+	KNOWN(34, "TQ1_0", 256, 54),
+	KNOWN(35, "TQ2_0", 256, 66),
+	KNOWN(39, "MXFP4", 32, 17),
+	KNOWN(40, "NVFP4", 64, 36),
+	KNOWN(41, "Q1_0", 128, 18),
+	KNOWN(42, "Q2_0", 64, 18),
 };
+
+void arca_quant__fill_reference(arca_quant__kernels *k)
+{
+	k->name = "scalar";
+	for (int t = 0; t < ARCA_GGML_TYPE_COUNT; t++) {
+		k->quantize[t] = rows[t].quantize;
+		k->dequantize[t] = rows[t].dequantize;
+	}
+}
 
 const arca_ggml_type_info *arca_ggml_type_info_get(int type)
 {
-	if (type < 0 || type >= ARCA_GGML_TYPE_COUNT || !types[type].name)
+	if (type < 0 || type >= ARCA_GGML_TYPE_COUNT || !rows[type].info.name)
 		return NULL;
-	return &types[type];
+	return &rows[type].info;
 }
 
 arca_err arca_ggml_type_from_name(int *out, const char *name)
 {
 	if (name) {
 		for (int t = 0; t < ARCA_GGML_TYPE_COUNT; t++)
-			if (types[t].name && !strcasecmp(types[t].name, name)) {
+			if (rows[t].info.name && !strcasecmp(rows[t].info.name, name)) {
 				*out = t;
 				return ARCA_OK;
 			}
@@ -71,10 +104,10 @@ arca_err arca_ggml_type_from_name(int *out, const char *name)
 	size_t len = 0;
 	list[0] = '\0';
 	for (int t = 0; t < ARCA_GGML_TYPE_COUNT; t++) {
-		if (!types[t].quantize)
+		if (!rows[t].info.quantize)
 			continue;
 		int k = snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "",
-			types[t].name);
+			rows[t].info.name);
 		if (k < 0 || (size_t)k >= sizeof(list) - len)
 			break;
 		len += (size_t)k;

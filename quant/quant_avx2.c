@@ -125,7 +125,7 @@ AVX2 void arca_quant__quantize_q8_0_avx2(const float *src, void *dst, size_t n)
 	const __m256i expo = _mm256_set1_epi32(0x7f800000);
 	const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 34) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q8_0)) {
 		__m256 v[4], amax = _mm256_setzero_ps();
 		__m256i special = _mm256_setzero_si256();
 		for (int k = 0; k < 4; k++) {
@@ -271,7 +271,7 @@ AVX2 static inline void put_half(uint8_t *p, float f)
 AVX2 void arca_quant__quantize_q4_0_avx2(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 18) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q4_0)) {
 		__m256 v[4];
 		__m256i q[4];
 		if (load_block(src, v)) {
@@ -290,7 +290,7 @@ AVX2 void arca_quant__quantize_q4_0_avx2(const float *src, void *dst, size_t n)
 AVX2 void arca_quant__quantize_q4_1_avx2(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 20) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q4_1)) {
 		__m256 v[4];
 		__m256i q[4];
 		float min, max;
@@ -312,7 +312,7 @@ AVX2 void arca_quant__quantize_q4_1_avx2(const float *src, void *dst, size_t n)
 AVX2 void arca_quant__quantize_q5_0_avx2(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 22) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q5_0)) {
 		__m256 v[4];
 		__m256i q[4];
 		if (load_block(src, v)) {
@@ -332,7 +332,7 @@ AVX2 void arca_quant__quantize_q5_0_avx2(const float *src, void *dst, size_t n)
 AVX2 void arca_quant__quantize_q5_1_avx2(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 24) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q5_1)) {
 		__m256 v[4];
 		__m256i q[4];
 		float min, max;

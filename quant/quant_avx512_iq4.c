@@ -114,7 +114,7 @@ AVX512 void arca_quant__quantize_iq4_nl_avx512(const float *src, void *dst, size
 	for (size_t b = 0; b < nb; b += LANES) {
 		int groups = nb - b >= LANES ? LANES : (int)(nb - b);
 		const float *x = src + b * ARCA_QK;
-		uint8_t *o = out + b * 18;
+		uint8_t *o = out + b * sizeof(arca_block_iq4_nl);
 		if (any_special(x, (size_t)groups * ARCA_QK)) {
 			arca_quant__quantize_iq4_nl(x, o, (size_t)groups * ARCA_QK);
 			continue;
@@ -123,10 +123,10 @@ AVX512 void arca_quant__quantize_iq4_nl_avx512(const float *src, void *dst, size
 		__m512 scale = block_scale16(X);
 		_mm512_storeu_ps(d, scale);
 		for (int g = 0; g < groups; g++)
-			arca_quant__put_le16(o + 18 * g, arca_fp32_to_fp16(d[g]));
+			arca_quant__put_le16(o + sizeof(arca_block_iq4_nl) * g, arca_fp32_to_fp16(d[g]));
 		uint8_t *qs[LANES];
 		for (int g = 0; g < groups; g++)
-			qs[g] = o + 18 * g + 2;
+			qs[g] = o + sizeof(arca_block_iq4_nl) * g + offsetof(arca_block_iq4_nl, qs);
 		pack16(X, inverse_or_zero(scale), qs, groups);
 	}
 }
@@ -139,7 +139,7 @@ AVX512 void arca_quant__quantize_iq4_xs_avx512(const float *src, void *dst, size
 	for (size_t b = 0; b < nb; b += 2) {
 		int pair = nb - b >= 2 ? 2 : 1;
 		const float *x = src + b * ARCA_QK_K;
-		uint8_t *o = out + b * 136;
+		uint8_t *o = out + b * sizeof(arca_block_iq4_xs);
 		if (any_special(x, (size_t)pair * ARCA_QK_K)) {
 			arca_quant__quantize_iq4_xs(x, o, (size_t)pair * ARCA_QK_K);
 			continue;
@@ -147,7 +147,7 @@ AVX512 void arca_quant__quantize_iq4_xs_avx512(const float *src, void *dst, size
 		transpose_in(x, 32, 8 * pair, X);
 		_mm512_storeu_ps(scales, block_scale16(X));
 		for (int s = 0; s < pair; s++) {
-			uint8_t *os = o + 136 * s;
+			uint8_t *os = o + sizeof(arca_block_iq4_xs) * s;
 			const float *sc = scales + 8 * s;
 			float max_scale = 0, amax_scale = 0;
 			for (int ib = 0; ib < 8; ib++) {
@@ -177,7 +177,7 @@ AVX512 void arca_quant__quantize_iq4_xs_avx512(const float *src, void *dst, size
 		}
 		uint8_t *qs[LANES];
 		for (int g = 0; g < 8 * pair; g++)
-			qs[g] = o + 136 * (g / 8) + 8 + 16 * (g % 8);
+			qs[g] = o + sizeof(arca_block_iq4_xs) * (g / 8) + offsetof(arca_block_iq4_xs, qs) + 16 * (g % 8);
 		pack16(X, _mm512_loadu_ps(idl), qs, 8 * pair);
 	}
 }

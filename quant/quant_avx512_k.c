@@ -164,7 +164,7 @@ AVX512 static void quantize_k4(const float *src, uint8_t *out, size_t nb, int is
 {
 	const qkx2_params p = is_q5 ? (qkx2_params){ 32, 31, -0.5f, 0.1f, 15, 0 } :
 		(qkx2_params){ 32, 15, -1.f, 0.1f, 20, 0 };
-	const size_t block_bytes = is_q5 ? 176 : 144;
+	const size_t block_bytes = is_q5 ? sizeof(arca_block_q5_K) : sizeof(arca_block_q4_K);
 	float X[32 * LANES], W[32 * LANES], scales[LANES], mins[LANES];
 	int32_t L[32 * LANES];
 	for (size_t b = 0; b < nb; b += 2) {
@@ -233,7 +233,7 @@ AVX512 void arca_quant__quantize_q2_K_avx512(const float *src, void *dst, size_t
 	float X[16 * LANES], W[16 * LANES], scales[LANES], mins[LANES];
 	int32_t L[16 * LANES];
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 84) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q2_K)) {
 		if (any_special(src, ARCA_QK_K)) {
 			arca_quant__quantize_q2_K(src, out, ARCA_QK_K);
 			continue;
@@ -315,7 +315,7 @@ AVX512 void arca_quant__quantize_q6_K_avx512(const float *src, void *dst, size_t
 	float X[16 * LANES], scales[LANES];
 	int32_t L[16 * LANES];
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 210) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q6_K)) {
 		if (any_special(src, ARCA_QK_K)) {
 			arca_quant__quantize_q6_K(src, out, ARCA_QK_K);
 			continue;
@@ -404,7 +404,7 @@ AVX512 void arca_quant__quantize_q3_K_avx512(const float *src, void *dst, size_t
 	float X[16 * LANES], scales[LANES];
 	int32_t L[16 * LANES];
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 110) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q3_K)) {
 		if (any_special(src, ARCA_QK_K)) {
 			arca_quant__quantize_q3_K(src, out, ARCA_QK_K);
 			continue;

@@ -15,10 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arca/ggml_blocks.h"
 #include "arca/quant.h"
-
-#define ARCA_QK 32      /* elements of a legacy (and IQ4_NL) block */
-#define ARCA_QK_K 256   /* elements of a K-quant super-block */
 
 typedef void (*arca_quant__quantize_fn)(const float *src, void *dst, size_t n);
 typedef void (*arca_quant__dequantize_fn)(const void *src, float *dst, size_t n);
@@ -45,6 +43,10 @@ const arca_quant__kernels *arca_quant__kernels_for(int level);
 
 /* The table of the best level this CPU supports (computed once, thread-safe). */
 const arca_quant__kernels *arca_quant__kernels_best(void);
+
+/* Fills the scalar level from the type table (quant/ggml_types.c): every type's reference
+ * kernels. The SIMD levels start from it and override entries. */
+void arca_quant__fill_reference(arca_quant__kernels *k);
 
 /* ------------------------------------------------------------------ scalar kernels */
 

@@ -95,7 +95,7 @@ static void pack_codes(const float *x, float id, uint8_t *qs)
 void arca_quant__quantize_iq4_nl(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 18) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_iq4_nl)) {
 		float d = block_scale(src);
 		arca_quant__put_le16(out, arca_fp32_to_fp16(d));
 		pack_codes(src, d ? 1 / d : 0, out + 2);
@@ -106,7 +106,7 @@ void arca_quant__quantize_iq4_nl(const float *src, void *dst, size_t n)
 void arca_quant__quantize_iq4_xs(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 136) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_iq4_xs)) {
 		float scales[8], max_scale = 0, amax_scale = 0;
 		for (int ib = 0; ib < 8; ib++) {
 			scales[ib] = block_scale(src + 32 * ib);

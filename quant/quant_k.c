@@ -265,7 +265,7 @@ static void finish_q2_K(const float *x, uint8_t *L, uint8_t *out)
 void arca_quant__quantize_q2_K(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 84) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q2_K)) {
 		uint8_t L[ARCA_QK_K], Laux[16];
 		float weights[16], scales[16], mins[16];
 		for (int j = 0; j < 16; j++) {
@@ -335,7 +335,7 @@ void arca_quant__pack_codes_q3_K(const uint8_t *L, uint8_t *out)
 void arca_quant__quantize_q3_K(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 110) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q3_K)) {
 		uint8_t L[ARCA_QK_K];
 		float scales[16];
 		for (int j = 0; j < 16; j++)
@@ -443,7 +443,7 @@ static void weights_k4(const float *x, float *weights)
 void arca_quant__quantize_q4_K(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 144) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q4_K)) {
 		uint8_t L[ARCA_QK_K], Laux[32];
 		float weights[32], scales[8], mins[8];
 		for (int j = 0; j < 8; j++) {
@@ -461,7 +461,7 @@ void arca_quant__quantize_q4_K(const float *src, void *dst, size_t n)
 void arca_quant__quantize_q5_K(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 176) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q5_K)) {
 		uint8_t L[ARCA_QK_K], Laux[32];
 		float weights[32], scales[8], mins[8];
 		for (int j = 0; j < 8; j++) {
@@ -488,7 +488,7 @@ int arca_quant__pack_scales_q6_K(const float *scales, uint8_t *out)
 		}
 	}
 	if (max_abs_scale < GROUP_MAX_EPS) {
-		memset(out, 0, 210);
+		memset(out, 0, sizeof(arca_block_q6_K));
 		return 0;
 	}
 	float iscale = -128.f / max_scale;
@@ -518,7 +518,7 @@ void arca_quant__pack_codes_q6_K(const uint8_t *L, uint8_t *out)
 void arca_quant__quantize_q6_K(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += 210) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q6_K)) {
 		uint8_t L[ARCA_QK_K];
 		float scales[16];
 		for (int j = 0; j < 16; j++)

@@ -62,7 +62,7 @@ static void min_max(const float *x, int n, float *min_out, float *max_out)
 void arca_quant__quantize_q4_0(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 18) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q4_0)) {
 		float d = signed_absmax(src, ARCA_QK) / -8;
 		float id = d ? 1.0f / d : 0.0f;
 		arca_quant__put_le16(out, arca_fp32_to_fp16(d));
@@ -80,7 +80,7 @@ void arca_quant__quantize_q4_0(const float *src, void *dst, size_t n)
 void arca_quant__quantize_q4_1(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 20) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q4_1)) {
 		float min, max;
 		min_max(src, ARCA_QK, &min, &max);
 		float d = (max - min) / 15;
@@ -101,7 +101,7 @@ void arca_quant__quantize_q4_1(const float *src, void *dst, size_t n)
 void arca_quant__quantize_q5_0(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 22) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q5_0)) {
 		float d = signed_absmax(src, ARCA_QK) / -16;
 		float id = d ? 1.0f / d : 0.0f;
 		uint32_t qh = 0;
@@ -123,7 +123,7 @@ void arca_quant__quantize_q5_0(const float *src, void *dst, size_t n)
 void arca_quant__quantize_q5_1(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += 24) {
+	for (size_t b = 0; b < n / ARCA_QK; b++, src += ARCA_QK, out += sizeof(arca_block_q5_1)) {
 		float min, max;
 		min_max(src, ARCA_QK, &min, &max);
 		float d = (max - min) / 31;
@@ -161,5 +161,5 @@ void arca_quant__quantize_q8_0(const float *src, void *dst, size_t n)
 {
 	uint8_t *out = dst;
 	for (size_t b = 0; b < n / ARCA_QK; b++)
-		arca_quant__quantize_q8_0_block(src + b * ARCA_QK, out + b * 34);
+		arca_quant__quantize_q8_0_block(src + b * ARCA_QK, out + b * sizeof(arca_block_q8_0));
 }

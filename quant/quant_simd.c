@@ -23,43 +23,6 @@ static int supported[ARCA_QUANT__LEVELS];
 static int best;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static void fill_scalar(arca_quant__kernels *k)
-{
-	k->name = "scalar";
-	arca_quant__quantize_fn *q = k->quantize;
-	arca_quant__dequantize_fn *d = k->dequantize;
-	q[ARCA_GGML_F32] = arca_quant__quantize_f32;
-	q[ARCA_GGML_F16] = arca_quant__quantize_f16;
-	q[ARCA_GGML_BF16] = arca_quant__quantize_bf16;
-	q[ARCA_GGML_Q4_0] = arca_quant__quantize_q4_0;
-	q[ARCA_GGML_Q4_1] = arca_quant__quantize_q4_1;
-	q[ARCA_GGML_Q5_0] = arca_quant__quantize_q5_0;
-	q[ARCA_GGML_Q5_1] = arca_quant__quantize_q5_1;
-	q[ARCA_GGML_Q8_0] = arca_quant__quantize_q8_0;
-	q[ARCA_GGML_Q2_K] = arca_quant__quantize_q2_K;
-	q[ARCA_GGML_Q3_K] = arca_quant__quantize_q3_K;
-	q[ARCA_GGML_Q4_K] = arca_quant__quantize_q4_K;
-	q[ARCA_GGML_Q5_K] = arca_quant__quantize_q5_K;
-	q[ARCA_GGML_Q6_K] = arca_quant__quantize_q6_K;
-	q[ARCA_GGML_IQ4_NL] = arca_quant__quantize_iq4_nl;
-	q[ARCA_GGML_IQ4_XS] = arca_quant__quantize_iq4_xs;
-	d[ARCA_GGML_F32] = arca_quant__dequantize_f32;
-	d[ARCA_GGML_F16] = arca_quant__dequantize_f16;
-	d[ARCA_GGML_BF16] = arca_quant__dequantize_bf16;
-	d[ARCA_GGML_Q4_0] = arca_quant__dequantize_q4_0;
-	d[ARCA_GGML_Q4_1] = arca_quant__dequantize_q4_1;
-	d[ARCA_GGML_Q5_0] = arca_quant__dequantize_q5_0;
-	d[ARCA_GGML_Q5_1] = arca_quant__dequantize_q5_1;
-	d[ARCA_GGML_Q8_0] = arca_quant__dequantize_q8_0;
-	d[ARCA_GGML_Q2_K] = arca_quant__dequantize_q2_K;
-	d[ARCA_GGML_Q3_K] = arca_quant__dequantize_q3_K;
-	d[ARCA_GGML_Q4_K] = arca_quant__dequantize_q4_K;
-	d[ARCA_GGML_Q5_K] = arca_quant__dequantize_q5_K;
-	d[ARCA_GGML_Q6_K] = arca_quant__dequantize_q6_K;
-	d[ARCA_GGML_IQ4_NL] = arca_quant__dequantize_iq4_nl;
-	d[ARCA_GGML_IQ4_XS] = arca_quant__dequantize_iq4_xs;
-}
-
 #if ARCA_QUANT_X86
 static void fill_avx2(arca_quant__kernels *k)
 {
@@ -116,7 +79,7 @@ static int has_f16c(void)
 
 static void init(void)
 {
-	fill_scalar(&tables[ARCA_QUANT__SCALAR]);
+	arca_quant__fill_reference(&tables[ARCA_QUANT__SCALAR]);
 	supported[ARCA_QUANT__SCALAR] = 1;
 	best = ARCA_QUANT__SCALAR;
 #if ARCA_QUANT_X86

@@ -75,7 +75,8 @@ typedef enum { FAM_Q8_0, FAM_Q4_0, FAM_Q5_0 } q8_family;
 
 GINLINE size_t block_bytes(q8_family f)
 {
-	return f == FAM_Q8_0 ? 34 : f == FAM_Q4_0 ? 18 : 22;
+	return f == FAM_Q8_0 ? sizeof(arca_block_q8_0) : f == FAM_Q4_0 ? sizeof(arca_block_q4_0) :
+		sizeof(arca_block_q5_0);
 }
 
 /* The code offset c of a family, negated: the activation's lane sums are scaled by it. */
@@ -325,7 +326,8 @@ typedef enum { FAM_Q4_K, FAM_Q5_K, FAM_Q6_K } k_family;
 
 GINLINE size_t k_block_bytes(k_family f)
 {
-	return f == FAM_Q4_K ? 144 : f == FAM_Q5_K ? 176 : 210;
+	return f == FAM_Q4_K ? sizeof(arca_block_q4_K) : f == FAM_Q5_K ? sizeof(arca_block_q5_K) :
+		sizeof(arca_block_q6_K);
 }
 
 /* What one row's super-block contributes before its codes: float scales and the 16-bit

@@ -77,22 +77,24 @@ int arca_rt_kernel_force(int level)
 
 act_kind arca_rt__act_kind(int weight_type)
 {
-	switch (weight_type) {
+	const arca_ggml_type_info *info = arca_ggml_type_info_get(weight_type);
+	switch (info ? info->dot_type : ARCA_GGML_NONE) {
 	case ARCA_GGML_F32: return ACT_F32;
 	case ARCA_GGML_F16: return ACT_F16;
 	case ARCA_GGML_BF16: return ACT_BF16;
-	case ARCA_GGML_Q8_0: case ARCA_GGML_Q4_0: case ARCA_GGML_Q4_1: case ARCA_GGML_Q5_0:
-	case ARCA_GGML_Q5_1:
-		return ACT_Q8_0;
-	default:
-		return ACT_Q8_K;
+	case ARCA_GGML_Q8_0: return ACT_Q8_0;
+	default: return ACT_Q8_K;
 	}
 }
 
+/* The type table decides: a type with an activation type and a decoder runs (the scalar
+ * reference multiplies any such type); the levels' tables only make some faster. */
 int arca_rt_weight_supported(int weight_type)
 {
-	return weight_type >= 0 && weight_type < ARCA_GGML_TYPE_COUNT &&
-		table()->dot[weight_type] != NULL;
+	const arca_ggml_type_info *info = arca_ggml_type_info_get(weight_type);
+	return info && info->dequantize && (info->dot_type == ARCA_GGML_F32 ||
+		info->dot_type == ARCA_GGML_F16 || info->dot_type == ARCA_GGML_BF16 ||
+		info->dot_type == ARCA_GGML_Q8_0 || info->dot_type == ARCA_GGML_Q8_K);
 }
 
 size_t arca_rt_act_row_size(int weight_type, size_t n)
@@ -188,7 +190,8 @@ void arca_rt_matvec(int weight_type, const void *w, size_t row_bytes, size_t n,
 	}
 	arca_rt__dot_fn dot = table()->dot[weight_type];
 	for (size_t r = r0; r < r1; r++)
-		y[r - r0] = dot(n, (const char *)w + r * row_bytes, x);
+		y[r - r0] = dot ? dot(n, (const char *)w + r * row_bytes, x) :
+			arca_rt__dot_reference(weight_type, n, (const char *)w + r * row_bytes, x);
 }
 
 /* Strips of rows small enough to stay in the L2 cache while every token passes over them. */
@@ -222,7 +225,9 @@ void arca_rt_matmul(int weight_type, const void *w, size_t row_bytes, size_t n,
 		for (; b < nb; b++) {
 			const void *xb = (const char *)x + b * x_stride;
 			for (size_t r = s0; r < s1; r++)
-				y[b * ldy + r] = dot(n, (const char *)w + r * row_bytes, xb);
+				y[b * ldy + r] = dot ? dot(n, (const char *)w + r * row_bytes, xb) :
+					arca_rt__dot_reference(weight_type, n, (const char *)w + r * row_bytes,
+						xb);
 		}
 	}
 }

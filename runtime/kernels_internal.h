@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arca/ggml_blocks.h"
 #include "arca/quant.h"
 #include "runtime/kernels.h"
 
@@ -40,11 +41,7 @@ static inline float arca_rt__act_d(const void *x, size_t block)
 }
 
 /* For the K-quants: ggml's Q8_K (float d, 256 × int8, 16 sums of 16). */
-typedef struct {
-	float d;
-	int8_t qs[256];
-	int16_t bsums[16];
-} act_q8_k;
+typedef arca_block_q8_K act_q8_k;
 
 /* F16 and BF16 activations are floats already rounded to the weight's precision (the values
  * llama.cpp multiplies), so no kernel converts them again per weight row. */
@@ -69,7 +66,7 @@ typedef void (*arca_rt__gemm_fn)(size_t n, const void *w, size_t row_bytes, size
 
 typedef struct {
 	const char *name;
-	arca_rt__dot_fn dot[ARCA_GGML_TYPE_COUNT];
+	arca_rt__dot_fn dot[ARCA_GGML_TYPE_COUNT];     /* NULL: arca_rt__dot_reference */
 	arca_rt__dot4_fn dot4[ARCA_GGML_TYPE_COUNT];   /* NULL: dot four times */
 	arca_rt__gemm_fn gemm[ARCA_GGML_TYPE_COUNT];   /* NULL: dot / dot4 */
 	/* activation conversions: the same bytes at every level */
@@ -77,7 +74,12 @@ typedef struct {
 	void (*quantize_q8_k)(const float *x, act_q8_k *out, size_t n);
 } arca_rt__table;
 
-/* Fills the scalar reference: every supported type. */
+/* The reference row dot of any type the runtime runs (arca_rt_weight_supported): each
+ * weight block decoded with arca_dequantize, multiplied in float, summed in double. Used
+ * wherever a level's table has no kernel for the type. */
+float arca_rt__dot_reference(int type, size_t n, const void *w, const void *x);
+
+/* Fills the scalar level: the activation conversions (no per-type kernels). */
 void arca_rt__fill_scalar(arca_rt__table *t);
 #if ARCA_RT_X86
 /* Override the types they have faster versions of. */

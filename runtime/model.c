@@ -79,10 +79,6 @@ static const role layer_roles[] = {
 #undef R
 #define N_ROLES (sizeof(layer_roles) / sizeof(layer_roles[0]))
 
-/* Architectures the forward pass implements. */
-static const char *const runnable[] = { "qwen2", "qwen3", "llama", "qwen3moe", "deepseek2",
-	"glm4", NULL };
-
 static uint64_t dim_value(const arca_model *m, dim d)
 {
 	const arca_model_info *i = &m->info;
@@ -495,14 +491,10 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", what);
 	}
 	snprintf(m->info.arch, sizeof(m->info.arch), "%s", arch_name);
-	int ok = 0;
-	for (size_t i = 0; runnable[i]; i++)
-		ok |= !strcmp(runnable[i], arch_name);
 	m->arch = arca_arch_for_gguf(arch_name);
-	if (!ok || !m->arch) {
+	if (!m->arch || !m->arch->runnable) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "%s: architecture '%.40s' cannot be run "
-			"(the runtime runs qwen2, qwen3, llama, qwen3moe, deepseek2 and glm4)", what,
-			arch_name);
+			"(the runtime runs %s)", what, arch_name, arca_arch_runnable());
 		free(arch_name);
 		goto fail;
 	}

@@ -82,6 +82,7 @@ struct arca_arch {
 	const arca_arch_tensor *tensors; /* terminated by { NULL } */
 	arca_arch_hook hook;
 	const char *default_pre;         /* tokenizer.ggml.pre when the tokenizer is ambiguous */
+	int runnable;                    /* arca's runtime has its forward pass */
 };
 
 /* The table for a Hugging Face class ("Qwen2ForCausalLM") or a GGUF arch ("qwen2"); NULL
@@ -91,6 +92,9 @@ const arca_arch *arca_arch_for_gguf(const char *name);
 
 /* "qwen2 (Qwen2ForCausalLM), qwen3 (...), ..." for error messages. */
 const char *arca_arch_supported(void);
+
+/* "qwen2, qwen3, ..." : the architectures the runtime runs, for error messages. */
+const char *arca_arch_runnable(void);
 
 /* Expands a pattern: "{i}" → layer, "{e}" → expert. Returns the full length, as snprintf
  * does: a result >= cap means buf holds a truncated (still terminated) name. */

@@ -47,12 +47,24 @@ typedef enum {
 	ARCA_GGML_TYPE_COUNT = 43,
 } arca_ggml_type;
 
+#define ARCA_GGML_NONE (-1) /* no type: for dot_type and fallback below */
+
+/* One row per ggml type: everything arca looks up about a type is here, so adding a type
+ * is one row in quant/ggml_types.c plus its functions (the scalar quantizer and
+ * dequantizer the row names; SIMD levels only override them, quant/quant_simd.c). */
 typedef struct {
 	const char *name;     /* "Q4_K", "BF16", ... as ggml spells it */
 	uint32_t block_size;  /* elements per block */
-	uint32_t type_size;   /* bytes per block */
+	uint32_t type_size;   /* bytes per block (sizeof its arca/ggml_blocks.h struct) */
 	int quantize;         /* arca can write it (arca_quantize_rows) */
 	int dequantize;       /* arca can read it (arca_dequantize) */
+	/* What arca's runtime converts activations to before multiplying rows of this type
+	 * (ggml's vec_dot_type: F32, F16, BF16, Q8_0 or Q8_K), ARCA_GGML_NONE when the runtime
+	 * does not run it. Q4_1 and Q5_1 use Q8_0 plus row sums where ggml uses Q8_1. */
+	int dot_type;
+	/* The type a mix uses instead when a row is not a whole number of this type's blocks
+	 * (llama.cpp's rule: K-quants fall back to 32-element types), ARCA_GGML_NONE for none. */
+	int fallback;
 } arca_ggml_type_info;
 
 /* The traits of a type id; NULL for ids that are unknown, removed (4, 5, 31-33, 36-38) or

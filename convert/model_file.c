@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runtime/model_file.c — see arca/model_file.h: a path or a REF resolved to a mapped GGUF.
+ * convert/model_file.c — see arca/model_file.h: a path or a REF resolved to a mapped GGUF.
+ * It lives where the store meets the formats, so the runtime never touches the catalog.
  */
 #include "arca/model_file.h"
 
