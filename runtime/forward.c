@@ -11,120 +11,8 @@
 #include <string.h>
 
 #include "arca/quant.h"
-#include "runtime/kernels.h"
 #include "runtime/ops.h"
 #include "runtime/session_internal.h"
-
-#define ROW_GRAIN 16
-
-/* ------------------------------------------------------------------ matrix products */
-
-typedef struct {
-	const arca_rt_tensor *w;
-	const void *x;
-	size_t x_stride, nb;
-	float *y;
-	size_t ldy;
-} matmul_job;
-
-static void matmul_worker(void *ctx, int ith, int nth)
-{
-	const matmul_job *j = ctx;
-	size_t lo, hi;
-	arca_pool_split(j->w->ne1, ROW_GRAIN, ith, nth, &lo, &hi);
-	if (lo >= hi)
-		return;
-	if (j->nb == 1)
-		arca_rt_matvec(j->w->type, j->w->data, j->w->row_bytes, j->w->ne0, j->x, j->y + lo,
-			lo, hi);
-	else
-		arca_rt_matmul(j->w->type, j->w->data, j->w->row_bytes, j->w->ne0, j->x, j->x_stride,
-			j->nb, j->y, j->ldy, lo, hi);
-}
-
-typedef struct {
-	const arca_rt_tensor *w;
-	const float *x;
-	void *out;
-	size_t stride, nb;
-} act_job;
-
-static void act_worker(void *ctx, int ith, int nth)
-{
-	const act_job *j = ctx;
-	size_t lo, hi;
-	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
-	for (size_t b = lo; b < hi; b++)
-		arca_rt_act_convert(j->w->type, j->x + b * j->w->ne0, (char *)j->out + b * j->stride,
-			j->w->ne0);
-}
-
-/* Converts nb rows of x (row length w->ne0) for w's type, reusing the last conversion
- * when it was of the same rows for the same type. */
-static const void *activations(arca_session *s, const arca_rt_tensor *w, const float *x,
-	size_t nb, size_t *stride)
-{
-	*stride = arca_rt_act_row_size(w->type, w->ne0);
-	if (s->act_src == x && s->act_type == w->type && s->act_rows == nb)
-		return s->act;
-	/* s->act holds arca_rt_act_bytes(m, n_batch): every product of a batch fits */
-	act_job j = { w, x, s->act, *stride, nb };
-	if (nb == 1)
-		act_worker(&j, 0, 1);
-	else
-		arca_pool_run(s->pool, act_worker, &j);
-	s->act_src = x;
-	s->act_type = w->type;
-	s->act_rows = nb;
-	return s->act;
-}
-
-static size_t tensor_act_bytes(const arca_rt_tensor *w, size_t nb)
-{
-	return w->data ? arca_rt_act_row_size(w->type, w->ne0) * nb : 0;
-}
-
-size_t arca_rt_act_bytes(const arca_model *m, size_t nb)
-{
-	size_t most = tensor_act_bytes(m->info.tied_embeddings ? &m->tok_embd : &m->output, nb);
-	for (uint32_t l = 0; l < m->info.n_layer; l++) {
-		const arca_rt_layer *L = &m->layers[l];
-		const arca_rt_tensor *all[] = { &L->wq, &L->wk, &L->wv, &L->wo, &L->gate, &L->up,
-			&L->down, &L->gate_inp, &L->gate_exps, &L->up_exps, &L->down_exps, &L->wq_a,
-			&L->wq_b, &L->wkv_a, &L->wk_b, &L->wv_b, &L->gate_shexp, &L->up_shexp,
-			&L->down_shexp };
-		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-			size_t b = tensor_act_bytes(all[i], nb);
-			most = b > most ? b : most;
-		}
-	}
-	return most;
-}
-
-/* y[b][r] = w · x[b] for nb rows of x; y rows are w->ne1 apart. */
-static void mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb, float *y)
-{
-	matmul_job j = { .w = w, .nb = nb, .y = y, .ldy = w->ne1 };
-	j.x = activations(s, w, x, nb, &j.x_stride);
-	arca_pool_run(s->pool, matmul_worker, &j);
-}
-
-/* x changes in place (norms, residuals): the cached conversion no longer holds */
-static void invalidate(arca_session *s)
-{
-	s->act_src = NULL;
-}
-
-void arca_rt_mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb,
-	float *y)
-{
-	mul(s, w, x, nb, y);
-}
-
-void arca_rt_act_invalidate(arca_session *s)
-{
-	invalidate(s);
-}
 
 static void add_bias(float *y, const arca_rt_tensor *b, size_t nb)
 {
@@ -250,7 +138,7 @@ static void norm_rows(arca_session *s, const float *weight, const float *src, fl
 {
 	step_job j = { .s = s, .nb = nb, .norm = weight, .src = src, .dst = dst };
 	run_steps(&j, norm_worker);
-	invalidate(s);
+	arca_rt_act_invalidate(s);
 }
 
 static void residual_worker(void *ctx, int ith, int nth)
@@ -326,30 +214,6 @@ static void mla_qkv_worker(void *ctx, int ith, int nth)
 	}
 }
 
-typedef struct {
-	float *g;
-	const float *u;
-	size_t n;
-} swiglu_job;
-
-static void swiglu_worker(void *ctx, int ith, int nth)
-{
-	const swiglu_job *j = ctx;
-	size_t lo, hi;
-	arca_pool_split(j->n, 1024, ith, nth, &lo, &hi);
-	if (lo < hi)
-		arca_op_swiglu(j->g + lo, j->u + lo, hi - lo);
-}
-
-void arca_rt_swiglu(arca_session *s, float *g, const float *u, size_t n)
-{
-	swiglu_job sj = { g, u, n };
-	if (n <= 1024)
-		swiglu_worker(&sj, 0, 1);
-	else
-		arca_pool_run(s->pool, swiglu_worker, &sj);
-}
-
 /* ------------------------------------------------------------------ the layers */
 
 /* y[t][0, ne1) = w · x[t][off, off + w->ne0) for the nb tokens (rows x_stride and
@@ -360,8 +224,8 @@ static void head_product(arca_session *s, const arca_rt_tensor *w, const float *
 {
 	for (size_t t = 0; t < nb; t++)
 		memcpy(s->head_in + t * w->ne0, x + t * x_stride, w->ne0 * sizeof(float));
-	invalidate(s);
-	mul(s, w, s->head_in, nb, s->head_out);
+	arca_rt_act_invalidate(s);
+	arca_rt_mul(s, w, s->head_in, nb, s->head_out);
 	for (size_t t = 0; t < nb; t++)
 		memcpy(y + t * y_stride, s->head_out + t * w->ne1, w->ne1 * sizeof(float));
 }
@@ -377,16 +241,16 @@ static void mla_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, s
 	size_t H = in->n_head, qh = a->nope + a->rope;
 	step_job steps = { .s = s, .L = L, .layer = layer, .nb = nb };
 	if (L->wq_a.data) {
-		mul(s, &L->wq_a, s->xn, nb, s->mla_lora);
+		arca_rt_mul(s, &L->wq_a, s->xn, nb, s->mla_lora);
 		for (size_t t = 0; t < nb; t++)
 			arca_op_rmsnorm(s->mla_lora + t * a->q_lora, s->mla_lora + t * a->q_lora,
 				L->q_a_norm.data, a->q_lora, in->rms_eps);
-		invalidate(s);
-		mul(s, &L->wq_b, s->mla_lora, nb, s->mla_q);
+		arca_rt_act_invalidate(s);
+		arca_rt_mul(s, &L->wq_b, s->mla_lora, nb, s->mla_q);
 	} else {
-		mul(s, &L->wq, s->xn, nb, s->mla_q);
+		arca_rt_mul(s, &L->wq, s->xn, nb, s->mla_q);
 	}
-	mul(s, &L->wkv_a, s->xn, nb, s->k);
+	arca_rt_mul(s, &L->wkv_a, s->xn, nb, s->k);
 	run_steps(&steps, mla_qkv_worker);
 	for (size_t h = 0; h < H; h++) {
 		arca_rt_tensor kb = arca_rt_expert(&L->wk_b, (uint32_t)h);
@@ -399,8 +263,8 @@ static void mla_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, s
 		head_product(s, &vb, s->att + h * a->kv_lora, s->att_dim, s->att_v + h * a->v,
 			H * a->v, nb);
 	}
-	invalidate(s);
-	mul(s, &L->wo, s->att_v, nb, s->ffn_out);
+	arca_rt_act_invalidate(s);
+	arca_rt_mul(s, &L->wo, s->att_v, nb, s->ffn_out);
 }
 
 static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
@@ -410,17 +274,17 @@ static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t la
 	if (s->m->mla.kv_lora) {
 		mla_block(s, L, layer, nb);
 	} else {
-		mul(s, &L->wq, s->xn, nb, s->q);
-		mul(s, &L->wk, s->xn, nb, s->k);
-		mul(s, &L->wv, s->xn, nb, s->v);
+		arca_rt_mul(s, &L->wq, s->xn, nb, s->q);
+		arca_rt_mul(s, &L->wk, s->xn, nb, s->k);
+		arca_rt_mul(s, &L->wv, s->xn, nb, s->v);
 		add_bias(s->q, &L->bq, nb);
 		add_bias(s->k, &L->bk, nb);
 		add_bias(s->v, &L->bv, nb);
 		run_steps(&steps, qkv_worker);
 		attn_job j = { s, layer, nb };
 		arca_pool_run(s->pool, attn_worker, &j);
-		invalidate(s);
-		mul(s, &L->wo, s->att, nb, s->ffn_out);
+		arca_rt_act_invalidate(s);
+		arca_rt_mul(s, &L->wo, s->att, nb, s->ffn_out);
 	}
 	if (L->post_attn_norm.data)   /* GLM4 */
 		norm_rows(s, L->post_attn_norm.data, s->ffn_out, s->ffn_out, nb);
@@ -434,11 +298,11 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 	if (L->moe) {
 		arca_rt_moe_ffn(s, L, nb);
 	} else {
-		mul(s, &L->gate, s->xn, nb, s->gate);
-		mul(s, &L->up, s->xn, nb, s->up);
+		arca_rt_mul(s, &L->gate, s->xn, nb, s->gate);
+		arca_rt_mul(s, &L->up, s->xn, nb, s->up);
 		arca_rt_swiglu(s, s->gate, s->up, nb * s->m->info.n_ff);
-		invalidate(s);
-		mul(s, &L->down, s->gate, nb, s->ffn_out);
+		arca_rt_act_invalidate(s);
+		arca_rt_mul(s, &L->down, s->gate, nb, s->ffn_out);
 	}
 	if (L->post_ffn_norm.data)
 		norm_rows(s, L->post_ffn_norm.data, s->ffn_out, s->ffn_out, nb);
@@ -467,6 +331,6 @@ void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_m
 	for (size_t t = first; t < n; t++)
 		arca_op_rmsnorm(s->xn + (t - first) * E, s->x + t * E, m->out_norm.data, E,
 			in->rms_eps);
-	invalidate(s);
-	mul(s, in->tied_embeddings ? &m->tok_embd : &m->output, s->xn, rows, s->logits);
+	arca_rt_act_invalidate(s);
+	arca_rt_mul(s, in->tied_embeddings ? &m->tok_embd : &m->output, s->xn, rows, s->logits);
 }

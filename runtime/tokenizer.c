@@ -10,70 +10,6 @@
 #include "arca/tokenizer_meta.h"
 #include "runtime/tokenizer_internal.h"
 
-/* ------------------------------------------------------------------ hash maps */
-
-uint64_t arca_tok__hash_text(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h ? h : 1;
-}
-
-static arca_err map_init(tok_map *m, size_t entries)
-{
-	size_t size = 16;
-	while (size < entries * 2)
-		size *= 2;
-	m->slots = calloc(size, sizeof(*m->slots));
-	m->mask = size - 1;
-	return m->slots ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
-}
-
-static uint64_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	return k ^ (k >> 33);
-}
-
-/* Inserts unless present; 1 when inserted. Text keys may collide in the hash: callers of
- * by_text store the id and compare texts (probing on), see find_text. */
-int arca_tok__map_put(tok_map *m, uint64_t key, int32_t value, int32_t extra)
-{
-	for (size_t i = mix(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->slots[i].key) {
-			m->slots[i] = (tok_slot){ key, value, extra };
-			return 1;
-		}
-		if (m->slots[i].key == key && m->slots[i].extra == extra)
-			return 0;
-	}
-}
-
-const tok_slot *arca_tok__map_get(const tok_map *m, uint64_t key)
-{
-	for (size_t i = mix(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->slots[i].key)
-			return NULL;
-		if (m->slots[i].key == key)
-			return &m->slots[i];
-	}
-}
-
-int32_t arca_tok__find_text(const arca_tokenizer *t, const char *s, size_t n)
-{
-	uint64_t key = arca_tok__hash_text(s, n);
-	for (size_t i = mix(key) & t->by_text.mask;; i = (i + 1) & t->by_text.mask) {
-		const tok_slot *sl = &t->by_text.slots[i];
-		if (!sl->key)
-			return -1;
-		if (sl->key == key && strlen(t->text[sl->value]) == n &&
-		    !memcmp(t->text[sl->value], s, n))
-			return sl->value;
-	}
-}
-
 /* ------------------------------------------------------------------ loading */
 
 /* GPT-2's bytes_to_unicode: printable Latin-1 bytes are themselves, the rest 256 + k. */
@@ -105,7 +41,7 @@ static arca_err load_tokens(arca_tokenizer *t, const arca_gguf *g)
 	t->n_vocab = (uint32_t)tokens->n_elems;
 	t->text = calloc(t->n_vocab, sizeof(char *));
 	t->type = calloc(t->n_vocab, sizeof(int32_t));
-	if (!t->text || !t->type || (err = map_init(&t->by_text, t->n_vocab)) < 0)
+	if (!t->text || !t->type || (err = arca_tok__map_init(&t->by_text, t->n_vocab)) < 0)
 		return err < 0 ? err : arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
 	for (uint32_t i = 0; i < t->n_vocab; i++) {
 		const arca_gguf_str *s = &tokens->strs[i];
@@ -141,7 +77,7 @@ static arca_err load_merges(arca_tokenizer *t, const arca_gguf *g)
 		return arca_error_prefix(err, "tokenizer: byte-level BPE needs merges");
 	if (!merges->n_elems)
 		return arca_error_set(ARCA_EINVALID, "tokenizer: the merges list is empty");
-	if ((err = map_init(&t->merges, merges->n_elems)) < 0)
+	if ((err = arca_tok__map_init(&t->merges, merges->n_elems)) < 0)
 		return err;
 	char buf[1024];
 	for (uint64_t r = 0; r < merges->n_elems; r++) {

@@ -46,12 +46,15 @@ struct arca_tokenizer {
 	int char_is_byte[512];
 };
 
+/* tokenizer_map.c: FNV-1a of a text (never 0); a map sized for `entries`; insert unless
+ * present (1 when inserted); lookup; the id of a token text or -1. */
 uint64_t arca_tok__hash_text(const char *s, size_t n);
+arca_err arca_tok__map_init(tok_map *m, size_t entries);
 int arca_tok__map_put(tok_map *m, uint64_t key, int32_t value, int32_t extra);
 const tok_slot *arca_tok__map_get(const tok_map *m, uint64_t key);
 int32_t arca_tok__find_text(const arca_tokenizer *t, const char *s, size_t n);
 
-/* Byte-level BPE of one pre-token (raw bytes) appended to *ids. */
+/* tokenizer_bpe.c: byte-level BPE of one pre-token (raw bytes) appended to *ids. */
 arca_err arca_tok__bpe(const arca_tokenizer *t, const char *piece, size_t len, int32_t **ids,
 	size_t *n, size_t *cap);
 /* Splits a segment with the regexes, BPE-encoding each piece. */
