@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/store/test_catalog.c — the catalog: migrations and the version guard, snapshot
- * records, ref resolution rules, blob bookkeeping, and refusing a file that is not SQLite.
+ * records, ref resolution rules, blob bookkeeping, listings, and refusing a file that is not
+ * SQLite.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -312,6 +313,100 @@ static void test_blob_bookkeeping(void **state)
 	assert_int_equal(arca_catalog_get_blob(f->cat, a64, &rec), ARCA_ENOTFOUND);
 }
 
+/* Listings come back whole and in order past the point where their array has to grow, and
+ * an empty listing is (NULL, 0). */
+static void test_listings_grow_and_keep_order(void **state)
+{
+	fixture *f = *state;
+	enum { N = 40 }; /* more than one doubling of the first allocation */
+	char name[32];
+	int64_t snapshot = 0;
+	for (int i = N - 1; i >= 0; i--) {
+		char commit[41];
+		memset(commit, '0' + i % 10, 40);
+		commit[40] = 0;
+		snprintf(name, sizeof(name), "o/m%02d", i);
+		snapshot = make_snapshot(f->cat, "hf", name, commit, "main", 'a');
+	}
+	arca_snapshot *snaps;
+	size_t n;
+	assert_int_equal(arca_catalog_list_snapshots(&snaps, &n, f->cat), ARCA_OK);
+	assert_int_equal(n, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "o/m%02d", i);
+		assert_string_equal(snaps[i].repo_id, name);
+		assert_string_equal(snaps[i].refs_json, "[\"main\"]");
+	}
+	arca_snapshots_free(snaps, n);
+	assert_int_equal(arca_catalog_list_incomplete(&snaps, &n, f->cat), ARCA_OK);
+	assert_null(snaps);
+	assert_int_equal(n, 0);
+
+	/* `snapshot` is o/m00: give it N files more, added out of order */
+	arca_file file;
+	memset(&file, 0, sizeof(file));
+	memset(file.sha256, 'a', 64);
+	file.path = name;
+	for (int i = N - 1; i >= 0; i--) {
+		snprintf(name, sizeof(name), "f%02d", i);
+		file.size = (uint64_t)i;
+		assert_int_equal(arca_catalog_add_file(f->cat, snapshot, &file), ARCA_OK);
+	}
+	arca_file *files;
+	assert_int_equal(arca_catalog_list_files(&files, &n, f->cat, snapshot), ARCA_OK);
+	assert_int_equal(n, N + 1);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "f%02d", i);
+		assert_string_equal(files[i].path, name);
+		assert_int_equal(files[i].size, i);
+		assert_int_equal(strlen(files[i].sha256), 64);
+	}
+	assert_string_equal(files[N].path, "model.safetensors");
+	arca_files_free(files, n);
+	assert_int_equal(arca_catalog_list_files(&files, &n, f->cat, 9999), ARCA_OK);
+	assert_null(files);
+	assert_int_equal(n, 0);
+
+	/* N artifacts, the last with N outputs */
+	int64_t artifact = 0;
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "v%02d", i);
+		assert_int_equal(arca_catalog_add_artifact(f->cat, "gguf", name, snapshot, NULL,
+			&artifact), ARCA_OK);
+	}
+	char a64[65];
+	memset(a64, 'a', 64);
+	a64[64] = 0;
+	for (int i = N - 1; i >= 0; i--) {
+		snprintf(name, sizeof(name), "out%02d.gguf", i);
+		assert_int_equal(arca_catalog_add_artifact_output(f->cat, artifact, a64, name),
+			ARCA_OK);
+	}
+	arca_artifact *arts;
+	assert_int_equal(arca_catalog_list_artifacts(&arts, &n, f->cat, snapshot), ARCA_OK);
+	assert_int_equal(n, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "v%02d", i);
+		assert_string_equal(arts[i].name, name);
+		assert_string_equal(arts[i].kind, "gguf");
+	}
+	assert_int_equal(arts[N - 1].id, artifact);
+	arca_artifacts_free(arts, n);
+	arca_artifact_file *outs;
+	assert_int_equal(arca_catalog_artifact_outputs(&outs, &n, f->cat, artifact), ARCA_OK);
+	assert_int_equal(n, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "out%02d.gguf", i);
+		assert_string_equal(outs[i].path, name);
+		assert_string_equal(outs[i].sha256, a64);
+		assert_int_equal(outs[i].size, 10);
+	}
+	arca_artifact_files_free(outs, n);
+	assert_int_equal(arca_catalog_artifact_inputs(&outs, &n, f->cat, artifact), ARCA_OK);
+	assert_null(outs);
+	assert_int_equal(n, 0);
+}
+
 static void test_nested_transactions_and_rollback(void **state)
 {
 	fixture *f = *state;
@@ -340,6 +435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_incomplete_until_every_file_verified, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_blob_bookkeeping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listings_grow_and_keep_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions_and_rollback, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
