@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "arca/fsck.h"
+#include "arca/gc.h"
 #include "cli.h"
 
 static struct {

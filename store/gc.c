@@ -9,7 +9,7 @@
  * rows are deleted in one transaction before their files are unlinked: a crash in between
  * leaves orphans, which the next gc removes, never a catalogued blob without its file.
  */
-#include "arca/fsck.h"
+#include "arca/gc.h"
 
 #include <dirent.h>
 #include <errno.h>

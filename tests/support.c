@@ -151,3 +151,16 @@ void *t_read_data_zst(const char *rel, size_t *len_out)
 	*len_out = (size_t)len;
 	return buf;
 }
+
+arca_err t_buffer_sink(void *buffer, const void *data, size_t len)
+{
+	t_buffer *b = buffer;
+	if (b->len + len > b->cap) {
+		b->cap = (b->len + len) * 2 + 64;
+		b->data = realloc(b->data, b->cap);
+		assert_non_null(b->data);
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	return ARCA_OK;
+}

@@ -37,6 +37,16 @@ char *t_shell_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * files are strings); fails the test when missing or damaged. */
 void *t_read_data_zst(const char *rel, size_t *len_out);
 
+/* A growing byte buffer, and a writer sink (arca_sink_fn's shape) that appends to one:
+ * GGUF and safetensors tests build files in memory with them. The data is the caller's
+ * to free. */
+typedef struct {
+	unsigned char *data;
+	size_t len, cap;
+} t_buffer;
+
+arca_err t_buffer_sink(void *buffer, const void *data, size_t len);
+
 /* Number of entries in a folder (without . and ..). */
 int t_count_entries(const char *dir);
 

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * arca/fsck.h — checking and cleaning a store.
+ * arca/fsck.h — checking a store (`arca fsck`).
  *
  * fsck re-hashes every blob (on all cores), compares the objects folder with the catalog,
- * checks the catalog's own integrity and lists incomplete snapshots. gc removes blobs that
- * nothing refers to. fsck wants the store lock shared, gc exclusive (the caller takes it).
- * Nothing here prints or exits.
+ * checks the catalog's own integrity and lists incomplete snapshots. It wants the store
+ * lock shared (the caller takes it). Nothing here prints or exits. Cleaning is arca/gc.h.
  */
 #ifndef ARCA_FSCK_H
 #define ARCA_FSCK_H
@@ -60,29 +59,5 @@ void arca_fsck_report_dispose(arca_fsck_report *report);
 /* "missing", "corrupt", ... and whether the kind counts as damage. */
 const char *arca_fsck_kind_name(arca_fsck_kind kind);
 int arca_fsck_kind_is_error(arca_fsck_kind kind);
-
-typedef struct {
-	int dry_run;
-	int partials; /* also remove interrupted downloads (tmp/partial-*) */
-} arca_gc_opts;
-
-typedef struct {
-	char sha256[ARCA_SHA256_HEX];
-	uint64_t size;
-	int orphan;            /* a blob file the catalog did not know (else: catalogued, unused) */
-} arca_gc_blob;
-
-typedef struct {
-	arca_gc_blob *removed; /* blobs removed (or that would be) */
-	size_t n_removed;
-	uint64_t bytes;
-	size_t n_tmp;          /* leftover temporary files removed */
-	uint64_t tmp_bytes;
-} arca_gc_report;
-
-/* Removes unreferenced and orphaned blobs and arca's leftover temporary files. The catalog
- * row goes first, then the file, so a crash leaves at worst an orphan for the next gc. */
-arca_err arca_store_gc(arca_gc_report *out, arca_store *store, const arca_gc_opts *opts);
-void arca_gc_report_dispose(arca_gc_report *report);
 
 #endif

@@ -13,66 +13,48 @@
 #include "arca/quant.h"
 #include "support.h"
 
-typedef struct {
-	unsigned char *data;
-	size_t len, cap;
-} buffer;
-
-static arca_err to_buffer(void *ctx, const void *data, size_t len)
-{
-	buffer *b = ctx;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2 + 64;
-		b->data = realloc(b->data, b->cap);
-		assert_non_null(b->data);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ARCA_OK;
-}
-
 /* ------------------------------------------------------------ a byte builder */
 
-static void put(buffer *b, const void *p, size_t n) { to_buffer(b, p, n); }
-static void put_u32(buffer *b, uint32_t v)
+static void put(t_buffer *b, const void *p, size_t n) { t_buffer_sink(b, p, n); }
+static void put_u32(t_buffer *b, uint32_t v)
 {
 	unsigned char x[4];
 	for (int i = 0; i < 4; i++)
 		x[i] = (unsigned char)(v >> (8 * i));
 	put(b, x, 4);
 }
-static void put_u64(buffer *b, uint64_t v)
+static void put_u64(t_buffer *b, uint64_t v)
 {
 	unsigned char x[8];
 	for (int i = 0; i < 8; i++)
 		x[i] = (unsigned char)(v >> (8 * i));
 	put(b, x, 8);
 }
-static void put_str(buffer *b, const char *s)
+static void put_str(t_buffer *b, const char *s)
 {
 	put_u64(b, strlen(s));
 	put(b, s, strlen(s));
 }
-static void put_header(buffer *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv)
+static void put_header(t_buffer *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv)
 {
 	put(b, "GGUF", 4);
 	put_u32(b, version);
 	put_u64(b, n_tensors);
 	put_u64(b, n_kv);
 }
-static void put_kv_u32(buffer *b, const char *key, uint32_t v)
+static void put_kv_u32(t_buffer *b, const char *key, uint32_t v)
 {
 	put_str(b, key);
 	put_u32(b, ARCA_GGUF_U32);
 	put_u32(b, v);
 }
-static void put_kv_str(buffer *b, const char *key, const char *v)
+static void put_kv_str(t_buffer *b, const char *key, const char *v)
 {
 	put_str(b, key);
 	put_u32(b, ARCA_GGUF_STRING);
 	put_str(b, v);
 }
-static void put_tinfo(buffer *b, const char *name, uint32_t n_dims, const uint64_t *ne,
+static void put_tinfo(t_buffer *b, const char *name, uint32_t n_dims, const uint64_t *ne,
 	uint32_t type, uint64_t offset)
 {
 	put_str(b, name);
@@ -82,13 +64,13 @@ static void put_tinfo(buffer *b, const char *name, uint32_t n_dims, const uint64
 	put_u32(b, type);
 	put_u64(b, offset);
 }
-static void pad_to(buffer *b, size_t align)
+static void pad_to(t_buffer *b, size_t align)
 {
 	static const unsigned char zero[64];
 	while (b->len % align)
 		put(b, zero, 1);
 }
-static void put_zeros(buffer *b, size_t n)
+static void put_zeros(t_buffer *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		put(b, "", 1);
@@ -129,36 +111,36 @@ static void test_write_then_read(void **state)
 	assert_int_equal(arca_gguf_writer_tensor_bytes(w, 1), 20);
 	assert_int_equal(arca_gguf_writer_tensor_bytes(w, 2), 2 * 144);
 
-	buffer b = { 0 };
-	assert_int_equal(arca_gguf_write_header(w, to_buffer, &b), ARCA_OK);
+	t_buffer b = { 0 };
+	assert_int_equal(arca_gguf_write_header(w, t_buffer_sink, &b), ARCA_OK);
 	assert_int_equal(b.len % 32, 0);
 	unsigned char payload[1024];
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (unsigned char)(i * 7 + 1);
-	assert_int_equal(arca_gguf_write_tensor_data(w, to_buffer, &b, 0, payload, 204), ARCA_OK);
+	assert_int_equal(arca_gguf_write_tensor_data(w, t_buffer_sink, &b, 0, payload, 204), ARCA_OK);
 	/* the streaming form, in two pieces */
 	assert_int_equal(arca_gguf_tensor_begin(w, 1), ARCA_OK);
-	assert_int_equal(arca_gguf_tensor_write(w, to_buffer, &b, payload + 300, 12), ARCA_OK);
-	assert_int_equal(arca_gguf_tensor_write(w, to_buffer, &b, payload + 312, 8), ARCA_OK);
-	assert_int_equal(arca_gguf_tensor_end(w, to_buffer, &b), ARCA_OK);
+	assert_int_equal(arca_gguf_tensor_write(w, t_buffer_sink, &b, payload + 300, 12), ARCA_OK);
+	assert_int_equal(arca_gguf_tensor_write(w, t_buffer_sink, &b, payload + 312, 8), ARCA_OK);
+	assert_int_equal(arca_gguf_tensor_end(w, t_buffer_sink, &b), ARCA_OK);
 	/* out of order, or longer than the tensor, is refused */
-	assert_int_equal(arca_gguf_write_tensor_data(w, to_buffer, &b, 0, payload, 204),
+	assert_int_equal(arca_gguf_write_tensor_data(w, t_buffer_sink, &b, 0, payload, 204),
 		ARCA_EINVALID);
 	assert_int_equal(arca_gguf_tensor_begin(w, 2), ARCA_OK);
-	assert_int_equal(arca_gguf_tensor_write(w, to_buffer, &b, payload + 500, 289),
+	assert_int_equal(arca_gguf_tensor_write(w, t_buffer_sink, &b, payload + 500, 289),
 		ARCA_EINVALID);
-	assert_int_equal(arca_gguf_tensor_write(w, to_buffer, &b, payload + 500, 288), ARCA_OK);
-	assert_int_equal(arca_gguf_tensor_end(w, to_buffer, &b), ARCA_OK);
+	assert_int_equal(arca_gguf_tensor_write(w, t_buffer_sink, &b, payload + 500, 288), ARCA_OK);
+	assert_int_equal(arca_gguf_tensor_end(w, t_buffer_sink, &b), ARCA_OK);
 	assert_int_equal(b.len, arca_gguf_writer_file_size(w));
 	arca_gguf_writer_free(w);
 
 	/* a tensor cut short is refused when it ends */
 	arca_gguf_writer *w2;
-	buffer b2 = { 0 };
+	t_buffer b2 = { 0 };
 	assert_int_equal(arca_gguf_writer_new(&w2, 32), ARCA_OK);
 	assert_int_equal(arca_gguf_add_tensor(w2, "a", 2, ne_a, ARCA_GGML_Q8_0), ARCA_OK);
-	assert_int_equal(arca_gguf_write_header(w2, to_buffer, &b2), ARCA_OK);
-	assert_int_equal(arca_gguf_write_tensor_data(w2, to_buffer, &b2, 0, payload, 100),
+	assert_int_equal(arca_gguf_write_header(w2, t_buffer_sink, &b2), ARCA_OK);
+	assert_int_equal(arca_gguf_write_tensor_data(w2, t_buffer_sink, &b2, 0, payload, 100),
 		ARCA_EINVALID);
 	arca_gguf_writer_free(w2);
 	free(b2.data);
@@ -233,7 +215,7 @@ static void test_write_then_read(void **state)
 static void test_read_handmade(void **state)
 {
 	(void)state;
-	buffer b = { 0 };
+	t_buffer b = { 0 };
 	put_header(&b, 3, 2, 2);
 	put_kv_u32(&b, "general.alignment", 64);
 	put_kv_str(&b, "general.name", "hand");
@@ -274,12 +256,12 @@ static void test_read_handmade(void **state)
 
 typedef struct {
 	const char *name;
-	void (*build)(buffer *b);
+	void (*build)(t_buffer *b);
 	arca_err expect;
 	const char *mentions;
 } bad_case;
 
-static void one_tensor_file(buffer *b, uint32_t type, uint64_t ne0, uint64_t offset,
+static void one_tensor_file(t_buffer *b, uint32_t type, uint64_t ne0, uint64_t offset,
 	size_t data_len)
 {
 	put_header(b, 3, 1, 0);
@@ -288,53 +270,53 @@ static void one_tensor_file(buffer *b, uint32_t type, uint64_t ne0, uint64_t off
 	put_zeros(b, data_len);
 }
 
-static void b_empty(buffer *b) { put(b, "GG", 2); }
-static void b_magic(buffer *b) { put(b, "GGML\3\0\0\0", 8); put_zeros(b, 16); }
-static void b_swapped(buffer *b)
+static void b_empty(t_buffer *b) { put(b, "GG", 2); }
+static void b_magic(t_buffer *b) { put(b, "GGML\3\0\0\0", 8); put_zeros(b, 16); }
+static void b_swapped(t_buffer *b)
 {
 	put(b, "GGUF", 4);
 	put(b, "\0\0\0\3", 4);
 	put_zeros(b, 16);
 }
-static void b_future(buffer *b) { put_header(b, 4, 0, 0); }
-static void b_v1(buffer *b) { put_header(b, 1, 0, 0); }
-static void b_truncated_counts(buffer *b) { put(b, "GGUF\3\0\0\0\0\0", 10); }
-static void b_negative_count(buffer *b) { put_header(b, 3, UINT64_MAX, 0); }
-static void b_too_many_kv(buffer *b) { put_header(b, 3, 0, 1ULL << 40); }
-static void b_too_many_tensors(buffer *b) { put_header(b, 3, 1ULL << 40, 0); }
-static void b_key_lies(buffer *b)
+static void b_future(t_buffer *b) { put_header(b, 4, 0, 0); }
+static void b_v1(t_buffer *b) { put_header(b, 1, 0, 0); }
+static void b_truncated_counts(t_buffer *b) { put(b, "GGUF\3\0\0\0\0\0", 10); }
+static void b_negative_count(t_buffer *b) { put_header(b, 3, UINT64_MAX, 0); }
+static void b_too_many_kv(t_buffer *b) { put_header(b, 3, 0, 1ULL << 40); }
+static void b_too_many_tensors(t_buffer *b) { put_header(b, 3, 1ULL << 40, 0); }
+static void b_key_lies(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_u64(b, 1ULL << 20); /* key length past the end */
 	put(b, "abc", 3);
 }
-static void b_key_huge(buffer *b)
+static void b_key_huge(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_u64(b, UINT64_MAX - 3);
 	put_zeros(b, 16);
 }
-static void b_empty_key(buffer *b)
+static void b_empty_key(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_str(b, "");
 	put_u32(b, ARCA_GGUF_U32);
 	put_u32(b, 1);
 }
-static void b_dup_key(buffer *b)
+static void b_dup_key(t_buffer *b)
 {
 	put_header(b, 3, 0, 2);
 	put_kv_u32(b, "general.x", 1);
 	put_kv_u32(b, "general.x", 2);
 }
-static void b_unknown_vtype(buffer *b)
+static void b_unknown_vtype(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_str(b, "k");
 	put_u32(b, 13);
 	put_u32(b, 0);
 }
-static void b_nested_array(buffer *b)
+static void b_nested_array(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_str(b, "k");
@@ -343,7 +325,7 @@ static void b_nested_array(buffer *b)
 	put_u64(b, 1);
 	put_zeros(b, 16);
 }
-static void b_array_lies(buffer *b)
+static void b_array_lies(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_str(b, "k");
@@ -352,7 +334,7 @@ static void b_array_lies(buffer *b)
 	put_u64(b, 1000); /* 8000 bytes announced, 16 present */
 	put_zeros(b, 16);
 }
-static void b_array_huge(buffer *b)
+static void b_array_huge(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_str(b, "k");
@@ -361,7 +343,7 @@ static void b_array_huge(buffer *b)
 	put_u64(b, 1ULL << 62);
 	put_zeros(b, 16);
 }
-static void b_string_elem_lies(buffer *b)
+static void b_string_elem_lies(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_str(b, "k");
@@ -372,60 +354,60 @@ static void b_string_elem_lies(buffer *b)
 	put_u64(b, 99);
 	put(b, "short", 5);
 }
-static void b_alignment_type(buffer *b)
+static void b_alignment_type(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_kv_str(b, "general.alignment", "32");
 }
-static void b_alignment_value(buffer *b)
+static void b_alignment_value(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_kv_u32(b, "general.alignment", 24);
 }
-static void b_alignment_zero(buffer *b)
+static void b_alignment_zero(t_buffer *b)
 {
 	put_header(b, 3, 0, 1);
 	put_kv_u32(b, "general.alignment", 0);
 }
-static void b_unknown_type(buffer *b) { one_tensor_file(b, 4, 32, 0, 64); } /* Q4_2: removed */
-static void b_type_out_of_range(buffer *b) { one_tensor_file(b, 1000, 32, 0, 64); }
-static void b_partial_block(buffer *b) { one_tensor_file(b, ARCA_GGML_Q8_0, 33, 0, 64); }
-static void b_misplaced(buffer *b) { one_tensor_file(b, ARCA_GGML_F32, 4, 8, 64); }
-static void b_data_short(buffer *b) { one_tensor_file(b, ARCA_GGML_F32, 16, 0, 60); }
-static void b_no_data(buffer *b)
+static void b_unknown_type(t_buffer *b) { one_tensor_file(b, 4, 32, 0, 64); } /* Q4_2: removed */
+static void b_type_out_of_range(t_buffer *b) { one_tensor_file(b, 1000, 32, 0, 64); }
+static void b_partial_block(t_buffer *b) { one_tensor_file(b, ARCA_GGML_Q8_0, 33, 0, 64); }
+static void b_misplaced(t_buffer *b) { one_tensor_file(b, ARCA_GGML_F32, 4, 8, 64); }
+static void b_data_short(t_buffer *b) { one_tensor_file(b, ARCA_GGML_F32, 16, 0, 60); }
+static void b_no_data(t_buffer *b)
 {
 	uint64_t ne = 4;
 	put_header(b, 3, 1, 0);
 	put_tinfo(b, "t", 1, &ne, ARCA_GGML_F32, 0);
 }
-static void b_dims(buffer *b)
+static void b_dims(t_buffer *b)
 {
 	uint64_t ne[5] = { 1, 1, 1, 1, 1 };
 	put_header(b, 3, 1, 0);
 	put_tinfo(b, "t", 5, ne, ARCA_GGML_F32, 0);
 	put_zeros(b, 64);
 }
-static void b_zero_dims(buffer *b)
+static void b_zero_dims(t_buffer *b)
 {
 	put_header(b, 3, 1, 0);
 	put_tinfo(b, "t", 0, NULL, ARCA_GGML_F32, 0);
 	put_zeros(b, 64);
 }
-static void b_negative_ne(buffer *b)
+static void b_negative_ne(t_buffer *b)
 {
 	uint64_t ne[2] = { 4, UINT64_MAX };
 	put_header(b, 3, 1, 0);
 	put_tinfo(b, "t", 2, ne, ARCA_GGML_F32, 0);
 	put_zeros(b, 64);
 }
-static void b_overflow(buffer *b)
+static void b_overflow(t_buffer *b)
 {
 	uint64_t ne[4] = { 1ULL << 20, 1ULL << 20, 1ULL << 20, 1ULL << 20 };
 	put_header(b, 3, 1, 0);
 	put_tinfo(b, "t", 4, ne, ARCA_GGML_F32, 0);
 	put_zeros(b, 64);
 }
-static void b_long_name(buffer *b)
+static void b_long_name(t_buffer *b)
 {
 	char name[80];
 	memset(name, 'n', 64);
@@ -436,7 +418,7 @@ static void b_long_name(buffer *b)
 	pad_to(b, 32);
 	put_zeros(b, 32);
 }
-static void b_dup_tensor(buffer *b)
+static void b_dup_tensor(t_buffer *b)
 {
 	uint64_t ne = 8;
 	put_header(b, 3, 2, 0);
@@ -445,7 +427,7 @@ static void b_dup_tensor(buffer *b)
 	pad_to(b, 32);
 	put_zeros(b, 64);
 }
-static void b_overlap(buffer *b)
+static void b_overlap(t_buffer *b)
 {
 	uint64_t ne = 16;
 	put_header(b, 3, 2, 0);
@@ -454,7 +436,7 @@ static void b_overlap(buffer *b)
 	pad_to(b, 32);
 	put_zeros(b, 128);
 }
-static void b_nul_in_name(buffer *b)
+static void b_nul_in_name(t_buffer *b)
 {
 	uint64_t ne = 4;
 	put_header(b, 3, 1, 0);
@@ -511,7 +493,7 @@ static void test_malformed(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const bad_case *c = &bad_cases[i];
-		buffer b = { 0 };
+		t_buffer b = { 0 };
 		c->build(&b);
 		/* an exact-size copy so ASan sees any read past the end */
 		unsigned char *copy = malloc(b.len ? b.len : 1);
@@ -536,7 +518,7 @@ static void test_malformed(void **state)
 static void test_every_truncation(void **state)
 {
 	(void)state;
-	buffer b = { 0 };
+	t_buffer b = { 0 };
 	put_header(&b, 3, 2, 3);
 	put_kv_u32(&b, "general.alignment", 32);
 	put_kv_str(&b, "general.name", "cut");

@@ -11,23 +11,6 @@
 #include "arca/safetensors.h"
 #include "support.h"
 
-typedef struct {
-	unsigned char *data;
-	size_t len, cap;
-} buffer;
-
-static arca_err to_buffer(void *ctx, const void *data, size_t len)
-{
-	buffer *b = ctx;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2 + 64;
-		b->data = realloc(b->data, b->cap);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ARCA_OK;
-}
-
 static void test_write_then_read(void **state)
 {
 	(void)state;
@@ -37,15 +20,15 @@ static void test_write_then_read(void **state)
 		{ "empty", ARCA_ST_F16, 2, { 0, 3 } },
 		{ "scalar", ARCA_ST_I64, 0, { 0 } },
 	};
-	buffer b = { 0 };
+	t_buffer b = { 0 };
 	uint64_t data_bytes;
-	assert_int_equal(arca_safetensors_write_header(to_buffer, &b, specs, 4,
+	assert_int_equal(arca_safetensors_write_header(t_buffer_sink, &b, specs, 4,
 		"{\"format\":\"pt\"}", &data_bytes), ARCA_OK);
 	assert_int_equal(b.len % 8, 0);
 	assert_int_equal(data_bytes, 4 * 8 * 2 + 8 * 4 + 0 + 8);
 	for (uint64_t i = 0; i < data_bytes; i++) {
 		unsigned char byte = (unsigned char)i;
-		to_buffer(&b, &byte, 1);
+		t_buffer_sink(&b, &byte, 1);
 	}
 	arca_safetensors *st;
 	if (arca_safetensors_open_buffer(&st, b.data, b.len, "mem.safetensors") != ARCA_OK)
@@ -70,18 +53,18 @@ static void test_write_then_read(void **state)
 }
 
 /* A file from a header text and a data length. */
-static buffer make(const char *header, size_t data_len)
+static t_buffer make(const char *header, size_t data_len)
 {
-	buffer b = { 0 };
+	t_buffer b = { 0 };
 	size_t n = strlen(header);
 	unsigned char prefix[8];
 	for (int i = 0; i < 8; i++)
 		prefix[i] = (unsigned char)((uint64_t)n >> (8 * i));
-	to_buffer(&b, prefix, 8);
-	to_buffer(&b, header, n);
+	t_buffer_sink(&b, prefix, 8);
+	t_buffer_sink(&b, header, n);
 	for (size_t i = 0; i < data_len; i++) {
 		unsigned char z = 0;
-		to_buffer(&b, &z, 1);
+		t_buffer_sink(&b, &z, 1);
 	}
 	return b;
 }
@@ -125,7 +108,7 @@ static void test_malformed(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		buffer b = make(bad[i].header, bad[i].data_len);
+		t_buffer b = make(bad[i].header, bad[i].data_len);
 		arca_safetensors *st = NULL;
 		arca_err err = arca_safetensors_open_buffer(&st, b.data, b.len, "bad.safetensors");
 		if (err != ARCA_ECORRUPT)

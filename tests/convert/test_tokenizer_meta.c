@@ -15,32 +15,14 @@
 #include "arca/tokenizer_meta.h"
 #include "support.h"
 
-typedef struct {
-	unsigned char *data;
-	size_t len, cap;
-} buffer;
-
-static arca_err to_buffer(void *ctx, const void *data, size_t len)
-{
-	buffer *b = ctx;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2 + 64;
-		b->data = realloc(b->data, b->cap);
-		assert_non_null(b->data);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ARCA_OK;
-}
-
 /* Runs arca_tokenizer_to_gguf into a GGUF with no tensors and opens the result. */
-static arca_err to_gguf(const arca_tokenizer_sources *src, buffer *out, arca_gguf **g)
+static arca_err to_gguf(const arca_tokenizer_sources *src, t_buffer *out, arca_gguf **g)
 {
 	arca_gguf_writer *w;
 	assert_int_equal(arca_gguf_writer_new(&w, 32), ARCA_OK);
 	arca_err err = arca_tokenizer_to_gguf(w, src);
 	if (err == ARCA_OK) {
-		assert_int_equal(arca_gguf_write_header(w, to_buffer, out), ARCA_OK);
+		assert_int_equal(arca_gguf_write_header(w, t_buffer_sink, out), ARCA_OK);
 		assert_int_equal(arca_gguf_open_buffer(g, out->data, out->len, "tok.gguf"), ARCA_OK);
 	}
 	arca_gguf_writer_free(w);
@@ -126,7 +108,7 @@ static void test_qwen3_metadata(void **state)
 		.config_json = "{\"bos_token_id\": 151643, \"eos_token_id\": 151645}",
 		.arch_pre = "qwen2", .vocab_size = 151936,
 	};
-	buffer out = { 0 };
+	t_buffer out = { 0 };
 	arca_gguf *g = NULL;
 	assert_int_equal(to_gguf(&src, &out, &g), ARCA_OK);
 
@@ -179,7 +161,7 @@ static void test_qwen3_metadata(void **state)
 
 	/* vocab_size 0: the tokenizer's own size, no padding */
 	src.vocab_size = 0;
-	out = (buffer){ 0 };
+	out = (t_buffer){ 0 };
 	assert_int_equal(to_gguf(&src, &out, &g), ARCA_OK);
 	assert_int_equal(arca_gguf_get_arr(g, "tokenizer.ggml.tokens", ARCA_GGUF_STRING, &tokens),
 		ARCA_OK);
@@ -189,7 +171,7 @@ static void test_qwen3_metadata(void **state)
 
 	/* a vocab_size below the highest id cannot hold the tokenizer */
 	src.vocab_size = 1000;
-	out = (buffer){ 0 };
+	out = (t_buffer){ 0 };
 	assert_int_equal(to_gguf(&src, &out, &g), ARCA_EINVALID);
 	assert_error_mentions("vocab_size 1000");
 	free(out.data);
@@ -207,7 +189,7 @@ static void test_deepseek_metadata(void **state)
 		.tokenizer_json = json, .tokenizer_json_len = len,
 		.tokenizer_config_json = config, .arch_pre = "deepseek-v3", .vocab_size = 129280,
 	};
-	buffer out = { 0 };
+	t_buffer out = { 0 };
 	arca_gguf *g = NULL;
 	assert_int_equal(to_gguf(&src, &out, &g), ARCA_OK);
 	char *s = NULL, buf[64];
@@ -241,7 +223,7 @@ static void test_deepseek_metadata(void **state)
 static void test_refusals(void **state)
 {
 	(void)state;
-	buffer out = { 0 };
+	t_buffer out = { 0 };
 	arca_gguf *g = NULL;
 	const char *unigram = "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}, "
 		"\"pre_tokenizer\": {\"type\": \"Metaspace\"}}";

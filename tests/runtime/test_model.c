@@ -31,24 +31,6 @@ typedef struct {
 } fault;
 
 typedef struct {
-	unsigned char *data;
-	size_t len, cap;
-} buffer;
-
-static arca_err to_buffer(void *ctx, const void *data, size_t len)
-{
-	buffer *b = ctx;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2 + 64;
-		b->data = realloc(b->data, b->cap);
-		assert_non_null(b->data);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ARCA_OK;
-}
-
-typedef struct {
 	char name[64];
 	uint64_t ne0, ne1;
 	int norm;
@@ -85,7 +67,7 @@ static float rnd(uint64_t *s)
 }
 
 /* A small qwen3-shaped GGUF with seeded weights, and the given fault. */
-static buffer build(const fault *f)
+static t_buffer build(const fault *f)
 {
 	arca_gguf_writer *w;
 	assert_int_equal(arca_gguf_writer_new(&w, 32), ARCA_OK);
@@ -133,8 +115,8 @@ static buffer build(const fault *f)
 			ne, t), ARCA_OK);
 		kept++;
 	}
-	buffer b = { 0 };
-	assert_int_equal(arca_gguf_write_header(w, to_buffer, &b), ARCA_OK);
+	t_buffer b = { 0 };
+	assert_int_equal(arca_gguf_write_header(w, t_buffer_sink, &b), ARCA_OK);
 	uint64_t seed = 99;
 	for (size_t i = 0; i < kept; i++) {
 		size_t count = (size_t)(used[i].ne0 * used[i].ne1);
@@ -144,7 +126,7 @@ static buffer build(const fault *f)
 		uint64_t bytes = arca_ggml_row_size(types[i], used[i].ne0) * used[i].ne1;
 		void *q = malloc(bytes);
 		assert_int_equal(arca_quantize_rows(types[i], v, q, used[i].ne1, used[i].ne0), ARCA_OK);
-		assert_int_equal(arca_gguf_write_tensor_data(w, to_buffer, &b, i, q, bytes), ARCA_OK);
+		assert_int_equal(arca_gguf_write_tensor_data(w, t_buffer_sink, &b, i, q, bytes), ARCA_OK);
 		free(v);
 		free(q);
 	}
@@ -155,7 +137,7 @@ static buffer build(const fault *f)
 /* Loads a faulty model and expects err, with `mention` in the message. */
 static void expect_refused(const fault *f, arca_err want, const char *mention)
 {
-	buffer b = build(f);
+	t_buffer b = build(f);
 	arca_gguf *g;
 	assert_int_equal(arca_gguf_open_buffer(&g, b.data, b.len, "m.gguf"), ARCA_OK);
 	arca_model *m = NULL;
@@ -192,7 +174,7 @@ static void test_refusals(void **state)
 	expect_refused(&(fault){ .type = ARCA_GGML_IQ4_NL }, ARCA_EUNSUPPORTED, "IQ4_NL");
 }
 
-static arca_session *session(arca_model **m, arca_gguf **g, buffer *b, int type, int threads)
+static arca_session *session(arca_model **m, arca_gguf **g, t_buffer *b, int type, int threads)
 {
 	*b = build(&(fault){ .type = type });
 	assert_int_equal(arca_gguf_open_buffer(g, b->data, b->len, "m.gguf"), ARCA_OK);
@@ -211,7 +193,7 @@ static void test_batch_equals_sequential(void **state)
 	for (size_t ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++) {
 		arca_model *m;
 		arca_gguf *g;
-		buffer b;
+		t_buffer b;
 		arca_session *s1 = session(&m, &g, &b, types[ti], 1);
 		arca_session *s2;
 		assert_int_equal(arca_session_new(&s2, m, 32, 2), ARCA_OK);

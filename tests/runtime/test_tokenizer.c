@@ -19,25 +19,7 @@
 #include "support.h"
 
 typedef struct {
-	unsigned char *data;
-	size_t len, cap;
-} buffer;
-
-static arca_err to_buffer(void *ctx, const void *data, size_t len)
-{
-	buffer *b = ctx;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2 + 64;
-		b->data = realloc(b->data, b->cap);
-		assert_non_null(b->data);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ARCA_OK;
-}
-
-typedef struct {
-	buffer file;
+	t_buffer file;
 	arca_gguf *g;
 	arca_tokenizer *tok;
 } loaded;
@@ -58,9 +40,9 @@ static void load(loaded *l, const char *family, const char *drop_key)
 	assert_int_equal(arca_tokenizer_to_gguf(w, &src), ARCA_OK);
 	memset(l, 0, sizeof(*l));
 	if (drop_key) { /* rewrite without one key */
-		buffer tmp = { 0 };
+		t_buffer tmp = { 0 };
 		arca_gguf *g;
-		assert_int_equal(arca_gguf_write_header(w, to_buffer, &tmp), ARCA_OK);
+		assert_int_equal(arca_gguf_write_header(w, t_buffer_sink, &tmp), ARCA_OK);
 		assert_int_equal(arca_gguf_open_buffer(&g, tmp.data, tmp.len, "t.gguf"), ARCA_OK);
 		assert_int_equal(arca_gguf_writer_new(&w2, 32), ARCA_OK);
 		const arca_gguf_kv *kv;
@@ -72,7 +54,7 @@ static void load(loaded *l, const char *family, const char *drop_key)
 		arca_gguf_free(g);
 		free(tmp.data);
 	}
-	assert_int_equal(arca_gguf_write_header(w, to_buffer, &l->file), ARCA_OK);
+	assert_int_equal(arca_gguf_write_header(w, t_buffer_sink, &l->file), ARCA_OK);
 	arca_gguf_writer_free(w);
 	assert_int_equal(arca_gguf_open_buffer(&l->g, l->file.data, l->file.len, "t.gguf"), ARCA_OK);
 	free(json);

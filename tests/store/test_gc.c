@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arca/fsck.h"
+#include "arca/gc.h"
 #include "arca/snapshot.h"
 #include "support.h"
 
