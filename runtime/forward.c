@@ -138,7 +138,7 @@ static void norm_rows(arca_session *s, const float *weight, const float *src, fl
 {
 	step_job j = { .s = s, .nb = nb, .norm = weight, .src = src, .dst = dst };
 	run_steps(&j, norm_worker);
-	arca_rt_act_invalidate(s);
+	arca_rt__act_invalidate(s);
 }
 
 static void residual_worker(void *ctx, int ith, int nth)
@@ -224,8 +224,8 @@ static void head_product(arca_session *s, const arca_rt_tensor *w, const float *
 {
 	for (size_t t = 0; t < nb; t++)
 		memcpy(s->head_in + t * w->ne0, x + t * x_stride, w->ne0 * sizeof(float));
-	arca_rt_act_invalidate(s);
-	arca_rt_mul(s, w, s->head_in, nb, s->head_out);
+	arca_rt__act_invalidate(s);
+	arca_rt__mul(s, w, s->head_in, nb, s->head_out);
 	for (size_t t = 0; t < nb; t++)
 		memcpy(y + t * y_stride, s->head_out + t * w->ne1, w->ne1 * sizeof(float));
 }
@@ -241,30 +241,30 @@ static void mla_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, s
 	size_t H = in->n_head, qh = a->nope + a->rope;
 	step_job steps = { .s = s, .L = L, .layer = layer, .nb = nb };
 	if (L->wq_a.data) {
-		arca_rt_mul(s, &L->wq_a, s->xn, nb, s->mla_lora);
+		arca_rt__mul(s, &L->wq_a, s->xn, nb, s->mla_lora);
 		for (size_t t = 0; t < nb; t++)
 			arca_op_rmsnorm(s->mla_lora + t * a->q_lora, s->mla_lora + t * a->q_lora,
 				L->q_a_norm.data, a->q_lora, in->rms_eps);
-		arca_rt_act_invalidate(s);
-		arca_rt_mul(s, &L->wq_b, s->mla_lora, nb, s->mla_q);
+		arca_rt__act_invalidate(s);
+		arca_rt__mul(s, &L->wq_b, s->mla_lora, nb, s->mla_q);
 	} else {
-		arca_rt_mul(s, &L->wq, s->xn, nb, s->mla_q);
+		arca_rt__mul(s, &L->wq, s->xn, nb, s->mla_q);
 	}
-	arca_rt_mul(s, &L->wkv_a, s->xn, nb, s->k);
+	arca_rt__mul(s, &L->wkv_a, s->xn, nb, s->k);
 	run_steps(&steps, mla_qkv_worker);
 	for (size_t h = 0; h < H; h++) {
-		arca_rt_tensor kb = arca_rt_expert(&L->wk_b, (uint32_t)h);
+		arca_rt_tensor kb = arca_rt__expert(&L->wk_b, (uint32_t)h);
 		head_product(s, &kb, s->mla_q + h * qh, H * qh, s->q + h * in->head_dim, s->q_dim, nb);
 	}
 	attn_job j = { s, layer, nb };
 	arca_pool_run(s->pool, attn_worker, &j);
 	for (size_t h = 0; h < H; h++) {
-		arca_rt_tensor vb = arca_rt_expert(&L->wv_b, (uint32_t)h);
+		arca_rt_tensor vb = arca_rt__expert(&L->wv_b, (uint32_t)h);
 		head_product(s, &vb, s->att + h * a->kv_lora, s->att_dim, s->att_v + h * a->v,
 			H * a->v, nb);
 	}
-	arca_rt_act_invalidate(s);
-	arca_rt_mul(s, &L->wo, s->att_v, nb, s->ffn_out);
+	arca_rt__act_invalidate(s);
+	arca_rt__mul(s, &L->wo, s->att_v, nb, s->ffn_out);
 }
 
 static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, size_t nb)
@@ -274,17 +274,17 @@ static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t la
 	if (s->m->mla.kv_lora) {
 		mla_block(s, L, layer, nb);
 	} else {
-		arca_rt_mul(s, &L->wq, s->xn, nb, s->q);
-		arca_rt_mul(s, &L->wk, s->xn, nb, s->k);
-		arca_rt_mul(s, &L->wv, s->xn, nb, s->v);
+		arca_rt__mul(s, &L->wq, s->xn, nb, s->q);
+		arca_rt__mul(s, &L->wk, s->xn, nb, s->k);
+		arca_rt__mul(s, &L->wv, s->xn, nb, s->v);
 		add_bias(s->q, &L->bq, nb);
 		add_bias(s->k, &L->bk, nb);
 		add_bias(s->v, &L->bv, nb);
 		run_steps(&steps, qkv_worker);
 		attn_job j = { s, layer, nb };
 		arca_pool_run(s->pool, attn_worker, &j);
-		arca_rt_act_invalidate(s);
-		arca_rt_mul(s, &L->wo, s->att, nb, s->ffn_out);
+		arca_rt__act_invalidate(s);
+		arca_rt__mul(s, &L->wo, s->att, nb, s->ffn_out);
 	}
 	if (L->post_attn_norm.data)   /* GLM4 */
 		norm_rows(s, L->post_attn_norm.data, s->ffn_out, s->ffn_out, nb);
@@ -296,20 +296,20 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 	step_job steps = { .s = s, .L = L, .nb = nb };
 	norm_rows(s, L->ffn_norm.data, s->x, s->xn, nb);
 	if (L->moe) {
-		arca_rt_moe_ffn(s, L, nb);
+		arca_rt__moe_ffn(s, L, nb);
 	} else {
-		arca_rt_mul(s, &L->gate, s->xn, nb, s->gate);
-		arca_rt_mul(s, &L->up, s->xn, nb, s->up);
-		arca_rt_swiglu(s, s->gate, s->up, nb * s->m->info.n_ff);
-		arca_rt_act_invalidate(s);
-		arca_rt_mul(s, &L->down, s->gate, nb, s->ffn_out);
+		arca_rt__mul(s, &L->gate, s->xn, nb, s->gate);
+		arca_rt__mul(s, &L->up, s->xn, nb, s->up);
+		arca_rt__swiglu(s, s->gate, s->up, nb * s->m->info.n_ff);
+		arca_rt__act_invalidate(s);
+		arca_rt__mul(s, &L->down, s->gate, nb, s->ffn_out);
 	}
 	if (L->post_ffn_norm.data)
 		norm_rows(s, L->post_ffn_norm.data, s->ffn_out, s->ffn_out, nb);
 	run_steps(&steps, residual_worker);
 }
 
-void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode)
+void arca_rt__forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode)
 {
 	const arca_model *m = s->m;
 	const arca_model_info *in = &m->info;
@@ -331,6 +331,6 @@ void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_m
 	for (size_t t = first; t < n; t++)
 		arca_op_rmsnorm(s->xn + (t - first) * E, s->x + t * E, m->out_norm.data, E,
 			in->rms_eps);
-	arca_rt_act_invalidate(s);
-	arca_rt_mul(s, in->tied_embeddings ? &m->tok_embd : &m->output, s->xn, rows, s->logits);
+	arca_rt__act_invalidate(s);
+	arca_rt__mul(s, in->tied_embeddings ? &m->tok_embd : &m->output, s->xn, rows, s->logits);
 }

@@ -19,7 +19,7 @@ typedef struct {
 } arca_rt_tensor;
 
 /* Expert e of a stacked tensor, as a plain matrix. */
-static inline arca_rt_tensor arca_rt_expert(const arca_rt_tensor *t, uint32_t e)
+static inline arca_rt_tensor arca_rt__expert(const arca_rt_tensor *t, uint32_t e)
 {
 	arca_rt_tensor m = *t;
 	m.data = (const char *)t->data + (size_t)e * t->ne1 * t->row_bytes;

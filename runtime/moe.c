@@ -76,20 +76,20 @@ static void route(const arca_rt_moe *o, const float *bias, float *logits, uint32
 static void expert_ffn(arca_session *s, const arca_rt_tensor *gate, const arca_rt_tensor *up,
 	const arca_rt_tensor *down, const float *x, size_t c, float *y)
 {
-	arca_rt_act_invalidate(s); /* x holds other rows than last time */
-	arca_rt_mul(s, gate, x, c, s->gate);
-	arca_rt_mul(s, up, x, c, s->up);
-	arca_rt_swiglu(s, s->gate, s->up, c * gate->ne1);
-	arca_rt_act_invalidate(s);
-	arca_rt_mul(s, down, s->gate, c, y);
+	arca_rt__act_invalidate(s); /* x holds other rows than last time */
+	arca_rt__mul(s, gate, x, c, s->gate);
+	arca_rt__mul(s, up, x, c, s->up);
+	arca_rt__swiglu(s, s->gate, s->up, c * gate->ne1);
+	arca_rt__act_invalidate(s);
+	arca_rt__mul(s, down, s->gate, c, y);
 }
 
-void arca_rt_moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb)
+void arca_rt__moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb)
 {
 	const arca_model_info *in = &s->m->info;
 	const size_t E = in->n_embd;
 	const uint32_t NE = in->n_expert, K = in->n_expert_used;
-	arca_rt_mul(s, &L->gate_inp, s->xn, nb, s->router);
+	arca_rt__mul(s, &L->gate_inp, s->xn, nb, s->router);
 	for (size_t t = 0; t < nb; t++)
 		route(&s->m->moe, L->exp_probs_b.data, s->router + t * NE, NE, K, s->moe_sel + t * K,
 			s->moe_w + t * K);
@@ -108,9 +108,9 @@ void arca_rt_moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb)
 		}
 		if (!c)
 			continue;
-		arca_rt_tensor gate = arca_rt_expert(&L->gate_exps, e);
-		arca_rt_tensor up = arca_rt_expert(&L->up_exps, e);
-		arca_rt_tensor down = arca_rt_expert(&L->down_exps, e);
+		arca_rt_tensor gate = arca_rt__expert(&L->gate_exps, e);
+		arca_rt_tensor up = arca_rt__expert(&L->up_exps, e);
+		arca_rt_tensor down = arca_rt__expert(&L->down_exps, e);
 		expert_ffn(s, &gate, &up, &down, s->moe_x, c, s->moe_y);
 		for (size_t i = 0; i < c; i++)
 			arca_op_axpy(s->ffn_out + s->moe_tok[i] * E, s->moe_tw[i], s->moe_y + i * E, E);
@@ -120,5 +120,5 @@ void arca_rt_moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb)
 		expert_ffn(s, &L->gate_shexp, &L->up_shexp, &L->down_shexp, s->xn, nb, s->moe_y);
 		arca_op_add(s->ffn_out, s->moe_y, nb * E);
 	}
-	arca_rt_act_invalidate(s);
+	arca_rt__act_invalidate(s);
 }

@@ -59,7 +59,7 @@ static const void *activations(arca_session *s, const arca_rt_tensor *w, const f
 	*stride = arca_rt_act_row_size(w->type, w->ne0);
 	if (s->act_src == x && s->act_type == w->type && s->act_rows == nb)
 		return s->act;
-	/* s->act holds arca_rt_act_bytes(m, n_batch): every product of a batch fits */
+	/* s->act holds arca_rt__act_bytes(m, n_batch): every product of a batch fits */
 	act_job j = { w, x, s->act, *stride, nb };
 	if (nb == 1)
 		act_worker(&j, 0, 1);
@@ -76,7 +76,7 @@ static size_t tensor_act_bytes(const arca_rt_tensor *w, size_t nb)
 	return w->data ? arca_rt_act_row_size(w->type, w->ne0) * nb : 0;
 }
 
-size_t arca_rt_act_bytes(const arca_model *m, size_t nb)
+size_t arca_rt__act_bytes(const arca_model *m, size_t nb)
 {
 	size_t most = tensor_act_bytes(m->info.tied_embeddings ? &m->tok_embd : &m->output, nb);
 	for (uint32_t l = 0; l < m->info.n_layer; l++) {
@@ -93,7 +93,7 @@ size_t arca_rt_act_bytes(const arca_model *m, size_t nb)
 	return most;
 }
 
-void arca_rt_mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb,
+void arca_rt__mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb,
 	float *y)
 {
 	matmul_job j = { .w = w, .nb = nb, .y = y, .ldy = w->ne1 };
@@ -102,7 +102,7 @@ void arca_rt_mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_
 }
 
 /* x changes in place (norms, residuals): the cached conversion no longer holds */
-void arca_rt_act_invalidate(arca_session *s)
+void arca_rt__act_invalidate(arca_session *s)
 {
 	s->act_src = NULL;
 }
@@ -124,7 +124,7 @@ static void swiglu_worker(void *ctx, int ith, int nth)
 		arca_op_swiglu(j->g + lo, j->u + lo, hi - lo);
 }
 
-void arca_rt_swiglu(arca_session *s, float *g, const float *u, size_t n)
+void arca_rt__swiglu(arca_session *s, float *g, const float *u, size_t n)
 {
 	swiglu_job sj = { g, u, n };
 	if (n <= 1024)

@@ -80,7 +80,7 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	s->rope_cos = floats(B * i->n_rot / 2);
 	s->rope_sin = floats(B * i->n_rot / 2);
 	s->scores = floats((size_t)arca_pool_threads(s->pool) * n_ctx * (i->n_head / i->n_head_kv));
-	s->act_cap = arca_rt_act_bytes(m, B);
+	s->act_cap = arca_rt__act_bytes(m, B);
 	s->act = malloc(s->act_cap ? s->act_cap : 1);
 	if (!s->k_cache || !s->v_cache || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||
 	    !s->gate || !s->up || !s->ffn_out || !s->rope_cos || !s->rope_sin || !s->scores ||
@@ -160,7 +160,7 @@ arca_err arca_session_eval(arca_session *s, const int32_t *ids, size_t n, int al
 			/* each batch's logits land after the previous ones */
 			s->logits = all + done * info->n_vocab;
 		}
-		arca_rt_forward(s, ids + done, b, all_logits ? ARCA_RT_LOGITS_ALL :
+		arca_rt__forward(s, ids + done, b, all_logits ? ARCA_RT_LOGITS_ALL :
 			last ? ARCA_RT_LOGITS_LAST : ARCA_RT_LOGITS_NONE);
 		s->logits = all;
 		done += b;

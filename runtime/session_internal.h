@@ -46,21 +46,21 @@ struct arca_session {
 /* The products and element-wise steps forward.c and moe.c share: y = w · x for nb rows of x
  * (y rows w->ne1 apart); forgetting the cached activation conversion after x changed in
  * place; g = silu(g) · u over n elements, split across the pool. */
-void arca_rt_mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb,
+void arca_rt__mul(arca_session *s, const arca_rt_tensor *w, const float *x, size_t nb,
 	float *y);
-void arca_rt_act_invalidate(arca_session *s);
-void arca_rt_swiglu(arca_session *s, float *g, const float *u, size_t n);
+void arca_rt__act_invalidate(arca_session *s);
+void arca_rt__swiglu(arca_session *s, float *g, const float *u, size_t n);
 
 /* The mixture-of-experts FFN of one layer: reads s->xn (normed), writes s->ffn_out. */
-void arca_rt_moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb);
+void arca_rt__moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb);
 
 /* Bytes of converted activations the largest product of nb tokens needs. */
-size_t arca_rt_act_bytes(const arca_model *m, size_t nb);
+size_t arca_rt__act_bytes(const arca_model *m, size_t nb);
 
 enum { ARCA_RT_LOGITS_NONE, ARCA_RT_LOGITS_LAST, ARCA_RT_LOGITS_ALL };
 
 /* Runs tokens ids[0..n) (n <= n_batch) at positions n_past.., appending to the KV cache
  * and advancing n_past; writes to s->logits the logits the mode asks for. */
-void arca_rt_forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode);
+void arca_rt__forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode);
 
 #endif
