@@ -46,12 +46,16 @@ arca_err arca_io_write_all(int fd, const void *buf, size_t len, const char *what
 	return ARCA_OK;
 }
 
-arca_err arca_io_read_full(int fd, void *buf, size_t len, size_t *got_out, const char *what)
+/* Reads until len bytes, end of file or an error; at `offset` with pread, or from the
+ * current position when offset is negative. */
+static arca_err read_up_to(int fd, void *buf, size_t len, int64_t offset, size_t *got_out,
+	const char *what)
 {
 	unsigned char *p = buf;
 	size_t got = 0;
 	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
+		ssize_t n = offset < 0 ? read(fd, p + got, len - got) :
+			pread(fd, p + got, len - got, (off_t)((uint64_t)offset + got));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -65,24 +69,18 @@ arca_err arca_io_read_full(int fd, void *buf, size_t len, size_t *got_out, const
 	return ARCA_OK;
 }
 
+arca_err arca_io_read_full(int fd, void *buf, size_t len, size_t *got_out, const char *what)
+{
+	return read_up_to(fd, buf, len, -1, got_out, what);
+}
+
 arca_err arca_io_pread_full(int fd, void *buf, size_t len, uint64_t offset, size_t *got_out,
 	const char *what)
 {
-	unsigned char *p = buf;
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(offset + got));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return arca_error_errno(errno, "read %s", what);
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*got_out = got;
-	return ARCA_OK;
+	if (offset > INT64_MAX)
+		return arca_error_set(ARCA_EINVALID, "read %s: offset %llu is too large", what,
+			(unsigned long long)offset);
+	return read_up_to(fd, buf, len, (int64_t)offset, got_out, what);
 }
 
 arca_err arca_io_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,

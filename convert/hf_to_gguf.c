@@ -6,7 +6,8 @@
  *   1. plan: every checkpoint tensor is matched to a table rule (or skipped on purpose);
  *      anything unexpected or missing is an error naming the tensor;
  *   2. order and type: tensors in llama-quantize's order (non-layer by name, then each
- *      layer by name), each typed by the quantization plan;
+ *      layer by name; a llama3 rope_freqs.weight, when written, comes first), each typed
+ *      by the quantization plan;
  *   3. metadata: general.*, the table's config keys, the arch hook, RoPE scaling, tokenizer;
  *   4. data: rows decoded to float32, transformed (Q/K permutation, expert stacking, MLA
  *      kv_b split), quantized on all cores and streamed into the store's blob writer.

@@ -123,44 +123,39 @@ void arca_quant__dequantize_q3_K(const void *src, float *dst, size_t n)
 	}
 }
 
-void arca_quant__dequantize_q4_K(const void *src, float *dst, size_t n)
+/* Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; Q5_K adds each element's
+ * fifth bit from qh (32 bytes after the scales, the codes after that). */
+static void dequantize_k4(const uint8_t *b, float *dst, size_t n, size_t block_bytes,
+	int fifth_bit)
 {
-	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q4_K)) {
+	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += block_bytes) {
 		float d = arca_quant__half_at(b), dmin = arca_quant__half_at(b + 2);
-		const uint8_t *q = b + 16;
+		const uint8_t *qh = b + 16, *q = b + (fifth_bit ? 48 : 16);
 		for (int c = 0; c < 4; c++, q += 32) {
 			uint8_t sc, m;
 			arca_quant__scale_min_k4(2 * c, b + 4, &sc, &m);
 			float d1 = d * sc, m1 = dmin * m;
 			arca_quant__scale_min_k4(2 * c + 1, b + 4, &sc, &m);
 			float d2 = d * sc, m2 = dmin * m;
+			int lo = 2 * c, hi = 2 * c + 1;
 			for (int l = 0; l < 32; l++)
-				*dst++ = d1 * (float)(q[l] & 15) - m1;
+				*dst++ = d1 * (float)((q[l] & 15) +
+					(fifth_bit && (qh[l] >> lo) & 1 ? 16 : 0)) - m1;
 			for (int l = 0; l < 32; l++)
-				*dst++ = d2 * (float)(q[l] >> 4) - m2;
+				*dst++ = d2 * (float)((q[l] >> 4) +
+					(fifth_bit && (qh[l] >> hi) & 1 ? 16 : 0)) - m2;
 		}
 	}
 }
 
+void arca_quant__dequantize_q4_K(const void *src, float *dst, size_t n)
+{
+	dequantize_k4(src, dst, n, sizeof(arca_block_q4_K), 0);
+}
+
 void arca_quant__dequantize_q5_K(const void *src, float *dst, size_t n)
 {
-	const uint8_t *b = src;
-	for (size_t i = 0; i < n / ARCA_QK_K; i++, b += sizeof(arca_block_q5_K)) {
-		float d = arca_quant__half_at(b), dmin = arca_quant__half_at(b + 2);
-		const uint8_t *qh = b + 16, *q = b + 48;
-		for (int c = 0; c < 4; c++, q += 32) {
-			uint8_t sc, m;
-			arca_quant__scale_min_k4(2 * c, b + 4, &sc, &m);
-			float d1 = d * sc, m1 = dmin * m;
-			arca_quant__scale_min_k4(2 * c + 1, b + 4, &sc, &m);
-			float d2 = d * sc, m2 = dmin * m;
-			for (int l = 0; l < 32; l++)
-				*dst++ = d1 * (float)((q[l] & 15) + ((qh[l] >> (2 * c)) & 1 ? 16 : 0)) - m1;
-			for (int l = 0; l < 32; l++)
-				*dst++ = d2 * (float)((q[l] >> 4) + ((qh[l] >> (2 * c + 1)) & 1 ? 16 : 0)) - m2;
-		}
-	}
+	dequantize_k4(src, dst, n, sizeof(arca_block_q5_K), 1);
 }
 
 void arca_quant__dequantize_q6_K(const void *src, float *dst, size_t n)

@@ -439,40 +439,35 @@ static void weights_k4(const float *x, float *weights)
 		weights[l] = av_x + fabsf(x[l]);
 }
 
-/* Q4_K: d, dmin, scales[12], qs[128] — 144 bytes. */
-void arca_quant__quantize_q4_K(const float *src, void *dst, size_t n)
+/* Q4_K and Q5_K differ only in the code range searched and how codes are packed: Q4_K is
+ * d, dmin, scales[12], qs[128] (144 bytes); Q5_K adds qh[32] (176 bytes). */
+static void quantize_k4(const float *src, uint8_t *out, size_t n, size_t block_bytes,
+	int nmax, float rmin, int nstep, void (*pack_codes)(const uint8_t *L, uint8_t *out))
 {
-	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q4_K)) {
+	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += block_bytes) {
 		uint8_t L[ARCA_QK_K], Laux[32];
 		float weights[32], scales[8], mins[8];
 		for (int j = 0; j < 8; j++) {
 			weights_k4(src + 32 * j, weights);
-			scales[j] = make_qkx2_quants(32, 15, src + 32 * j, weights, L + 32 * j, &mins[j],
-				Laux, -1.f, 0.1f, 20, 0);
+			scales[j] = make_qkx2_quants(32, nmax, src + 32 * j, weights, L + 32 * j,
+				&mins[j], Laux, rmin, 0.1f, nstep, 0);
 		}
 		arca_quant__pack_scales_k4(scales, mins, out);
-		requantize_k4(src, out, 15, L);
-		arca_quant__pack_codes_q4_K(L, out);
+		requantize_k4(src, out, nmax, L);
+		pack_codes(L, out);
 	}
 }
 
-/* Q5_K: d, dmin, scales[12], qh[32], qs[128] — 176 bytes. */
+void arca_quant__quantize_q4_K(const float *src, void *dst, size_t n)
+{
+	quantize_k4(src, dst, n, sizeof(arca_block_q4_K), 15, -1.f, 20,
+		arca_quant__pack_codes_q4_K);
+}
+
 void arca_quant__quantize_q5_K(const float *src, void *dst, size_t n)
 {
-	uint8_t *out = dst;
-	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q5_K)) {
-		uint8_t L[ARCA_QK_K], Laux[32];
-		float weights[32], scales[8], mins[8];
-		for (int j = 0; j < 8; j++) {
-			weights_k4(src + 32 * j, weights);
-			scales[j] = make_qkx2_quants(32, 31, src + 32 * j, weights, L + 32 * j, &mins[j],
-				Laux, -0.5f, 0.1f, 15, 0);
-		}
-		arca_quant__pack_scales_k4(scales, mins, out);
-		requantize_k4(src, out, 31, L);
-		arca_quant__pack_codes_q5_K(L, out);
-	}
+	quantize_k4(src, dst, n, sizeof(arca_block_q5_K), 31, -0.5f, 15,
+		arca_quant__pack_codes_q5_K);
 }
 
 /* ------------------------------------------------------------------ Q6_K */

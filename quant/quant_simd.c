@@ -9,7 +9,7 @@
  * table only).
  *
  * Every SIMD kernel writes the same bytes (or floats) as the scalar one for every input;
- * tests/convert/test_quant.c checks each level this CPU has against the reference files.
+ * tests/quant/test_quant.c checks each level this CPU has against the reference files.
  */
 #include <pthread.h>
 #if defined(__x86_64__) || defined(__i386__)

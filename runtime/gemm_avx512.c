@@ -69,6 +69,15 @@ GINLINE void store_tile(__m512 acc[TILE_R][TILE_T], int R, int T, float *y, size
 	}
 }
 
+/* The table's entry for one type: the family's product with the family as a constant, so
+ * each entry compiles to its own specialised loops. */
+#define GEMM_ENTRY(name, product, family) \
+	GTARGET static void name(size_t n, const void *w, size_t rb, size_t nrows, \
+		const void *x, size_t xs, size_t ntok, float *y, size_t ldy) \
+	{ \
+		product(family, n, w, rb, nrows, x, xs, ntok, y, ldy); \
+	}
+
 /* ------------------------------------------------------------------ 32-element types */
 
 typedef enum { FAM_Q8_0, FAM_Q4_0, FAM_Q5_0 } q8_family;
@@ -180,23 +189,9 @@ GINLINE void q8_gemm(q8_family f, size_t n, const void *w, size_t rb, size_t nro
 #undef Q8_BODY
 }
 
-GTARGET static void gemm_q8_0(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	q8_gemm(FAM_Q8_0, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
-
-GTARGET static void gemm_q4_0(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	q8_gemm(FAM_Q4_0, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
-
-GTARGET static void gemm_q5_0(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	q8_gemm(FAM_Q5_0, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
+GEMM_ENTRY(gemm_q8_0, q8_gemm, FAM_Q8_0)
+GEMM_ENTRY(gemm_q4_0, q8_gemm, FAM_Q4_0)
+GEMM_ENTRY(gemm_q5_0, q8_gemm, FAM_Q5_0)
 
 /* ------------------------------------------------------------------ float types */
 
@@ -288,23 +283,9 @@ GINLINE void f_gemm(f_family f, size_t n, const void *w, size_t rb, size_t nrows
 #undef F_BODY
 }
 
-GTARGET static void gemm_f32(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	f_gemm(FAM_F32, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
-
-GTARGET static void gemm_f16(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	f_gemm(FAM_F16, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
-
-GTARGET static void gemm_bf16(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	f_gemm(FAM_BF16, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
+GEMM_ENTRY(gemm_f32, f_gemm, FAM_F32)
+GEMM_ENTRY(gemm_f16, f_gemm, FAM_F16)
+GEMM_ENTRY(gemm_bf16, f_gemm, FAM_BF16)
 
 /* ------------------------------------------------------------------ K-quants */
 
@@ -504,23 +485,9 @@ GINLINE void k_gemm(k_family f, size_t n, const void *w, size_t rb, size_t nrows
 #undef K_BODY
 }
 
-GTARGET static void gemm_q4_k(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	k_gemm(FAM_Q4_K, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
-
-GTARGET static void gemm_q5_k(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	k_gemm(FAM_Q5_K, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
-
-GTARGET static void gemm_q6_k(size_t n, const void *w, size_t rb, size_t nrows, const void *x,
-	size_t xs, size_t ntok, float *y, size_t ldy)
-{
-	k_gemm(FAM_Q6_K, n, w, rb, nrows, x, xs, ntok, y, ldy);
-}
+GEMM_ENTRY(gemm_q4_k, k_gemm, FAM_Q4_K)
+GEMM_ENTRY(gemm_q5_k, k_gemm, FAM_Q5_K)
+GEMM_ENTRY(gemm_q6_k, k_gemm, FAM_Q6_K)
 
 void arca_rt__fill_avx512_gemm(arca_rt__table *t)
 {

@@ -84,18 +84,8 @@ VECTOR_CLONES void arca_op_add(float *y, const float *x, size_t n)
 
 VECTOR_CLONES float arca_op_dot_f32(const float *a, const float *b, size_t n)
 {
-	/* eight partial sums so the compiler can keep them in one vector */
-	float acc[8] = { 0 };
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8)
-		for (int j = 0; j < 8; j++)
-			acc[j] += a[i + j] * b[i + j];
-	float s = 0.0f;
-	for (int j = 0; j < 8; j++)
-		s += acc[j];
-	for (; i < n; i++)
-		s += a[i] * b[i];
-	return s;
+	/* each clone inlines the same eight-accumulator loop at its own vector width */
+	return arca_op_dot_inline(a, b, n);
 }
 
 VECTOR_CLONES void arca_op_axpy(float *restrict y, float a, const float *restrict x, size_t n)
