@@ -146,6 +146,16 @@ void arca_convert__close_variant(arca_convert__variant *v)
 	v->map = NULL;
 }
 
+uint32_t arca_convert__arch_u32(const arca_gguf *g, const char *arch, const char *key)
+{
+	char full[128];
+	uint32_t v = 0;
+	snprintf(full, sizeof(full), "%s.%s", arch, key);
+	if (arca_gguf_get_u32(g, full, &v) < 0)
+		arca_error_clear();
+	return v;
+}
+
 arca_err arca_convert_export(arca_store *store, int64_t artifact, const char *dest,
 	int as_folder)
 {

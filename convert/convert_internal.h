@@ -95,6 +95,9 @@ arca_err arca_convert__open_variant(arca_convert__variant *v, arca_store *store,
 	const arca_snapshot *snap, const char *name);
 void arca_convert__close_variant(arca_convert__variant *v);
 
+/* The u32 "<arch>.<key>" of a GGUF, or 0 when absent or of another type. */
+uint32_t arca_convert__arch_u32(const struct arca_gguf *g, const char *arch, const char *key);
+
 /* Checks a block of floats are finite; names the tensor and row on failure. */
 arca_err arca_convert__check_finite(const float *v, uint64_t n, uint64_t row_len,
 	const char *tensor, uint64_t row0);

@@ -33,16 +33,6 @@ static int planned_order(const void *a, const void *b)
 	return strcmp(x->t->name, y->t->name);
 }
 
-static uint32_t arch_u32(const arca_gguf *g, const char *arch, const char *key)
-{
-	char full[128];
-	uint32_t v = 0;
-	snprintf(full, sizeof(full), "%s.%s", arch, key);
-	if (arca_gguf_get_u32(g, full, &v) < 0)
-		arca_error_clear();
-	return v;
-}
-
 static arca_err copy_metadata(arca_gguf_writer *w, const arca_gguf *g,
 	const arca_quant_plan *plan)
 {
@@ -137,8 +127,8 @@ arca_err arca_convert_requantize(arca_convert_result *out, arca_store *store,
 		err = arca_error_set(ARCA_ENOMEM, "requantize: out of memory");
 		goto done;
 	}
-	arca_quant_context ctx = { .n_layers = arch_u32(g, arch, "block_count"),
-		.n_expert = arch_u32(g, arch, "expert_count") };
+	arca_quant_context ctx = { .n_layers = arca_convert__arch_u32(g, arch, "block_count"),
+		.n_expert = arca_convert__arch_u32(g, arch, "expert_count") };
 	for (size_t i = 0; i < n; i++) {
 		plans[i].t = arca_gguf_tensor_at(g, i);
 		plans[i].layer = -1;
@@ -148,8 +138,8 @@ arca_err arca_convert_requantize(arca_convert_result *out, arca_store *store,
 			strstr(plans[i].t->name, "attn_qkv.weight") != NULL ||
 			strstr(plans[i].t->name, "attn_kv_b.weight") != NULL;
 	}
-	uint32_t heads = arch_u32(g, arch, "attention.head_count");
-	uint32_t heads_kv = arch_u32(g, arch, "attention.head_count_kv");
+	uint32_t heads = arca_convert__arch_u32(g, arch, "attention.head_count");
+	uint32_t heads_kv = arca_convert__arch_u32(g, arch, "attention.head_count_kv");
 	ctx.is_70b = ctx.n_layers == 80 && (!strcmp(arch, "qwen2") ||
 		(!strcmp(arch, "llama") && heads != heads_kv));
 	qsort(plans, n, sizeof(*plans), planned_order);

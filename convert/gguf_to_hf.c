@@ -35,16 +35,6 @@ typedef struct {
 	size_t n;
 } back;
 
-static uint32_t meta_u32(const arca_gguf *g, const char *arch, const char *key)
-{
-	char full[128];
-	uint32_t v = 0;
-	snprintf(full, sizeof(full), "%s.%s", arch, key);
-	if (arca_gguf_get_u32(g, full, &v) < 0)
-		arca_error_clear();
-	return v;
-}
-
 static arca_st_dtype dtype_for(int type)
 {
 	return type == ARCA_GGML_F16 ? ARCA_ST_F16 : type == ARCA_GGML_BF16 ? ARCA_ST_BF16 :
@@ -237,14 +227,14 @@ static arca_err setup(back *b, const arca_gguf *g, char **arch_name)
 		return arca_error_set(ARCA_EUNSUPPORTED, "GGUF architecture %s is not supported; arca "
 			"converts %s", *arch_name, arca_arch_supported());
 	b->g = g;
-	b->n_head = meta_u32(g, *arch_name, "attention.head_count");
-	b->n_head_kv = meta_u32(g, *arch_name, "attention.head_count_kv");
+	b->n_head = arca_convert__arch_u32(g, *arch_name, "attention.head_count");
+	b->n_head_kv = arca_convert__arch_u32(g, *arch_name, "attention.head_count_kv");
 	if (!b->n_head_kv)
 		b->n_head_kv = b->n_head;
-	b->kv_lora = meta_u32(g, *arch_name, "attention.kv_lora_rank");
-	b->v_head = meta_u32(g, *arch_name, "attention.value_length_mla");
-	uint32_t k_mla = meta_u32(g, *arch_name, "attention.key_length_mla");
-	uint32_t rope = meta_u32(g, *arch_name, "rope.dimension_count");
+	b->kv_lora = arca_convert__arch_u32(g, *arch_name, "attention.kv_lora_rank");
+	b->v_head = arca_convert__arch_u32(g, *arch_name, "attention.value_length_mla");
+	uint32_t k_mla = arca_convert__arch_u32(g, *arch_name, "attention.key_length_mla");
+	uint32_t rope = arca_convert__arch_u32(g, *arch_name, "rope.dimension_count");
 	b->nope = k_mla > rope ? k_mla - rope : 0;
 	for (size_t i = 0; i < arca_gguf_tensor_count(g); i++)
 		if ((err = map_back(b, arca_gguf_tensor_at(g, i))) < 0)

@@ -242,20 +242,6 @@ void arca_tokenizer_free(arca_tokenizer *t)
 
 /* ------------------------------------------------------------------ encoding */
 
-static arca_err push_id(int32_t **ids, size_t *n, size_t *cap, int32_t id)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		int32_t *p = realloc(*ids, c * sizeof(*p));
-		if (!p)
-			return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
-		*ids = p;
-		*cap = c;
-	}
-	(*ids)[(*n)++] = id;
-	return ARCA_OK;
-}
-
 /* NFC (when asked) and the regex + BPE path for text without special tokens. */
 static arca_err encode_plain(const arca_tokenizer *t, const char *s, size_t len,
 	int32_t **ids, size_t *n, size_t *cap)
@@ -309,7 +295,7 @@ arca_err arca_tokenize(const arca_tokenizer *t, const char *text, size_t len, un
 	size_t n = 0, cap = 0;
 	arca_err err = ARCA_OK;
 	if ((flags & ARCA_TOK_ADD_SPECIAL) && t->add_bos)
-		err = push_id(&ids, &n, &cap, t->bos);
+		err = arca_tok__push_id(&ids, &n, &cap, t->bos);
 	size_t start = 0;
 	int parse_ctrl = (flags & ARCA_TOK_PARSE_SPECIAL) != 0;
 	for (size_t i = 0; i < len && err == ARCA_OK;) {
@@ -319,14 +305,14 @@ arca_err arca_tokenize(const arca_tokenizer *t, const char *text, size_t len, un
 			continue;
 		}
 		if ((err = encode_plain(t, text + start, i - start, &ids, &n, &cap)) == ARCA_OK)
-			err = push_id(&ids, &n, &cap, sp);
+			err = arca_tok__push_id(&ids, &n, &cap, sp);
 		i += strlen(t->text[sp]);
 		start = i;
 	}
 	if (err == ARCA_OK)
 		err = encode_plain(t, text + start, len - start, &ids, &n, &cap);
 	if (err == ARCA_OK && (flags & ARCA_TOK_ADD_SPECIAL) && t->add_eos)
-		err = push_id(&ids, &n, &cap, t->eos);
+		err = arca_tok__push_id(&ids, &n, &cap, t->eos);
 	if (err < 0) {
 		free(ids);
 		return err;

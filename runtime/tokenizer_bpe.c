@@ -11,20 +11,6 @@
 
 #include "runtime/tokenizer_internal.h"
 
-static arca_err push(int32_t **ids, size_t *n, size_t *cap, int32_t id)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		int32_t *p = realloc(*ids, c * sizeof(*p));
-		if (!p)
-			return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
-		*ids = p;
-		*cap = c;
-	}
-	(*ids)[(*n)++] = id;
-	return ARCA_OK;
-}
-
 arca_err arca_tok__bpe(const arca_tokenizer *t, const char *piece, size_t len, int32_t **ids,
 	size_t *n, size_t *cap)
 {
@@ -62,7 +48,7 @@ arca_err arca_tok__bpe(const arca_tokenizer *t, const char *piece, size_t len, i
 	}
 	arca_err err = ARCA_OK;
 	for (size_t i = 0; i < m && err == ARCA_OK; i++)
-		err = push(ids, n, cap, sym[i]);
+		err = arca_tok__push_id(ids, n, cap, sym[i]);
 	if (sym != small)
 		free(sym);
 	return err;

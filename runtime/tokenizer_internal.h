@@ -53,6 +53,8 @@ arca_err arca_tok__map_init(tok_map *m, size_t entries);
 int arca_tok__map_put(tok_map *m, uint64_t key, int32_t value, int32_t extra);
 const tok_slot *arca_tok__map_get(const tok_map *m, uint64_t key);
 int32_t arca_tok__find_text(const arca_tokenizer *t, const char *s, size_t n);
+/* Appends id to a growing array (*n used of *cap). */
+arca_err arca_tok__push_id(int32_t **ids, size_t *n, size_t *cap, int32_t id);
 
 /* tokenizer_bpe.c: byte-level BPE of one pre-token (raw bytes) appended to *ids. */
 arca_err arca_tok__bpe(const arca_tokenizer *t, const char *piece, size_t len, int32_t **ids,

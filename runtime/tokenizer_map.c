@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runtime/tokenizer_map.c — the tokenizer's open-addressing hash maps (text → id, merge
- * pair → rank) and the text lookup both the loader (tokenizer.c) and the BPE merger
- * (tokenizer_bpe.c) use; below both, so neither needs the other's internals.
+ * pair → rank), the text lookup and the growing id list that both the loader and encoder
+ * (tokenizer.c) and the BPE merger (tokenizer_bpe.c) use; below both, so neither needs
+ * the other's internals.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +70,18 @@ int32_t arca_tok__find_text(const arca_tokenizer *t, const char *s, size_t n)
 		    !memcmp(t->text[sl->value], s, n))
 			return sl->value;
 	}
+}
+
+arca_err arca_tok__push_id(int32_t **ids, size_t *n, size_t *cap, int32_t id)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		int32_t *p = realloc(*ids, c * sizeof(*p));
+		if (!p)
+			return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
+		*ids = p;
+		*cap = c;
+	}
+	(*ids)[(*n)++] = id;
+	return ARCA_OK;
 }
