@@ -294,7 +294,7 @@ static int pull_manifest(const cli_ctx *ctx, arca_store *store)
 			break;
 		}
 		const char *revision = m->revision[0] ? m->revision :
-			(!strcmp(m->hub, "modelscope") ? "master" : "main");
+			arca_hub_default_revision(ref.hub);
 		const arca_lock_entry *locked = opt.update_lock ? NULL :
 			arca_lock_find(&lock, ref.hub, ref.repo_id, revision);
 		arca_pull_result res;
