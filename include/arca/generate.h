@@ -64,7 +64,7 @@ typedef struct {
 	arca_generate_stop stop;
 	size_t n_prompt;
 	size_t n_generated;      /* tokens handed to the callback */
-	double prefill_seconds;  /* choosing the sampler and evaluating the prompt */
+	double prefill_seconds;  /* setting up the sampler and evaluating the prompt */
 	double decode_seconds;   /* from then to the last token: choosing, callbacks and
 	                            evaluating each token but the last */
 	char tail[8];            /* what the streaming decoder still held at the end (an
