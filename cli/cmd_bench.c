@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
-#include "arca/sample.h"
+#include "arca/generate.h"
 #include "model_open.h"
 
 static struct {
@@ -43,13 +42,6 @@ const cli_spec cmd_bench_spec = {
 	.max_args = 1,
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 typedef struct {
 	double mean, stdev;
 } stat;
@@ -65,35 +57,36 @@ static stat summarize(const double *v, int n)
 	return s;
 }
 
-/* One prefill and one decode run; tokens/s into pp and tg (0 when skipped). */
-static arca_err run_once(arca_session *s, const int32_t *prompt, uint32_t n_vocab,
-	double *pp, double *tg)
+static int on_token(const arca_generated_token *t, void *payload)
 {
-	const float *logits;
+	(void)t;
+	(void)payload;
+	return cli_interrupted;
+}
+
+/* One prefill and one decode run; tokens/s into pp and tg (0 when skipped). Decode starts
+ * from an empty context with the prompt's first token, as llama-bench's tg does, so its
+ * time is the whole generation: that first token's evaluation and the greedy steps. */
+static arca_err run_once(arca_session *s, const int32_t *prompt, double *pp, double *tg)
+{
+	arca_generate_opts go = ARCA_GENERATE_OPTS_INIT;
+	arca_generate_result res;
 	arca_err err;
-	arca_session_truncate(s, 0);
 	*pp = *tg = 0;
 	if (opt.prompt > 0) {
-		double t0 = now();
-		if ((err = arca_session_eval(s, prompt, (size_t)opt.prompt, 0, &logits)) < 0)
-			return err;
-		*pp = opt.prompt / (now() - t0);
 		arca_session_truncate(s, 0);
+		if ((err = arca_generate(&res, s, prompt, (size_t)opt.prompt, &go, NULL, NULL)) < 0)
+			return err;
+		*pp = opt.prompt / res.prefill_seconds;
 	}
 	if (opt.gen > 0) {
-		int32_t tok = prompt[0];
-		double t0 = now();
-		for (int i = 0; i < opt.gen; i++) {
-			if ((err = arca_session_eval(s, &tok, 1, 0, &logits)) < 0)
-				return err;
-			int32_t ids[1];
-			float v[1];
-			arca_top_logits(logits, n_vocab, 1, ids, v);
-			tok = ids[0];
-			if (cli_interrupted)
-				return arca_error_set(ARCA_EINTERRUPTED, "interrupted");
-		}
-		*tg = opt.gen / (now() - t0);
+		arca_session_truncate(s, 0);
+		go.n_predict = (size_t)opt.gen;
+		if ((err = arca_generate(&res, s, prompt, 1, &go, on_token, NULL)) < 0)
+			return err;
+		if (res.stop == ARCA_GENERATE_STOPPED)
+			return arca_error_set(ARCA_EINTERRUPTED, "interrupted");
+		*tg = opt.gen / (res.prefill_seconds + res.decode_seconds);
 	}
 	return ARCA_OK;
 }
@@ -166,10 +159,10 @@ int cmd_bench(int argc, char **argv)
 		double warm_pp, warm_tg;
 		int saved = opt.gen;
 		opt.gen = opt.gen ? 4 : 0; /* warm-up: page in the weights, start the threads */
-		err = run_once(s, prompt, in->n_vocab, &warm_pp, &warm_tg);
+		err = run_once(s, prompt, &warm_pp, &warm_tg);
 		opt.gen = saved;
 		for (int r = 0; r < opt.reps && err == ARCA_OK; r++)
-			err = run_once(s, prompt, in->n_vocab, &pps[r], &tgs[r]);
+			err = run_once(s, prompt, &pps[r], &tgs[r]);
 	}
 	if (err < 0)
 		rc = cli_fail(&ctx, err, "bench %s", ctx.args[0]);

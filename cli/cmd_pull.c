@@ -176,28 +176,19 @@ static long env_long(const char *name, long fallback)
 	return *end || d < 0 ? fallback : (long)d;
 }
 
-static arca_err pull_one(arca_pull_result *res, arca_store *store, const cli_ctx *ctx,
-	const arca_ref *ref, const char *const *include, size_t n_include,
-	const char *const *exclude, size_t n_exclude, const arca_lock_entry *locked)
+/* The settings every pull of this run shares; ref, include/exclude and the lock are set
+ * per pull. Events go to `view`. */
+static arca_pull_opts pull_settings(pull_view *view)
 {
-	pull_view view = { ctx, { 0 }, 0 };
-	cli_progress_init(&view.bar, ctx, "pulling");
-	arca_pull_opts po = {
-		.ref = ref, .endpoint = opt.endpoint, .token = opt.token,
-		.include = include, .n_include = n_include, .exclude = exclude, .n_exclude = n_exclude,
+	return (arca_pull_opts){
+		.endpoint = opt.endpoint, .token = opt.token,
 		.require_hashes = opt.require_hashes,
 		.jobs = opt.jobs, .connections = opt.connections,
 		.chunk_size = (uint64_t)opt.chunk_mib << 20,
-		.locked_commit = locked ? locked->commit : NULL,
-		.locked_files = locked ? locked->files : NULL,
-		.n_locked_files = locked ? locked->n_files : 0,
 		.stall_timeout_s = env_long("ARCA_STALL_TIMEOUT", 0),
 		.backoff_base_ms = env_long("ARCA_RETRY_BASE_MS", 0),
-		.on_event = on_event, .payload = &view,
+		.on_event = on_event, .payload = view,
 	};
-	arca_err err = arca_pull(res, store, &po);
-	cli_progress_finish(&view.bar);
-	return err;
 }
 
 static void report(const cli_ctx *ctx, const arca_ref *ref, const arca_pull_result *res)
@@ -259,78 +250,47 @@ static int parse_ref(arca_ref *ref, const cli_ctx *ctx, const char *text)
 
 /* ------------------------------------------------------------------ manifests */
 
+static int on_model(const arca_manifest_event *ev, void *payload)
+{
+	pull_view *v = payload;
+	switch (ev->kind) {
+	case ARCA_MANIFEST_MODEL_NEXT: /* each pull starts its own bar and JSON progress */
+		cli_progress_init(&v->bar, v->ctx, "pulling");
+		v->last_json_progress = 0;
+		break;
+	case ARCA_MANIFEST_MODEL_PULLED:
+		cli_progress_finish(&v->bar);
+		report(v->ctx, ev->ref, ev->result);
+		break;
+	case ARCA_MANIFEST_MODEL_FAILED:
+		cli_progress_finish(&v->bar);
+		fail_json(v->ctx, ev->err, "pull -m");
+		break;
+	}
+	return cli_interrupted;
+}
+
 static int pull_manifest(const cli_ctx *ctx, arca_store *store)
 {
-	arca_manifest manifest;
-	arca_err err = arca_manifest_load(&manifest, opt.manifest);
-	if (err < 0)
-		return fail_json(ctx, err, "pull -m");
-	char *lock_path;
-	if (asprintf(&lock_path, "%s.lock", opt.manifest) < 0) {
-		arca_manifest_dispose(&manifest);
-		return cli_fail(ctx, ARCA_ENOMEM, "pull -m: out of memory");
-	}
-	arca_lock lock;
-	int had_lock = 1, changed = 0, rc = CLI_EXIT_OK;
-	err = arca_lock_load(&lock, lock_path);
-	if (err == ARCA_ENOTFOUND) {
-		had_lock = 0;
-		memset(&lock, 0, sizeof(lock));
-		err = ARCA_OK;
-	}
-	if (err < 0) {
-		rc = fail_json(ctx, err, "pull -m");
-		goto cleanup;
-	}
-	for (size_t i = 0; i < manifest.n_models && !cli_interrupted; i++) {
-		const arca_manifest_model *m = &manifest.models[i];
-		char text[600];
-		snprintf(text, sizeof(text), "%s:%s%s%s", m->hub, m->repo, m->revision[0] ? "@" : "",
-			m->revision);
-		arca_ref ref;
-		int usage = parse_ref(&ref, ctx, text);
-		if (usage >= 0) {
-			rc = usage;
-			break;
-		}
-		const char *revision = m->revision[0] ? m->revision :
-			(!strcmp(m->hub, "modelscope") ? "master" : "main");
-		const arca_lock_entry *locked = opt.update_lock ? NULL :
-			arca_lock_find(&lock, ref.hub, ref.repo_id, revision);
-		arca_pull_result res;
-		err = pull_one(&res, store, ctx, &ref, (const char *const *)m->include, m->n_include,
-			(const char *const *)m->exclude, m->n_exclude, locked);
-		if (err < 0) {
-			int code = fail_json(ctx, err, "pull -m");
-			if (rc == CLI_EXIT_OK || code == CLI_EXIT_VERIFY)
-				rc = code;
-			continue;
-		}
-		report(ctx, &ref, &res);
-		if (!locked) {
-			err = arca_lock_set(&lock, ref.hub, ref.repo_id, revision, res.commit, res.files,
-				res.n_files);
-			changed = 1;
-		}
-		arca_pull_result_dispose(&res);
-		if (err < 0) {
-			rc = fail_json(ctx, err, "pull -m");
-			break;
-		}
-	}
-	if (cli_interrupted && rc == CLI_EXIT_OK)
+	pull_view view = { ctx, { 0 }, 0 };
+	arca_pull_opts settings = pull_settings(&view);
+	arca_manifest_pull_opts mo = {
+		.manifest_path = opt.manifest, .update_lock = opt.update_lock, .pull = &settings,
+		.on_model = on_model, .payload = &view,
+	};
+	arca_manifest_pull_result res;
+	arca_err err = arca_pull_manifest(&res, store, &mo);
+	int rc = cli_exit_code(res.models_err);
+	if (err < 0 && res.failed_step == ARCA_MANIFEST_STEP_ENTRY)
+		rc = cli_usage_error(ctx, "pull: %s", arca_error_last());
+	else if (err < 0)
+		rc = fail_json(ctx, err, res.failed_step == ARCA_MANIFEST_STEP_WRITE ?
+			"pull -m: write lock" : "pull -m");
+	else if (res.stopped && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_INTERRUPTED;
-	/* the lock is written only when every model came through, so it never pins a mix */
-	if (rc == CLI_EXIT_OK && changed) {
-		if ((err = arca_lock_save(&lock, lock_path, manifest.name)) < 0)
-			rc = fail_json(ctx, err, "pull -m: write lock");
-		else if (!ctx->quiet && !ctx->json)
-			printf("%s %s\n", had_lock ? "updated" : "wrote", lock_path);
-	}
-cleanup:
-	arca_lock_dispose(&lock);
-	arca_manifest_dispose(&manifest);
-	free(lock_path);
+	if (res.lock_written && !ctx->quiet && !ctx->json)
+		printf("%s %s\n", res.lock_existed ? "updated" : "wrote", res.lock_path);
+	arca_manifest_pull_result_dispose(&res);
 	return rc;
 }
 
@@ -360,9 +320,17 @@ int cmd_pull(int argc, char **argv)
 	if (opt.manifest) {
 		rc = pull_manifest(&ctx, store);
 	} else {
+		pull_view view = { &ctx, { 0 }, 0 };
+		arca_pull_opts po = pull_settings(&view);
+		po.ref = &ref;
+		po.include = opt.include.items;
+		po.n_include = opt.include.n;
+		po.exclude = opt.exclude.items;
+		po.n_exclude = opt.exclude.n;
 		arca_pull_result res;
-		err = pull_one(&res, store, &ctx, &ref, opt.include.items, opt.include.n,
-			opt.exclude.items, opt.exclude.n, NULL);
+		cli_progress_init(&view.bar, &ctx, "pulling");
+		err = arca_pull(&res, store, &po);
+		cli_progress_finish(&view.bar);
 		if (err < 0) {
 			rc = fail_json(&ctx, err, "pull");
 		} else {

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "arca/chat_template.h"
-#include "arca/sample.h"
+#include "arca/generate.h"
 #include "arca/tokenizer.h"
 #include "model_open.h"
 
@@ -148,6 +148,44 @@ static arca_err tokenize_prompt(const arca_tokenizer *tok, int32_t **ids, size_t
 	return err;
 }
 
+/* What the generation loop hands over, turned into output as it comes. */
+typedef struct {
+	const cli_ctx *ctx;
+	const arca_tokenizer *tok;
+	json_t *tokens;   /* --json: one object a token */
+	char *text;       /* everything streamed so far */
+	size_t text_len;
+} run_view;
+
+static int on_token(const arca_generated_token *t, void *payload)
+{
+	run_view *v = payload;
+	char *grown = realloc(v->text, v->text_len + t->piece_len + 1);
+	if (grown) {
+		v->text = grown;
+		memcpy(v->text + v->text_len, t->piece, t->piece_len);
+		v->text_len += t->piece_len;
+		v->text[v->text_len] = '\0';
+	}
+	if (v->ctx->json) {
+		char bytes[600];
+		int pl = arca_token_to_bytes(v->tok, t->id, bytes, sizeof(bytes));
+		json_t *o = json_pack("{s:i}", "id", t->id), *ps;
+		ps = pl >= 0 ? json_stringn(bytes, (size_t)(pl < 600 ? pl : 600)) : NULL;
+		json_object_set_new(o, "text", ps ? ps : json_null());
+		if (opt.top_logits)
+			json_object_set_new(o, "top", top_json(t->logits, t->n_vocab));
+		json_array_append_new(v->tokens, o);
+	} else if (!v->ctx->quiet && opt.prompt_ids) {
+		printf("%s%d", t->index ? " " : "", t->id);
+		fflush(stdout);
+	} else if (!v->ctx->quiet) {
+		fwrite(t->piece, 1, t->piece_len, stdout);
+		fflush(stdout);
+	}
+	return cli_interrupted;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	cli_ctx ctx;
@@ -190,91 +228,48 @@ int cmd_run(int argc, char **argv)
 	const arca_model_info *in = arca_model_get_info(cm.model);
 	uint32_t n_ctx = opt.ctx ? (uint32_t)opt.ctx : (uint32_t)(n_prompt + (size_t)opt.n + 1);
 	arca_session *s = NULL;
-	arca_sampler *sampler = NULL;
-	json_t *tokens = json_array();
-	const float *logits;
-	arca_detok detok = { 0 };
-	json_t *text_json = NULL;
-	char *text = NULL;
-	size_t text_len = 0;
-	const char *stop = "length";
-	double t0 = now(), t1 = t0, t2;
-	int generated = 0;
+	run_view view = { &ctx, tk, json_array(), NULL, 0 };
+	arca_generate_opts go = ARCA_GENERATE_OPTS_INIT;
+	go.n_predict = (size_t)opt.n;
+	go.sampling = &sp;
+	go.tokenizer = tk;
+	go.ignore_eos = opt.ignore_eos;
+	arca_generate_result res = { 0 };
+	/* prefill_tps has always included setting up the session (KV cache, threads) */
+	double setup = now();
 	if (n_prompt + (size_t)opt.n > n_ctx)
 		err = arca_error_set(ARCA_EINVALID, "the prompt (%zu tokens) and %d new tokens do "
 			"not fit the context of %u (use --ctx)", n_prompt, opt.n, n_ctx);
-	if (err == ARCA_OK && (err = arca_session_new(&s, cm.model, n_ctx, opt.threads)) == ARCA_OK &&
-	    (err = arca_sampler_new(&sampler, &sp, in->n_vocab)) == ARCA_OK)
-		err = arca_session_eval(s, prompt, n_prompt, 0, &logits);
-	t1 = now();
-	for (int i = 0; i < opt.n && err == ARCA_OK; i++) {
-		int32_t tok = arca_sample(sampler, logits);
-		generated++;
-		char piece[600];
-		size_t k = arca_detok_push(&detok, tk, tok, piece, sizeof(piece));
-		char *grown = realloc(text, text_len + k + 1);
-		if (grown) {
-			text = grown;
-			memcpy(text + text_len, piece, k);
-			text_len += k;
-			text[text_len] = '\0';
-		}
-		if (ctx.json) {
-			int pl = arca_token_to_bytes(tk, tok, piece, sizeof(piece));
-			json_t *t = json_pack("{s:i}", "id", tok), *ps;
-			ps = pl >= 0 ? json_stringn(piece, (size_t)(pl < 600 ? pl : 600)) : NULL;
-			json_object_set_new(t, "text", ps ? ps : json_null());
-			if (opt.top_logits)
-				json_object_set_new(t, "top", top_json(logits, in->n_vocab));
-			json_array_append_new(tokens, t);
-		} else if (!ctx.quiet && opt.prompt_ids) {
-			printf("%s%d", i ? " " : "", tok);
-			fflush(stdout);
-		} else if (!ctx.quiet) {
-			fwrite(piece, 1, k, stdout);
-			fflush(stdout);
-		}
-		if (arca_tokenizer_is_eog(tk, tok) && !opt.ignore_eos) {
-			stop = "eos";
-			break;
-		}
-		if (cli_interrupted) {
-			err = arca_error_set(ARCA_EINTERRUPTED, "interrupted");
-			break;
-		}
-		if (i + 1 < opt.n)
-			err = arca_session_eval(s, &tok, 1, 0, &logits);
+	if (err == ARCA_OK && (err = arca_session_new(&s, cm.model, n_ctx, opt.threads)) == ARCA_OK) {
+		setup = now() - setup;
+		err = arca_generate(&res, s, prompt, n_prompt, &go, on_token, &view);
 	}
-	t2 = now();
-	if (err == ARCA_OK) {
-		char rest[16];
-		size_t k = arca_detok_flush(&detok, rest, sizeof(rest));
-		if (!ctx.json && !ctx.quiet && !opt.prompt_ids)
-			fwrite(rest, 1, k, stdout);
-		text_json = text ? json_stringn(text, text_len) : json_string("");
-	}
+	if (err == ARCA_OK && res.stop == ARCA_GENERATE_STOPPED)
+		err = arca_error_set(ARCA_EINTERRUPTED, "interrupted");
 	if (err < 0) {
 		rc = cli_fail(&ctx, err, "run %s", ctx.args[0]);
 	} else if (ctx.json) {
 		json_t *ids = json_array();
 		for (size_t i = 0; i < n_prompt; i++)
 			json_array_append_new(ids, json_integer(prompt[i]));
-		rc = cli_print_json(json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:f, s:f, s:s}",
+		json_t *text = view.text ? json_stringn(view.text, view.text_len) : json_string("");
+		rc = cli_print_json(json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:i, s:f, s:f, s:s}",
 			"model", cm.file.what, "arch", in->arch, "prompt_ids", ids, "tokens",
-			json_incref(tokens), "text", text_json ? json_incref(text_json) : json_null(),
-			"stop", stop, "n_vocab", (int)in->n_vocab, "prefill_tps",
-			(double)n_prompt / (t1 - t0), "decode_tps", generated > 1 ?
-			(generated - 1) / (t2 - t1) : 0.0, "kernels", arca_runtime_kernels()));
+			view.tokens, "text", text ? text : json_null(), "stop",
+			arca_generate_stop_name(res.stop), "n_vocab", (int)in->n_vocab, "prefill_tps",
+			(double)n_prompt / (setup + res.prefill_seconds), "decode_tps",
+			res.n_generated > 1 ? (double)(res.n_generated - 1) / res.decode_seconds : 0.0,
+			"kernels", arca_runtime_kernels()));
 	} else {
+		if (!ctx.quiet && !opt.prompt_ids)
+			fwrite(res.tail, 1, res.tail_len, stdout);
 		if (!ctx.quiet)
 			printf("\n");
 		rc = CLI_EXIT_OK;
 	}
-	json_decref(tokens);
-	json_decref(text_json);
-	free(text);
+	json_decref(view.tokens);
+	free(view.text);
 	arca_tokenizer_free(tk);
-	arca_sampler_free(sampler);
 	arca_session_free(s);
 	cli_model_close(&cm);
 	free(prompt);

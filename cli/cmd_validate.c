@@ -112,50 +112,14 @@ static json_t *metrics_json(const arca_fingerprint *f, const char *source, int t
 	return m;
 }
 
-typedef struct {
-	int had_record, same_tokens, same_digest, digest_comparable;
-	char at[40];
-} verdict;
-
-/* Compares with the newest earlier record of the same commit and variant. */
-static arca_err compare_with_record(verdict *v, const cli_model *cm, const char *tokens,
-	const char *digest, int64_t before)
-{
-	memset(v, 0, sizeof(*v));
-	arca_validation rec;
-	arca_err err = arca_catalog_last_validation(&rec, arca_store_catalog(cm->store),
-		cm->file.commit, cm->file.variant, ARCA_VALIDATE_PROMPT_SET, before);
-	if (err == ARCA_ENOTFOUND) {
-		arca_error_clear();
-		return ARCA_OK;
-	}
-	if (err < 0)
-		return err;
-	v->had_record = 1;
-	snprintf(v->at, sizeof(v->at), "%s", rec.at ? rec.at : "?");
-	json_t *a = json_loads(tokens, 0, NULL), *b = json_loads(rec.tokens_json, 0, NULL);
-	v->same_tokens = a && b && json_equal(a, b);
-	json_decref(a);
-	json_decref(b);
-	json_t *m = json_loads(rec.metrics_json ? rec.metrics_json : "{}", 0, NULL);
-	const char *kernels = json_string_value(json_object_get(m, "kernels"));
-	v->digest_comparable = kernels && !strcmp(kernels, arca_runtime_kernels());
-	v->same_digest = rec.logits_digest && !strcmp(rec.logits_digest, digest);
-	json_decref(m);
-	arca_validation_dispose(&rec);
-	return ARCA_OK;
-}
-
 static int report(const cli_ctx *ctx, const cli_model *cm, const arca_fingerprint *f,
-	json_t *tokens, json_t *metrics, const verdict *v, int recorded)
+	json_t *tokens, json_t *metrics, const arca_validation_verdict *v)
 {
-	int differs = v->had_record && (!v->same_tokens || (v->digest_comparable &&
-		!v->same_digest));
-	const char *status = !v->had_record ? (recorded ? "recorded" : "not recorded") :
-		differs ? "differs" : "same";
+	int differs = v->status == ARCA_VALIDATION_DIFFERS;
 	if (ctx->json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:O, s:s, s:O, s:s}", "model", cm->file.what,
-			"prompt_set", ARCA_VALIDATE_PROMPT_SET, "status", status, "tokens", tokens,
+			"prompt_set", ARCA_VALIDATE_PROMPT_SET, "status",
+			arca_validation_status_name(v->status), "tokens", tokens,
 			"logits_digest", f->logits_digest, "metrics", metrics, "compared_with",
 			v->had_record ? v->at : "");
 		cli_print_json(doc);
@@ -168,7 +132,8 @@ static int report(const cli_ctx *ctx, const cli_model *cm, const arca_fingerprin
 				"agreement"), "source")), 100.0 * f->top1_agreement, f->mean_kld, f->max_kld,
 				f->positions);
 		if (!v->had_record)
-			printf("%s\n", recorded ? "fingerprint recorded: later runs compare with it" :
+			printf("%s\n", v->status == ARCA_VALIDATION_RECORDED ?
+				"fingerprint recorded: later runs compare with it" :
 				"nothing recorded (a file outside the store)");
 		else if (!differs)
 			printf("behaves as recorded on %s%s\n", v->at, v->digest_comparable ? "" :
@@ -216,23 +181,26 @@ int cmd_validate(int argc, char **argv)
 		err = arca_validate_run(&f, s, ref, (const int32_t *const *)ids, n,
 			arca_validate_n_prompts());
 	json_t *tokens = NULL, *metrics = NULL;
-	verdict v = { 0 };
-	int recorded = 0;
+	arca_validation_verdict v = { 0 };
 	if (err == ARCA_OK) {
 		tokens = tokens_json(&f);
 		metrics = metrics_json(&f, source, arca_session_threads(s));
 		char *t = json_dumps(tokens, JSON_COMPACT), *m = json_dumps(metrics, JSON_COMPACT);
-		if (cm.store && (err = compare_with_record(&v, &cm, t, f.logits_digest, 0)) == ARCA_OK &&
-		    !opt.no_record) {
-			err = arca_catalog_add_validation(arca_store_catalog(cm.store), cm.file.artifact,
-				ARCA_VALIDATE_PROMPT_SET, t, f.logits_digest, m, NULL);
-			recorded = err == ARCA_OK;
-		}
+		arca_validation_run run = {
+			.artifact = cm.file.artifact, .commit = cm.file.commit,
+			.variant = cm.file.variant, .prompt_set = ARCA_VALIDATE_PROMPT_SET,
+			.tokens_json = t, .logits_digest = f.logits_digest,
+			.kernels = arca_runtime_kernels(), .metrics_json = m,
+		};
+		if (cm.store && opt.no_record)
+			err = arca_validation_check(&v, arca_store_catalog(cm.store), &run);
+		else if (cm.store)
+			err = arca_validation_record(&v, arca_store_catalog(cm.store), &run);
 		free(t);
 		free(m);
 	}
 	rc = err < 0 ? cli_fail(&ctx, err, "validate %s", ctx.args[0]) :
-		report(&ctx, &cm, &f, tokens, metrics, &v, recorded);
+		report(&ctx, &cm, &f, tokens, metrics, &v);
 	json_decref(tokens);
 	json_decref(metrics);
 	arca_fingerprint_dispose(&f);

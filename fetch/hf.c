@@ -430,9 +430,13 @@ static char *token_from_environment(void)
 	return token;
 }
 
-static const arca_hub_ops hf_ops = {
+const arca_hub_ops arca_hub__hf_ops = {
 	.name = "hf",
+	.title = "Hugging Face",
 	.default_revision = "main",
+	.fetches_old_commits = 1,
+	.resolve_again_after_download = 0,
+	.open = arca_hub_open_hf,
 	.resolve = hf_resolve,
 	.list = hf_list,
 	.file_url = hf_file_url,
@@ -447,7 +451,7 @@ arca_err arca_hub_open_hf(arca_hub **out, arca_http *http, const arca_hub_opts *
 	arca_hub *hub = calloc(1, sizeof(*hub));
 	if (!hub)
 		return arca_error_set(ARCA_ENOMEM, "hub: out of memory");
-	hub->ops = &hf_ops;
+	hub->ops = &arca_hub__hf_ops;
 	hub->http = http;
 	hub->endpoint = arca_hub__endpoint(opts ? opts->endpoint : NULL, "HF_ENDPOINT",
 		"https://huggingface.co");

@@ -5,10 +5,58 @@
  */
 #include "fetch/hub.h"
 
+#include "arca/pull.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* ------------------------------------------------------------------ the hubs */
+
+/* Every hub arca pulls from; the first is the default. */
+static const arca_hub_ops *const hubs[] = { &arca_hub__hf_ops, &arca_hub__modelscope_ops };
+#define N_HUBS (sizeof(hubs) / sizeof(hubs[0]))
+
+const arca_hub_ops *arca_hub__find(const char *name)
+{
+	for (size_t i = 0; name && i < N_HUBS; i++)
+		if (!strcmp(name, hubs[i]->name))
+			return hubs[i];
+	return NULL;
+}
+
+void arca_hub__names(char *buf, size_t cap)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_HUBS && used < cap; i++) {
+		int n = snprintf(buf + used, cap - used, "%s%s", i == 0 ? "" : i + 1 < N_HUBS ?
+			", " : " or ", hubs[i]->name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+const char *arca_hub_default_revision(const char *hub_name)
+{
+	const arca_hub_ops *ops = hub_name && hub_name[0] ? arca_hub__find(hub_name) : hubs[0];
+	return ops ? ops->default_revision : NULL;
+}
+
+arca_err arca_hub_open(arca_hub **out, const char *name, arca_http *http,
+	const arca_hub_opts *opts)
+{
+	*out = NULL;
+	const arca_hub_ops *ops = name && name[0] ? arca_hub__find(name) : hubs[0];
+	if (!ops) {
+		char names[128];
+		arca_hub__names(names, sizeof(names));
+		return arca_error_set(ARCA_EINVALID, "cannot pull from hub '%s' (%s)", name, names);
+	}
+	return ops->open(out, http, opts);
+}
+
+/* ------------------------------------------------------------------ files */
 
 void arca_hub_files_free(arca_hub_file *files, size_t n)
 {

@@ -33,9 +33,24 @@ void arca_hub_files_free(arca_hub_file *files, size_t n);
 
 typedef struct arca_hub arca_hub;
 
+typedef struct arca_hub_opts arca_hub_opts;
+
+/* What a hub is: its name and the ways it differs, as data (pull.c asks these fields, never
+ * the name), and its operations. One table in hub.c lists every hub. */
 typedef struct {
-	const char *name; /* "hf", "modelscope" */
-	const char *default_revision;
+	const char *name;             /* "hf", "modelscope": as REFs and the catalog spell it */
+	const char *title;            /* "Hugging Face", "ModelScope": for messages */
+	const char *default_revision; /* what a REF without @revision means */
+	/* Files can be fetched by any commit, so a locked commit the revision has moved away
+	 * from can still be pulled (HF). Without it only the revision's newest commit can be:
+	 * a moved revision is an error (ModelScope). */
+	int fetches_old_commits;
+	/* File URLs name the revision, not the commit (ModelScope has no commit URLs), so the
+	 * revision is resolved again after the download: a commit that moved meanwhile fails
+	 * the pull instead of mixing two commits. */
+	int resolve_again_after_download;
+	/* A client for the hub (endpoint and token from opts, else the environment). */
+	arca_err (*open)(arca_hub **out, arca_http *http, const arca_hub_opts *opts);
 	/* The commit the revision names now (40 or 64 hex) into commit_out. */
 	arca_err (*resolve)(arca_hub *hub, const char *repo, const char *revision,
 		char commit_out[ARCA_SHA256_HEX], json_t *evidence);
@@ -68,11 +83,23 @@ struct arca_hub {
 	int has_token;
 };
 
-typedef struct {
+struct arca_hub_opts {
 	const char *endpoint; /* NULL: HF_ENDPOINT / MODELSCOPE_ENDPOINT, else the public hub */
 	const char *token;    /* NULL: from the environment (HF_TOKEN, ...) */
-} arca_hub_opts;
+};
 
+/* The hubs (hf.c, modelscope.c). */
+extern const arca_hub_ops arca_hub__hf_ops, arca_hub__modelscope_ops;
+
+/* The hub named `name` (canonical spelling, arca_ref_canonical_hub), or NULL. */
+const arca_hub_ops *arca_hub__find(const char *name);
+/* "hf or modelscope": the names of the table, for messages. */
+void arca_hub__names(char *buf, size_t cap);
+
+/* A client for the hub named `name` ("": hf); ARCA_EINVALID naming the hubs there are for
+ * any other name. */
+arca_err arca_hub_open(arca_hub **out, const char *name, arca_http *http,
+	const arca_hub_opts *opts);
 arca_err arca_hub_open_hf(arca_hub **out, arca_http *http, const arca_hub_opts *opts);
 arca_err arca_hub_open_modelscope(arca_hub **out, arca_http *http, const arca_hub_opts *opts);
 void arca_hub_free(arca_hub *hub);

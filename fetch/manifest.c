@@ -15,6 +15,7 @@
 #include "common/io.h"
 #include "common/path.h"
 #include "common/util.h"
+#include "fetch/hub.h"
 
 #define MAX_FILE (64u << 20)
 
@@ -94,9 +95,11 @@ static arca_err get_globs(char ***out, size_t *n_out, json_t *obj, const char *k
 
 static arca_err check_hub_repo(const char *hub, const char *repo, const char *where)
 {
-	if (strcmp(hub, "hf") != 0 && strcmp(hub, "modelscope") != 0)
-		return arca_error_set(ARCA_EINVALID, "%s: hub \"%s\" is not hf or modelscope", where,
-			hub);
+	if (!arca_hub__find(hub)) {
+		char names[128];
+		arca_hub__names(names, sizeof(names));
+		return arca_error_set(ARCA_EINVALID, "%s: hub \"%s\" is not %s", where, hub, names);
+	}
 	arca_ref ref;
 	if (arca_ref_parse(&ref, repo) < 0 || ref.hub[0] || ref.revision[0] || ref.variant[0])
 		return arca_error_set(ARCA_EINVALID, "%s: repo \"%s\" is not org/name", where, repo);

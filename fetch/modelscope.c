@@ -272,9 +272,13 @@ static arca_err ms_check_answer(arca_hub *hub, const char *repo, const char *com
 	return ARCA_OK;
 }
 
-static const arca_hub_ops ms_ops = {
+const arca_hub_ops arca_hub__modelscope_ops = {
 	.name = "modelscope",
+	.title = "ModelScope",
 	.default_revision = "master",
+	.fetches_old_commits = 0,
+	.resolve_again_after_download = 1,
+	.open = arca_hub_open_modelscope,
 	.resolve = ms_resolve,
 	.list = ms_list,
 	.file_url = ms_file_url,
@@ -289,7 +293,7 @@ arca_err arca_hub_open_modelscope(arca_hub **out, arca_http *http, const arca_hu
 	arca_hub *hub = calloc(1, sizeof(*hub));
 	if (!hub)
 		return arca_error_set(ARCA_ENOMEM, "hub: out of memory");
-	hub->ops = &ms_ops;
+	hub->ops = &arca_hub__modelscope_ops;
 	hub->http = http;
 	const char *domain = getenv("MODELSCOPE_DOMAIN");
 	char *fallback = NULL;

@@ -9,7 +9,8 @@
  *      pull leaves an incomplete snapshot that the next pull finishes;
  *   4. reuse blobs the store already has; download the rest, recording each file with its
  *      blob and the hub's answer as soon as it is verified;
- *   5. ModelScope only: resolve again, a revision that moved invalidates the listing;
+ *   5. hubs without commit URLs (resolve_again_after_download: ModelScope): resolve again,
+ *      a revision that moved invalidates the listing;
  *   6. read card and licence from the stored blobs and mark the snapshot complete.
  */
 #include "arca/pull.h"
@@ -193,10 +194,10 @@ static arca_err resolve(pull_ctx *p, json_t *api)
 	if (err < 0)
 		return err;
 	if (opts->locked_commit && strcmp(opts->locked_commit, p->commit) != 0) {
-		if (!strcmp(ops->name, "modelscope"))
+		if (!ops->fetches_old_commits)
 			return arca_error_set(ARCA_EMISMATCH, "upstream changed: %s@%s moved from the "
-				"locked commit %.12s to %.12s, and ModelScope serves only the newest "
-				"commit of a revision", p->repo, p->revision, opts->locked_commit, p->commit);
+				"locked commit %.12s to %.12s, and %s serves only the newest commit of a "
+				"revision", p->repo, p->revision, opts->locked_commit, p->commit, ops->title);
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s@%s has moved upstream to %.12s; pulling the locked "
 			"commit %.12s", p->repo, p->revision, p->commit, opts->locked_commit);
@@ -541,17 +542,6 @@ static void on_http_log(const char *message, void *payload)
 	emit(p, &ev);
 }
 
-static arca_err open_hub(pull_ctx *p, arca_http *http)
-{
-	const char *hub = p->opts->ref->hub;
-	arca_hub_opts hopts = { p->opts->endpoint, p->opts->token };
-	if (!hub[0] || !strcmp(hub, "hf"))
-		return arca_hub_open_hf(&p->hub, http, &hopts);
-	if (!strcmp(hub, "modelscope"))
-		return arca_hub_open_modelscope(&p->hub, http, &hopts);
-	return arca_error_set(ARCA_EINVALID, "cannot pull from hub '%s' (hf or modelscope)", hub);
-}
-
 arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opts *opts)
 {
 	memset(out, 0, sizeof(*out));
@@ -574,8 +564,9 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 	unsigned char *have = NULL;
 	arca_err err = api ? arca_http_new(&http, &hopts) :
 		arca_error_set(ARCA_ENOMEM, "pull: out of memory");
+	arca_hub_opts hub_opts = { opts->endpoint, opts->token };
 	if (err == ARCA_OK)
-		err = open_hub(&p, http);
+		err = arca_hub_open(&p.hub, opts->ref->hub, http, &hub_opts);
 	if (err < 0)
 		goto cleanup;
 	snprintf(p.revision, sizeof(p.revision), "%s", opts->ref->revision[0] ?
@@ -664,7 +655,7 @@ arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opt
 	}
 	if ((err = fetch_missing(&p, http, have)) < 0)
 		goto cleanup;
-	if (!strcmp(p.hub->ops->name, "modelscope")) {
+	if (p.hub->ops->resolve_again_after_download) {
 		char again[ARCA_SHA256_HEX];
 		if ((err = p.hub->ops->resolve(p.hub, p.repo, p.revision, again, api)) < 0)
 			goto cleanup;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runtime/validate.c — the fingerprint of arca/validate.h: the prompt set, greedy runs with
- * a digest of rounded logits, and the agreement of a variant with its source.
+ * runtime/validate.c — the fingerprint of arca/validate.h: the prompt set, greedy runs
+ * (arca/generate.h's loop) with a digest of rounded logits, and the agreement of a variant
+ * with its source.
  */
 #include "arca/validate.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "arca/digest.h"
+#include "arca/generate.h"
 #include "arca/sample.h"
 
 /* Changing a text changes every fingerprint: add a new set instead (…-v2). */
@@ -71,6 +73,27 @@ static arca_err digest_logits(arca_digest *d, const float *logits, uint32_t n)
 		}
 	}
 	return arca_digest_update(d, buf, used);
+}
+
+/* One prompt's greedy run: every step's logits into the digest, the tokens into the
+ * fingerprint and after the prompt in the sequence the source is compared on. */
+typedef struct {
+	arca_digest *digest;
+	int32_t *tokens;
+	size_t *n_tokens;
+	int32_t *continuation;
+} greedy_run;
+
+static int on_greedy_token(const arca_generated_token *t, void *payload)
+{
+	greedy_run *run = payload;
+	arca_err err = digest_logits(run->digest, t->logits, t->n_vocab);
+	if (err < 0)
+		return err;
+	run->tokens[t->index] = t->id;
+	(*run->n_tokens)++;
+	run->continuation[t->index] = t->id;
+	return 0;
 }
 
 /* Log-softmax of logits into out (double). */
@@ -139,7 +162,6 @@ arca_err arca_validate_run(arca_fingerprint *out, arca_session *s, arca_session 
 			err = arca_error_set(ARCA_ENOMEM, "validate: out of memory");
 	}
 	for (size_t p = 0; p < n && err == ARCA_OK; p++) {
-		const float *logits;
 		arca_session_truncate(s, 0);
 		free(seq);
 		seq = malloc((n_prompt[p] + ARCA_VALIDATE_GEN) * sizeof(int32_t));
@@ -149,17 +171,11 @@ arca_err arca_validate_run(arca_fingerprint *out, arca_session *s, arca_session 
 			break;
 		}
 		memcpy(seq, prompts[p], n_prompt[p] * sizeof(int32_t));
-		err = arca_session_eval(s, prompts[p], n_prompt[p], 0, &logits);
-		for (size_t g = 0; g < ARCA_VALIDATE_GEN && err == ARCA_OK; g++) {
-			if ((err = digest_logits(d, logits, V)) < 0)
-				break;
-			int32_t tok = argmax(logits, V);
-			out->tokens[p][g] = tok;
-			out->n_tokens[p]++;
-			seq[n_prompt[p] + g] = tok;
-			if (g + 1 < ARCA_VALIDATE_GEN)
-				err = arca_session_eval(s, &tok, 1, 0, &logits);
-		}
+		greedy_run run = { d, out->tokens[p], &out->n_tokens[p], seq + n_prompt[p] };
+		arca_generate_opts go = ARCA_GENERATE_OPTS_INIT;
+		go.n_predict = ARCA_VALIDATE_GEN;
+		arca_generate_result res;
+		err = arca_generate(&res, s, prompts[p], n_prompt[p], &go, on_greedy_token, &run);
 		if (err == ARCA_OK && reference)
 			err = compare(out, s, reference, seq, n_prompt[p] + ARCA_VALIDATE_GEN, V, lp, lq);
 	}

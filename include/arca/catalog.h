@@ -237,4 +237,49 @@ arca_err arca_catalog_add_validation(arca_catalog *cat, int64_t artifact,
 arca_err arca_catalog_last_validation(arca_validation *out, arca_catalog *cat,
 	const char *commit_id, const char *variant, const char *prompt_set, int64_t before);
 
+/* A new fingerprint of a stored variant, as `arca validate` made it (store/validations.c).
+ * Everything is borrowed. */
+typedef struct {
+	int64_t artifact;           /* the variant validated */
+	const char *commit;         /* its snapshot's commit */
+	const char *variant;        /* its name ("q4_k_m") */
+	const char *prompt_set;
+	const char *tokens_json;    /* the greedy tokens; compared as JSON values */
+	const char *logits_digest;
+	const char *kernels;        /* the kernels that made the digest */
+	const char *metrics_json;   /* recorded as it is; carries "kernels" for later runs */
+} arca_validation_run;
+
+typedef enum {
+	ARCA_VALIDATION_NOT_RECORDED = 0, /* nothing recorded before, nor now */
+	ARCA_VALIDATION_RECORDED,         /* nothing recorded before: this run is the record */
+	ARCA_VALIDATION_SAME,             /* behaves as recorded */
+	ARCA_VALIDATION_DIFFERS,          /* the tokens differ, or (same kernels) the digest */
+} arca_validation_status;
+
+/* "not recorded", "recorded", "same", "differs". */
+const char *arca_validation_status_name(arca_validation_status status);
+
+/* How a run compares with the newest earlier record of the same commit, variant and prompt
+ * set (of any snapshot at that commit). The logits digest counts only when the record was
+ * made with the same kernels: other kernels round differently, the tokens must still agree.
+ * A zeroed verdict is "not recorded", nothing compared. */
+typedef struct {
+	arca_validation_status status;
+	int had_record;         /* the fields below describe the record compared with */
+	int same_tokens;
+	int same_digest;
+	int digest_comparable;  /* the record's kernels are the run's */
+	char at[40];            /* when it was made */
+	int64_t id;             /* the new record's id (arca_validation_record) */
+} arca_validation_verdict;
+
+/* Compares without recording: status NOT_RECORDED, SAME or DIFFERS. */
+arca_err arca_validation_check(arca_validation_verdict *out, arca_catalog *cat,
+	const arca_validation_run *run);
+/* Compares, then records the run (also when it differs, so the history shows it): status
+ * RECORDED, SAME or DIFFERS. On error nothing was recorded. */
+arca_err arca_validation_record(arca_validation_verdict *out, arca_catalog *cat,
+	const arca_validation_run *run);
+
 #endif

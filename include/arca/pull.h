@@ -98,6 +98,10 @@ void arca_pull_result_dispose(arca_pull_result *result);
 
 arca_err arca_pull(arca_pull_result *out, arca_store *store, const arca_pull_opts *opts);
 
+/* The revision a REF without @revision means on the hub named hub_name ("": hf): "main",
+ * "master" on ModelScope. NULL for a hub arca cannot pull from. */
+const char *arca_hub_default_revision(const char *hub_name);
+
 /* fnmatch-style selection as the Hub's client does it. Exposed for tests. */
 int arca_pull_selects(const char *path, const char *const *include, size_t n_include,
 	const char *const *exclude, size_t n_exclude);

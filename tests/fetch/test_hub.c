@@ -2,12 +2,13 @@
 /*
  * tests/fetch/test_hub.c — the hub clients' rules that need no server: which answer of a
  * resolve chain carries the file's metadata (and what is checked there), where the next
- * listing page is on endpoints with and without a path, and how tokens and home-relative
- * paths from the environment are cleaned up.
+ * listing page is on endpoints with and without a path, how tokens and home-relative
+ * paths from the environment are cleaned up, and the table of hubs.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "arca/pull.h"
 #include "fetch/hub.h"
 #include "support.h"
 
@@ -184,12 +185,59 @@ static void test_tokens_and_paths(void **state)
 	assert_null(arca_hub__expand_home("~/x", ""));
 }
 
+/* The table of hubs: what each one is, as pull.c asks it, and opening by name. */
+static void test_hub_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *title, *default_revision;
+		int old_commits, again;
+	} cases[] = {
+		{ "hf", "Hugging Face", "main", 1, 0 },
+		{ "modelscope", "ModelScope", "master", 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const arca_hub_ops *ops = arca_hub__find(cases[i].name);
+		assert_non_null(ops);
+		assert_string_equal(ops->name, cases[i].name);
+		assert_string_equal(ops->title, cases[i].title);
+		assert_string_equal(ops->default_revision, cases[i].default_revision);
+		assert_string_equal(arca_hub_default_revision(cases[i].name),
+			cases[i].default_revision);
+		assert_int_equal(ops->fetches_old_commits, cases[i].old_commits);
+		assert_int_equal(ops->resolve_again_after_download, cases[i].again);
+		arca_hub *hub;
+		arca_hub_opts opts = { "http://127.0.0.1:9/", NULL };
+		assert_int_equal(arca_hub_open(&hub, cases[i].name, NULL, &opts), ARCA_OK);
+		assert_ptr_equal(hub->ops, ops);
+		assert_string_equal(hub->endpoint, "http://127.0.0.1:9");
+		arca_hub_free(hub);
+	}
+	/* no name: Hugging Face */
+	assert_string_equal(arca_hub_default_revision(""), "main");
+	arca_hub *hub;
+	arca_hub_opts opts = { "http://127.0.0.1:9", "t" };
+	assert_int_equal(arca_hub_open(&hub, "", NULL, &opts), ARCA_OK);
+	assert_ptr_equal(hub->ops, &arca_hub__hf_ops);
+	arca_hub_free(hub);
+	/* aliases are the REF parser's business; the table knows canonical names only */
+	assert_null(arca_hub__find("ms"));
+	assert_null(arca_hub_default_revision("local"));
+	assert_int_equal(arca_hub_open(&hub, "local", NULL, &opts), ARCA_EINVALID);
+	assert_null(hub);
+	assert_error_mentions("cannot pull from hub 'local' (hf or modelscope)");
+	char names[64];
+	arca_hub__names(names, sizeof(names));
+	assert_string_equal(names, "hf or modelscope");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hf_resolve_chain),
 		cmocka_unit_test(test_next_page),
 		cmocka_unit_test(test_tokens_and_paths),
+		cmocka_unit_test(test_hub_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
