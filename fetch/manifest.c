@@ -183,7 +183,7 @@ arca_err arca_manifest_load(arca_manifest *out, const char *path)
 
 /* ------------------------------------------------------------------ locks */
 
-static void free_entry(arca_lock_entry *e)
+static void free_entry(arca_lockfile_entry *e)
 {
 	free(e->hub);
 	free(e->repo);
@@ -197,7 +197,7 @@ static void free_entry(arca_lock_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-void arca_lock_dispose(arca_lock *lock)
+void arca_lockfile_dispose(arca_lockfile *lock)
 {
 	for (size_t i = 0; lock->entries && i < lock->n_entries; i++)
 		free_entry(&lock->entries[i]);
@@ -225,7 +225,7 @@ static arca_err parse_pin(arca_pull_pin *pin, json_t *f, const char *where)
 	return ARCA_OK;
 }
 
-static arca_err parse_entry(arca_lock_entry *e, json_t *m, const char *where)
+static arca_err parse_entry(arca_lockfile_entry *e, json_t *m, const char *where)
 {
 	static const char *const keys[] = { "hub", "repo", "revision", "commit", "files", NULL };
 	json_t *files = json_object_get(m, "files");
@@ -258,7 +258,7 @@ static arca_err parse_entry(arca_lock_entry *e, json_t *m, const char *where)
 	return ARCA_OK;
 }
 
-arca_err arca_lock_load(arca_lock *out, const char *path)
+arca_err arca_lockfile_load(arca_lockfile *out, const char *path)
 {
 	memset(out, 0, sizeof(*out));
 	json_t *root;
@@ -286,25 +286,25 @@ arca_err arca_lock_load(arca_lock *out, const char *path)
 	}
 	json_decref(root);
 	if (err < 0)
-		arca_lock_dispose(out);
+		arca_lockfile_dispose(out);
 	return err;
 }
 
-const arca_lock_entry *arca_lock_find(const arca_lock *lock, const char *hub, const char *repo,
+const arca_lockfile_entry *arca_lockfile_find(const arca_lockfile *lock, const char *hub, const char *repo,
 	const char *revision)
 {
 	for (size_t i = 0; i < lock->n_entries; i++) {
-		const arca_lock_entry *e = &lock->entries[i];
+		const arca_lockfile_entry *e = &lock->entries[i];
 		if (!strcmp(e->hub, hub) && !strcmp(e->repo, repo) && !strcmp(e->revision, revision))
 			return e;
 	}
 	return NULL;
 }
 
-arca_err arca_lock_set(arca_lock *lock, const char *hub, const char *repo, const char *revision,
+arca_err arca_lockfile_set(arca_lockfile *lock, const char *hub, const char *repo, const char *revision,
 	const char *commit, const arca_pull_pin *files, size_t n_files)
 {
-	arca_lock_entry e = { 0 };
+	arca_lockfile_entry e = { 0 };
 	e.hub = strdup(hub);
 	e.repo = strdup(repo);
 	e.revision = strdup(revision);
@@ -323,7 +323,7 @@ arca_err arca_lock_set(arca_lock *lock, const char *hub, const char *repo, const
 		return arca_error_set(ARCA_ENOMEM, "lock: out of memory");
 	}
 	for (size_t i = 0; i < lock->n_entries; i++) {
-		arca_lock_entry *old = &lock->entries[i];
+		arca_lockfile_entry *old = &lock->entries[i];
 		if (!strcmp(old->hub, hub) && !strcmp(old->repo, repo) &&
 		    !strcmp(old->revision, revision)) {
 			free_entry(old);
@@ -331,7 +331,7 @@ arca_err arca_lock_set(arca_lock *lock, const char *hub, const char *repo, const
 			return ARCA_OK;
 		}
 	}
-	arca_lock_entry *grown = realloc(lock->entries, (lock->n_entries + 1) * sizeof(*grown));
+	arca_lockfile_entry *grown = realloc(lock->entries, (lock->n_entries + 1) * sizeof(*grown));
 	if (!grown) {
 		free_entry(&e);
 		return arca_error_set(ARCA_ENOMEM, "lock: out of memory");
@@ -341,13 +341,13 @@ arca_err arca_lock_set(arca_lock *lock, const char *hub, const char *repo, const
 	return ARCA_OK;
 }
 
-arca_err arca_lock_save(const arca_lock *lock, const char *path, const char *manifest_name)
+arca_err arca_lockfile_save(const arca_lockfile *lock, const char *path, const char *manifest_name)
 {
 	char now[32];
 	arca_time_now_iso(now, sizeof(now));
 	json_t *models = json_array();
 	for (size_t i = 0; models && i < lock->n_entries; i++) {
-		const arca_lock_entry *e = &lock->entries[i];
+		const arca_lockfile_entry *e = &lock->entries[i];
 		json_t *files = json_array();
 		for (size_t k = 0; files && k < e->n_files; k++)
 			json_array_append_new(files, json_pack("{s:s,s:I,s:s}", "path", e->files[k].path,

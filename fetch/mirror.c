@@ -50,7 +50,7 @@ arca_err arca_pull_manifest(arca_manifest_pull_result *out, arca_store *store,
 	out->failed_step = ARCA_MANIFEST_STEP_LOAD;
 	arca_pull_fn pull = opts->pull_fn ? opts->pull_fn : arca_pull;
 	arca_manifest manifest;
-	arca_lock lock = { 0 };
+	arca_lockfile lock = { 0 };
 	int changed = 0;
 	arca_err err = arca_manifest_load(&manifest, opts->manifest_path);
 	if (err < 0)
@@ -63,7 +63,7 @@ arca_err arca_pull_manifest(arca_manifest_pull_result *out, arca_store *store,
 		err = arca_error_set(ARCA_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	err = arca_lock_load(&lock, out->lock_path);
+	err = arca_lockfile_load(&lock, out->lock_path);
 	out->lock_existed = err == ARCA_OK;
 	if (err == ARCA_ENOTFOUND) {
 		arca_error_clear();
@@ -87,8 +87,8 @@ arca_err arca_pull_manifest(arca_manifest_pull_result *out, arca_store *store,
 			out->failed_step = ARCA_MANIFEST_STEP_ENTRY;
 			goto cleanup;
 		}
-		const arca_lock_entry *locked = opts->update_lock ? NULL :
-			arca_lock_find(&lock, ref.hub, ref.repo_id, revision);
+		const arca_lockfile_entry *locked = opts->update_lock ? NULL :
+			arca_lockfile_find(&lock, ref.hub, ref.repo_id, revision);
 		arca_pull_opts po = *opts->pull;
 		po.ref = &ref;
 		po.include = (const char *const *)m->include;
@@ -120,7 +120,7 @@ arca_err arca_pull_manifest(arca_manifest_pull_result *out, arca_store *store,
 		ev.result = &res;
 		int stop = emit(opts, &ev);
 		if (!locked) {
-			err = arca_lock_set(&lock, ref.hub, ref.repo_id, revision, res.commit, res.files,
+			err = arca_lockfile_set(&lock, ref.hub, ref.repo_id, revision, res.commit, res.files,
 				res.n_files);
 			changed = 1;
 		}
@@ -137,12 +137,12 @@ arca_err arca_pull_manifest(arca_manifest_pull_result *out, arca_store *store,
 	/* the lock is written only when every model came through, so it never pins a mix */
 	if (changed && !out->n_failed && !out->stopped) {
 		out->failed_step = ARCA_MANIFEST_STEP_WRITE;
-		if ((err = arca_lock_save(&lock, out->lock_path, manifest.name)) < 0)
+		if ((err = arca_lockfile_save(&lock, out->lock_path, manifest.name)) < 0)
 			goto cleanup;
 		out->lock_written = 1;
 	}
 cleanup:
-	arca_lock_dispose(&lock);
+	arca_lockfile_dispose(&lock);
 	arca_manifest_dispose(&manifest);
 	return err;
 }

@@ -50,25 +50,25 @@ typedef struct {
 	char *hub, *repo, *revision, *commit;
 	arca_pull_pin *files;
 	size_t n_files;
-} arca_lock_entry;
+} arca_lockfile_entry;
 
 typedef struct {
-	arca_lock_entry *entries;
+	arca_lockfile_entry *entries;
 	size_t n_entries;
-} arca_lock;
+} arca_lockfile;
 
 /* ARCA_ENOTFOUND when there is no lock at path. */
-arca_err arca_lock_load(arca_lock *out, const char *path);
+arca_err arca_lockfile_load(arca_lockfile *out, const char *path);
 /* Writes atomically. */
-arca_err arca_lock_save(const arca_lock *lock, const char *path, const char *manifest_name);
-void arca_lock_dispose(arca_lock *lock);
+arca_err arca_lockfile_save(const arca_lockfile *lock, const char *path, const char *manifest_name);
+void arca_lockfile_dispose(arca_lockfile *lock);
 
 /* The entry for (hub, repo, revision), or NULL. Borrowed. */
-const arca_lock_entry *arca_lock_find(const arca_lock *lock, const char *hub, const char *repo,
+const arca_lockfile_entry *arca_lockfile_find(const arca_lockfile *lock, const char *hub, const char *repo,
 	const char *revision);
 
 /* Adds or replaces the entry for (hub, repo, revision), copying everything. */
-arca_err arca_lock_set(arca_lock *lock, const char *hub, const char *repo, const char *revision,
+arca_err arca_lockfile_set(arca_lockfile *lock, const char *hub, const char *repo, const char *revision,
 	const char *commit, const arca_pull_pin *files, size_t n_files);
 
 /* ------------------------------------------------------------------ pulling a manifest */
@@ -86,7 +86,7 @@ typedef struct {
 	size_t index, n_models;
 	const arca_manifest_model *model;
 	const arca_ref *ref;              /* PULLED, FAILED: the REF the model was pulled as */
-	const arca_lock_entry *locked;    /* PULLED, FAILED: the lock entry it was pinned by, or
+	const arca_lockfile_entry *locked;    /* PULLED, FAILED: the lock entry it was pinned by, or
 	                                     NULL (none, or update_lock) */
 	const arca_pull_result *result;   /* PULLED */
 	arca_err err;                     /* FAILED */

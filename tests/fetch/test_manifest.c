@@ -69,42 +69,42 @@ static void test_lock_round_trip(void **state)
 	(void)state;
 	char *dir = t_tempdir();
 	char *path = t_path(dir, "m.json.lock");
-	arca_lock lock;
-	assert_int_equal(arca_lock_load(&lock, path), ARCA_ENOTFOUND);
+	arca_lockfile lock;
+	assert_int_equal(arca_lockfile_load(&lock, path), ARCA_ENOTFOUND);
 	memset(&lock, 0, sizeof(lock));
 	char sha[65];
 	memset(sha, 'a', 64);
 	sha[64] = 0;
 	arca_pull_pin pins[] = { { "config.json", 10, sha }, { "sub/model.bin", 1ull << 33, sha } };
 	const char *commit = "0123456789012345678901234567890123456789";
-	assert_int_equal(arca_lock_set(&lock, "hf", "a/b", "main", commit, pins, 2), ARCA_OK);
-	assert_int_equal(arca_lock_set(&lock, "modelscope", "a/b", "master", commit, pins, 1),
+	assert_int_equal(arca_lockfile_set(&lock, "hf", "a/b", "main", commit, pins, 2), ARCA_OK);
+	assert_int_equal(arca_lockfile_set(&lock, "modelscope", "a/b", "master", commit, pins, 1),
 		ARCA_OK);
-	assert_int_equal(arca_lock_set(&lock, "hf", "a/b", "main", commit, pins, 1), ARCA_OK);
+	assert_int_equal(arca_lockfile_set(&lock, "hf", "a/b", "main", commit, pins, 1), ARCA_OK);
 	assert_int_equal(lock.n_entries, 2); /* replaced, not added */
-	assert_int_equal(arca_lock_save(&lock, path, "test"), ARCA_OK);
-	arca_lock_dispose(&lock);
+	assert_int_equal(arca_lockfile_save(&lock, path, "test"), ARCA_OK);
+	arca_lockfile_dispose(&lock);
 
-	assert_int_equal(arca_lock_load(&lock, path), ARCA_OK);
+	assert_int_equal(arca_lockfile_load(&lock, path), ARCA_OK);
 	assert_int_equal(lock.n_entries, 2);
-	const arca_lock_entry *e = arca_lock_find(&lock, "hf", "a/b", "main");
+	const arca_lockfile_entry *e = arca_lockfile_find(&lock, "hf", "a/b", "main");
 	assert_non_null(e);
 	assert_string_equal(e->commit, commit);
 	assert_int_equal(e->n_files, 1);
 	assert_string_equal(e->files[0].path, "config.json");
-	assert_null(arca_lock_find(&lock, "hf", "a/b", "dev"));
-	arca_lock_dispose(&lock);
+	assert_null(arca_lockfile_find(&lock, "hf", "a/b", "dev"));
+	arca_lockfile_dispose(&lock);
 
 	/* a tampered lock is refused */
 	t_write_file(dir, "m.json.lock", "{\"lock_version\":1,\"models\":[{\"hub\":\"hf\",\"repo\":"
 		"\"a/b\",\"revision\":\"main\",\"commit\":\"xyz\",\"files\":[]}]}", SIZE_MAX);
-	assert_int_equal(arca_lock_load(&lock, path), ARCA_EINVALID);
+	assert_int_equal(arca_lockfile_load(&lock, path), ARCA_EINVALID);
 	assert_error_mentions("not 40 or 64 hex digits");
 	t_write_file(dir, "m.json.lock", "{\"lock_version\":1,\"models\":[{\"hub\":\"hf\",\"repo\":"
 		"\"a/b\",\"revision\":\"main\",\"commit\":\"0123456789012345678901234567890123456789\","
 		"\"files\":[{\"path\":\"../../etc/passwd\",\"size\":1,\"sha256\":\"" "aaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}]}", SIZE_MAX);
-	assert_int_equal(arca_lock_load(&lock, path), ARCA_EINVALID);
+	assert_int_equal(arca_lockfile_load(&lock, path), ARCA_EINVALID);
 	assert_error_mentions("'..' segment");
 	free(path);
 	t_remove_tree(dir);

@@ -168,17 +168,17 @@ static void test_lock_written_then_followed(void **state)
 	assert_string_equal(r.lock_path, f.lock);
 	arca_manifest_pull_result_dispose(&r);
 	/* entries under the revision asked for, else the hub's default */
-	arca_lock lock;
-	assert_int_equal(arca_lock_load(&lock, f.lock), ARCA_OK);
+	arca_lockfile lock;
+	assert_int_equal(arca_lockfile_load(&lock, f.lock), ARCA_OK);
 	assert_int_equal(lock.n_entries, 3);
-	assert_non_null(arca_lock_find(&lock, "hf", "o/a", "main"));
-	assert_non_null(arca_lock_find(&lock, "modelscope", "o/b", "master"));
-	const arca_lock_entry *c = arca_lock_find(&lock, "hf", "o/c", "v1");
+	assert_non_null(arca_lockfile_find(&lock, "hf", "o/a", "main"));
+	assert_non_null(arca_lockfile_find(&lock, "modelscope", "o/b", "master"));
+	const arca_lockfile_entry *c = arca_lockfile_find(&lock, "hf", "o/c", "v1");
 	assert_non_null(c);
 	assert_string_equal(c->commit, C1);
 	assert_int_equal(c->n_files, 1);
 	assert_string_equal(c->files[0].sha256, SHA);
-	arca_lock_dispose(&lock);
+	arca_lockfile_dispose(&lock);
 
 	/* upstream moved: the lock pins every model, and nothing is rewritten */
 	memset(&s, 0, sizeof(s));
@@ -204,10 +204,10 @@ static void test_lock_written_then_followed(void **state)
 	assert_true(r.lock_existed);
 	assert_true(r.lock_written);
 	arca_manifest_pull_result_dispose(&r);
-	assert_int_equal(arca_lock_load(&lock, f.lock), ARCA_OK);
+	assert_int_equal(arca_lockfile_load(&lock, f.lock), ARCA_OK);
 	assert_int_equal(lock.n_entries, 3);
-	assert_string_equal(arca_lock_find(&lock, "hf", "o/c", "v1")->commit, C2);
-	arca_lock_dispose(&lock);
+	assert_string_equal(arca_lockfile_find(&lock, "hf", "o/c", "v1")->commit, C2);
+	arca_lockfile_dispose(&lock);
 	files_free(&f);
 }
 

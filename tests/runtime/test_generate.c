@@ -17,24 +17,6 @@
 
 enum { E = 64, H = 2, KV = 1, HD = 32, F = 128, V = 96, LAYERS = 1, N = 12 };
 
-typedef struct {
-	unsigned char *data;
-	size_t len, cap;
-} buffer;
-
-static arca_err to_buffer(void *ctx, const void *data, size_t len)
-{
-	buffer *b = ctx;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2 + 64;
-		b->data = realloc(b->data, b->cap);
-		assert_non_null(b->data);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ARCA_OK;
-}
-
 static float rnd(uint64_t *s)
 {
 	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
@@ -42,7 +24,7 @@ static float rnd(uint64_t *s)
 }
 
 /* A one-layer qwen3-shaped GGUF with seeded F32 weights. */
-static buffer build_model(void)
+static t_buffer build_model(void)
 {
 	static const struct { const char *name; uint64_t ne0, ne1; int norm; } tensors[] = {
 		{ "token_embd.weight", E, V, 0 }, { "output_norm.weight", E, 1, 1 },
@@ -73,8 +55,8 @@ static buffer build_model(void)
 		assert_int_equal(arca_gguf_add_tensor(w, tensors[i].name, ne[1] > 1 ? 2 : 1, ne,
 			ARCA_GGML_F32), ARCA_OK);
 	}
-	buffer b = { 0 };
-	assert_int_equal(arca_gguf_write_header(w, to_buffer, &b), ARCA_OK);
+	t_buffer b = { 0 };
+	assert_int_equal(arca_gguf_write_header(w, t_buffer_sink, &b), ARCA_OK);
 	uint64_t seed = 7;
 	for (size_t i = 0; i < T; i++) {
 		size_t count = (size_t)(tensors[i].ne0 * tensors[i].ne1);
@@ -82,7 +64,7 @@ static buffer build_model(void)
 		assert_non_null(v);
 		for (size_t j = 0; j < count; j++)
 			v[j] = tensors[i].norm ? 1.0f + 0.1f * rnd(&seed) : 0.5f * rnd(&seed);
-		assert_int_equal(arca_gguf_write_tensor_data(w, to_buffer, &b, i, v,
+		assert_int_equal(arca_gguf_write_tensor_data(w, t_buffer_sink, &b, i, v,
 			count * sizeof(float)), ARCA_OK);
 		free(v);
 	}
@@ -93,7 +75,7 @@ static buffer build_model(void)
 /* A byte-level tokenizer of V tokens: printable ASCII '!'..'}' (93), the merge of '!' and
  * '"', then the lone bytes 0xC3 and 0xA9 as byte-level BPE spells them ('Ã', '©'), so that
  * "é" comes in two tokens; eos_token_id `eos`. */
-static buffer build_tokenizer(int32_t eos)
+static t_buffer build_tokenizer(int32_t eos)
 {
 	char text[V][4];
 	const char *tokens[V];
@@ -114,14 +96,14 @@ static buffer build_tokenizer(int32_t eos)
 	assert_int_equal(arca_gguf_add_arr_str(w, "tokenizer.ggml.merges", merges, 1), ARCA_OK);
 	assert_int_equal(arca_gguf_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)eos),
 		ARCA_OK);
-	buffer b = { 0 };
-	assert_int_equal(arca_gguf_write_header(w, to_buffer, &b), ARCA_OK);
+	t_buffer b = { 0 };
+	assert_int_equal(arca_gguf_write_header(w, t_buffer_sink, &b), ARCA_OK);
 	arca_gguf_writer_free(w);
 	return b;
 }
 
 typedef struct {
-	buffer file;
+	t_buffer file;
 	arca_gguf *g;
 	arca_model *m;
 	arca_session *s;
@@ -145,7 +127,7 @@ static void fixture_close(fixture *f)
 	free(f->file.data);
 }
 
-static arca_tokenizer *tokenizer(buffer *b, arca_gguf **g, int32_t eos)
+static arca_tokenizer *tokenizer(t_buffer *b, arca_gguf **g, int32_t eos)
 {
 	*b = build_tokenizer(eos);
 	assert_int_equal(arca_gguf_open_buffer(g, b->data, b->len, "t.gguf"), ARCA_OK);
@@ -267,7 +249,7 @@ static void test_end_of_generation_and_pieces(void **state)
 	}
 	if (k == N)
 		skip(); /* the seeded model repeats one token: nothing to stop at */
-	buffer tb;
+	t_buffer tb;
 	arca_gguf *tg;
 	arca_tokenizer *tok = tokenizer(&tb, &tg, greedy[k]);
 	for (int ignore = 0; ignore < 2; ignore++) {
