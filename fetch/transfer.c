@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fetch/transfer.c — the download engine (contract in transfer.h).
+ * fetch/transfer.c — the download engine's job state machine (contract in transfer.h; one
+ * HTTP exchange and its bytes are transfer_request.c).
  *
  * A job moves through: PENDING → RESOLVING (the first request to the hub and the redirects
  * after it, one at a time, until an answer carries the hub's metadata for the file; the hub
@@ -25,128 +26,12 @@
  */
 #include "fetch/transfer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "common/io.h"
-#include "fetch/chunk_hasher.h"
-
-#define MAX_HOPS 10
-#define MAX_RESOLVES 3
-#define ERROR_BODY_MAX 65536
-#define PROGRESS_BYTES (1u << 20)
-#define WRITE_BLOCK (64u << 10) /* large files are written in aligned blocks of this size */
-#define WRITEBACK_STEP (8u << 20) /* and handed to the disk every this many bytes */
-/* A URL in a message, without its query: signed storage links carry their signature there */
-#define SHOWN(url) (int)strcspn((url), "?"), (url)
-
-typedef enum { J_PENDING, J_RESOLVING, J_DATA, J_HASHING, J_DONE } job_state;
-
-struct job;
-
-struct engine;
-
-typedef struct request {
-	struct engine *engine;
-	struct job *job;
-	CURL *easy;
-	struct curl_slist *headers;
-	char *url;
-	int to_hub;          /* the hub's own origin: the token is sent */
-	int resolving;       /* part of the resolve phase: the hub checks the answer */
-	int ranged;
-	size_t chunk;        /* large files: the chunk this request fills */
-	uint64_t start, end; /* byte range [start, end) requested */
-	uint64_t pos;        /* next offset to write: [start, pos) is in the file */
-	unsigned char *wbuf; /* large files: received bytes for [pos, pos + wlen), written in
-	                        whole aligned blocks so the file system never zero-fills */
-	size_t wlen;
-	int body_started;
-	long status;
-	arca_http_response resp;
-	arca_err fail;       /* set by the write callback */
-	char fail_msg[ARCA_ERROR_MAX];
-	char errbuf[CURL_ERROR_SIZE];
-	struct request *next;
-} request;
-
-typedef struct job {
-	arca_transfer_item *item;
-	const arca_hub_file *file;
-	job_state state;
-	int big;
-	char *data_url;        /* RESOLVING: the next hop; DATA: where the bytes are */
-	int data_to_hub;
-	int metadata_seen;     /* an answer of this resolve phase carried the hub's metadata */
-	int xet;               /* the hub named a Xet file id for it */
-	int hops, resolves;
-	int failures;          /* consecutive failures without new bytes */
-	double not_before;     /* monotonic time of the next attempt */
-	int busy;              /* requests in flight */
-	/* small files */
-	arca_blob_writer *writer;
-	/* large files */
-	arca_partial *part;
-	arca_chunk_hasher *hasher;
-	size_t n_chunks;
-	uint64_t *chunk_pos;
-	unsigned char *chunk_busy;
-	int no_ranges;
-	struct request *stream;  /* the one request when no_ranges */
-	int cancel_others;       /* drop every request but `stream` (set inside callbacks) */
-	int state_dirty;
-} job;
-
-typedef struct engine {
-	const arca_transfer_opts *opts;
-	CURLM *multi;
-	job *jobs;
-	size_t n_jobs;
-	size_t next_job;     /* first job not yet started */
-	size_t active;       /* jobs started and not done */
-	request *requests;   /* in flight */
-	uint64_t total;
-	uint64_t done_bytes; /* bytes of finished jobs */
-	char hub_origin[300];
-} engine;
-
-static int is_hub_origin(const engine *e, const char *url)
-{
-	char origin[300];
-	arca_http_url_origin(origin, sizeof(origin), url);
-	return origin[0] && strcmp(origin, e->hub_origin) == 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t chunk_start(const engine *e, size_t i)
-{
-	return (uint64_t)i * e->opts->chunk_size;
-}
-
-static uint64_t chunk_end(const engine *e, const job *j, size_t i)
-{
-	uint64_t end = chunk_start(e, i) + e->opts->chunk_size;
-	return end < j->file->size ? end : j->file->size;
-}
-
-static int chunk_done(const engine *e, const job *j, size_t i)
-{
-	return j->chunk_pos[i] >= chunk_end(e, j, i);
-}
+#include "fetch/transfer_internal.h"
 
 /* ------------------------------------------------------------------ job results */
 
@@ -177,13 +62,11 @@ static void save_state(engine *e, job *j)
 	j->state_dirty = 0;
 }
 
-static void remove_requests_of(engine *e, job *j);
-
 /* Ends a job: releases what it holds; for a failure the partial is kept (resumable) unless
  * its bytes proved wrong. */
 static void finish_job(engine *e, job *j, int discard_partial)
 {
-	remove_requests_of(e, j);
+	arca_transfer__remove_requests_of(e, j);
 	if (j->hasher) {
 		arca_chunk_hasher_free(j->hasher);
 		j->hasher = NULL;
@@ -213,336 +96,7 @@ static void fail_job(engine *e, job *j, arca_err err, int discard_partial)
 	finish_job(e, j, discard_partial);
 }
 
-/* ------------------------------------------------------------------ requests */
-
-static void free_request(request *r)
-{
-	if (r->easy)
-		curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->headers);
-	arca_http_response_dispose(&r->resp);
-	free(r->url);
-	free(r->wbuf);
-	free(r);
-}
-
-/* Writes the buffered bytes of a large-file request at their offset. */
-static arca_err flush_request(request *r)
-{
-	if (!r->wlen)
-		return ARCA_OK;
-	job *j = r->job;
-	arca_err err = arca_io_pwrite_all(arca_partial_fd(j->part), r->wbuf, r->wlen, r->pos,
-		j->file->path);
-	if (err == ARCA_OK)
-		r->pos += r->wlen;
-	r->wlen = 0;
-	return err;
-}
-
-static void detach_request(engine *e, request *r)
-{
-	for (request **p = &e->requests; *p; p = &(*p)->next) {
-		if (*p == r) {
-			*p = r->next;
-			break;
-		}
-	}
-	curl_multi_remove_handle(e->multi, r->easy);
-	job *j = r->job;
-	j->busy--;
-	if (j->stream == r)
-		j->stream = NULL;
-	if (j->big && r->ranged && r->chunk < j->n_chunks)
-		j->chunk_busy[r->chunk] = 0;
-	else if (j->big && !r->ranged)
-		memset(j->chunk_busy, 0, j->n_chunks);
-}
-
-static void account_chunks(engine *e, request *r);
-
-static void remove_requests_of(engine *e, job *j)
-{
-	request *r = e->requests;
-	while (r) {
-		request *next = r->next;
-		if (r->job == j) {
-			/* keep what a dropped request received: its chunk continues from there */
-			if (flush_request(r) < 0)
-				arca_error_clear(); /* not kept: fetched again */
-			account_chunks(e, r);
-			detach_request(e, r);
-			free_request(r);
-		}
-		r = next;
-	}
-}
-
-static void request_fail(request *r, arca_err err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void request_fail(request *r, arca_err err, const char *fmt, ...)
-{
-	if (r->fail < 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->fail_msg, sizeof(r->fail_msg), fmt, ap);
-	va_end(ap);
-	r->fail = err;
-}
-
-/* "bytes a-b/total" → checks a == expected start and total == size. */
-static int content_range_ok(const char *value, uint64_t start, uint64_t size)
-{
-	unsigned long long a, b, total;
-	if (!value || sscanf(value, "bytes %llu-%llu/%llu", &a, &b, &total) != 3)
-		return 0;
-	return a == start && total == size && b >= a && b < total;
-}
-
-static void wake_loop(void *payload);
-
-/* The server ignores ranges: start the file over as one stream from byte 0, with a fresh
- * hasher; the other requests of the job are dropped by the loop (not from inside curl). */
-static int restart_as_stream(request *r)
-{
-	struct engine *e = r->engine;
-	job *j = r->job;
-	j->no_ranges = 1;
-	j->stream = r;
-	j->cancel_others = 1;
-	r->ranged = 0;
-	r->start = r->pos = 0;
-	r->end = j->file->size;
-	r->chunk = 0;
-	memset(j->chunk_busy, 1, j->n_chunks);
-	for (size_t i = 0; i < j->n_chunks; i++)
-		j->chunk_pos[i] = (uint64_t)i * e->opts->chunk_size;
-	arca_chunk_hasher_free(j->hasher);
-	j->hasher = NULL;
-	arca_err err = arca_partial_reset(j->part);
-	if (err == ARCA_OK)
-		err = arca_chunk_hasher_start(&j->hasher, arca_partial_fd(j->part), j->file->path,
-			j->file->size, e->opts->chunk_size, j->file->git_sha1[0] != 0, wake_loop,
-			e->multi);
-	if (err < 0) {
-		request_fail(r, err, "%s", arca_error_last());
-		return 0;
-	}
-	j->item->resumed = 0;
-	return 1;
-}
-
-/* The first body bytes of an answer: decide what they are. Returns 0 to abort. */
-static int begin_body(request *r)
-{
-	job *j = r->job;
-	r->body_started = 1;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-	if (r->status < 200 || r->status > 299)
-		return 1; /* an error or redirect page: collected for messages */
-	const char *encoding = arca_http_header_get(&r->resp, "Content-Encoding");
-	if (encoding && strcasecmp(encoding, "identity") != 0) {
-		request_fail(r, ARCA_ECORRUPT, "the server sent the file %s-compressed although "
-			"arca asked for identity; compressed bytes cannot be checked", encoding);
-		return 0;
-	}
-	const char *length = arca_http_header_get(&r->resp, "Content-Length");
-	if (r->status == 200 && length && strtoull(length, NULL, 10) != j->file->size) {
-		request_fail(r, ARCA_EMISMATCH, "the listing says %llu bytes but the server sends %s",
-			(unsigned long long)j->file->size, length);
-		return 0;
-	}
-	if (!j->big)
-		return 1;
-	if (r->status == 200)
-		return r->ranged ? restart_as_stream(r) : 1;
-	const char *range = arca_http_header_get(&r->resp, "Content-Range");
-	if (!content_range_ok(range, r->start, j->file->size)) {
-		request_fail(r, ARCA_EMISMATCH, "the server's Content-Range '%s' does not match the "
-			"requested bytes %llu-%llu of the listed %llu", range ? range : "(none)",
-			(unsigned long long)r->start, (unsigned long long)r->end - 1,
-			(unsigned long long)j->file->size);
-		return 0;
-	}
-	return 1;
-}
-
-static size_t keep_error_body(request *r, const char *data, size_t len)
-{
-	arca_http_response *resp = &r->resp;
-	if (resp->body_len + len > ERROR_BODY_MAX)
-		return len;
-	char *grown = realloc(resp->body, resp->body_len + len + 1);
-	if (!grown)
-		return len;
-	memcpy(grown + resp->body_len, data, len);
-	resp->body = grown;
-	resp->body_len += len;
-	grown[resp->body_len] = '\0';
-	return len;
-}
-
-static size_t on_write(char *data, size_t size, size_t n, void *userdata)
-{
-	request *r = userdata;
-	job *j = r->job;
-	size_t len = size * n;
-	if (!r->body_started && !begin_body(r))
-		return 0;
-	if (r->status < 200 || r->status > 299)
-		return keep_error_body(r, data, len);
-	if (r->pos + r->wlen + len > r->end) {
-		request_fail(r, ARCA_EMISMATCH, "the server sent more than the listed %llu bytes",
-			(unsigned long long)j->file->size);
-		return 0;
-	}
-	if (!j->big) {
-		arca_err err = arca_blob_writer_write(j->writer, data, len);
-		if (err < 0) {
-			request_fail(r, err, "%s", arca_error_last());
-			return 0;
-		}
-		r->pos += len;
-		j->item->received += len;
-		return len;
-	}
-	if (!r->wbuf && !(r->wbuf = malloc(WRITE_BLOCK))) {
-		request_fail(r, ARCA_ENOMEM, "download: out of memory");
-		return 0;
-	}
-	j->item->received += len;
-	uint64_t chunk = r->engine->opts->chunk_size;
-	for (size_t used = 0; used < len;) {
-		/* fill up to the next block boundary of the file (or the request's end) */
-		uint64_t at = r->pos + r->wlen;
-		uint64_t boundary = (at / WRITE_BLOCK + 1) * WRITE_BLOCK;
-		if (boundary > r->end)
-			boundary = r->end;
-		size_t take = len - used;
-		if (take > boundary - at)
-			take = (size_t)(boundary - at);
-		if (r->wlen + take > WRITE_BLOCK)
-			take = WRITE_BLOCK - r->wlen;
-		memcpy(r->wbuf + r->wlen, data + used, take);
-		r->wlen += take;
-		used += take;
-		if (r->pos + r->wlen < boundary && r->wlen < WRITE_BLOCK)
-			continue;
-		uint64_t before = r->pos;
-		arca_err err = flush_request(r);
-		if (err < 0) {
-			request_fail(r, err, "%s", arca_error_last());
-			return 0;
-		}
-		/* start the disk writing every few MiB: the fsync before the blob is committed then
-		 * has little left to wait for (a hint: failures change nothing) */
-		if (before / WRITEBACK_STEP != r->pos / WRITEBACK_STEP || r->pos == r->end) {
-			uint64_t from = before / WRITEBACK_STEP * WRITEBACK_STEP;
-			if (from < r->start)
-				from = r->start;
-			sync_file_range(arca_partial_fd(j->part), (off_t)from, (off_t)(r->pos - from),
-				SYNC_FILE_RANGE_WRITE);
-		}
-		/* account as each chunk completes, so the hasher follows close behind */
-		if (before / chunk != r->pos / chunk || r->pos == r->end)
-			account_chunks(r->engine, r);
-	}
-	return len;
-}
-
-/* Records how far a large-file request has written, marking the chunks it completed. The
- * request wrote [start, pos) contiguously and started where its first chunk had reached,
- * so every chunk it touched is complete up to min(pos, chunk end). Main thread. */
-static void account_chunks(engine *e, request *r)
-{
-	job *j = r->job;
-	if (!j->big || r->status < 200 || r->status > 299 || (j->no_ranges && j->stream != r))
-		return;
-	for (size_t i = (size_t)(r->start / e->opts->chunk_size);
-	     i < j->n_chunks && chunk_start(e, i) < r->pos; i++) {
-		uint64_t end = chunk_end(e, j, i);
-		uint64_t reached = r->pos < end ? r->pos : end;
-		if (reached <= j->chunk_pos[i])
-			continue;
-		j->chunk_pos[i] = reached;
-		if (reached == end) {
-			arca_chunk_hasher_mark(j->hasher, i);
-			j->state_dirty = 1;
-		}
-	}
-}
-
-static arca_err start_request(engine *e, job *j, const char *url, int to_hub, int resolving,
-	size_t chunk)
-{
-	request *r = calloc(1, sizeof(*r));
-	if (!r)
-		return arca_error_set(ARCA_ENOMEM, "download: out of memory");
-	r->engine = e;
-	r->job = j;
-	r->to_hub = to_hub;
-	r->resolving = resolving;
-	r->chunk = chunk;
-	r->url = strdup(url);
-	r->easy = curl_easy_init();
-	if (!r->url || !r->easy) {
-		free_request(r);
-		return arca_error_set(ARCA_ENOMEM, "download: out of memory");
-	}
-	arca_http__setup_easy(e->opts->http, r->easy);
-	r->start = 0;
-	r->end = j->file->size;
-	if (j->big && !j->no_ranges) {
-		r->ranged = 1;
-		r->start = j->chunk_pos[chunk];
-		r->end = chunk_end(e, j, chunk);
-		j->chunk_busy[chunk] = 1;
-		/* separate TCP streams carry more than multiplexed HTTP/2 streams */
-		curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	} else if (j->big) {
-		memset(j->chunk_busy, 1, j->n_chunks);
-		j->stream = r;
-	}
-	r->pos = r->start;
-	char range[80];
-	snprintf(range, sizeof(range), "Range: bytes=%llu-%llu", (unsigned long long)r->start,
-		(unsigned long long)r->end - 1);
-	struct curl_slist *h = curl_slist_append(NULL, "Accept-Encoding: identity");
-	if (h && r->ranged)
-		h = curl_slist_append(h, range);
-	for (char **a = e->opts->hub->auth_headers; h && to_hub && a && *a; a++)
-		h = curl_slist_append(h, *a);
-	if (!h) {
-		free_request(r);
-		return arca_error_set(ARCA_ENOMEM, "download: out of memory");
-	}
-	r->headers = h;
-	curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
-	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, arca_http__collect_header);
-	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, &r->resp);
-	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-	if (curl_multi_add_handle(e->multi, r->easy) != CURLM_OK) {
-		free_request(r);
-		return arca_error_set(ARCA_ENET, "download: curl refused a request");
-	}
-	r->next = e->requests;
-	e->requests = r;
-	j->busy++;
-	return ARCA_OK;
-}
-
 /* ------------------------------------------------------------------ starting work */
-
-static void wake_loop(void *payload)
-{
-	curl_multi_wakeup(payload);
-}
 
 /* Drops the requests of jobs that switched to one stream (see restart_as_stream). */
 static void cancel_superseded(engine *e)
@@ -552,8 +106,8 @@ static void cancel_superseded(engine *e)
 		request *next = r->next;
 		job *j = r->job;
 		if (j->cancel_others && r != j->stream) {
-			detach_request(e, r);
-			free_request(r);
+			arca_transfer__detach_request(e, r);
+			arca_transfer__free_request(r);
 		}
 		r = next;
 	}
@@ -616,7 +170,7 @@ static arca_err open_job(engine *e, job *j)
 	if ((err = arca_store_partial_open(&j->part, e->opts->store, key, f->size)) < 0)
 		return err;
 	if ((err = arca_chunk_hasher_start(&j->hasher, arca_partial_fd(j->part), f->path, f->size,
-			e->opts->chunk_size, f->git_sha1[0] != 0, wake_loop, e->multi)) < 0)
+			e->opts->chunk_size, f->git_sha1[0] != 0, arca_transfer__wake_loop, e->multi)) < 0)
 		return err;
 	restore_chunks(e, j);
 	return ARCA_OK;
@@ -657,23 +211,23 @@ static void pump_job(engine *e, job *j)
 		j->state = J_RESOLVING;
 		j->hops = 0;
 		j->metadata_seen = 0;
-		err = start_request(e, j, j->item->url, is_hub_origin(e, j->item->url), 1,
+		err = arca_transfer__start_request(e, j, j->item->url, is_hub_origin(e, j->item->url), 1,
 			j->big ? next_chunk(e, j) : 0);
 	} else if (j->state == J_RESOLVING) {
 		/* the next hop of the resolve phase, once the previous answer is in */
 		if (j->busy == 0 && j->data_url)
-			err = start_request(e, j, j->data_url, j->data_to_hub, 1,
+			err = arca_transfer__start_request(e, j, j->data_url, j->data_to_hub, 1,
 				j->big ? next_chunk(e, j) : 0);
 	} else if (j->state == J_DATA && !j->big) {
 		if (j->busy == 0)
-			err = start_request(e, j, j->data_url, j->data_to_hub, 0, 0);
+			err = arca_transfer__start_request(e, j, j->data_url, j->data_to_hub, 0, 0);
 	} else if (j->state == J_DATA) {
 		int limit = j->no_ranges ? 1 : e->opts->connections;
 		while (err == ARCA_OK && j->busy < limit) {
 			size_t i = j->no_ranges ? 0 : next_chunk(e, j);
 			if (i >= j->n_chunks || (j->no_ranges && j->busy))
 				break;
-			err = start_request(e, j, j->data_url, j->data_to_hub, 0, i);
+			err = arca_transfer__start_request(e, j, j->data_url, j->data_to_hub, 0, i);
 		}
 	}
 	if (err < 0)
@@ -731,7 +285,7 @@ static void retry_later(engine *e, job *j, const arca_http_response *resp, const
 
 static void start_over_resolving(engine *e, job *j)
 {
-	remove_requests_of(e, j);
+	arca_transfer__remove_requests_of(e, j);
 	j->state = J_PENDING;
 	j->hops = 0;
 	j->metadata_seen = 0;
@@ -789,9 +343,9 @@ static void handle_answer(engine *e, request *r, CURLcode rc)
 	job *j = r->job;
 	if (!r->body_started)
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-	if (j->big && r->fail == ARCA_OK && flush_request(r) < 0)
-		request_fail(r, arca_error_last_code(), "%s", arca_error_last());
-	account_chunks(e, r);
+	if (j->big && r->fail == ARCA_OK && arca_transfer__flush_request(r) < 0)
+		arca_transfer__request_fail(r, arca_error_last_code(), "%s", arca_error_last());
+	arca_transfer__account_chunks(e, r);
 	if (r->fail < 0) {
 		arca_error_set(r->fail, "%s", r->fail_msg);
 		int bad_bytes = r->fail == ARCA_EMISMATCH || r->fail == ARCA_ECORRUPT;
@@ -929,10 +483,10 @@ static void collect_finished(engine *e)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		CURLcode rc = msg->data.result;
 		job *j = r->job;
-		detach_request(e, r);
+		arca_transfer__detach_request(e, r);
 		if (j->state != J_DONE)
 			handle_answer(e, r, rc);
-		free_request(r);
+		arca_transfer__free_request(r);
 	}
 }
 
@@ -1025,7 +579,7 @@ static void stop_all(engine *e)
 			continue;
 		arca_error_set(ARCA_EINTERRUPTED, "interrupted");
 		set_item_error(j, ARCA_EINTERRUPTED);
-		remove_requests_of(e, j);
+		arca_transfer__remove_requests_of(e, j);
 		if (j->hasher) {
 			arca_chunk_hasher_free(j->hasher);
 			j->hasher = NULL;
@@ -1142,8 +696,8 @@ arca_err arca_transfer_run(arca_transfer_item *items, size_t n, const arca_trans
 	}
 	while (e.requests) {
 		request *r = e.requests;
-		detach_request(&e, r);
-		free_request(r);
+		arca_transfer__detach_request(&e, r);
+		arca_transfer__free_request(r);
 	}
 	free_jobs(&e);
 	curl_multi_cleanup(e.multi);
