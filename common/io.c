@@ -154,35 +154,77 @@ arca_err arca_io_mkdirs(const char *path, unsigned mode)
 	return err;
 }
 
-arca_err arca_io_read_file(char **out, size_t *len_out, const char *path, size_t max_len)
+arca_err arca_io_open_regular(int *fd_out, uint64_t *size_out, const char *path)
 {
-	*out = NULL;
+	*fd_out = -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return arca_error_errno(errno, "open %s", path);
 	struct stat st;
 	arca_err err = ARCA_OK;
-	char *buf = NULL;
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, &st) != 0)
 		err = arca_error_errno(errno, "stat %s", path);
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		err = arca_error_set(ARCA_EINVALID, "%s: not a regular file", path);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	*fd_out = fd;
+	*size_out = (uint64_t)st.st_size;
+	return ARCA_OK;
+}
+
+arca_err arca_io_stream(int fd, size_t block_size, arca_io_consume_fn consume, void *ctx,
+	int (*progress)(uint64_t done, void *payload), void *payload, const char *verb,
+	const char *what, uint64_t *done_out)
+{
+	*done_out = 0;
+	unsigned char *buf = malloc(block_size);
+	if (!buf)
+		return arca_error_set(ARCA_ENOMEM, "%s %s: out of memory", verb, what);
+	arca_err err = ARCA_OK;
+	uint64_t done = 0;
+	for (;;) {
+		size_t got;
+		if ((err = arca_io_read_full(fd, buf, block_size, &got, what)) < 0 || got == 0)
+			break;
+		if ((err = consume(ctx, buf, got)) < 0)
+			break;
+		done += got;
+		if (progress && progress(done, payload)) {
+			err = arca_error_set(ARCA_EINTERRUPTED, "%s %s: interrupted", verb, what);
+			break;
+		}
+		if (got < block_size)
+			break; /* read_full stops short only at the end */
+	}
+	free(buf);
+	*done_out = done;
+	return err;
+}
+
+arca_err arca_io_read_file(char **out, size_t *len_out, const char *path, size_t max_len)
+{
+	*out = NULL;
+	int fd;
+	uint64_t size;
+	arca_err err = arca_io_open_regular(&fd, &size, path);
+	if (err < 0)
+		return err;
+	char *buf = NULL;
+	if (size > max_len) {
+		err = arca_error_set(ARCA_EINVALID, "%s: %llu bytes, more than the %zu allowed", path,
+			(unsigned long long)size, max_len);
 		goto cleanup;
 	}
-	if ((uint64_t)st.st_size > max_len) {
-		err = arca_error_set(ARCA_EINVALID, "%s: %lld bytes, more than the %zu allowed", path,
-			(long long)st.st_size, max_len);
-		goto cleanup;
-	}
-	buf = malloc((size_t)st.st_size + 1);
+	buf = malloc((size_t)size + 1);
 	if (!buf) {
 		err = arca_error_set(ARCA_ENOMEM, "read %s: out of memory", path);
 		goto cleanup;
 	}
 	size_t got = 0;
-	if ((err = arca_io_read_full(fd, buf, (size_t)st.st_size, &got, path)) < 0)
+	if ((err = arca_io_read_full(fd, buf, (size_t)size, &got, path)) < 0)
 		goto cleanup;
 	buf[got] = '\0';
 	*out = buf;

@@ -56,6 +56,19 @@ arca_err arca_io_mkdirs(const char *path, unsigned mode);
 /* Reads a whole small file (at most max_len bytes, else ARCA_EINVALID). NUL-terminated. */
 arca_err arca_io_read_file(char **out, size_t *len_out, const char *path, size_t max_len);
 
+/* Opens an existing regular file read-only (close-on-exec); *size_out gets its size.
+ * ARCA_EINVALID for anything that is not a regular file. */
+arca_err arca_io_open_regular(int *fd_out, uint64_t *size_out, const char *path);
+
+/* Reads fd from its position to its end in blocks of at most block_size bytes (a buffer of
+ * that size is allocated), handing each to `consume`; after each block `progress` (may be
+ * NULL) hears the bytes so far and may stop the stream (ARCA_EINTERRUPTED "<verb> <what>:
+ * interrupted"). A consumer's error ends it. *done_out gets the bytes read. */
+typedef arca_err (*arca_io_consume_fn)(void *ctx, const void *buf, size_t len);
+arca_err arca_io_stream(int fd, size_t block_size, arca_io_consume_fn consume, void *ctx,
+	int (*progress)(uint64_t done, void *payload), void *payload, const char *verb,
+	const char *what, uint64_t *done_out);
+
 /* Writes a whole small file atomically (tmp in the same directory). */
 arca_err arca_io_write_file(const char *path, const void *buf, size_t len, unsigned mode);
 

@@ -447,27 +447,10 @@ const arca_hub_ops arca_hub__hf_ops = {
 
 arca_err arca_hub_open_hf(arca_hub **out, arca_http *http, const arca_hub_opts *opts)
 {
-	*out = NULL;
-	arca_hub *hub = calloc(1, sizeof(*hub));
-	if (!hub)
-		return arca_error_set(ARCA_ENOMEM, "hub: out of memory");
-	hub->ops = &arca_hub__hf_ops;
-	hub->http = http;
-	hub->endpoint = arca_hub__endpoint(opts ? opts->endpoint : NULL, "HF_ENDPOINT",
+	static const char *const prefixes[] = { "Authorization: Bearer ", NULL };
+	char *endpoint = arca_hub__endpoint(opts ? opts->endpoint : NULL, "HF_ENDPOINT",
 		"https://huggingface.co");
 	char *token = opts && opts->token ? arca_hub__clean_token(opts->token) :
 		token_from_environment();
-	static const char *const prefixes[] = { "Authorization: Bearer ", NULL };
-	arca_err err = hub->endpoint ? arca_hub__set_auth(hub, prefixes, token) :
-		arca_error_set(ARCA_ENOMEM, "hub: out of memory");
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
-	if (err < 0) {
-		arca_hub_free(hub);
-		return err;
-	}
-	*out = hub;
-	return ARCA_OK;
+	return arca_hub__new(out, &arca_hub__hf_ops, http, endpoint, token, prefixes);
 }

@@ -97,6 +97,34 @@ void arca_hub_free(arca_hub *hub)
 		free(hub);
 }
 
+arca_err arca_hub__new(arca_hub **out, const arca_hub_ops *ops, arca_http *http,
+	char *endpoint, char *token, const char *const *prefixes)
+{
+	*out = NULL;
+	arca_hub *hub = calloc(1, sizeof(*hub));
+	arca_err err = hub && endpoint ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "hub: out of memory");
+	if (hub) {
+		hub->ops = ops;
+		hub->http = http;
+		hub->endpoint = endpoint;
+		endpoint = NULL;
+	}
+	if (err == ARCA_OK)
+		err = arca_hub__set_auth(hub, prefixes, token);
+	if (token) {
+		/* scrub the token before the memory goes back */
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	free(endpoint);
+	if (err < 0) {
+		arca_hub_free(hub);
+		return err;
+	}
+	*out = hub;
+	return ARCA_OK;
+}
+
 char *arca_hub__endpoint(const char *option, const char *env_name, const char *fallback)
 {
 	const char *e = option && option[0] ? option : getenv(env_name);

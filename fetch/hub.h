@@ -141,6 +141,12 @@ char *arca_hub__clean_token(const char *raw);
  * NULL when out of memory or "~" is used without HOME. */
 char *arca_hub__expand_home(const char *path, const char *suffix);
 
+/* A hub with these ops on this endpoint, sending the token (may be NULL) after each of the
+ * header prefixes to the endpoint's origin. Takes endpoint and token (malloc'ed; NULL
+ * endpoint: out of memory) whatever happens; the token is scrubbed before it is freed. */
+arca_err arca_hub__new(arca_hub **out, const arca_hub_ops *ops, arca_http *http,
+	char *endpoint, char *token, const char *const *prefixes);
+
 /* Endpoint from an option, else an environment variable, else a default; no trailing '/'. */
 char *arca_hub__endpoint(const char *option, const char *env_name, const char *fallback);
 

@@ -289,34 +289,17 @@ const arca_hub_ops arca_hub__modelscope_ops = {
 
 arca_err arca_hub_open_modelscope(arca_hub **out, arca_http *http, const arca_hub_opts *opts)
 {
-	*out = NULL;
-	arca_hub *hub = calloc(1, sizeof(*hub));
-	if (!hub)
-		return arca_error_set(ARCA_ENOMEM, "hub: out of memory");
-	hub->ops = &arca_hub__modelscope_ops;
-	hub->http = http;
+	static const char *const prefixes[] = { "Cookie: m_session_id=",
+		"Authorization: Bearer ", NULL };
 	const char *domain = getenv("MODELSCOPE_DOMAIN");
 	char *fallback = NULL;
 	if (domain && domain[0] && asprintf(&fallback, "https://%s", domain) < 0)
 		fallback = NULL;
-	hub->endpoint = arca_hub__endpoint(opts ? opts->endpoint : NULL, "MODELSCOPE_ENDPOINT",
+	char *endpoint = arca_hub__endpoint(opts ? opts->endpoint : NULL, "MODELSCOPE_ENDPOINT",
 		fallback ? fallback : "https://www.modelscope.cn");
 	free(fallback);
 	/* trimmed: a CI secret often ends in a newline, which would break every request */
 	char *token = arca_hub__clean_token(opts && opts->token ? opts->token :
 		getenv("MODELSCOPE_API_TOKEN"));
-	static const char *const prefixes[] = { "Cookie: m_session_id=",
-		"Authorization: Bearer ", NULL };
-	arca_err err = hub->endpoint ? arca_hub__set_auth(hub, prefixes, token) :
-		arca_error_set(ARCA_ENOMEM, "hub: out of memory");
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
-	if (err < 0) {
-		arca_hub_free(hub);
-		return err;
-	}
-	*out = hub;
-	return ARCA_OK;
+	return arca_hub__new(out, &arca_hub__modelscope_ops, http, endpoint, token, prefixes);
 }

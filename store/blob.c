@@ -166,52 +166,41 @@ void arca_blob_writer_free(arca_blob_writer *w)
 	free(w);
 }
 
+typedef struct {
+	arca_blob_writer *w;
+	const char *path;
+} put_ctx;
+
+/* A block of the file into the writer; more bytes than fstat said means the file grew. */
+static arca_err write_block(void *ctx, const void *buf, size_t len)
+{
+	put_ctx *p = ctx;
+	arca_err err = arca_blob_writer_write(p->w, buf, len);
+	if (err == ARCA_EMISMATCH)
+		err = arca_error_set(ARCA_EIO, "%s: file grew while it was being stored", p->path);
+	return err;
+}
+
 arca_err arca_store_put_file(arca_store *store, const char *path, arca_file_digests *out,
 	arca_copy_progress_cb progress, void *payload)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return arca_error_errno(errno, "open %s", path);
-	arca_err err;
+	int fd;
+	uint64_t size;
+	arca_err err = arca_io_open_regular(&fd, &size, path);
+	if (err < 0)
+		return err;
 	arca_blob_writer *w = NULL;
-	unsigned char *buf = NULL;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		err = arca_error_errno(errno, "stat %s", path);
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = arca_error_set(ARCA_EINVALID, "%s: not a regular file", path);
-		goto cleanup;
-	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	arca_blob_writer_opts opts = ARCA_BLOB_WRITER_OPTS_INIT;
-	opts.expect_size = st.st_size;
+	opts.expect_size = (int64_t)size;
 	opts.want_git_sha1 = 1;
+	uint64_t done;
 	if ((err = arca_blob_writer_new(&w, store, &opts)) < 0)
 		goto cleanup;
-	if (!(buf = malloc(ARCA_HASH_BLOCK))) {
-		err = arca_error_set(ARCA_ENOMEM, "store %s: out of memory", path);
+	put_ctx ctx = { w, path };
+	if ((err = arca_io_stream(fd, ARCA_HASH_BLOCK, write_block, &ctx, progress, payload,
+			"store", path, &done)) < 0)
 		goto cleanup;
-	}
-	uint64_t done = 0;
-	for (;;) {
-		size_t got;
-		if ((err = arca_io_read_full(fd, buf, ARCA_HASH_BLOCK, &got, path)) < 0)
-			goto cleanup;
-		if (got == 0)
-			break;
-		if ((err = arca_blob_writer_write(w, buf, got)) < 0) {
-			if (err == ARCA_EMISMATCH)
-				err = arca_error_set(ARCA_EIO, "%s: file grew while it was being stored", path);
-			goto cleanup;
-		}
-		done += got;
-		if (progress && progress(done, payload)) {
-			err = arca_error_set(ARCA_EINTERRUPTED, "store %s: interrupted", path);
-			goto cleanup;
-		}
-	}
 	if ((err = arca_blob_writer_commit(w, out)) < 0) {
 		if (err == ARCA_EMISMATCH)
 			err = arca_error_set(ARCA_EIO, "%s: file shrank while it was being stored", path);
@@ -219,7 +208,6 @@ arca_err arca_store_put_file(arca_store *store, const char *path, arca_file_dige
 			arca_error_prefix(err, "store %s", path);
 	}
 cleanup:
-	free(buf);
 	arca_blob_writer_free(w);
 	close(fd);
 	return err;

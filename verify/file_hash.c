@@ -14,6 +14,19 @@
 
 #include "common/io.h"
 
+typedef struct {
+	arca_digest *sha256, *sha1;
+} digests;
+
+static arca_err hash_block(void *ctx, const void *buf, size_t len)
+{
+	digests *d = ctx;
+	arca_err err = arca_digest_update(d->sha256, buf, len);
+	if (err == ARCA_OK && d->sha1)
+		err = arca_digest_update(d->sha1, buf, len);
+	return err;
+}
+
 arca_err arca_hash_fd(arca_file_digests *out, int fd, const char *what, unsigned flags,
 	arca_hash_progress_cb progress, void *payload)
 {
@@ -26,37 +39,16 @@ arca_err arca_hash_fd(arca_file_digests *out, int fd, const char *what, unsigned
 	uint64_t expect = st.st_size > start ? (uint64_t)(st.st_size - start) : 0;
 	posix_fadvise(fd, start, 0, POSIX_FADV_SEQUENTIAL);
 
-	arca_digest *sha256 = NULL, *sha1 = NULL;
-	unsigned char *buf = NULL;
+	digests d = { NULL, NULL };
 	arca_err err;
-	if ((err = arca_digest_new(&sha256, ARCA_DIGEST_SHA256)) < 0)
+	if ((err = arca_digest_new(&d.sha256, ARCA_DIGEST_SHA256)) < 0)
 		goto cleanup;
-	if ((flags & ARCA_HASH_GIT_SHA1) && (err = arca_digest_new_gitblob(&sha1, expect)) < 0)
+	if ((flags & ARCA_HASH_GIT_SHA1) && (err = arca_digest_new_gitblob(&d.sha1, expect)) < 0)
 		goto cleanup;
-	buf = malloc(ARCA_HASH_BLOCK);
-	if (!buf) {
-		err = arca_error_set(ARCA_ENOMEM, "hash %s: out of memory", what);
+	uint64_t done;
+	if ((err = arca_io_stream(fd, ARCA_HASH_BLOCK, hash_block, &d, progress, payload, "hash",
+			what, &done)) < 0)
 		goto cleanup;
-	}
-	uint64_t done = 0;
-	for (;;) {
-		size_t got;
-		if ((err = arca_io_read_full(fd, buf, ARCA_HASH_BLOCK, &got, what)) < 0)
-			goto cleanup;
-		if (got == 0)
-			break;
-		if ((err = arca_digest_update(sha256, buf, got)) < 0)
-			goto cleanup;
-		if (sha1 && (err = arca_digest_update(sha1, buf, got)) < 0)
-			goto cleanup;
-		done += got;
-		if (progress && progress(done, payload)) {
-			err = arca_error_set(ARCA_EINTERRUPTED, "hash %s: interrupted", what);
-			goto cleanup;
-		}
-		if (got < ARCA_HASH_BLOCK)
-			break;
-	}
 	if (done != expect) {
 		err = arca_error_set(ARCA_EIO, "hash %s: file changed size while being read "
 			"(%llu bytes expected, %llu read)", what, (unsigned long long)expect,
@@ -64,37 +56,31 @@ arca_err arca_hash_fd(arca_file_digests *out, int fd, const char *what, unsigned
 		goto cleanup;
 	}
 	unsigned char raw[ARCA_SHA256_LEN];
-	if ((err = arca_digest_final(sha256, raw)) < 0)
+	if ((err = arca_digest_final(d.sha256, raw)) < 0)
 		goto cleanup;
 	arca_hex_encode(out->sha256, raw, ARCA_SHA256_LEN);
 	out->git_sha1[0] = '\0';
-	if (sha1) {
-		if ((err = arca_digest_final(sha1, raw)) < 0)
+	if (d.sha1) {
+		if ((err = arca_digest_final(d.sha1, raw)) < 0)
 			goto cleanup;
 		arca_hex_encode(out->git_sha1, raw, ARCA_SHA1_LEN);
 	}
 	out->size = done;
 cleanup:
-	free(buf);
-	arca_digest_free(sha256);
-	arca_digest_free(sha1);
+	arca_digest_free(d.sha256);
+	arca_digest_free(d.sha1);
 	return err;
 }
 
 arca_err arca_hash_file(arca_file_digests *out, const char *path, unsigned flags,
 	arca_hash_progress_cb progress, void *payload)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return arca_error_errno(errno, "open %s", path);
-	struct stat st;
-	arca_err err;
-	if (fstat(fd, &st) != 0)
-		err = arca_error_errno(errno, "stat %s", path);
-	else if (!S_ISREG(st.st_mode))
-		err = arca_error_set(ARCA_EINVALID, "%s: not a regular file", path);
-	else
-		err = arca_hash_fd(out, fd, path, flags, progress, payload);
+	int fd;
+	uint64_t size;
+	arca_err err = arca_io_open_regular(&fd, &size, path);
+	if (err < 0)
+		return err;
+	err = arca_hash_fd(out, fd, path, flags, progress, payload);
 	close(fd);
 	return err;
 }
