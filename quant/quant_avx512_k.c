@@ -310,33 +310,53 @@ AVX512 static void qx_x16(const float *X, int32_t *L, float *scale_out)
 	_mm512_storeu_ps(scale_out, _mm512_mask_mov_ps(scale, tiny, zero));
 }
 
+/* The shared start of Q6_K and Q3_K: a block with NaN or inf goes to the scalar encoder (0);
+ * otherwise its 16 groups are searched side by side and the codes come back in order. */
+AVX512 static int search_groups(const float *src, void (*search)(const float *, int32_t *,
+	float *), float *scales, uint8_t codes[ARCA_QK_K])
+{
+	float X[16 * LANES];
+	int32_t L[16 * LANES];
+	if (any_special(src, ARCA_QK_K))
+		return 0;
+	transpose_in(src, 16, 16, X);
+	search(X, L, scales);
+	for (int j = 0; j < 16; j++)
+		transpose_out(L, j, 16, codes + 16 * j);
+	return 1;
+}
+
+/* Each group of 16 requantized with its stored scale d (0: left as searched) to codes in
+ * [-nmax, nmax), stored + nmax. */
+AVX512 static void requant_groups(const float *src, const float *d, int nmax, uint8_t *codes)
+{
+	for (int j = 0; j < 16; j++) {
+		if (!d[j])
+			continue;
+		__m512 v = _mm512_div_ps(_mm512_loadu_ps(src + 16 * j), _mm512_set1_ps(d[j]));
+		__m512i l = _mm512_add_epi32(clamp16(nearest16(v), -nmax, nmax - 1),
+			_mm512_set1_epi32(nmax));
+		_mm_storeu_si128((__m128i *)(codes + 16 * j), _mm512_cvtepi32_epi8(l));
+	}
+}
+
 AVX512 void arca_quant__quantize_q6_K_avx512(const float *src, void *dst, size_t n)
 {
-	float X[16 * LANES], scales[LANES];
-	int32_t L[16 * LANES];
 	uint8_t *out = dst;
 	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q6_K)) {
-		if (any_special(src, ARCA_QK_K)) {
+		float scales[LANES], d[16];
+		uint8_t codes[ARCA_QK_K];
+		if (!search_groups(src, qx_x16, scales, codes)) {
 			arca_quant__quantize_q6_K(src, out, ARCA_QK_K);
 			continue;
 		}
-		transpose_in(src, 16, 16, X);
-		qx_x16(X, L, scales);
 		if (!arca_quant__pack_scales_q6_K(scales, out))
 			continue;
-		uint8_t codes[ARCA_QK_K];
+		const arca_block_q6_K *blk = (const arca_block_q6_K *)out;
+		float d_all = arca_quant__half_at(out + offsetof(arca_block_q6_K, d));
 		for (int j = 0; j < 16; j++)
-			transpose_out(L, j, 16, codes + 16 * j);
-		const int8_t *sc = (const int8_t *)(out + 192);
-		float d_all = arca_quant__half_at(out + 208);
-		for (int j = 0; j < 16; j++) {
-			float d = d_all * sc[j];
-			if (!d)
-				continue;
-			__m512 v = _mm512_div_ps(_mm512_loadu_ps(src + 16 * j), _mm512_set1_ps(d));
-			__m512i l = _mm512_add_epi32(clamp16(nearest16(v), -32, 31), _mm512_set1_epi32(32));
-			_mm_storeu_si128((__m128i *)(codes + 16 * j), _mm512_cvtepi32_epi8(l));
-		}
+			d[j] = d_all * blk->scales[j];
+		requant_groups(src, d, 32, codes);
 		arca_quant__pack_codes_q6_K(codes, out);
 	}
 }
@@ -401,29 +421,19 @@ AVX512 static void q3_x16(const float *X, int32_t *L, float *scale_out)
 
 AVX512 void arca_quant__quantize_q3_K_avx512(const float *src, void *dst, size_t n)
 {
-	float X[16 * LANES], scales[LANES];
-	int32_t L[16 * LANES];
 	uint8_t *out = dst;
 	for (size_t b = 0; b < n / ARCA_QK_K; b++, src += ARCA_QK_K, out += sizeof(arca_block_q3_K)) {
-		if (any_special(src, ARCA_QK_K)) {
+		float scales[LANES], d[16];
+		uint8_t codes[ARCA_QK_K];
+		if (!search_groups(src, q3_x16, scales, codes)) {
 			arca_quant__quantize_q3_K(src, out, ARCA_QK_K);
 			continue;
 		}
-		transpose_in(src, 16, 16, X);
-		q3_x16(X, L, scales);
-		uint8_t codes[ARCA_QK_K];
-		for (int j = 0; j < 16; j++)
-			transpose_out(L, j, 16, codes + 16 * j);
 		arca_quant__pack_scales_q3_K(scales, out);
-		float d_all = arca_quant__half_at(out + 108);
-		for (int j = 0; j < 16; j++) {
-			float d = d_all * arca_quant__scale_q3_K(out, j);
-			if (!d)
-				continue;
-			__m512 v = _mm512_div_ps(_mm512_loadu_ps(src + 16 * j), _mm512_set1_ps(d));
-			__m512i l = _mm512_add_epi32(clamp16(nearest16(v), -4, 3), _mm512_set1_epi32(4));
-			_mm_storeu_si128((__m128i *)(codes + 16 * j), _mm512_cvtepi32_epi8(l));
-		}
+		float d_all = arca_quant__half_at(out + offsetof(arca_block_q3_K, d));
+		for (int j = 0; j < 16; j++)
+			d[j] = d_all * arca_quant__scale_q3_K(out, j);
+		requant_groups(src, d, 4, codes);
 		arca_quant__pack_codes_q3_K(codes, out);
 	}
 }

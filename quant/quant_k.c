@@ -24,9 +24,8 @@ static int clamp_int(int v, int lo, int hi)
 
 /* ------------------------------------------------------------------ scale searches */
 
-/* Symmetric codes in [-nmax, nmax) with weights x², refined over 18 trial scales; L gets
- * the codes + nmax. Returns the scale (0 for an all-zero group, L all 0). */
-static float make_qx_quants(int n, int nmax, const float *x, uint8_t *L)
+/* The element of largest magnitude (the first of equals), and that magnitude. */
+static float signed_absmax(const float *x, int n, float *amax_out)
 {
 	float max = 0, amax = 0;
 	for (int i = 0; i < n; i++) {
@@ -36,6 +35,15 @@ static float make_qx_quants(int n, int nmax, const float *x, uint8_t *L)
 			max = x[i];
 		}
 	}
+	*amax_out = amax;
+	return max;
+}
+
+/* Symmetric codes in [-nmax, nmax) with weights x², refined over 18 trial scales; L gets
+ * the codes + nmax. Returns the scale (0 for an all-zero group, L all 0). */
+static float make_qx_quants(int n, int nmax, const float *x, uint8_t *L)
+{
+	float amax, max = signed_absmax(x, n, &amax);
 	if (amax < GROUP_MAX_EPS) {
 		for (int i = 0; i < n; i++)
 			L[i] = 0;
@@ -79,14 +87,7 @@ static float make_qx_quants(int n, int nmax, const float *x, uint8_t *L)
  * codes gets them + nmax, or all 0 for an all-zero group (scale 0). */
 static float make_q3_quants(int n, int nmax, const float *x, uint8_t *codes)
 {
-	float max = 0, amax = 0;
-	for (int i = 0; i < n; i++) {
-		float ax = fabsf(x[i]);
-		if (ax > amax) {
-			amax = ax;
-			max = x[i];
-		}
-	}
+	float amax, max = signed_absmax(x, n, &amax);
 	if (amax < GROUP_MAX_EPS) {
 		memset(codes, 0, (size_t)n);
 		return 0.f;

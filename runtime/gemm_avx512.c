@@ -59,6 +59,16 @@ enum { MATVEC_R = 1, PREFETCH_AHEAD = 128 };
 		} \
 	}
 
+GINLINE void zero_tile(__m512 acc[TILE_R][TILE_T], int R, int T)
+{
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		#pragma GCC unroll 4
+		for (int t = 0; t < T; t++)
+			acc[r][t] = _mm512_setzero_ps();
+	}
+}
+
 GINLINE void store_tile(__m512 acc[TILE_R][TILE_T], int R, int T, float *y, size_t ldy)
 {
 	#pragma GCC unroll 4
@@ -166,12 +176,7 @@ GINLINE void q8_tile(q8_family f, int R, int T, size_t blocks, const uint8_t *w,
 	const uint8_t *x, size_t xs, float *y, size_t ldy)
 {
 	__m512 acc[TILE_R][TILE_T];
-	#pragma GCC unroll 4
-	for (int r = 0; r < R; r++) {
-		#pragma GCC unroll 4
-		for (int t = 0; t < T; t++)
-			acc[r][t] = _mm512_setzero_ps();
-	}
+	zero_tile(acc, R, T);
 	size_t p = 0;
 	for (; 2 * p + 1 < blocks; p++)
 		q8_pair(f, R, T, 1, w, rb, x, xs, p, acc);
@@ -228,12 +233,7 @@ GINLINE void f_tile(f_family f, int R, int T, size_t n, const uint8_t *w, size_t
 	const uint8_t *x, size_t xs, float *y, size_t ldy)
 {
 	__m512 acc[TILE_R][TILE_T];
-	#pragma GCC unroll 4
-	for (int r = 0; r < R; r++) {
-		#pragma GCC unroll 4
-		for (int t = 0; t < T; t++)
-			acc[r][t] = _mm512_setzero_ps();
-	}
+	zero_tile(acc, R, T);
 	size_t i = 0;
 	for (; i + 16 <= n; i += 16)
 		f_step(f, R, T, w, rb, x, xs, i, (__mmask16)0xFFFF, acc);
