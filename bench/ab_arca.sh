@@ -50,7 +50,7 @@ now() { date +%s.%N; }
 # every conversion really converts: both builds skip a conversion already recorded.
 fresh_store() { # SIDE -> $work/run-SIDE
 	local from="$work/store-$1" to="$work/run-$1"
-	chmod -R u+w "$to" 2>/dev/null; rm -rf "$to"
+	[ ! -e "$to" ] || { chmod -R u+w "$to"; rm -rf "$to"; }
 	mkdir -p "$to/tmp" "$to/keys"
 	cp -al "$from/objects" "$to/objects"
 	cp "$from"/catalog.db* "$to/"

@@ -47,6 +47,10 @@ typedef struct {
 
 arca_err t_buffer_sink(void *buffer, const void *data, size_t len);
 
+/* The git blob id of a file's content (sha1 of "blob SIZE\0" + bytes), computed by python3's
+ * hashlib: an independent reference that needs no git. Fails the test when it cannot. */
+char *t_git_blob_id(const char *path);
+
 /* Number of entries in a folder (without . and ..). */
 int t_count_entries(const char *dir);
 
@@ -57,5 +61,24 @@ int t_count_entries(const char *dir);
 		if (!strstr(msg_, (needle))) \
 			fail_msg("error message '%s' does not mention '%s'", msg_, (needle)); \
 	} while (0)
+
+/*
+ * Skips. A test that cannot run here (the CPU lacks an instruction set, say) must show as
+ * skipped, never as passed: t_skip() says why on stdout ("SKIP: ...", which scripts/test.sh
+ * reports) and ends the running cmocka test as skipped; main returns t_exit(), which turns
+ * "nothing failed, something skipped" into exit code 77, CTest's SKIP_RETURN_CODE
+ * (tests/CMakeLists.txt). cmocka's own exit code does not count skips, so a test file that
+ * skips must end with t_exit:
+ *
+ *     return t_exit(cmocka_run_group_tests(tests, NULL, NULL));
+ */
+#define T_SKIP_EXIT 77
+#define t_skip(...) \
+	do { \
+		t_skip_note(__VA_ARGS__); \
+		skip(); \
+	} while (0)
+void t_skip_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int t_exit(int failed);
 
 #endif

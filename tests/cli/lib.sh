@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/cli/lib.sh — shared by the CLI tests: a temporary folder and store per test, and
 # `run` which records a command's exit code, stdout and stderr and checks the exit code.
-# Each test script sources this, then calls run/expect_* and finally `pass`.
+# Each test script sources this, then calls run/expect_* and finally `pass`; a test that
+# cannot run here calls `skip "why"` instead, before checking anything.
 set -u
 : "${ARCA:?ARCA must point at the arca binary}"
 : "${ARCA_SOURCE:?ARCA_SOURCE must point at the source tree}"
@@ -63,4 +64,25 @@ make_llm() {
 # blob_file SHA256: where a blob lives (tests may look behind the API; arca never does)
 blob_file() { echo "$ARCA_HOME/objects/sha256/${1:0:2}/${1:2}"; }
 
+# git_blob_id FILE: the id git gives the file's content (sha1 of "blob SIZE\0" + bytes),
+# computed with python3's hashlib: an independent value that needs no git.
+git_blob_id() {
+	python3 -c 'import hashlib, sys
+d = open(sys.argv[1], "rb").read()
+print(hashlib.sha1(b"blob %d\0" % len(d) + d).hexdigest())' "$1" || fail "cannot hash $1"
+}
+
+# need_node_module NAME: the test checks arca against this package from tests/node
+# (scripts/test.sh installs them with npm ci); without it (or without node) it skips.
+need_node_module() {
+	command -v node >/dev/null || skip "node is not installed (scripts/setup-debian.sh)"
+	[ -d "$ARCA_SOURCE/tests/node/node_modules/$1" ] ||
+		skip "$1 is not installed (npm ci --prefix tests/node, as scripts/test.sh does)"
+}
+
 pass() { echo "ok: $(basename "$0")"; exit 0; }
+
+# skip REASON: the test cannot run here. Exit code 77 is CTest's SKIP_RETURN_CODE for every
+# test (tests/CMakeLists.txt): shown as Skipped, never as Passed; scripts/test.sh (CI) fails
+# on any skip. Skip the whole test or nothing: a test never passes with parts left out.
+skip() { echo "SKIP: $(basename "$0"): $*"; exit 77; }

@@ -32,17 +32,27 @@ run 0 "$ARCA" show acme/same@b --json
 expect_json 'd["commit"]' "$c1"
 run 0 "$ARCA" fsck
 
-# someone holds the store (shared); gc must wait, then give up clearly
-command -v flock >/dev/null || { echo "skip: no flock(1) for the lock test"; pass; }
-exec 9<>"$ARCA_HOME/lock"
-flock -s 9 || fail "could not take the lock for the test"
+# someone holds the store (shared); gc must wait, then give up clearly. The holder is a
+# python3 process taking flock(2) as arca does (no flock(1) needed); it holds the lock
+# until fd 9, the writing end of its stdin, is closed.
+mkfifo "$T/hold" || fail "mkfifo"
+"$PYTHON_BIN" -c 'import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_SH)
+open(sys.argv[2], "w").close()
+sys.stdin.read()' "$ARCA_HOME/lock" "$T/held" <"$T/hold" &
+holder=$!
+exec 9>"$T/hold"
+for _ in $(seq 1 100); do [ -e "$T/held" ] && break; sleep 0.1; done
+[ -e "$T/held" ] || fail "could not take the lock for the test"
 ARCA_LOCK_TIMEOUT=0.5 run 1 "$ARCA" gc
 expect_stderr "arca: waiting for the store, in use by pid"
 expect_stderr "arca: gc: store $ARCA_HOME is in use by pid"
 expect_stderr "shared"
 # readers and adders are not blocked by a shared holder
 ARCA_LOCK_TIMEOUT=0 run 0 "$ARCA" ls
-flock -u 9; exec 9>&-
+exec 9>&-
+wait "$holder" || fail "the lock holder failed"
 # once released, gc waits for a running add, then runs
 run 0 "$ARCA" gc
 pass

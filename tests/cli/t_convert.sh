@@ -1,29 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# arca convert and arca inspect, checked against llama.cpp (node-llama-cpp's prebuilt CPU
-# build): tiny Qwen2, Qwen3 and Llama checkpoints convert to F16, Q8_0 and Q4_K_M GGUF that
-# llama.cpp loads and runs; the MoE, MLA and GLM-4 tables convert to GGUF llama.cpp runs;
-# quantized tensors equal what llama.cpp's own quantizer makes from the same F32 GGUF; the
-# round trip GGUF → safetensors → GGUF is exact for F32/F16/BF16; bad input is refused.
+# arca convert and arca inspect: tiny Qwen2, Qwen3 and Llama checkpoints convert to F16,
+# Q8_0 and Q4_K_M GGUF; the MoE, MLA and GLM-4 tables convert; the round trip GGUF →
+# safetensors → GGUF is exact for F32/F16/BF16; bad input is refused. That llama.cpp loads
+# and runs these GGUF files, and that arca quantizes as llama.cpp does, is
+# t_convert_llama.sh.
 . "$(dirname "$0")/lib.sh"
 
-LLAMA="$ARCA_SOURCE/tests/node/llama_run.mjs"
-have_llama=1
-if [ ! -d "$ARCA_SOURCE/tests/node/node_modules/node-llama-cpp" ] || ! command -v node >/dev/null; then
-	echo "SKIP part: node-llama-cpp is not installed (scripts/test.sh installs it into tests/node)"
-	have_llama=0
-fi
-
 run 0 "$ARCA" init
-
-# llama_loads FILE ARCH: llama.cpp loads the GGUF and generates greedily from a prompt
-llama_loads() {
-	[ $have_llama = 1 ] || return 0
-	run 0 node "$LLAMA" "$1" --check-load
-	expect_json 'd["arch"]' "$2"
-	run 0 node "$LLAMA" "$1" --prompt "Hello world, the model" -n 6 --ignore-eos --threads 2
-	expect_json 'len(d["tokens"])' 6
-}
 
 # --- the three main architectures in F16, Q8_0, Q4_K_M ----------------------------------
 for arch in qwen2 qwen3 llama; do
@@ -33,7 +17,6 @@ for arch in qwen2 qwen3 llama; do
 		run 0 "$ARCA" convert "acme/$arch" --quant $q --out "$T/$arch-$q.gguf" --json
 		expect_json 'd["variant"]' $q
 		expect_json 'd["arch"]' $arch
-		llama_loads "$T/$arch-$q.gguf" $arch
 	done
 done
 # a BF16 checkpoint converts to BF16 by default
@@ -52,35 +35,22 @@ for arch in qwen3moe deepseek2 glm4; do
 	make_llm "$T/$arch" --arch "$arch" --seed 4
 	run 0 "$ARCA" add "$T/$arch" --as "acme/$arch" -q
 	run 0 "$ARCA" convert "acme/$arch" --quant f16 --out "$T/$arch.gguf" -q
-	llama_loads "$T/$arch.gguf" $arch
 done
 run 0 "$ARCA" inspect acme/deepseek2:f16 --json
 expect_json '[t["ne"] for t in d["tensors"] if t["name"]=="blk.0.attn_k_b.weight"][0]' "[16, 32, 4]"
 expect_json '[t["ne"] for t in d["tensors"] if t["name"]=="blk.1.ffn_up_exps.weight"][0]' "[64, 64, 4]"
 expect_json 'd["metadata"]["deepseek2.attention.head_count_kv"]["value"]' 1
 
-# --- bit-identical to llama.cpp's quantizer --------------------------------------------------
-if [ $have_llama = 1 ]; then
-	libdir=$(python3 "$ARCA_SOURCE/bench/llama_quantize.py" --find-lib "$ARCA_SOURCE/tests/node")
-	make_llm "$T/q" --arch qwen3 --hidden 256 --ffn 768 --layers 3 --dtype F32 --seed 5
-	run 0 "$ARCA" add "$T/q" --as acme/q -q
-	run 0 "$ARCA" convert acme/q --quant f32 --out "$T/q-f32.gguf" -q
-	for q in q8_0 q4_0 q4_k_m q5_k_m q6_k; do
-		run 0 "$ARCA" convert acme/q --quant $q --out "$T/q-arca-$q.gguf" -q
-		pure=--pure; case $q in *_m) pure= ;; esac   # plain types are --pure in arca
-		run 0 python3 "$ARCA_SOURCE/bench/llama_quantize.py" "$libdir" "$T/q-f32.gguf" \
-			"$T/q-llama-$q.gguf" $q --threads 2 $pure
-		python3 "$ARCA_SOURCE/tests/fixtures/gguf_tensors.py" compare "$T/q-arca-$q.gguf" \
-			"$T/q-llama-$q.gguf" >"$T/cmp.txt" || fail "$q differs from llama.cpp: $(cat "$T/cmp.txt")"
-		llama_loads "$T/q-arca-$q.gguf" qwen3
-	done
-	# requantizing a stored variant gives what quantizing the source gives
-	run 0 "$ARCA" convert acme/q:f32 --quant q4_0 --out "$T/q-requant-q4_0.gguf" -q
-	python3 "$ARCA_SOURCE/tests/fixtures/gguf_tensors.py" compare "$T/q-requant-q4_0.gguf" \
-		"$T/q-arca-q4_0.gguf" >"$T/cmp.txt" || fail "requantized q4_0 differs: $(cat "$T/cmp.txt")"
-	run 0 "$ARCA" inspect acme/q:q4_0 --json
-	expect_json 'd["metadata"]["general.file_type"]["value"]' 2
-fi
+# --- requantizing a stored variant gives what quantizing the source gives ----------------
+make_llm "$T/q" --arch qwen3 --hidden 256 --ffn 768 --layers 3 --dtype F32 --seed 5
+run 0 "$ARCA" add "$T/q" --as acme/q -q
+run 0 "$ARCA" convert acme/q --quant f32 --out "$T/q-f32.gguf" -q
+run 0 "$ARCA" convert acme/q --quant q4_0 --out "$T/q-arca-q4_0.gguf" -q
+run 0 "$ARCA" convert acme/q:f32 --quant q4_0 --out "$T/q-requant-q4_0.gguf" -q
+python3 "$ARCA_SOURCE/tests/fixtures/gguf_tensors.py" compare "$T/q-requant-q4_0.gguf" \
+	"$T/q-arca-q4_0.gguf" >"$T/cmp.txt" || fail "requantized q4_0 differs: $(cat "$T/cmp.txt")"
+run 0 "$ARCA" inspect acme/q:q4_0 --json
+expect_json 'd["metadata"]["general.file_type"]["value"]' 2
 
 # --- round trip GGUF → safetensors → GGUF, exact for F32 / F16 / BF16 ------------------------
 for dt in F32 F16 BF16; do

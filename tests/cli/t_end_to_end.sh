@@ -47,7 +47,8 @@ expect_stdout "commit      $commit"
 expect_stdout "licence     apache-2.0"
 expect_stdout "card.base_model Qwen/Qwen2.5-0.5B"
 expect_stdout "$(sha256sum "$T/model/model.safetensors" | cut -d' ' -f1)"
-expect_stdout "$(git hash-object --no-filters "$T/model/model.safetensors" 2>/dev/null || echo model.safetensors)"
+weights_git=$(git_blob_id "$T/model/model.safetensors") || exit 1
+expect_stdout "$weights_git"
 expect_stdout "lineage (0 derived)"
 run 0 "$ARCA" show "acme/tiny-qwen@${commit:0:10}" --json
 expect_json 'd["card"]["base_model_relation"]' finetune

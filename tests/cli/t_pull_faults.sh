@@ -11,7 +11,7 @@ commit=$(hub_add acme/tiny "$T/model")
 start_hub
 run 0 "$ARCA" init
 weights=$(sha256sum "$T/model/model.safetensors" | cut -d' ' -f1)
-config_sha1=$(git hash-object --no-filters "$T/model/config.json" 2>/dev/null || true)
+config_sha1=$(git_blob_id "$T/model/config.json") || exit 1
 
 fresh() { rm -rf "$ARCA_HOME"; "$ARCA" init -q; hub_reset; }
 verified_files() {

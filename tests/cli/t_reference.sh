@@ -15,10 +15,7 @@
 
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import numpy" 2>/dev/null ||
 	fail "the float64 reference needs /usr/bin/python3 with numpy (scripts/setup-debian.sh)"
-if [ ! -d "$ARCA_SOURCE/tests/node/node_modules/node-llama-cpp" ] || ! command -v node >/dev/null; then
-	echo "SKIP t_reference.sh: node-llama-cpp is not installed (scripts/test.sh installs it into tests/node)"
-	exit 0
-fi
+need_node_module node-llama-cpp
 REF="$ARCA_SOURCE/tests/reference"
 LLAMA_RUN="$ARCA_SOURCE/tests/node/llama_run.mjs"
 PROMPT=3,17,101,5,250,42,9,77

@@ -2,11 +2,16 @@
 /*
  * tests/quant/test_quant.c — quantizers and dequantizers (arca/quant.h) against the
  * llama.cpp reference vectors in tests/data/quant (see its README): for every type, every
- * path (scalar reference, default SIMD, two threads, and each instruction-set level this
- * CPU has) must write the reference bytes and read back the reference floats bit for bit.
- * Then generated inputs the vectors do not cover (inf, NaN, subnormals, odd block counts,
- * random block bytes) checked SIMD against scalar; then tables of fp16/bf16 conversions,
- * type names, row sizes and rejected arguments.
+ * path (scalar reference, default SIMD, two threads, and each instruction-set level) must
+ * write the reference bytes and read back the reference floats bit for bit. Then generated
+ * inputs the vectors do not cover (inf, NaN, subnormals, odd block counts, random block
+ * bytes) checked SIMD against scalar; then tables of fp16/bf16 conversions, type names, row
+ * sizes and rejected arguments.
+ *
+ * The scalar level runs everywhere. Each SIMD level is a test of its own that is skipped,
+ * saying so, on a CPU without it, and the binary then exits 77 (CTest: Skipped, not
+ * Passed). ARCA_TEST_CPU_LEVELS=N treats levels N and up as missing, to see that path on a
+ * CPU that has them (ARCA_TEST_CPU_LEVELS=1: a CPU without SIMD).
  */
 #include <math.h>
 #include <stdio.h>
@@ -103,7 +108,46 @@ static void expect_floats(const char *type_name, const char *path, int type,
 	}
 }
 
-/* Every type of the vectors, every path: quantize = .bin, dequantize(.bin) = .dequant. */
+static const char *const level_names[ARCA_QUANT__LEVELS] = { "scalar", "avx2", "avx512" };
+
+/* The kernels of `level`, or the test is skipped: this CPU (or ARCA_TEST_CPU_LEVELS) lacks
+ * it. */
+static const arca_quant__kernels *level_or_skip(int level)
+{
+	const char *cap = getenv("ARCA_TEST_CPU_LEVELS");
+	const arca_quant__kernels *k = arca_quant__kernels_for(level);
+	if (level > 0 && cap && cap[0] && level >= atoi(cap))
+		t_skip("%s kernels not checked: ARCA_TEST_CPU_LEVELS=%s", level_names[level], cap);
+	if (!k)
+		t_skip("%s kernels not checked: this CPU cannot run them", level_names[level]);
+	assert_string_equal(k->name, level_names[level]);
+	return k;
+}
+
+/* One level's kernels called directly, every type: quantize = .bin, dequantize = .dequant. */
+static void check_level_vectors(const vectors *v, const arca_quant__kernels *k)
+{
+	const size_t n = (size_t)ROWS * COLS;
+	uint8_t *q = malloc(n * 4);
+	float *f = malloc(n * 4);
+	for (size_t t = 0; t < N_VECTOR_TYPES; t++) {
+		const char *name = vector_types[t];
+		int type;
+		assert_int_equal(arca_ggml_type_from_name(&type, name), ARCA_OK);
+		size_t bytes = ROWS * (size_t)arca_ggml_row_size(type, COLS);
+		memset(q, 0x33, bytes);
+		k->quantize[type](v->input, q, n);
+		expect_bytes(name, k->name, type, q, v->bin[t], ROWS, COLS);
+		memset(f, 0x33, n * 4);
+		k->dequantize[type](v->bin[t], f, n);
+		expect_floats(name, k->name, type, f, v->dequant[t], n);
+	}
+	free(q);
+	free(f);
+}
+
+/* Every type of the vectors through the public paths and the scalar kernels: quantize =
+ * .bin, dequantize(.bin) = .dequant. */
 static void test_reference_vectors(void **state)
 {
 	vectors *v = *state;
@@ -130,22 +174,21 @@ static void test_reference_vectors(void **state)
 		memset(f, 0xa5, n * 4);
 		assert_int_equal(arca_dequantize(type, v->bin[t], f, n), ARCA_OK);
 		expect_floats(name, "default", type, f, v->dequant[t], n);
-
-		/* each level this CPU runs, not only the best one */
-		for (int level = 0; level < ARCA_QUANT__LEVELS; level++) {
-			const arca_quant__kernels *k = arca_quant__kernels_for(level);
-			if (!k)
-				continue;
-			memset(q, 0x33, bytes);
-			k->quantize[type](v->input, q, n);
-			expect_bytes(name, k->name, type, q, v->bin[t], ROWS, COLS);
-			memset(f, 0x33, n * 4);
-			k->dequantize[type](v->bin[t], f, n);
-			expect_floats(name, k->name, type, f, v->dequant[t], n);
-		}
 	}
 	free(q);
 	free(f);
+	check_level_vectors(v, level_or_skip(ARCA_QUANT__SCALAR));
+}
+
+/* Each SIMD level, not only the best one, against the vectors. */
+static void test_reference_vectors_avx2(void **state)
+{
+	check_level_vectors(*state, level_or_skip(ARCA_QUANT__AVX2));
+}
+
+static void test_reference_vectors_avx512(void **state)
+{
+	check_level_vectors(*state, level_or_skip(ARCA_QUANT__AVX512));
 }
 
 /* Quantizing row by row gives the same bytes as all rows at once. */
@@ -203,11 +246,10 @@ static float generated_value(int kind, size_t i)
 	}
 }
 
-/* Every level agrees with the scalar kernels on odd-sized, non-finite and extreme rows,
+/* A SIMD level agrees with the scalar kernels on odd-sized, non-finite and extreme rows,
  * and on blocks of random bytes (any bit pattern is a block a file could hold). */
-static void test_simd_matches_scalar(void **state)
+static void check_matches_scalar(const arca_quant__kernels *k)
 {
-	(void)state;
 	const size_t n = 5 * ARCA_QK_K; /* odd number of super-blocks */
 	float *x = malloc(n * 4), *f_ref = malloc(n * 4), *f = malloc(n * 4);
 	uint8_t *q_ref = malloc(n * 4), *q = malloc(n * 4), *bytes = malloc(n * 4);
@@ -225,21 +267,16 @@ static void test_simd_matches_scalar(void **state)
 			size_t len = (size_t)arca_ggml_row_size(type, n);
 			scalar->quantize[type](x, q_ref, n);
 			scalar->dequantize[type](bytes, f_ref, n);
-			for (int level = 1; level < ARCA_QUANT__LEVELS; level++) {
-				const arca_quant__kernels *k = arca_quant__kernels_for(level);
-				if (!k)
-					continue;
-				char path[64];
-				snprintf(path, sizeof(path), "%s, generated kind %d", k->name, kind);
-				k->quantize[type](x, q, n);
-				expect_bytes(info->name, path, type, q, q_ref, 1, n);
-				k->dequantize[type](bytes, f, n);
-				for (size_t i = 0; i < n; i++)
-					if (memcmp(&f[i], &f_ref[i], 4))
-						fail_msg("%s dequantize (%s, random bytes): element %zu: got "
-							"0x%08x, want 0x%08x", info->name, k->name, i,
-							arca_quant__f32_bits(f[i]), arca_quant__f32_bits(f_ref[i]));
-			}
+			char path[64];
+			snprintf(path, sizeof(path), "%s, generated kind %d", k->name, kind);
+			k->quantize[type](x, q, n);
+			expect_bytes(info->name, path, type, q, q_ref, 1, n);
+			k->dequantize[type](bytes, f, n);
+			for (size_t i = 0; i < n; i++)
+				if (memcmp(&f[i], &f_ref[i], 4))
+					fail_msg("%s dequantize (%s, random bytes): element %zu: got "
+						"0x%08x, want 0x%08x", info->name, k->name, i,
+						arca_quant__f32_bits(f[i]), arca_quant__f32_bits(f_ref[i]));
 			(void)len;
 		}
 	}
@@ -249,6 +286,18 @@ static void test_simd_matches_scalar(void **state)
 	free(q_ref);
 	free(q);
 	free(bytes);
+}
+
+static void test_avx2_matches_scalar(void **state)
+{
+	(void)state;
+	check_matches_scalar(level_or_skip(ARCA_QUANT__AVX2));
+}
+
+static void test_avx512_matches_scalar(void **state)
+{
+	(void)state;
+	check_matches_scalar(level_or_skip(ARCA_QUANT__AVX512));
 }
 
 /* ------------------------------------------------------------------ scalar conversions */
@@ -483,12 +532,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_vectors),
+		cmocka_unit_test(test_reference_vectors_avx2),
+		cmocka_unit_test(test_reference_vectors_avx512),
 		cmocka_unit_test(test_row_by_row),
-		cmocka_unit_test(test_simd_matches_scalar),
+		cmocka_unit_test(test_avx2_matches_scalar),
+		cmocka_unit_test(test_avx512_matches_scalar),
 		cmocka_unit_test(test_fp16),
 		cmocka_unit_test(test_bf16),
 		cmocka_unit_test(test_type_names_and_sizes),
 		cmocka_unit_test(test_rejected_arguments),
 	};
-	return cmocka_run_group_tests(tests, load_vectors, free_vectors);
+	return t_exit(cmocka_run_group_tests(tests, load_vectors, free_vectors));
 }

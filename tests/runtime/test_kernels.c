@@ -3,9 +3,15 @@
  * tests/runtime/test_kernels.c — the runtime's matrix products. For every weight type:
  * weights quantized by the converter, activations converted by the runtime, and the
  * expected dot products computed here in double from the decoded weights and the decoded
- * activations (so only the products are under test); every instruction level this CPU has
- * must agree with that within float rounding, and matrix × matrix must equal matrix ×
- * vector token by token (bit for bit for the integer types). Also the activation formats themselves (scale, range, block sums).
+ * activations (so only the products are under test); every instruction level must agree
+ * with that within float rounding, and matrix × matrix must equal matrix × vector token by
+ * token (bit for bit for the integer types). Also the activation formats themselves (scale,
+ * range, block sums), and each SIMD level's conversion of activations against the scalar one.
+ *
+ * The scalar level runs everywhere. Each SIMD level is a test of its own that is skipped,
+ * saying so, on a CPU without it, and the binary then exits 77 (CTest: Skipped, not
+ * Passed). ARCA_TEST_CPU_LEVELS=N treats levels N and up as missing, to see that path on a
+ * CPU that has them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -50,8 +56,29 @@ static void decode_act(int type, const void *x, size_t n, double *out)
 	}
 }
 
-/* Every type at every level for rows of n elements (types whose blocks do not divide n are
- * skipped). */
+static const char *const level_names[ARCA_RT_LEVELS] = { "scalar", "avx2", "avx512" };
+
+/* Makes `level` the one in use, or the test is skipped: this CPU (or ARCA_TEST_CPU_LEVELS)
+ * lacks it. */
+static void use_level_or_skip(int level)
+{
+	const char *cap = getenv("ARCA_TEST_CPU_LEVELS");
+	if (level > 0 && cap && cap[0] && level >= atoi(cap))
+		t_skip("%s kernels not checked: ARCA_TEST_CPU_LEVELS=%s", level_names[level], cap);
+	if (arca_rt_kernel_force(level) < 0)
+		t_skip("%s kernels not checked: this CPU cannot run them", level_names[level]);
+}
+
+/* Back to the best level this CPU has. */
+static void use_best_level(void)
+{
+	for (int level = ARCA_RT_LEVELS - 1; level >= 0; level--)
+		if (arca_rt_kernel_force(level) == 0)
+			break;
+}
+
+/* Every type at the level in use for rows of n elements (types whose blocks do not divide
+ * n are left out). */
 static void check_dots(size_t n)
 {
 	const size_t N = n;
@@ -85,35 +112,27 @@ static void check_dots(size_t n)
 				}
 			}
 		}
-		for (int level = 0; level < ARCA_RT_LEVELS; level++) {
-			if (arca_rt_kernel_force(level) < 0)
-				continue;
-			float y[TOKENS * ROWS], yv[ROWS];
-			/* odd row ranges: rows 3..12 only */
-			arca_rt_matmul(t, w, rb, N, x, xb, TOKENS, y, ROWS, 3, ROWS);
-			for (int b = 0; b < TOKENS; b++) {
-				arca_rt_matvec(t, w, rb, N, x + b * xb, yv, 3, ROWS);
-				for (int r = 3; r < ROWS; r++) {
-					double err = fabs(yv[r - 3] - want[b][r]);
-					if (err > 1e-5 * scale[b][r] + 1e-7)
-						fail_msg("%s at level %s: row %d token %d: %.8g, want %.8g",
-							arca_ggml_type_info_get(t)->name, arca_rt_kernel_name(), r, b,
-							yv[r - 3], want[b][r]);
-					/* integer types: the same bits; float types may group their
-					 * sums differently for one token (AVX-512's row kernel) */
-					if (arca_rt__act_kind(t) == ACT_Q8_0 || arca_rt__act_kind(t) == ACT_Q8_K)
-						assert_true(y[b * ROWS + r] == yv[r - 3]);
-					else if (fabs(y[b * ROWS + r] - yv[r - 3]) > 2e-5 * scale[b][r] + 1e-7)
-						fail_msg("%s at level %s: batch %.8g, one token %.8g",
-							arca_ggml_type_info_get(t)->name, arca_rt_kernel_name(),
-							y[b * ROWS + r], yv[r - 3]);
-				}
+		float y[TOKENS * ROWS], yv[ROWS];
+		/* odd row ranges: rows 3..12 only */
+		arca_rt_matmul(t, w, rb, N, x, xb, TOKENS, y, ROWS, 3, ROWS);
+		for (int b = 0; b < TOKENS; b++) {
+			arca_rt_matvec(t, w, rb, N, x + b * xb, yv, 3, ROWS);
+			for (int r = 3; r < ROWS; r++) {
+				double err = fabs(yv[r - 3] - want[b][r]);
+				if (err > 1e-5 * scale[b][r] + 1e-7)
+					fail_msg("%s at level %s: row %d token %d: %.8g, want %.8g",
+						arca_ggml_type_info_get(t)->name, arca_rt_kernel_name(), r, b,
+						yv[r - 3], want[b][r]);
+				/* integer types: the same bits; float types may group their
+				 * sums differently for one token (AVX-512's row kernel) */
+				if (arca_rt__act_kind(t) == ACT_Q8_0 || arca_rt__act_kind(t) == ACT_Q8_K)
+					assert_true(y[b * ROWS + r] == yv[r - 3]);
+				else if (fabs(y[b * ROWS + r] - yv[r - 3]) > 2e-5 * scale[b][r] + 1e-7)
+					fail_msg("%s at level %s: batch %.8g, one token %.8g",
+						arca_ggml_type_info_get(t)->name, arca_rt_kernel_name(),
+						y[b * ROWS + r], yv[r - 3]);
 			}
 		}
-		/* back to the best level for the next type */
-		for (int level = ARCA_RT_LEVELS - 1; level >= 0; level--)
-			if (arca_rt_kernel_force(level) == 0)
-				break;
 		free(w);
 		free(x);
 	}
@@ -121,14 +140,33 @@ static void check_dots(size_t n)
 	free(xf);
 }
 
-static void test_dots_all_levels(void **state)
+static void check_dots_at(int level)
 {
-	(void)state;
+	use_level_or_skip(level);
 	check_dots(512);
 	check_dots(96);  /* an odd number of 32-element blocks: a half-filled last pair */
 	check_dots(200); /* float types: a tail shorter than a vector */
+	use_best_level();
+}
+
+static void test_dots_scalar(void **state)
+{
+	(void)state;
+	check_dots_at(ARCA_RT_SCALAR);
 	assert_false(arca_rt_weight_supported(ARCA_GGML_IQ4_NL));
 	assert_false(arca_rt_weight_supported(-1));
+}
+
+static void test_dots_avx2(void **state)
+{
+	(void)state;
+	check_dots_at(ARCA_RT_AVX2);
+}
+
+static void test_dots_avx512(void **state)
+{
+	(void)state;
+	check_dots_at(ARCA_RT_AVX512);
 }
 
 static void test_activation_formats(void **state)
@@ -192,11 +230,11 @@ static void test_activation_formats(void **state)
 	assert_int_equal(q8[0].qs[3], -2);
 }
 
-/* Every level converts activations to the same bytes as the scalar forms: random rows, an
+/* A SIMD level converts activations to the same bytes as the scalar forms: random rows, an
  * all-zero block, ties of the largest magnitude with both signs, exact .5 code steps. */
-static void test_activation_levels_agree(void **state)
+static void check_activations_at(int level)
 {
-	(void)state;
+	use_level_or_skip(level);
 	enum { NX = 1024 };
 	float x[NX];
 	uint64_t seed = 99;
@@ -212,29 +250,39 @@ static void test_activation_levels_agree(void **state)
 		uint8_t *want = malloc(bytes), *got = malloc(bytes);
 		assert_int_equal(arca_rt_kernel_force(ARCA_RT_SCALAR), 0);
 		arca_rt_act_convert(kinds[k], x, want, NX);
-		for (int level = 1; level < ARCA_RT_LEVELS; level++) {
-			if (arca_rt_kernel_force(level) < 0)
-				continue;
-			memset(got, 0xAB, bytes);
-			arca_rt_act_convert(kinds[k], x, got, NX);
-			if (memcmp(want, got, bytes) != 0)
-				fail_msg("%s activations differ at level %s",
-					arca_ggml_type_info_get(kinds[k])->name, arca_rt_kernel_name());
-		}
+		assert_int_equal(arca_rt_kernel_force(level), 0);
+		memset(got, 0xAB, bytes);
+		arca_rt_act_convert(kinds[k], x, got, NX);
+		if (memcmp(want, got, bytes) != 0)
+			fail_msg("%s activations differ at level %s",
+				arca_ggml_type_info_get(kinds[k])->name, arca_rt_kernel_name());
 		free(want);
 		free(got);
 	}
-	for (int level = ARCA_RT_LEVELS - 1; level >= 0; level--)
-		if (arca_rt_kernel_force(level) == 0)
-			break;
+	use_best_level();
+}
+
+static void test_activations_avx2(void **state)
+{
+	(void)state;
+	check_activations_at(ARCA_RT_AVX2);
+}
+
+static void test_activations_avx512(void **state)
+{
+	(void)state;
+	check_activations_at(ARCA_RT_AVX512);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dots_all_levels),
+		cmocka_unit_test(test_dots_scalar),
+		cmocka_unit_test(test_dots_avx2),
+		cmocka_unit_test(test_dots_avx512),
 		cmocka_unit_test(test_activation_formats),
-		cmocka_unit_test(test_activation_levels_agree),
+		cmocka_unit_test(test_activations_avx2),
+		cmocka_unit_test(test_activations_avx512),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return t_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
