@@ -3,7 +3,8 @@
 # Installs what arca needs on Debian 12, and nothing else: the compiler and build tools,
 # the libraries DESIGN.md names (plus libyaml for model cards), clang with its libFuzzer
 # runtime for the fuzz targets, python3 (with numpy, for the float64 reference and the
-# benchmark generator) for the test fixtures and test hub, and Node.js/npm (Debian's, only
+# benchmark generator, and python3-cryptography for an independent check of arca's
+# signatures) for the test fixtures and test hub, and Node.js/npm (Debian's, only
 # when no node is installed) for the test tools from the npm registry, and the zstd program
 # for the compressed test data. With --bench also the peers the benchmarks compare
 # against (aria2, curl, hyperfine, and nginx as a storage server). Idempotent: packages already present are not touched,
@@ -14,7 +15,7 @@ packages=(
 	build-essential cmake pkg-config git ca-certificates python3 python3-numpy util-linux
 	libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libzstd-dev
 	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
-	libcmocka-dev clang libclang-rt-14-dev zstd
+	libcmocka-dev clang libclang-rt-14-dev zstd python3-cryptography
 )
 
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * arca/sign.h — OpenSSF model signing v1.x signatures: keys, writing a signature over a
+ * list of files, and checking one (docs/signing.md).
+ *
+ * The file (`model.sig`) is a Sigstore bundle (v0.3) around a DSSE envelope whose payload
+ * is an in-toto Statement v1 with the model-signing v1.0 predicate: one subject whose
+ * sha256 is the root digest (SHA-256 over the raw digests of the resources in order), and
+ * the resources, one per file (name relative to the model folder, sha256 of the file).
+ * The DSSE signature is ECDSA over PAE("application/vnd.in-toto+json", payload) with the
+ * curve's hash (P-256/SHA-256, P-384/SHA-384, P-521/SHA-512), DER-encoded. arca writes key
+ * mode (the public key named by its hint: the SHA-256 of its PEM SubjectPublicKeyInfo
+ * text), the form `model_signing verify key` accepts; it checks key and certificate modes,
+ * and reads Sigstore keyless bundles (their identity; what can be checked offline).
+ *
+ * Checking follows the spec's order: the bundle's shape, the signature against a trusted
+ * key or certificate chain, the statement, then the files. A signature that does not
+ * verify, a signer nobody trusts, or files that differ are ARCA_EMISMATCH (exit 3); a
+ * bundle that is not one (bad JSON, wrong types, too large) is ARCA_ECORRUPT (exit 1).
+ * Private keys never appear in messages. Nothing here prints or exits.
+ */
+#ifndef ARCA_SIGN_H
+#define ARCA_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arca/digest.h"
+#include "arca/error.h"
+
+/* ------------------------------------------------------------------ keys */
+
+typedef struct arca_key arca_key;
+
+/* A new ECDSA P-256 key pair. */
+arca_err arca_key_generate(arca_key **out);
+
+/* A private key from PEM (PKCS#8, encrypted or not, or SEC1), with passphrase when it is
+ * encrypted (NULL: none). Only EC keys on P-256, P-384 or P-521; anything else is
+ * ARCA_EUNSUPPORTED naming the type. `what` names the source in messages. */
+arca_err arca_key_from_private_pem(arca_key **out, const char *pem, size_t len,
+	const char *passphrase, const char *what);
+
+/* A public key from PEM (SubjectPublicKeyInfo; text before "-----BEGIN" is skipped). */
+arca_err arca_key_from_public_pem(arca_key **out, const char *pem, size_t len,
+	const char *what);
+
+void arca_key_free(arca_key *key);
+
+int arca_key_has_private(const arca_key *key);
+/* "P-256", "P-384" or "P-521". */
+const char *arca_key_curve(const arca_key *key);
+
+/* The public key as PEM SubjectPublicKeyInfo text (what the hint is computed over). */
+arca_err arca_key_public_pem(const arca_key *key, char **out);
+/* The private key as PKCS#8 PEM, encrypted with AES-256-CBC when passphrase is given. */
+arca_err arca_key_private_pem(const arca_key *key, const char *passphrase, char **out);
+
+/* The key's hint: lowercase hex SHA-256 of its public PEM text. arca uses it as key id. */
+arca_err arca_key_hint(const arca_key *key, char out[ARCA_SHA256_HEX]);
+
+/* ------------------------------------------------------------------ writing */
+
+/* One file of a model: its path relative to the model folder ('/' separated) and the hex
+ * sha256 of its bytes. */
+typedef struct {
+	const char *name;
+	char sha256[ARCA_SHA256_HEX];
+} arca_sign_file;
+
+/* Sorts files the way model signing orders resources: path component by component, each
+ * component by bytes (so "a/b" comes before "a-b"). */
+void arca_sign_sort_files(arca_sign_file *files, size_t n);
+
+/* The root digest of files in their order (hex). */
+arca_err arca_sign_root_digest(char out[ARCA_SHA256_HEX], const arca_sign_file *files,
+	size_t n);
+
+/* A model.sig (JSON text, malloc'ed) signing `files` (sorted here) as the model `name`,
+ * with `ignore_paths` (may be NULL) recorded in the serialization (arca adds "model.sig"
+ * and the git paths, as the reference signer does). The key must hold its private half. */
+arca_err arca_sign_bundle(char **out, const arca_key *key, const char *name,
+	arca_sign_file *files, size_t n, const char *const *ignore_paths, size_t n_ignore);
+
+/* ------------------------------------------------------------------ checking */
+
+typedef enum {
+	ARCA_SIG_KEY,          /* verificationMaterial.publicKey (hint) */
+	ARCA_SIG_CERTIFICATE,  /* x509CertificateChain */
+	ARCA_SIG_KEYLESS,      /* Sigstore: a Fulcio certificate and transparency-log entries */
+} arca_sig_mode;
+
+/* A parsed bundle. Strings are owned by it. */
+typedef struct {
+	arca_sig_mode mode;
+	char hint[ARCA_SHA256_HEX];      /* key mode: "" when the bundle names none */
+	char root[ARCA_SHA256_HEX];      /* the subject's digest */
+	char *subject;                   /* the model name it was signed as */
+	arca_sign_file *files;           /* the resources, as listed */
+	size_t n_files;
+	char **ignore_paths;             /* the serialization's, plus the defaults */
+	size_t n_ignore;
+	int allow_symlinks;
+	/* certificate and keyless modes: the leaf's subject, its e-mail or URI identity and
+	 * (keyless) its OIDC issuer; "" when absent */
+	char *signer;
+	char *identity;
+	char *issuer;
+	int64_t integrated_time;         /* keyless: the log entry's time (unix), else 0 */
+	/* internal: the envelope and chain */
+	unsigned char *payload, *sig, **chain;
+	size_t payload_len, sig_len, *chain_len, n_chain;
+} arca_sig;
+
+/* Reads a model.sig strictly (bounded: at most ARCA_SIG_MAX bytes; JSON without duplicate
+ * keys; every field of its type; a v1.0 statement with exactly one subject whose digest is
+ * the root digest of its resources). Does not check the signature. */
+#define ARCA_SIG_MAX (64u << 20)
+arca_err arca_sig_parse(arca_sig *out, const void *data, size_t len, const char *what);
+void arca_sig_dispose(arca_sig *sig);
+
+/* The DSSE signature checked with a key (key mode; the hint, when present, must be this
+ * key's). ARCA_EMISMATCH when it does not verify. */
+arca_err arca_sig_check_key(const arca_sig *sig, const arca_key *key);
+
+/* The certificate chain checked against trusted roots (PEM texts, each one or more
+ * certificates): the leaf must chain to one, at the time it was issued, with the bundle's
+ * other certificates as intermediates, and be meant for signing (digitalSignature key usage
+ * or codeSigning extended key usage); then the DSSE signature with the leaf's key. */
+arca_err arca_sig_check_chain(const arca_sig *sig, const char *const *root_pems, size_t n_roots);
+
+/* The files on hand (any order) against the signed resources: every signed file present
+ * with its digest, nothing else (files named by ignore paths are not counted). The
+ * message names up to a few missing, extra and changed files. */
+arca_err arca_sig_check_files(const arca_sig *sig, const arca_sign_file *files, size_t n);
+
+/* Whether a path is covered by the signature's ignore paths (equal, or under one). */
+int arca_sig_ignores(const arca_sig *sig, const char *path);
+
+#endif

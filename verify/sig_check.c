@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * verify/sig_check.c — deciding whether a parsed model.sig holds: its signature with a
+ * trusted key (key mode) or a leaf certificate that chains to a trusted root (certificate
+ * mode, checked at the time the leaf was issued, as the reference verifier does, and only
+ * for a certificate meant for signing), then the files on hand against the signed list.
+ */
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "verify/sig_internal.h"
+
+arca_err arca_sig_check_key(const arca_sig *sig, const arca_key *key)
+{
+	if (sig->mode != ARCA_SIG_KEY)
+		return arca_error_set(ARCA_EMISMATCH, "the signature was made with a %s, not a key",
+			sig->mode == ARCA_SIG_CERTIFICATE ? "certificate" : "Sigstore certificate");
+	char hint[ARCA_SHA256_HEX];
+	arca_err err = arca_key_hint(key, hint);
+	if (err < 0)
+		return err;
+	if (sig->hint[0] && strcmp(sig->hint, hint) != 0)
+		return arca_error_set(ARCA_EMISMATCH, "signed with another key (its hint %.16s…, this "
+			"key's %.16s…)", sig->hint, hint);
+	if (!arca_sig__dsse_verify(key->pkey, key->md, sig->sig, sig->sig_len, sig->payload,
+			sig->payload_len))
+		return arca_error_set(ARCA_EMISMATCH, "the signature does not verify with the %s key "
+			"%.16s…", key->curve, hint);
+	return ARCA_OK;
+}
+
+/* ------------------------------------------------------------------ certificates */
+
+static X509 *der_cert(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	return d2i_X509(NULL, &p, (long)len);
+}
+
+/* Every certificate in the PEM texts into a trust store. */
+static arca_err load_roots(X509_STORE *store, const char *const *pems, size_t n, size_t *count)
+{
+	*count = 0;
+	for (size_t i = 0; i < n; i++) {
+		BIO *bio = BIO_new_mem_buf(pems[i], -1);
+		if (!bio)
+			return arca_error_set(ARCA_ENOMEM, "trust roots: out of memory");
+		X509 *x;
+		while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+			X509_STORE_add_cert(store, x);
+			X509_free(x);
+			(*count)++;
+		}
+		ERR_clear_error();
+		BIO_free(bio);
+	}
+	return ARCA_OK;
+}
+
+arca_err arca_sig_check_chain(const arca_sig *sig, const char *const *root_pems, size_t n_roots)
+{
+	if (sig->mode == ARCA_SIG_KEY)
+		return arca_error_set(ARCA_EMISMATCH, "the signature was made with a key, not a "
+			"certificate");
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509 *leaf = sig->n_chain ? der_cert(sig->chain[0], sig->chain_len[0]) : NULL;
+	arca_err err = ARCA_OK;
+	size_t n_certs = 0;
+	if (!store || !untrusted || !ctx) {
+		err = arca_error_set(ARCA_ENOMEM, "certificate check: out of memory");
+		goto cleanup;
+	}
+	if (!leaf) {
+		err = arca_error_set(ARCA_ECORRUPT, "the bundle's signing certificate is not DER "
+			"X.509");
+		goto cleanup;
+	}
+	if ((err = load_roots(store, root_pems, n_roots, &n_certs)) < 0)
+		goto cleanup;
+	if (!n_certs) {
+		err = arca_error_set(ARCA_EMISMATCH, "no trusted root certificate to check the chain "
+			"of %s against (arca key trust CA.pem)", sig->signer ? sig->signer : "the signer");
+		goto cleanup;
+	}
+	for (size_t i = 1; i < sig->n_chain; i++) {
+		X509 *c = der_cert(sig->chain[i], sig->chain_len[i]);
+		if (c && !sk_X509_push(untrusted, c))
+			X509_free(c);
+	}
+	/* checked when the leaf was issued: a signature outlives its short-lived certificate */
+	struct tm tm;
+	if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted) ||
+	    !ASN1_TIME_to_tm(X509_get0_notBefore(leaf), &tm)) {
+		err = arca_error_set(ARCA_ECORRUPT, "the signing certificate's validity cannot be read");
+		goto cleanup;
+	}
+	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(param, timegm(&tm));
+	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+	if (X509_verify_cert(ctx) != 1) {
+		err = arca_error_set(ARCA_EMISMATCH, "the signing certificate (%s) does not chain to a "
+			"trusted root: %s", sig->signer ? sig->signer : "?",
+			X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		goto cleanup;
+	}
+	uint32_t ku = X509_get_key_usage(leaf), eku = X509_get_extended_key_usage(leaf);
+	if (!(ku & KU_DIGITAL_SIGNATURE) && !(eku & XKU_CODE_SIGN)) {
+		err = arca_error_set(ARCA_EMISMATCH, "the signing certificate (%s) is not meant for "
+			"signing (neither digitalSignature nor codeSigning)", sig->signer);
+		goto cleanup;
+	}
+	EVP_PKEY *pkey = X509_get0_pubkey(leaf);
+	const char *curve = NULL;
+	const EVP_MD *md = pkey ? arca_sig__curve_md(pkey, &curve) : NULL;
+	if (!md) {
+		err = arca_error_set(ARCA_EUNSUPPORTED, "the signing certificate's key is not ECDSA on "
+			"P-256, P-384 or P-521");
+		goto cleanup;
+	}
+	if (!arca_sig__dsse_verify(pkey, md, sig->sig, sig->sig_len, sig->payload,
+			sig->payload_len))
+		err = arca_error_set(ARCA_EMISMATCH, "the signature does not verify with the key of "
+			"%s", sig->signer);
+cleanup:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(untrusted, X509_free);
+	X509_free(leaf);
+	X509_STORE_free(store);
+	return err;
+}
+
+/* ------------------------------------------------------------------ files */
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const arca_sign_file *)a)->name, ((const arca_sign_file *)b)->name);
+}
+
+/* Appends a name to a short list in a message ("a, b, c and 4 more"). */
+static void note(char *buf, size_t cap, size_t *count, const char *name)
+{
+	size_t used = strlen(buf);
+	if (*count < 3)
+		snprintf(buf + used, cap - used, "%s%s", *count ? ", " : "", name);
+	(*count)++;
+}
+
+static void finish_list(char *buf, size_t cap, size_t count)
+{
+	size_t used = strlen(buf);
+	if (count > 3)
+		snprintf(buf + used, cap - used, " and %zu more", count - 3);
+}
+
+arca_err arca_sig_check_files(const arca_sig *sig, const arca_sign_file *files, size_t n)
+{
+	arca_sign_file *signed_files = malloc((sig->n_files + 1) * sizeof(*signed_files));
+	unsigned char *seen = calloc(sig->n_files + 1, 1);
+	if (!signed_files || !seen) {
+		free(signed_files);
+		free(seen);
+		return arca_error_set(ARCA_ENOMEM, "check files: out of memory");
+	}
+	memcpy(signed_files, sig->files, sig->n_files * sizeof(*signed_files));
+	qsort(signed_files, sig->n_files, sizeof(*signed_files), by_name);
+	char changed[600] = "", extra[600] = "", missing[600] = "";
+	size_t n_changed = 0, n_extra = 0, n_missing = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (arca_sig_ignores(sig, files[i].name))
+			continue;
+		const arca_sign_file *hit = bsearch(&files[i], signed_files, sig->n_files,
+			sizeof(*signed_files), by_name);
+		if (!hit) {
+			note(extra, sizeof(extra), &n_extra, files[i].name);
+			continue;
+		}
+		seen[hit - signed_files] = 1;
+		if (strcmp(hit->sha256, files[i].sha256) != 0)
+			note(changed, sizeof(changed), &n_changed, files[i].name);
+	}
+	for (size_t i = 0; i < sig->n_files; i++)
+		if (!seen[i])
+			note(missing, sizeof(missing), &n_missing, signed_files[i].name);
+	free(signed_files);
+	free(seen);
+	if (!n_changed && !n_extra && !n_missing)
+		return ARCA_OK;
+	finish_list(changed, sizeof(changed), n_changed);
+	finish_list(extra, sizeof(extra), n_extra);
+	finish_list(missing, sizeof(missing), n_missing);
+	return arca_error_set(ARCA_EMISMATCH, "the files differ from what was signed:%s%s%s%s%s%s",
+		n_changed ? " changed: " : "", changed, n_missing ? (n_changed ? "; missing: " :
+		" missing: ") : "", missing, n_extra ? (n_changed || n_missing ? "; not signed: " :
+		" not signed: ") : "", extra);
+}
