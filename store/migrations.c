@@ -132,5 +132,21 @@ static const char v2[] =
 	"ALTER TABLE files ADD COLUMN evidence_json TEXT;"
 	"CREATE INDEX blobs_by_git_sha1 ON blobs(git_sha1) WHERE git_sha1 IS NOT NULL;";
 
-const char *const arca__migrations[] = { v1, v2 };
+/* Version 3: signatures. Keys get the name users type (arca key ...); a key row is also
+ * how a trusted root certificate is kept (algorithm "x509"). A signature belongs to a
+ * snapshot or to one of its variants, says where it came from (signed here, came with a
+ * pull, checked from a file), what its check found, and who signed. */
+static const char v3[] =
+	"ALTER TABLE keys ADD COLUMN name TEXT;"
+	"CREATE UNIQUE INDEX keys_by_name ON keys(name) WHERE name IS NOT NULL;"
+	"ALTER TABLE signatures ADD COLUMN artifact INTEGER REFERENCES artifacts(id) "
+	"ON DELETE CASCADE;"
+	"ALTER TABLE signatures ADD COLUMN source TEXT;"
+	"ALTER TABLE signatures ADD COLUMN state TEXT;"
+	"ALTER TABLE signatures ADD COLUMN signer TEXT;"
+	"ALTER TABLE signatures ADD COLUMN details_json TEXT;"
+	"ALTER TABLE signatures ADD COLUMN created_at TEXT;"
+	"CREATE INDEX signatures_by_snapshot ON signatures(snapshot, artifact);";
+
+const char *const arca__migrations[] = { v1, v2, v3 };
 const size_t arca__n_migrations = sizeof(arca__migrations) / sizeof(arca__migrations[0]);

@@ -30,7 +30,7 @@
 
 typedef struct arca_catalog arca_catalog;
 
-#define ARCA_CATALOG_SCHEMA 2
+#define ARCA_CATALOG_SCHEMA 3
 
 /* Opens (create = 1: creates) the catalog at path and applies pending migrations. */
 arca_err arca_catalog_open(arca_catalog **out, const char *path, int create);
@@ -281,5 +281,56 @@ arca_err arca_validation_check(arca_validation_verdict *out, arca_catalog *cat,
  * RECORDED, SAME or DIFFERS. On error nothing was recorded. */
 arca_err arca_validation_record(arca_validation_verdict *out, arca_catalog *cat,
 	const arca_validation_run *run);
+
+/* ------------------------------------------------------------------ keys and signatures */
+
+/* A key the store knows: its own signing keys (trust "own"; the private half is a file in
+ * the store's keys/), public keys it trusts, and root certificates it trusts (algorithm
+ * "x509", public_pem holding the certificates). */
+typedef struct {
+	char *key_id;      /* the key's hint (sha256 of its public PEM), or of the certificates */
+	char *name;
+	char *algorithm;   /* "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "x509" */
+	char *public_pem;
+	char *trust;       /* "own", "trusted", "untrusted" */
+	char *created_at;
+} arca_key_record;
+
+void arca_key_records_free(arca_key_record *keys, size_t n);
+void arca_key_record_dispose(arca_key_record *key);
+
+/* Adds a key, or updates the name, trust and PEM of the one with this id. A name another
+ * key has is ARCA_EEXISTS. */
+arca_err arca_catalog_put_key(arca_catalog *cat, const arca_key_record *key);
+/* Every key, by name. */
+arca_err arca_catalog_list_keys(arca_key_record **out, size_t *n_out, arca_catalog *cat);
+/* The key with this name, or whose id starts with it (8 hex digits or more). */
+arca_err arca_catalog_find_key(arca_key_record *out, arca_catalog *cat, const char *name_or_id);
+arca_err arca_catalog_set_key_trust(arca_catalog *cat, const char *key_id, const char *trust);
+
+typedef struct {
+	int64_t id;
+	int64_t snapshot;
+	int64_t artifact;     /* 0: the snapshot itself */
+	char *key_id;         /* the trusted key or root that verified it, or NULL */
+	char *bundle_blob;    /* sha256 of the model.sig kept as a blob */
+	char *source;         /* "arca" (signed here), "upstream" (came with a pull), "file" */
+	char *state;          /* "verified", "untrusted", "invalid", "keyless" */
+	char *signer;         /* who: a key name, a certificate subject, an identity */
+	char *details_json;
+	char *created_at;
+	char *verified_at;    /* when its last check passed, or NULL */
+} arca_signature_record;
+
+void arca_signature_records_free(arca_signature_record *sigs, size_t n);
+
+arca_err arca_catalog_add_signature(arca_catalog *cat, const arca_signature_record *sig,
+	int64_t *id_out);
+/* The signatures of a snapshot (artifact 0) or of one variant, newest first. */
+arca_err arca_catalog_list_signatures(arca_signature_record **out, size_t *n_out,
+	arca_catalog *cat, int64_t snapshot, int64_t artifact);
+/* Records a new check of a signature: its state, who, and (when verified) the time. */
+arca_err arca_catalog_update_signature(arca_catalog *cat, int64_t id, const char *state,
+	const char *key_id, const char *signer, const char *details_json);
 
 #endif
