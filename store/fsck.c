@@ -10,7 +10,6 @@
 #include "arca/fsck.h"
 
 #include <dirent.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +18,9 @@
 #include <unistd.h>
 
 #include "common/path.h"
-#include "common/pool.h"
 #include "common/util.h"
 #include "store/store_internal.h"
+#include "verify/hash_jobs.h"
 
 static const struct {
 	const char *name;
@@ -104,112 +103,50 @@ static int collect_record(const arca_blob_record *rec, void *payload)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ re-hashing pool */
+/* ------------------------------------------------------------------ re-hashing */
 
 typedef struct {
 	char sha256[ARCA_SHA256_HEX];
 	uint64_t size;
-	arca_err err;
-	char *message;
 } hash_job;
 
-typedef struct {
-	arca_store *store;
-	hash_job *jobs;
-	size_t n_jobs;
-	atomic_size_t next;
-	atomic_uint_fast64_t bytes_done;
-	uint64_t total;
-	const arca_fsck_opts *opts;
-	double last_report;    /* thread 0 only */
-} hash_pool;
-
-typedef struct {
-	hash_pool *pool;
-	uint64_t last;
-	int reporter;          /* thread 0 reports progress for everyone */
-} worker_progress;
-
-static int on_hash_progress(uint64_t done, void *payload)
+static arca_err verify_one(void *ctx, void *item, arca_hash_progress_cb progress,
+	void *payload)
 {
-	worker_progress *w = payload;
-	hash_pool *pool = w->pool;
-	atomic_fetch_add(&pool->bytes_done, done - w->last);
-	w->last = done;
-	double t = arca_time_monotonic();
-	if (w->reporter && pool->opts->progress && t - pool->last_report >= 0.1) {
-		pool->last_report = t;
-		pool->opts->progress(atomic_load(&pool->bytes_done), pool->total, pool->opts->payload);
-	}
-	return 0;
+	return arca_store_verify_blob(ctx, ((hash_job *)item)->sha256, progress, payload);
 }
 
-/* Every thread takes the next blob until none is left (largest first, so the tail is
- * short). */
-static void hash_worker(void *payload, int ith, int nth)
-{
-	(void)nth;
-	hash_pool *pool = payload;
-	for (;;) {
-		size_t i = atomic_fetch_add(&pool->next, 1);
-		if (i >= pool->n_jobs)
-			break;
-		hash_job *job = &pool->jobs[i];
-		worker_progress wp = { pool, 0, ith == 0 };
-		job->err = arca_store_verify_blob(pool->store, job->sha256, on_hash_progress, &wp);
-		if (job->err < 0)
-			job->message = strdup(arca_error_last());
-	}
-}
-
-static int larger_first(const void *a, const void *b)
-{
-	const hash_job *x = a, *y = b;
-	return x->size < y->size ? 1 : x->size > y->size ? -1 : strcmp(x->sha256, y->sha256);
-}
-
-static arca_err rehash(arca_fsck_report *r, arca_store *store, hash_job *jobs, size_t n,
+static arca_err rehash(arca_fsck_report *r, arca_store *store, hash_job *blobs, size_t n,
 	const arca_fsck_opts *opts)
 {
-	qsort(jobs, n, sizeof(*jobs), larger_first);
-	uint64_t total = 0;
+	arca_hash_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+	if (!jobs)
+		return arca_error_set(ARCA_ENOMEM, "fsck: out of memory");
 	for (size_t i = 0; i < n; i++)
-		total += jobs[i].size;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int threads = opts->threads > 0 ? opts->threads : (cpus > 0 ? (int)cpus : 1);
-	if ((size_t)threads > n)
-		threads = n ? (int)n : 1;
-	hash_pool pool = { .store = store, .jobs = jobs, .n_jobs = n, .total = total,
-		.opts = opts };
-	atomic_init(&pool.next, 0);
-	atomic_init(&pool.bytes_done, 0);
-	arca_pool *workers;
-	arca_err err = arca_pool_new(&workers, threads);
+		jobs[i] = (arca_hash_job){ .item = &blobs[i], .size = blobs[i].size };
+	arca_err err = arca_hash_jobs_run(jobs, n, opts->threads, verify_one, store,
+		opts->progress, opts->payload);
 	if (err < 0)
-		return arca_error_prefix(err, "fsck");
-	if (opts->progress)
-		opts->progress(0, total, opts->payload);
-	arca_pool_run(workers, hash_worker, &pool);
-	arca_pool_free(workers);
-	if (opts->progress)
-		opts->progress(total, total, opts->payload);
-
+		err = arca_error_prefix(err, "fsck");
 	for (size_t i = 0; i < n && err == ARCA_OK; i++) {
-		hash_job *job = &jobs[i];
+		const arca_hash_job *job = &jobs[i];
+		const hash_job *blob = job->item;
 		if (job->err == ARCA_OK) {
 			r->blobs_checked++;
-			r->bytes_checked += job->size;
+			r->bytes_checked += blob->size;
 			continue;
 		}
 		arca_fsck_kind kind = job->err == ARCA_ENOTFOUND ? ARCA_FSCK_MISSING : ARCA_FSCK_CORRUPT;
 		char users[512];
-		arca_catalog_describe_blob_users(arca_store_catalog(store), job->sha256, users,
+		arca_catalog_describe_blob_users(arca_store_catalog(store), blob->sha256, users,
 			sizeof(users));
 		char detail[1200];
 		snprintf(detail, sizeof(detail), "%s%s%s", job->message ? job->message : "",
 			users[0] ? "; used by " : "", users);
-		err = add_problem(r, kind, job->sha256, detail);
+		err = add_problem(r, kind, blob->sha256, detail);
 	}
+	arca_hash_jobs_dispose(jobs, n);
+	free(jobs);
 	return err;
 }
 
@@ -358,8 +295,6 @@ arca_err arca_store_fsck(arca_fsck_report *out, arca_store *store, const arca_fs
 		goto cleanup;
 	err = check_tmp(out, store);
 cleanup:
-	for (size_t i = 0; jobs && i < n_jobs; i++)
-		free(jobs[i].message);
 	free(jobs);
 	free(records.items);
 	out->seconds = arca_time_monotonic() - start;

@@ -10,7 +10,6 @@
 #include "arca/card.h"
 #include "arca/snapshot.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,8 +19,8 @@
 #include <sys/stat.h>
 
 #include "common/path.h"
+#include "common/walk.h"
 
-#define MAX_DEPTH 64
 #define MAX_FILES 1000000
 
 typedef struct {
@@ -88,61 +87,25 @@ static int skipped_dir(const char *rel)
 	return strcmp(base, ".git") == 0 || strcmp(rel, ".cache/huggingface") == 0;
 }
 
-static arca_err walk(walk_state *w, const char *root, const char *rel, int depth)
+/* Files are stored; links to files too (their target's bytes under the link's name);
+ * .git and the hub cache's bookkeeping are left out. */
+static int visit(void *ctx, const char *rel, const char *abs, const struct stat *lst)
 {
-	if (depth > MAX_DEPTH)
-		return arca_error_set(ARCA_EINVALID, "%s/%s: folders nested deeper than %d", root, rel,
-			MAX_DEPTH);
-	char *abs = rel[0] ? arca_path_join(root, rel) : strdup(root);
-	if (!abs)
-		return arca_error_set(ARCA_ENOMEM, "add: out of memory");
-	DIR *dir = opendir(abs);
-	if (!dir) {
-		arca_err err = arca_error_errno(errno, "open folder %s", abs);
-		free(abs);
-		return err;
-	}
-	arca_err err = ARCA_OK;
-	struct dirent *e;
-	while (err == ARCA_OK && (errno = 0, e = readdir(dir))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char *child_rel = rel[0] ? arca_path_join(rel, e->d_name) : strdup(e->d_name);
-		char *child_abs = arca_path_join(abs, e->d_name);
-		if (!child_rel || !child_abs) {
-			err = arca_error_set(ARCA_ENOMEM, "add: out of memory");
-		} else if ((err = arca_path_check_relative(child_rel, strlen(child_rel))) < 0) {
-			arca_error_prefix(err, "%s", root);
-		} else {
-			struct stat lst, st;
-			if (lstat(child_abs, &lst) != 0) {
-				err = arca_error_errno(errno, "stat %s", child_abs);
-			} else if (S_ISDIR(lst.st_mode)) {
-				if (!skipped_dir(child_rel))
-					err = walk(w, root, child_rel, depth + 1);
-			} else if (S_ISREG(lst.st_mode)) {
-				err = walk_push(w, child_rel, (uint64_t)lst.st_size);
-			} else if (S_ISLNK(lst.st_mode)) {
-				if (stat(child_abs, &st) != 0)
-					err = arca_error_errno(errno, "%s: broken symbolic link", child_abs);
-				else if (S_ISREG(st.st_mode))
-					err = walk_push(w, child_rel, (uint64_t)st.st_size);
-				else
-					err = add_warning(&w->warnings, &w->n_warnings,
-						"skipped %s: a symbolic link to something that is not a file", child_rel);
-			} else {
-				err = arca_error_set(ARCA_EINVALID,
-					"%s: not a regular file or folder (device, pipe or socket)", child_abs);
-			}
-		}
-		free(child_rel);
-		free(child_abs);
-	}
-	if (err == ARCA_OK && errno != 0)
-		err = arca_error_errno(errno, "read folder %s", abs);
-	closedir(dir);
-	free(abs);
-	return err;
+	walk_state *w = ctx;
+	struct stat st;
+	if (S_ISDIR(lst->st_mode))
+		return skipped_dir(rel) ? ARCA_WALK_SKIP : ARCA_WALK_NEXT;
+	if (S_ISREG(lst->st_mode))
+		return walk_push(w, rel, (uint64_t)lst->st_size);
+	if (!S_ISLNK(lst->st_mode))
+		return arca_error_set(ARCA_EINVALID,
+			"%s: not a regular file or folder (device, pipe or socket)", abs);
+	if (stat(abs, &st) != 0)
+		return arca_error_errno(errno, "%s: broken symbolic link", abs);
+	if (S_ISREG(st.st_mode))
+		return walk_push(w, rel, (uint64_t)st.st_size);
+	return add_warning(&w->warnings, &w->n_warnings,
+		"skipped %s: a symbolic link to something that is not a file", rel);
 }
 
 static int compare_files(const void *a, const void *b)
@@ -257,7 +220,7 @@ arca_err arca_snapshot_add_dir(arca_add_result *out, arca_store *store,
 	walk_state w = { 0 };
 	arca_file *files = NULL;
 	char *card_json = NULL, *license_json = NULL;
-	if ((err = walk(&w, opts->dir, "", 0)) < 0)
+	if ((err = arca_walk(opts->dir, visit, &w)) < 0)
 		goto cleanup;
 	out->warnings = w.warnings;
 	out->n_warnings = w.n_warnings;

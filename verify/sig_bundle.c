@@ -503,12 +503,23 @@ void arca_sig_dispose(arca_sig *sig)
 	memset(sig, 0, sizeof(*sig));
 }
 
-int arca_sig_ignores(const arca_sig *sig, const char *path)
+int arca_sign_path_ignored(const char *path, const char *const *paths, size_t n)
 {
-	for (size_t i = 0; i < sig->n_ignore; i++) {
-		size_t n = strlen(sig->ignore_paths[i]);
-		if (!strncmp(path, sig->ignore_paths[i], n) && (path[n] == '\0' || path[n] == '/'))
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(paths[i]);
+		if (len && !strncmp(path, paths[i], len) && (path[len] == '\0' || path[len] == '/'))
 			return 1;
 	}
 	return 0;
+}
+
+const char *const *arca_sign_default_ignores(size_t *n)
+{
+	*n = N_DEFAULT_IGNORES;
+	return default_ignores;
+}
+
+int arca_sig_ignores(const arca_sig *sig, const char *path)
+{
+	return arca_sign_path_ignored(path, (const char *const *)sig->ignore_paths, sig->n_ignore);
 }

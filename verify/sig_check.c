@@ -145,17 +145,90 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const arca_sign_file *)a)->name, ((const arca_sign_file *)b)->name);
 }
 
-/* Appends a name to a short list in a message ("a, b, c and 4 more"). */
-static void note(char *buf, size_t cap, size_t *count, const char *name)
+static int push_result(arca_sig_file_result **list, size_t *n, size_t *cap,
+	arca_sig_file_result r)
 {
-	size_t used = strlen(buf);
-	if (*count < 3)
-		snprintf(buf + used, cap - used, "%s%s", *count ? ", " : "", name);
-	(*count)++;
+	if (*n == *cap) {
+		size_t grown_cap = *cap ? 2 * *cap : 16;
+		arca_sig_file_result *grown = realloc(*list, grown_cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		*list = grown;
+		*cap = grown_cap;
+	}
+	(*list)[(*n)++] = r;
+	return 0;
 }
 
-static void finish_list(char *buf, size_t cap, size_t count)
+arca_err arca_sig_compare_files(arca_sig_file_result **out, size_t *n_out, const arca_sig *sig,
+	const arca_sign_file *files, size_t n)
 {
+	*out = NULL;
+	*n_out = 0;
+	arca_sign_file *signed_files = malloc((sig->n_files + 1) * sizeof(*signed_files));
+	unsigned char *seen = calloc(sig->n_files + 1, 1);
+	arca_sig_file_result *list = NULL;
+	size_t n_list = 0, cap = 0;
+	int failed = !signed_files || !seen;
+	if (!failed) {
+		memcpy(signed_files, sig->files, sig->n_files * sizeof(*signed_files));
+		qsort(signed_files, sig->n_files, sizeof(*signed_files), by_name);
+	}
+	for (size_t i = 0; i < n && !failed; i++) {
+		if (arca_sig_ignores(sig, files[i].name))
+			continue;
+		const arca_sign_file *hit = bsearch(&files[i], signed_files, sig->n_files,
+			sizeof(*signed_files), by_name);
+		arca_sig_file_result r = { files[i].name, hit ? hit->sha256 : NULL, files[i].sha256,
+			!hit ? ARCA_SIG_FILE_UNSIGNED : strcmp(hit->sha256, files[i].sha256) ?
+			ARCA_SIG_FILE_CHANGED : ARCA_SIG_FILE_OK };
+		if (hit)
+			seen[hit - signed_files] = 1;
+		failed = push_result(&list, &n_list, &cap, r) < 0;
+	}
+	for (size_t i = 0; i < sig->n_files && !failed; i++)
+		if (!seen[i])
+			failed = push_result(&list, &n_list, &cap, (arca_sig_file_result){
+				signed_files[i].name, signed_files[i].sha256, NULL,
+				ARCA_SIG_FILE_MISSING }) < 0;
+	free(signed_files);
+	free(seen);
+	if (failed) {
+		free(list);
+		return arca_error_set(ARCA_ENOMEM, "check files: out of memory");
+	}
+	*out = list;
+	*n_out = n_list;
+	return ARCA_OK;
+}
+
+const char *arca_sig_file_state_name(arca_sig_file_state state)
+{
+	switch (state) {
+	case ARCA_SIG_FILE_OK: return "ok";
+	case ARCA_SIG_FILE_CHANGED: return "changed";
+	case ARCA_SIG_FILE_MISSING: return "missing";
+	case ARCA_SIG_FILE_UNSIGNED: return "not signed";
+	}
+	return "?";
+}
+
+/* Appends "; <state>: a, b, c and 4 more" for the files in one state. */
+static void list_state(char *buf, size_t cap, const arca_sig_file_result *r, size_t n,
+	arca_sig_file_state state)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].state != state)
+			continue;
+		size_t used = strlen(buf);
+		if (count == 0)
+			snprintf(buf + used, cap - used, "%s%s: %s", used ? "; " : " ",
+				arca_sig_file_state_name(state), r[i].name);
+		else if (count < 3)
+			snprintf(buf + used, cap - used, ", %s", r[i].name);
+		count++;
+	}
 	size_t used = strlen(buf);
 	if (count > 3)
 		snprintf(buf + used, cap - used, " and %zu more", count - 3);
@@ -163,42 +236,21 @@ static void finish_list(char *buf, size_t cap, size_t count)
 
 arca_err arca_sig_check_files(const arca_sig *sig, const arca_sign_file *files, size_t n)
 {
-	arca_sign_file *signed_files = malloc((sig->n_files + 1) * sizeof(*signed_files));
-	unsigned char *seen = calloc(sig->n_files + 1, 1);
-	if (!signed_files || !seen) {
-		free(signed_files);
-		free(seen);
-		return arca_error_set(ARCA_ENOMEM, "check files: out of memory");
+	arca_sig_file_result *r;
+	size_t n_r;
+	arca_err err = arca_sig_compare_files(&r, &n_r, sig, files, n);
+	if (err < 0)
+		return err;
+	size_t bad = 0;
+	for (size_t i = 0; i < n_r; i++)
+		bad += r[i].state != ARCA_SIG_FILE_OK;
+	if (bad) {
+		char msg[900] = "";
+		list_state(msg, sizeof(msg), r, n_r, ARCA_SIG_FILE_CHANGED);
+		list_state(msg, sizeof(msg), r, n_r, ARCA_SIG_FILE_MISSING);
+		list_state(msg, sizeof(msg), r, n_r, ARCA_SIG_FILE_UNSIGNED);
+		err = arca_error_set(ARCA_EMISMATCH, "the files differ from what was signed:%s", msg);
 	}
-	memcpy(signed_files, sig->files, sig->n_files * sizeof(*signed_files));
-	qsort(signed_files, sig->n_files, sizeof(*signed_files), by_name);
-	char changed[600] = "", extra[600] = "", missing[600] = "";
-	size_t n_changed = 0, n_extra = 0, n_missing = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (arca_sig_ignores(sig, files[i].name))
-			continue;
-		const arca_sign_file *hit = bsearch(&files[i], signed_files, sig->n_files,
-			sizeof(*signed_files), by_name);
-		if (!hit) {
-			note(extra, sizeof(extra), &n_extra, files[i].name);
-			continue;
-		}
-		seen[hit - signed_files] = 1;
-		if (strcmp(hit->sha256, files[i].sha256) != 0)
-			note(changed, sizeof(changed), &n_changed, files[i].name);
-	}
-	for (size_t i = 0; i < sig->n_files; i++)
-		if (!seen[i])
-			note(missing, sizeof(missing), &n_missing, signed_files[i].name);
-	free(signed_files);
-	free(seen);
-	if (!n_changed && !n_extra && !n_missing)
-		return ARCA_OK;
-	finish_list(changed, sizeof(changed), n_changed);
-	finish_list(extra, sizeof(extra), n_extra);
-	finish_list(missing, sizeof(missing), n_missing);
-	return arca_error_set(ARCA_EMISMATCH, "the files differ from what was signed:%s%s%s%s%s%s",
-		n_changed ? " changed: " : "", changed, n_missing ? (n_changed ? "; missing: " :
-		" missing: ") : "", missing, n_extra ? (n_changed || n_missing ? "; not signed: " :
-		" not signed: ") : "", extra);
+	free(r);
+	return err;
 }

@@ -82,6 +82,33 @@ arca_err arca_sign_root_digest(char out[ARCA_SHA256_HEX], const arca_sign_file *
 arca_err arca_sign_bundle(char **out, const arca_key *key, const char *name,
 	arca_sign_file *files, size_t n, const char *const *ignore_paths, size_t n_ignore);
 
+/* ------------------------------------------------------------------ folders */
+
+/* Whether a path is one of `paths` or lies under one. */
+int arca_sign_path_ignored(const char *path, const char *const *paths, size_t n);
+
+/* What the reference signer always leaves out: model.sig and the git paths. */
+const char *const *arca_sign_default_ignores(size_t *n);
+
+/* Bytes hashed so far out of the total, from the calling thread. */
+typedef void (*arca_sign_progress_cb)(uint64_t done, uint64_t total, void *payload);
+
+typedef struct {
+	const char *dir;
+	const char *const *ignore_paths;   /* relative to dir */
+	size_t n_ignore;
+	int allow_symlinks;                /* else a link is ARCA_EINVALID */
+	int threads;                       /* 0: one per online CPU */
+	arca_sign_progress_cb progress;
+	void *payload;
+} arca_sign_folder_opts;
+
+/* Every regular file under opts->dir (hidden ones too) not under an ignore path, hashed
+ * on all cores and sorted as model signing orders them. Free with arca_sign_files_free. */
+arca_err arca_sign_folder_files(arca_sign_file **out, size_t *n_out,
+	const arca_sign_folder_opts *opts);
+void arca_sign_files_free(arca_sign_file *files, size_t n);
+
 /* ------------------------------------------------------------------ checking */
 
 typedef enum {
@@ -128,6 +155,28 @@ arca_err arca_sig_check_key(const arca_sig *sig, const arca_key *key);
  * other certificates as intermediates, and be meant for signing (digitalSignature key usage
  * or codeSigning extended key usage); then the DSSE signature with the leaf's key. */
 arca_err arca_sig_check_chain(const arca_sig *sig, const char *const *root_pems, size_t n_roots);
+
+/* One file compared: signed and found digests (NULL when it is missing or not signed). */
+typedef enum {
+	ARCA_SIG_FILE_OK,
+	ARCA_SIG_FILE_CHANGED,
+	ARCA_SIG_FILE_MISSING,    /* signed, not on hand */
+	ARCA_SIG_FILE_UNSIGNED,   /* on hand, not signed, not ignored */
+} arca_sig_file_state;
+
+typedef struct {
+	const char *name;          /* points into the signature or the files given */
+	const char *signed_sha256;
+	const char *found_sha256;
+	arca_sig_file_state state;
+} arca_sig_file_result;
+
+/* Every signed file and every file on hand, with its state (the array is malloc'ed; its
+ * strings belong to sig and files). Ignored files are left out. */
+arca_err arca_sig_compare_files(arca_sig_file_result **out, size_t *n_out, const arca_sig *sig,
+	const arca_sign_file *files, size_t n);
+/* "ok", "changed", "missing", "not signed". */
+const char *arca_sig_file_state_name(arca_sig_file_state state);
 
 /* The files on hand (any order) against the signed resources: every signed file present
  * with its digest, nothing else (files named by ignore paths are not counted). The
