@@ -105,6 +105,11 @@ void cli_format_size(char *buf, size_t cap, uint64_t bytes);
 extern volatile sig_atomic_t cli_interrupted;
 void cli_install_signal_handlers(void);
 
+/* A private key's passphrase: the first line of `file`, else $ARCA_KEY_PASSPHRASE, else
+ * NULL (none). Free with cli_free_passphrase, which wipes it. */
+arca_err cli_read_passphrase(char **out, const char *file);
+void cli_free_passphrase(char *pass);
+
 /* ------------------------------------------------------------------ snapshots as output */
 
 /* A snapshot record as a JSON object (the shape `ls --json` and `show --json` share). */
@@ -153,10 +158,13 @@ int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 extern const cli_spec cmd_init_spec, cmd_add_spec, cmd_ls_spec, cmd_show_spec,
 	cmd_checkout_spec, cmd_fsck_spec, cmd_gc_spec, cmd_rm_spec, cmd_pull_spec,
 	cmd_convert_spec, cmd_inspect_spec, cmd_bench_spec, cmd_run_spec,
-	cmd_tokenize_spec, cmd_validate_spec;
+	cmd_tokenize_spec, cmd_validate_spec, cmd_key_spec, cmd_sign_spec, cmd_verify_spec;
 
 #endif

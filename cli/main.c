@@ -24,6 +24,9 @@ static const cli_command commands[] = {
 	{ &cmd_fsck_spec, cmd_fsck },
 	{ &cmd_gc_spec, cmd_gc },
 	{ &cmd_rm_spec, cmd_rm },
+	{ &cmd_key_spec, cmd_key },
+	{ &cmd_sign_spec, cmd_sign },
+	{ &cmd_verify_spec, cmd_verify },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

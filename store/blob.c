@@ -362,7 +362,7 @@ void arca_blob_map_free(arca_blob_map *map)
 	free(map);
 }
 
-arca_err arca_store_verify_blob(arca_store *store, const char *sha256,
+arca_err arca_store_hash_blob(arca_store *store, const char *sha256, arca_file_digests *out,
 	arca_hash_progress_cb progress, void *payload)
 {
 	int fd;
@@ -372,9 +372,16 @@ arca_err arca_store_verify_blob(arca_store *store, const char *sha256,
 		return err;
 	char what[80];
 	snprintf(what, sizeof(what), "blob %s", sha256);
-	arca_file_digests d;
-	err = arca_hash_fd(&d, fd, what, 0, progress, payload);
+	err = arca_hash_fd(out, fd, what, 0, progress, payload);
 	close(fd);
+	return err;
+}
+
+arca_err arca_store_verify_blob(arca_store *store, const char *sha256,
+	arca_hash_progress_cb progress, void *payload)
+{
+	arca_file_digests d;
+	arca_err err = arca_store_hash_blob(store, sha256, &d, progress, payload);
 	if (err < 0)
 		return err;
 	if (strcmp(d.sha256, sha256) != 0)

@@ -30,7 +30,7 @@ static const char *const default_ignores[] = { ".git", "model.sig", ".gitattribu
 /* ------------------------------------------------------------------ order and root */
 
 /* Path order of model signing: component by component, each compared by bytes. */
-static int compare_paths(const char *a, const char *b)
+int arca_sign_compare_paths(const char *a, const char *b)
 {
 	for (;;) {
 		size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
@@ -51,7 +51,8 @@ static int compare_paths(const char *a, const char *b)
 
 static int compare_files(const void *x, const void *y)
 {
-	return compare_paths(((const arca_sign_file *)x)->name, ((const arca_sign_file *)y)->name);
+	return arca_sign_compare_paths(((const arca_sign_file *)x)->name,
+		((const arca_sign_file *)y)->name);
 }
 
 void arca_sign_sort_files(arca_sign_file *files, size_t n)

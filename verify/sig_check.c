@@ -63,6 +63,42 @@ static arca_err load_roots(X509_STORE *store, const char *const *pems, size_t n,
 	return ARCA_OK;
 }
 
+arca_err arca_sig_describe_roots(const char *pem, size_t len, const char *what, size_t *n_out,
+	char id[ARCA_SHA256_HEX], char *subject, size_t cap)
+{
+	*n_out = 0;
+	subject[0] = '\0';
+	if (len > INT32_MAX)
+		return arca_error_set(ARCA_EINVALID, "%s: too large for certificates", what);
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	arca_digest *d = NULL;
+	arca_err err = bio ? arca_digest_new(&d, ARCA_DIGEST_SHA256) :
+		arca_error_set(ARCA_ENOMEM, "%s: out of memory", what);
+	X509 *x;
+	while (err == ARCA_OK && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(x, &der);
+		if (n > 0)
+			err = arca_digest_update(d, der, (size_t)n);
+		if (!*n_out)
+			X509_NAME_oneline(X509_get_subject_name(x), subject, (int)cap);
+		OPENSSL_free(der);
+		X509_free(x);
+		(*n_out)++;
+	}
+	/* anything after the last certificate that looks like PEM but did not read */
+	char why[256];
+	arca_sig__ssl_error(why, sizeof(why));
+	unsigned char raw[ARCA_SHA256_LEN];
+	if (err == ARCA_OK && !*n_out)
+		err = arca_error_set(ARCA_ECORRUPT, "%s: no PEM certificate in it (%s)", what, why);
+	if (err == ARCA_OK && (err = arca_digest_final(d, raw)) == ARCA_OK)
+		arca_hex_encode(id, raw, ARCA_SHA256_LEN);
+	arca_digest_free(d);
+	BIO_free(bio);
+	return err;
+}
+
 arca_err arca_sig_check_chain(const arca_sig *sig, const char *const *root_pems, size_t n_roots)
 {
 	if (sig->mode == ARCA_SIG_KEY)
@@ -138,11 +174,40 @@ cleanup:
 	return err;
 }
 
+arca_err arca_sig_check_leaf(const arca_sig *sig)
+{
+	if (sig->mode == ARCA_SIG_KEY || !sig->n_chain)
+		return arca_error_set(ARCA_EINVALID, "the signature carries no certificate");
+	X509 *leaf = der_cert(sig->chain[0], sig->chain_len[0]);
+	if (!leaf)
+		return arca_error_set(ARCA_ECORRUPT, "the bundle's signing certificate is not DER "
+			"X.509");
+	EVP_PKEY *pkey = X509_get0_pubkey(leaf);
+	const char *curve = NULL;
+	const EVP_MD *md = pkey ? arca_sig__curve_md(pkey, &curve) : NULL;
+	arca_err err = ARCA_OK;
+	if (!md)
+		err = arca_error_set(ARCA_EUNSUPPORTED, "the signing certificate's key is not ECDSA on "
+			"P-256, P-384 or P-521");
+	else if (!arca_sig__dsse_verify(pkey, md, sig->sig, sig->sig_len, sig->payload,
+			sig->payload_len))
+		err = arca_error_set(ARCA_EMISMATCH, "the signature does not verify with the key of "
+			"its own certificate (%s): the statement or the signature was altered",
+			sig->signer ? sig->signer : "?");
+	ERR_clear_error();
+	X509_free(leaf);
+	return err;
+}
+
 /* ------------------------------------------------------------------ files */
 
+/* The signed files are looked up through pointers sorted by name, so results point at the
+ * signature's own entries. */
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const arca_sign_file *)a)->name, ((const arca_sign_file *)b)->name);
+	const arca_sign_file *x = *(const arca_sign_file *const *)a;
+	const arca_sign_file *y = *(const arca_sign_file *const *)b;
+	return strcmp(x->name, y->name);
 }
 
 static int push_result(arca_sig_file_result **list, size_t *n, size_t *cap,
@@ -165,23 +230,26 @@ arca_err arca_sig_compare_files(arca_sig_file_result **out, size_t *n_out, const
 {
 	*out = NULL;
 	*n_out = 0;
-	arca_sign_file *signed_files = malloc((sig->n_files + 1) * sizeof(*signed_files));
+	const arca_sign_file **signed_files = malloc((sig->n_files + 1) * sizeof(*signed_files));
 	unsigned char *seen = calloc(sig->n_files + 1, 1);
 	arca_sig_file_result *list = NULL;
 	size_t n_list = 0, cap = 0;
 	int failed = !signed_files || !seen;
 	if (!failed) {
-		memcpy(signed_files, sig->files, sig->n_files * sizeof(*signed_files));
+		for (size_t i = 0; i < sig->n_files; i++)
+			signed_files[i] = &sig->files[i];
 		qsort(signed_files, sig->n_files, sizeof(*signed_files), by_name);
 	}
 	for (size_t i = 0; i < n && !failed; i++) {
 		if (arca_sig_ignores(sig, files[i].name))
 			continue;
-		const arca_sign_file *hit = bsearch(&files[i], signed_files, sig->n_files,
+		const arca_sign_file *key = &files[i];
+		const arca_sign_file **hit = bsearch(&key, signed_files, sig->n_files,
 			sizeof(*signed_files), by_name);
-		arca_sig_file_result r = { files[i].name, hit ? hit->sha256 : NULL, files[i].sha256,
-			!hit ? ARCA_SIG_FILE_UNSIGNED : strcmp(hit->sha256, files[i].sha256) ?
-			ARCA_SIG_FILE_CHANGED : ARCA_SIG_FILE_OK };
+		arca_sig_file_result r = { files[i].name, hit ? (*hit)->sha256 : NULL,
+			files[i].sha256, !hit ? ARCA_SIG_FILE_UNSIGNED :
+			strcmp((*hit)->sha256, files[i].sha256) ? ARCA_SIG_FILE_CHANGED :
+			ARCA_SIG_FILE_OK };
 		if (hit)
 			seen[hit - signed_files] = 1;
 		failed = push_result(&list, &n_list, &cap, r) < 0;
@@ -189,7 +257,7 @@ arca_err arca_sig_compare_files(arca_sig_file_result **out, size_t *n_out, const
 	for (size_t i = 0; i < sig->n_files && !failed; i++)
 		if (!seen[i])
 			failed = push_result(&list, &n_list, &cap, (arca_sig_file_result){
-				signed_files[i].name, signed_files[i].sha256, NULL,
+				signed_files[i]->name, signed_files[i]->sha256, NULL,
 				ARCA_SIG_FILE_MISSING }) < 0;
 	free(signed_files);
 	free(seen);
@@ -234,6 +302,19 @@ static void list_state(char *buf, size_t cap, const arca_sig_file_result *r, siz
 		snprintf(buf + used, cap - used, " and %zu more", count - 3);
 }
 
+size_t arca_sig_describe_differences(char *buf, size_t cap, const arca_sig_file_result *r,
+	size_t n)
+{
+	buf[0] = '\0';
+	list_state(buf, cap, r, n, ARCA_SIG_FILE_CHANGED);
+	list_state(buf, cap, r, n, ARCA_SIG_FILE_MISSING);
+	list_state(buf, cap, r, n, ARCA_SIG_FILE_UNSIGNED);
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad += r[i].state != ARCA_SIG_FILE_OK;
+	return bad;
+}
+
 arca_err arca_sig_check_files(const arca_sig *sig, const arca_sign_file *files, size_t n)
 {
 	arca_sig_file_result *r;
@@ -241,16 +322,9 @@ arca_err arca_sig_check_files(const arca_sig *sig, const arca_sign_file *files, 
 	arca_err err = arca_sig_compare_files(&r, &n_r, sig, files, n);
 	if (err < 0)
 		return err;
-	size_t bad = 0;
-	for (size_t i = 0; i < n_r; i++)
-		bad += r[i].state != ARCA_SIG_FILE_OK;
-	if (bad) {
-		char msg[900] = "";
-		list_state(msg, sizeof(msg), r, n_r, ARCA_SIG_FILE_CHANGED);
-		list_state(msg, sizeof(msg), r, n_r, ARCA_SIG_FILE_MISSING);
-		list_state(msg, sizeof(msg), r, n_r, ARCA_SIG_FILE_UNSIGNED);
+	char msg[900];
+	if (arca_sig_describe_differences(msg, sizeof(msg), r, n_r))
 		err = arca_error_set(ARCA_EMISMATCH, "the files differ from what was signed:%s", msg);
-	}
 	free(r);
 	return err;
 }

@@ -99,11 +99,13 @@ static arca_err hash_one(void *ctx, void *item, arca_hash_progress_cb progress, 
 	return err;
 }
 
-arca_err arca_sign_folder_files(arca_sign_file **out, size_t *n_out,
+arca_err arca_sign_folder_files(arca_sign_file **out, size_t *n_out, uint64_t *bytes_out,
 	const arca_sign_folder_opts *opts)
 {
 	*out = NULL;
 	*n_out = 0;
+	if (bytes_out)
+		*bytes_out = 0;
 	struct stat st;
 	if (stat(opts->dir, &st) != 0)
 		return arca_error_errno(errno, "%s", opts->dir);
@@ -115,8 +117,11 @@ arca_err arca_sign_folder_files(arca_sign_file **out, size_t *n_out,
 	if (err == ARCA_OK && !(jobs = calloc(w.n ? w.n : 1, sizeof(*jobs))))
 		err = arca_error_set(ARCA_ENOMEM, "%s: out of memory", opts->dir);
 	if (err == ARCA_OK) {
-		for (size_t i = 0; i < w.n; i++)
+		for (size_t i = 0; i < w.n; i++) {
 			jobs[i] = (arca_hash_job){ .item = &w.files[i], .size = w.sizes[i] };
+			if (bytes_out)
+				*bytes_out += w.sizes[i];
+		}
 		hash_ctx h = { opts->dir };
 		err = arca_hash_jobs_run(jobs, w.n, opts->threads, hash_one, &h, opts->progress,
 			opts->payload);

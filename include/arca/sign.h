@@ -71,6 +71,8 @@ typedef struct {
 /* Sorts files the way model signing orders resources: path component by component, each
  * component by bytes (so "a/b" comes before "a-b"). */
 void arca_sign_sort_files(arca_sign_file *files, size_t n);
+/* That order for two paths (<0, 0, >0). */
+int arca_sign_compare_paths(const char *a, const char *b);
 
 /* The root digest of files in their order (hex). */
 arca_err arca_sign_root_digest(char out[ARCA_SHA256_HEX], const arca_sign_file *files,
@@ -104,8 +106,9 @@ typedef struct {
 } arca_sign_folder_opts;
 
 /* Every regular file under opts->dir (hidden ones too) not under an ignore path, hashed
- * on all cores and sorted as model signing orders them. Free with arca_sign_files_free. */
-arca_err arca_sign_folder_files(arca_sign_file **out, size_t *n_out,
+ * on all cores and sorted as model signing orders them; *bytes_out (may be NULL) gets the
+ * bytes hashed. Free with arca_sign_files_free. */
+arca_err arca_sign_folder_files(arca_sign_file **out, size_t *n_out, uint64_t *bytes_out,
 	const arca_sign_folder_opts *opts);
 void arca_sign_files_free(arca_sign_file *files, size_t n);
 
@@ -150,6 +153,12 @@ void arca_sig_dispose(arca_sig *sig);
  * key's). ARCA_EMISMATCH when it does not verify. */
 arca_err arca_sig_check_key(const arca_sig *sig, const arca_key *key);
 
+/* Root certificates as a user gives them (one or more PEM certificates): how many, an id
+ * (hex SHA-256 over their DER, in order) and the first one's subject. ARCA_ECORRUPT when
+ * there is no certificate in the text. */
+arca_err arca_sig_describe_roots(const char *pem, size_t len, const char *what, size_t *n_out,
+	char id[ARCA_SHA256_HEX], char *subject, size_t cap);
+
 /* The certificate chain checked against trusted roots (PEM texts, each one or more
  * certificates): the leaf must chain to one, at the time it was issued, with the bundle's
  * other certificates as intermediates, and be meant for signing (digitalSignature key usage
@@ -178,6 +187,15 @@ arca_err arca_sig_compare_files(arca_sig_file_result **out, size_t *n_out, const
 /* "ok", "changed", "missing", "not signed". */
 const char *arca_sig_file_state_name(arca_sig_file_state state);
 
+/* " changed: a, b; missing: c; not signed: d and 4 more" into buf; returns how many files
+ * are not ok (0: buf is ""). */
+size_t arca_sig_describe_differences(char *buf, size_t cap, const arca_sig_file_result *r,
+	size_t n);
+
+/* Certificate and keyless modes: the DSSE signature with the key of the bundle's own leaf
+ * certificate, trusting nothing: whether the statement is intact, not who made it. */
+arca_err arca_sig_check_leaf(const arca_sig *sig);
+
 /* The files on hand (any order) against the signed resources: every signed file present
  * with its digest, nothing else (files named by ignore paths are not counted). The
  * message names up to a few missing, extra and changed files. */
@@ -185,5 +203,57 @@ arca_err arca_sig_check_files(const arca_sig *sig, const arca_sign_file *files, 
 
 /* Whether a path is covered by the signature's ignore paths (equal, or under one). */
 int arca_sig_ignores(const arca_sig *sig, const char *path);
+
+/* ------------------------------------------------------------------ verdicts */
+
+/* Whether text is a Sigstore trusted root (JSON, its media type); ARCA_ECORRUPT when it is
+ * not JSON, ARCA_EINVALID when it is another kind of file. */
+arca_err arca_sig_check_trusted_root(const char *text, size_t len, const char *what);
+
+/* What a check of a signature found, in the words the catalog and --json use. */
+typedef enum {
+	ARCA_SIG_VERIFIED,   /* by a trusted key or root, over exactly these files */
+	ARCA_SIG_UNTRUSTED,  /* intact, but nobody trusted here made it (or not the signer the
+	                      * identity/issuer policy asks for) */
+	ARCA_SIG_INVALID,    /* the signature, the statement or the files do not match */
+	ARCA_SIG_UNCHECKED,  /* Sigstore keyless with no trusted Sigstore root to check it with:
+	                      * intact, identity read from its certificate, not verified */
+} arca_sig_state;
+
+/* "verified", "untrusted", "invalid", "keyless". */
+const char *arca_sig_state_name(arca_sig_state state);
+
+/* Something a verifier trusts (or explicitly does not): a public key, root certificates
+ * (PEM, one or more), or a Sigstore trusted root (JSON). */
+typedef enum { ARCA_ANCHOR_KEY, ARCA_ANCHOR_CA, ARCA_ANCHOR_SIGSTORE } arca_anchor_kind;
+
+typedef struct {
+	arca_anchor_kind kind;
+	const char *name;
+	const char *id;        /* the key's hint; a root's id */
+	int distrusted;        /* known and marked untrusted: names the signer, verifies nothing */
+	const arca_key *key;   /* ARCA_ANCHOR_KEY */
+	const char *text;      /* ARCA_ANCHOR_CA: PEM; ARCA_ANCHOR_SIGSTORE: JSON */
+	size_t len;
+} arca_sig_anchor;
+
+typedef struct {
+	arca_sig_state state;
+	char signer[256];        /* a key's name or hint, a certificate's identity or subject */
+	char anchor[128];        /* the trusted key or root that verified it, "" when none */
+	char anchor_id[ARCA_SHA256_HEX];
+	char reason[ARCA_ERROR_MAX];  /* why it is not verified; "" when it is */
+	char checked[768];       /* what was checked, "; " separated */
+	char unchecked[512];     /* what was not (keyless offline: the live transparency log) */
+} arca_sig_verdict;
+
+/* Judges the signature itself against the anchors, in the spec's order (the statement was
+ * checked when it was parsed). identity/issuer (NULL: any) constrain certificate and keyless
+ * signers. The files are the caller's next step: arca_sig_verdict_files. */
+void arca_sig_judge(arca_sig_verdict *out, const arca_sig *sig, const arca_sig_anchor *anchors,
+	size_t n_anchors, const char *identity, const char *issuer);
+
+/* Folds the comparison of the files into a verdict: any file not ok makes it invalid. */
+void arca_sig_verdict_files(arca_sig_verdict *v, const arca_sig_file_result *files, size_t n);
 
 #endif

@@ -152,6 +152,10 @@ typedef struct {
 arca_err arca_store_map_blob(arca_blob_map **out, arca_store *store, const char *sha256);
 void arca_blob_map_free(arca_blob_map *map);
 
+/* The digests of a stored blob's bytes as they are now (ARCA_ENOTFOUND when missing). */
+arca_err arca_store_hash_blob(arca_store *store, const char *sha256, arca_file_digests *out,
+	arca_hash_progress_cb progress, void *payload);
+
 /* Re-hashes a stored blob; ARCA_EMISMATCH when its bytes no longer match its name,
  * ARCA_ENOTFOUND when it is missing. */
 arca_err arca_store_verify_blob(arca_store *store, const char *sha256,
