@@ -22,6 +22,8 @@ static struct {
 	int jobs, connections, chunk_mib;
 	int update_lock;
 	int require_hashes;
+	const char *identity, *issuer;
+	int require_signature;
 } opt;
 
 static const cli_option options[] = {
@@ -47,6 +49,12 @@ static const cli_option options[] = {
 	{ "require-hashes", 0, CLI_FLAG, NULL, "refuse files the hub lists without a hash "
 		"(ModelScope sometimes does; by default they are fetched and marked)",
 		&opt.require_hashes },
+	{ "require-signature", 0, CLI_FLAG, NULL, "fail unless the repo's model.sig verifies "
+		"against what this store trusts (arca key trust)", &opt.require_signature },
+	{ "identity", 0, CLI_STRING, "ID", "require model.sig by this signer identity "
+		"(certificate or Sigstore keyless e-mail/URI)", &opt.identity },
+	{ "issuer", 0, CLI_STRING, "URL", "require this OIDC issuer for a keyless signer",
+		&opt.issuer },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -64,6 +72,12 @@ const cli_spec cmd_pull_spec = {
 		"With -m MANIFEST every model it lists is pulled and MANIFEST.lock pins each commit\n"
 		"and file hash; with that lock present, a pull reproduces exactly the locked content\n"
 		"or fails naming what changed upstream.\n"
+		"\n"
+		"A repo that holds model.sig (OpenSSF model signing) has it checked against the\n"
+		"keys, root certificates and Sigstore roots this store trusts; the result (verified,\n"
+		"untrusted signer, keyless) is recorded with the snapshot (arca show). An invalid\n"
+		"signature fails the pull (exit 3) and the snapshot stays incomplete; so does any\n"
+		"result short of verified with --require-signature, --identity or --issuer.\n"
 		"\n"
 		"Environment: HF_ENDPOINT, HF_TOKEN, MODELSCOPE_ENDPOINT, MODELSCOPE_API_TOKEN,\n"
 		"https_proxy/no_proxy, SSL_CERT_FILE; ARCA_STALL_TIMEOUT (seconds without data\n"
@@ -183,6 +197,8 @@ static arca_pull_opts pull_settings(pull_view *view)
 	return (arca_pull_opts){
 		.endpoint = opt.endpoint, .token = opt.token,
 		.require_hashes = opt.require_hashes,
+		.identity = opt.identity, .issuer = opt.issuer,
+		.require_signature = opt.require_signature,
 		.jobs = opt.jobs, .connections = opt.connections,
 		.chunk_size = (uint64_t)opt.chunk_mib << 20,
 		.stall_timeout_s = env_long("ARCA_STALL_TIMEOUT", 0),
@@ -201,11 +217,16 @@ static void report(const cli_ctx *ctx, const arca_ref *ref, const arca_pull_resu
 		(uint64_t)((double)res->bytes_received / res->seconds) : 0);
 	if (ctx->json) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:s}", "event",
-			"done", "hub", res->hub, "repo", ref->repo_id, "revision", res->revision, "commit", res->commit, "files",
-			(json_int_t)res->n_files, "downloaded", (json_int_t)res->n_downloaded, "reused",
-			(json_int_t)res->n_reused, "size", (json_int_t)res->total_size, "received",
-			(json_int_t)res->bytes_received, "seconds", res->seconds, "license",
+			"done", "hub", res->hub, "repo", ref->repo_id, "revision", res->revision,
+			"commit", res->commit, "files", (json_int_t)res->n_files, "downloaded",
+			(json_int_t)res->n_downloaded, "reused", (json_int_t)res->n_reused, "size",
+			(json_int_t)res->total_size, "received", (json_int_t)res->bytes_received,
+			"seconds", res->seconds, "license",
 			res->license_summary ? res->license_summary : "unknown");
+		if (res->signature_state)
+			json_object_set_new(o, "signature", json_pack("{s:s,s:s,s:s?}", "state",
+				res->signature_state, "signer", res->signature_signer, "reason",
+				res->signature_reason));
 		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
 		json_decref(o);
@@ -217,6 +238,10 @@ static void report(const cli_ctx *ctx, const arca_ref *ref, const arca_pull_resu
 		res->n_files, size, res->n_downloaded, res->n_reused,
 		res->n_files - res->n_downloaded - res->n_reused, res->seconds, rate,
 		res->license_summary ? res->license_summary : "unknown");
+	if (res->signature_state)
+		printf("model.sig: %s, signed by %s%s%s\n", res->signature_state,
+			res->signature_signer, res->signature_reason ? "; " : "",
+			res->signature_reason ? res->signature_reason : "");
 }
 
 static int fail_json(const cli_ctx *ctx, arca_err err, const char *what)

@@ -74,6 +74,25 @@ static json_t *artifacts_json(const arca_artifact *arts, size_t n)
 	return arr;
 }
 
+/* One line per signature: its state, where it came from, who signed, when it was checked. */
+static void print_signatures(const char *signatures_json)
+{
+	json_t *sigs = signatures_json ? json_loads(signatures_json, 0, NULL) : NULL;
+	size_t i;
+	json_t *sig;
+	if (!json_array_size(sigs))
+		printf("signature   none (arca sign, or a model.sig in the repo)\n");
+	json_array_foreach(sigs, i, sig) {
+		const char *verified = json_string_value(json_object_get(sig, "verified_at"));
+		printf("signature   %s (%s), by %s%s%s\n",
+			json_string_value(json_object_get(sig, "state")),
+			json_string_value(json_object_get(sig, "source")),
+			json_string_value(json_object_get(sig, "signer")),
+			verified ? ", last verified " : "", verified ? verified : "");
+	}
+	json_decref(sigs);
+}
+
 static void print_text(const arca_snapshot *s, const arca_file *files, size_t n_files,
 	const arca_artifact *arts, size_t n_arts)
 {
@@ -104,6 +123,7 @@ static void print_text(const arca_snapshot *s, const arca_file *files, size_t n_
 		free(text);
 	}
 	json_decref(lic);
+	print_signatures(s->signatures_json);
 	json_t *card = s->card_json ? json_loads(s->card_json, 0, NULL) : NULL;
 	print_card(card);
 	json_decref(card);

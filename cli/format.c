@@ -38,6 +38,8 @@ json_t *cli_snapshot_json(const arca_snapshot *snap)
 	json_object_set_new(o, "created_at", json_string(snap->created_at));
 	json_object_set_new(o, "completed_at", string_or_null(snap->completed_at));
 	json_object_set_new(o, "license", parsed_or_null(snap->license_json));
+	json_object_set_new(o, "signature", string_or_null(snap->signature_state));
+	json_object_set_new(o, "signatures", parsed_or_null(snap->signatures_json));
 	return o;
 }
 

@@ -23,6 +23,7 @@
 
 #include "arca/card.h"
 #include "arca/catalog.h"
+#include "arca/signatures.h"
 #include "arca/snapshot.h"
 #include "common/util.h"
 #include "fetch/hub.h"
@@ -477,12 +478,50 @@ static arca_err fetch_missing(pull_ctx *p, arca_http *http, const unsigned char 
 
 /* ------------------------------------------------------------------ completion */
 
+/* The repo's own model.sig, checked with the catalog's digests (just verified against the
+ * hub) and recorded; its verdict goes into the evidence. An invalid one stops the pull
+ * before the snapshot is marked complete; so does anything short of verified when the
+ * user asked for a signer. */
+static arca_err check_signature(pull_ctx *p, json_t *evidence)
+{
+	const arca_pull_opts *o = p->opts;
+	int demanded = o->identity || o->issuer || o->require_signature;
+	arca_sig_check c;
+	arca_err err = arca_store_check_upstream_signature(&c, p->store, p->out->snapshot,
+		o->identity, o->issuer);
+	if (err == ARCA_ENOTFOUND) {
+		arca_error_clear();
+		return demanded ? arca_error_set(ARCA_EMISMATCH, "the repo has no model.sig, and a "
+			"signature was required") : ARCA_OK;
+	}
+	if (err < 0)
+		return err;
+	const arca_sig_verdict *v = &c.verdict;
+	const char *state = arca_sig_state_name(v->state);
+	json_t *e = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s}", "signature", "model.sig",
+		"state", state, "signer", v->signer, "trusted_by", v->anchor[0] ? v->anchor : NULL,
+		"identity", c.sig.identity && c.sig.identity[0] ? c.sig.identity : NULL, "reason",
+		v->reason[0] ? v->reason : NULL, "checked", v->checked, "not_checked", v->unchecked);
+	if (e)
+		json_array_append_new(evidence, e);
+	p->out->signature_state = strdup(state);
+	p->out->signature_signer = strdup(v->signer);
+	p->out->signature_reason = v->reason[0] ? strdup(v->reason) : NULL;
+	if (v->state == ARCA_SIG_INVALID || (demanded && v->state != ARCA_SIG_VERIFIED))
+		err = arca_error_set(ARCA_EMISMATCH, "the repo's model.sig is %s: %s; the snapshot "
+			"stays incomplete", state, v->reason);
+	arca_sig_check_dispose(&c);
+	return err;
+}
+
 static arca_err complete(pull_ctx *p, json_t *evidence)
 {
 	arca_file *rows = NULL;
 	size_t n_rows = 0;
 	char *card = NULL, *license = NULL, *warning = NULL, *evidence_text = NULL;
-	arca_err err = arca_catalog_list_files(&rows, &n_rows, p->cat, p->out->snapshot);
+	arca_err err = check_signature(p, evidence);
+	if (err == ARCA_OK)
+		err = arca_catalog_list_files(&rows, &n_rows, p->cat, p->out->snapshot);
 	if (err == ARCA_OK)
 		err = arca_snapshot_describe(p->store, rows, n_rows, &card, &license, &warning);
 	if (err == ARCA_OK && warning)
@@ -532,6 +571,9 @@ void arca_pull_result_dispose(arca_pull_result *result)
 		free(result->warnings[i]);
 	free(result->warnings);
 	free(result->license_summary);
+	free(result->signature_state);
+	free(result->signature_signer);
+	free(result->signature_reason);
 	memset(result, 0, sizeof(*result));
 }
 

@@ -16,7 +16,13 @@
 	"(SELECT json_group_array(name) FROM (SELECT name FROM refs WHERE snapshot = s.id " \
 	"ORDER BY name)), " \
 	"(SELECT coalesce(sum(size), 0) FROM files WHERE snapshot = s.id), " \
-	"(SELECT count(*) FROM files WHERE snapshot = s.id) " \
+	"(SELECT count(*) FROM files WHERE snapshot = s.id), " \
+	"(SELECT state FROM signatures WHERE snapshot = s.id AND artifact IS NULL ORDER BY " \
+	"CASE state WHEN 'invalid' THEN 0 WHEN 'verified' THEN 1 WHEN 'keyless' THEN 2 " \
+	"ELSE 3 END LIMIT 1), " \
+	"(SELECT json_group_array(json_object('source', source, 'state', state, 'signer', " \
+	"signer, 'created_at', created_at, 'verified_at', verified_at)) FROM (SELECT * FROM " \
+	"signatures WHERE snapshot = s.id AND artifact IS NULL ORDER BY id)) " \
 	"FROM snapshots s JOIN repos r ON r.id = s.repo "
 
 /* An arca_catalog__rows reader for a row of SNAPSHOT_COLUMNS. */
@@ -39,6 +45,8 @@ static arca_err read_snapshot_row(void *elem, sqlite3_stmt *st)
 	out->refs_json = arca_catalog__column_dup(st, 13);
 	out->total_size = (uint64_t)sqlite3_column_int64(st, 14);
 	out->n_files = sqlite3_column_int64(st, 15);
+	out->signature_state = arca_catalog__column_dup(st, 16);
+	out->signatures_json = arca_catalog__column_dup(st, 17);
 	return ARCA_OK;
 }
 
@@ -48,7 +56,8 @@ void arca_snapshot_dispose(arca_snapshot *snap)
 		return;
 	char **fields[] = { &snap->hub, &snap->repo_id, &snap->commit, &snap->revision,
 		&snap->state, &snap->source, &snap->origin, &snap->created_at, &snap->completed_at,
-		&snap->license_json, &snap->card_json, &snap->evidence_json, &snap->refs_json };
+		&snap->license_json, &snap->card_json, &snap->evidence_json, &snap->refs_json,
+		&snap->signature_state, &snap->signatures_json };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		free(*fields[i]);
 		*fields[i] = NULL;

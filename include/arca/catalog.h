@@ -101,6 +101,11 @@ typedef struct {
 	char *refs_json;    /* JSON array of ref names pointing at this snapshot */
 	uint64_t total_size;
 	int64_t n_files;
+	/* its signatures (not its variants'): the summary a check of all of them would give
+	 * ("invalid" if one is, else "verified" if one is, else "keyless" or "untrusted"),
+	 * NULL when it has none; and each as {source, state, signer, created_at, verified_at} */
+	char *signature_state;
+	char *signatures_json;
 } arca_snapshot;
 
 void arca_snapshot_dispose(arca_snapshot *snap);

@@ -61,6 +61,11 @@ typedef struct {
 	const char *const *exclude;
 	size_t n_exclude;
 	int require_hashes;             /* refuse files the hub lists without a hash */
+	/* the repo's own model.sig: checked against the store's trust when present; with any of
+	 * these, a signature that does not verify (or none) fails the pull with ARCA_EMISMATCH */
+	const char *identity;           /* require this certificate/keyless signer identity */
+	const char *issuer;             /* require this OIDC issuer */
+	int require_signature;
 	int jobs;                       /* files at once (default 4) */
 	int connections;                /* ranged requests per large file (default 8) */
 	uint64_t chunk_size;            /* default 32 MiB */
@@ -92,6 +97,11 @@ typedef struct {
 	arca_pull_pin *files;     /* every selected file with its sha256 (for a lockfile) */
 	char **warnings;
 	size_t n_warnings;
+	/* the repo's model.sig, when it has one (else NULL): "verified", "untrusted",
+	 * "keyless" (an invalid one fails the pull); who signed; why it is not verified */
+	char *signature_state;
+	char *signature_signer;
+	char *signature_reason;
 } arca_pull_result;
 
 void arca_pull_result_dispose(arca_pull_result *result);
