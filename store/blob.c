@@ -486,6 +486,8 @@ static arca_err link_out(arca_store *store, const char *sha256, const char *dst_
 		unlink(tmp);
 		goto cleanup;
 	}
+	/* when dst was already a link to the blob, rename() does nothing and leaves tmp */
+	unlink(tmp);
 	err = arca_io_fsync_dir(dst_dir);
 cleanup:
 	free(src);

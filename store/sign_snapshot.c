@@ -94,10 +94,8 @@ cleanup_key:
 	arca_key_record_dispose(&rec);
 	arca_key_free(key);
 cleanup:
-	if (err < 0) {
-		arca_error_prefix(err, "sign %s", t.subject ? t.subject : "");
+	if (err < 0)
 		arca_store_sign_result_dispose(out);
-	}
 	arca_sig_target_dispose(&t);
 	return err;
 }
