@@ -90,6 +90,30 @@ typedef enum {
 	ARCA_SIG_KEYLESS,      /* Sigstore: a Fulcio certificate and transparency-log entries */
 } arca_sig_mode;
 
+/* The first transparency-log entry of a keyless bundle, as the bundle states it (nothing
+ * here is checked by parsing). Protobuf JSON int64 fields arrive as strings or numbers;
+ * bytes fields as standard base64, decoded here. */
+#define ARCA_SIG_TLOG_MAX_HASHES 64
+typedef struct {
+	int present;                     /* 0: the bundle has no tlog entry */
+	int64_t log_index;               /* the log's (global) index: what the SET signs */
+	unsigned char *log_id;           /* logId.keyId: SHA-256 of the log's key, normally */
+	size_t log_id_len;
+	char kind[32], version[32];      /* kindVersion: "dsse", "0.0.1" */
+	int64_t integrated_time;         /* unix seconds, as the log claims */
+	unsigned char *set;              /* inclusionPromise.signedEntryTimestamp, DER ECDSA; */
+	size_t set_len;                  /* NULL when the entry carries no promise */
+	char *body64;                    /* canonicalizedBody as written (what the SET signs) */
+	unsigned char *body;             /* ... and decoded: the log's dsse entry JSON */
+	size_t body_len;
+	int has_proof;                   /* inclusionProof present */
+	int64_t proof_index, tree_size;  /* the shard-local index and tree size of the proof */
+	unsigned char root_hash[32];
+	unsigned char (*hashes)[32];     /* the audit path, leaf to root */
+	size_t n_hashes;
+	char *checkpoint;                /* checkpoint.envelope (signed note); NULL when absent */
+} arca_sig_tlog;
+
 /* A parsed bundle. Strings are owned by it. */
 typedef struct {
 	arca_sig_mode mode;
@@ -107,6 +131,9 @@ typedef struct {
 	char *identity;
 	char *issuer;
 	int64_t integrated_time;         /* keyless: the log entry's time (unix), else 0 */
+	arca_sig_tlog tlog;              /* keyless: tlogEntries[0] */
+	size_t n_tlog_entries;
+	size_t n_rfc3161;                /* keyless: RFC 3161 timestamps carried (not read) */
 	/* internal: the envelope and chain */
 	unsigned char *payload, *sig, **chain;
 	size_t payload_len, sig_len, *chain_len, n_chain;
