@@ -11,7 +11,7 @@
  * curve's hash (P-256/SHA-256, P-384/SHA-384, P-521/SHA-512), DER-encoded. arca writes key
  * mode (the public key named by its hint: the SHA-256 of its PEM SubjectPublicKeyInfo
  * text), the form `model_signing verify key` accepts; it checks key and certificate modes,
- * and reads Sigstore keyless bundles (their identity; what can be checked offline).
+ * and Sigstore keyless bundles offline against pinned trusted roots (trusted_root.json).
  *
  * Checking follows the spec's order: the bundle's shape, the signature against a trusted
  * key or certificate chain, the statement, then the files. A signature that does not
@@ -155,6 +155,37 @@ arca_err arca_sig_check_key(const arca_sig *sig, const arca_key *key);
  * other certificates as intermediates, and be meant for signing (digitalSignature key usage
  * or codeSigning extended key usage); then the DSSE signature with the leaf's key. */
 arca_err arca_sig_check_chain(const arca_sig *sig, const char *const *root_pems, size_t n_roots);
+
+/* What a keyless check must hold: NULL fields are not required (and said so in the
+ * report). Both are compared exactly: identity with the leaf's e-mail or URI SAN, issuer
+ * with its OIDC issuer extension (1.3.6.1.4.1.57264.1.8, or legacy .1.1). */
+typedef struct {
+	const char *identity;
+	const char *issuer;
+} arca_sig_policy;
+
+/* What a keyless check verified and what it did not, as human text, "; "-separated.
+ * Filled as far as the check got, also when it fails. */
+typedef struct {
+	char checked[768];
+	char unchecked[512];
+} arca_sig_report;
+
+/* A Sigstore keyless bundle checked offline against trusted roots (trusted_root.json texts,
+ * `root_lens` bytes each, at most 1 MiB; their logs and CAs are pooled). In order: the
+ * first tlog entry is a dsse entry; a trusted root knows its log (by key id, the key valid
+ * at integratedTime); the SET verifies with that key (so integratedTime is the log's);
+ * an inclusion proof, when present, leads from SHA-256(0x00 || body) to its rootHash, and
+ * its checkpoint, when present, is signed by the log over that root; the log's body is
+ * this envelope (payloadHash, signature and certificate); integratedTime lies within the
+ * leaf's validity and the leaf chains to a trusted Fulcio CA valid then; the leaf is for
+ * code signing; the policy's identity and issuer; the DSSE signature with the leaf's key.
+ * ARCA_ECORRUPT when a trusted root is malformed, ARCA_EMISMATCH for any check that fails
+ * (the message names it), ARCA_EUNSUPPORTED for a log or leaf key arca cannot use.
+ * `policy` and `report` may be NULL. Does not check the files (arca_sig_check_files). */
+arca_err arca_sig_check_keyless(const arca_sig *sig, const char *const *trusted_roots,
+	const size_t *root_lens, size_t n_roots, const arca_sig_policy *policy,
+	arca_sig_report *report);
 
 /* The files on hand (any order) against the signed resources: every signed file present
  * with its digest, nothing else (files named by ignore paths are not counted). The
