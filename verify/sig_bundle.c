@@ -4,6 +4,8 @@
  * SHA-256) and reading one strictly. Reading checks the shape of every field, decodes the
  * envelope, parses the in-toto statement and recomputes the root digest from the listed
  * resources, so a tampered resource list is caught before any signature is looked at.
+ * For keyless bundles it also keeps the first transparency-log entry, typed and decoded,
+ * for verify/sig_keyless.c to check.
  */
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -245,6 +247,227 @@ static void describe_leaf(arca_sig *s)
 	X509_free(leaf);
 }
 
+/* ------------------------------------------------------------------ keyless: the log entry */
+
+#define MAX_TLOG_ENTRIES 16
+#define MAX_TIMESTAMPS 64
+
+/* A protobuf JSON int64 that must not be negative: a JSON integer, or a string of decimal
+ * digits (how protobuf writes int64). 0 when it is neither or does not fit. */
+static int read_count(json_t *v, int64_t *out)
+{
+	if (json_is_integer(v)) {
+		*out = (int64_t)json_integer_value(v);
+		return *out >= 0;
+	}
+	const char *t = json_string_value(v);
+	if (!t || !t[0] || strlen(t) > 19)
+		return 0;
+	int64_t n = 0;
+	for (const char *c = t; *c; c++) {
+		if (*c < '0' || *c > '9' || n > (INT64_MAX - (*c - '0')) / 10)
+			return 0;
+		n = n * 10 + (*c - '0');
+	}
+	*out = n;
+	return 1;
+}
+
+static arca_err need_count(int64_t *out, json_t *obj, const char *key, const char *what,
+	const char *field)
+{
+	if (!read_count(json_object_get(obj, key), out))
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.%s is missing or not a non-negative "
+			"int64 (a number or a string of digits)", what, field, key);
+	return ARCA_OK;
+}
+
+/* The base64 string at obj.key, decoded; `exact` > 0 demands that many bytes. */
+static arca_err need_bytes(unsigned char **out, size_t *len, json_t *obj, const char *key,
+	size_t exact, const char *what, const char *field)
+{
+	const char *text = json_string_value(json_object_get(obj, key));
+	char name[96];
+	snprintf(name, sizeof(name), "%s.%s", field, key);
+	if (!text || !text[0])
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s is missing or not a string", what, name);
+	arca_err err = decode_field(out, len, text, what, name);
+	if (err == ARCA_OK && exact && *len != exact) {
+		free(*out);
+		*out = NULL;
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s holds %zu bytes, not %zu", what, name,
+			*len, exact);
+	}
+	return err;
+}
+
+static arca_err need_object(json_t **out, json_t *obj, const char *key, const char *what,
+	const char *field)
+{
+	*out = json_object_get(obj, key);
+	if (!json_is_object(*out))
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.%s is missing or not an object", what,
+			field, key);
+	return ARCA_OK;
+}
+
+static arca_err copy_short(char *dst, size_t cap, json_t *obj, const char *key,
+	const char *what, const char *field)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	if (!v || !v[0] || strlen(v) >= cap)
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.%s is missing, not a string or longer "
+			"than %zu bytes", what, field, key, cap - 1);
+	memcpy(dst, v, strlen(v) + 1);
+	return ARCA_OK;
+}
+
+/* inclusionProof: the audit path from this entry's leaf to a signed tree head. */
+static arca_err parse_proof(arca_sig_tlog *t, json_t *proof, const char *what)
+{
+	static const char field[] = "tlogEntries[0].inclusionProof";
+	json_t *hashes = json_object_get(proof, "hashes");
+	json_t *checkpoint = json_object_get(proof, "checkpoint");
+	unsigned char *root = NULL;
+	size_t len;
+	arca_err err;
+	if ((err = need_count(&t->proof_index, proof, "logIndex", what, field)) < 0 ||
+	    (err = need_count(&t->tree_size, proof, "treeSize", what, field)) < 0 ||
+	    (err = need_bytes(&root, &len, proof, "rootHash", 32, what, field)) < 0)
+		return err;
+	memcpy(t->root_hash, root, 32);
+	free(root);
+	if (!json_is_array(hashes) || json_array_size(hashes) > ARCA_SIG_TLOG_MAX_HASHES)
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.hashes is missing or not a list of at "
+			"most %d hashes", what, field, ARCA_SIG_TLOG_MAX_HASHES);
+	if (!(t->hashes = calloc(json_array_size(hashes) + 1, sizeof(*t->hashes))))
+		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", what);
+	size_t i;
+	json_t *h;
+	json_array_foreach(hashes, i, h) {
+		unsigned char *raw;
+		char name[96];
+		snprintf(name, sizeof(name), "%s.hashes[%zu]", field, i);
+		if (!json_is_string(h))
+			return arca_error_set(ARCA_ECORRUPT, "%s: %s is not a string", what, name);
+		if ((err = decode_field(&raw, &len, json_string_value(h), what, name)) < 0)
+			return err;
+		if (len == 32)
+			memcpy(t->hashes[i], raw, 32);
+		free(raw);
+		if (len != 32)
+			return arca_error_set(ARCA_ECORRUPT, "%s: %s holds %zu bytes, not 32", what, name,
+				len);
+		t->n_hashes++;
+	}
+	if (checkpoint) {
+		const char *env = json_string_value(json_object_get(checkpoint, "envelope"));
+		if (!json_is_object(checkpoint) || !env)
+			return arca_error_set(ARCA_ECORRUPT, "%s: %s.checkpoint has no envelope string",
+				what, field);
+		if (!(t->checkpoint = strdup(env)))
+			return arca_error_set(ARCA_ENOMEM, "%s: out of memory", what);
+	}
+	t->has_proof = 1;
+	return ARCA_OK;
+}
+
+/* tlogEntries[0], field by field; nothing here is trusted until sig_keyless.c checks it. */
+static arca_err parse_tlog_entry(arca_sig_tlog *t, json_t *e, const char *what)
+{
+	static const char field[] = "tlogEntries[0]";
+	json_t *log_id, *kind, *promise = json_object_get(e, "inclusionPromise");
+	json_t *proof = json_object_get(e, "inclusionProof");
+	const char *body = json_string_value(json_object_get(e, "canonicalizedBody"));
+	arca_err err;
+	if (!json_is_object(e))
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s is not an object", what, field);
+	if ((err = need_count(&t->log_index, e, "logIndex", what, field)) < 0 ||
+	    (err = need_object(&log_id, e, "logId", what, field)) < 0 ||
+	    (err = need_bytes(&t->log_id, &t->log_id_len, log_id, "keyId", 0, what,
+			"tlogEntries[0].logId")) < 0 ||
+	    (err = need_object(&kind, e, "kindVersion", what, field)) < 0 ||
+	    (err = copy_short(t->kind, sizeof(t->kind), kind, "kind", what,
+			"tlogEntries[0].kindVersion")) < 0 ||
+	    (err = copy_short(t->version, sizeof(t->version), kind, "version", what,
+			"tlogEntries[0].kindVersion")) < 0 ||
+	    (err = need_count(&t->integrated_time, e, "integratedTime", what, field)) < 0)
+		return err;
+	if (t->log_id_len > 64)
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.logId.keyId holds %zu bytes (a key id is "
+			"a hash)", what, field, t->log_id_len);
+	if (promise && !json_is_object(promise))
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.inclusionPromise is not an object", what,
+			field);
+	if (promise && (err = need_bytes(&t->set, &t->set_len, promise, "signedEntryTimestamp", 0,
+			what, "tlogEntries[0].inclusionPromise")) < 0)
+		return err;
+	if (!body || !body[0])
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.canonicalizedBody is missing or not a "
+			"string", what, field);
+	if (!(t->body64 = strdup(body)))
+		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", what);
+	if ((err = decode_field(&t->body, &t->body_len, body, what,
+			"tlogEntries[0].canonicalizedBody")) < 0)
+		return err;
+	if (proof && !json_is_object(proof))
+		return arca_error_set(ARCA_ECORRUPT, "%s: %s.inclusionProof is not an object", what,
+			field);
+	if (proof && (err = parse_proof(t, proof, what)) < 0)
+		return err;
+	t->present = 1;
+	return ARCA_OK;
+}
+
+static arca_err parse_tlog_entries(arca_sig *s, json_t *vm, const char *what)
+{
+	json_t *entries = json_object_get(vm, "tlogEntries");
+	if (!entries)
+		return ARCA_OK;
+	if (!json_is_array(entries) || json_array_size(entries) > MAX_TLOG_ENTRIES)
+		return arca_error_set(ARCA_ECORRUPT, "%s: tlogEntries is not a list of at most %d "
+			"entries", what, MAX_TLOG_ENTRIES);
+	s->n_tlog_entries = json_array_size(entries);
+	return s->n_tlog_entries ? parse_tlog_entry(&s->tlog, json_array_get(entries, 0), what) :
+		ARCA_OK;
+}
+
+/* timestampVerificationData.rfc3161Timestamps: counted (arca does not read them). */
+static arca_err count_timestamps(arca_sig *s, json_t *vm, const char *what)
+{
+	json_t *tvd = json_object_get(vm, "timestampVerificationData");
+	json_t *list = json_object_get(tvd, "rfc3161Timestamps");
+	if (tvd && !json_is_object(tvd))
+		return arca_error_set(ARCA_ECORRUPT, "%s: timestampVerificationData is not an object",
+			what);
+	if (!list)
+		return ARCA_OK;
+	if (!json_is_array(list) || json_array_size(list) > MAX_TIMESTAMPS)
+		return arca_error_set(ARCA_ECORRUPT, "%s: timestampVerificationData.rfc3161Timestamps "
+			"is not a list of at most %d timestamps", what, MAX_TIMESTAMPS);
+	size_t i;
+	json_t *ts;
+	json_array_foreach(list, i, ts)
+		if (!json_is_string(json_object_get(ts, "signedTimestamp")))
+			return arca_error_set(ARCA_ECORRUPT, "%s: rfc3161Timestamps[%zu].signedTimestamp "
+				"is missing or not a string", what, i);
+	s->n_rfc3161 = json_array_size(list);
+	return ARCA_OK;
+}
+
+static void tlog_dispose(arca_sig_tlog *t)
+{
+	free(t->log_id);
+	free(t->set);
+	free(t->body64);
+	free(t->body);
+	free(t->hashes);
+	free(t->checkpoint);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ------------------------------------------------------------------ verification material */
+
 static arca_err parse_material(arca_sig *s, json_t *vm, const char *what)
 {
 	arca_err err = ARCA_OK;
@@ -284,12 +507,10 @@ static arca_err parse_material(arca_sig *s, json_t *vm, const char *what)
 		const char *raw = need_string(cert, "rawBytes", what, &err);
 		if (err == ARCA_OK)
 			err = push_cert(s, raw, what);
-		if (err < 0)
+		if (err < 0 || (err = parse_tlog_entries(s, vm, what)) < 0 ||
+		    (err = count_timestamps(s, vm, what)) < 0)
 			return err;
-		json_t *entry = json_array_get(json_object_get(vm, "tlogEntries"), 0);
-		json_t *t = json_object_get(entry, "integratedTime");
-		s->integrated_time = json_is_string(t) ? strtoll(json_string_value(t), NULL, 10) :
-			json_is_integer(t) ? (int64_t)json_integer_value(t) : 0;
+		s->integrated_time = s->tlog.integrated_time;
 	} else {
 		return arca_error_set(ARCA_ECORRUPT, "%s: verificationMaterial holds no public key, "
 			"certificate chain or certificate", what);
@@ -501,6 +722,7 @@ void arca_sig_dispose(arca_sig *sig)
 	free(sig->issuer);
 	free(sig->payload);
 	free(sig->sig);
+	tlog_dispose(&sig->tlog);
 	memset(sig, 0, sizeof(*sig));
 }
 

@@ -147,8 +147,11 @@ arca_err arca_sig_check_chain(const arca_sig *sig, const char *const *root_pems,
 			X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto cleanup;
 	}
-	uint32_t ku = X509_get_key_usage(leaf), eku = X509_get_extended_key_usage(leaf);
-	if (!(ku & KU_DIGITAL_SIGNATURE) && !(eku & XKU_CODE_SIGN)) {
+	/* OpenSSL answers "any use" for an absent extension: only a present one counts */
+	uint32_t flags = X509_get_extension_flags(leaf);
+	int ku = (flags & EXFLAG_KUSAGE) && (X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE);
+	int eku = (flags & EXFLAG_XKUSAGE) && (X509_get_extended_key_usage(leaf) & XKU_CODE_SIGN);
+	if (!ku && !eku) {
 		err = arca_error_set(ARCA_EMISMATCH, "the signing certificate (%s) is not meant for "
 			"signing (neither digitalSignature nor codeSigning)", sig->signer);
 		goto cleanup;

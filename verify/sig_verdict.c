@@ -138,12 +138,15 @@ static void judge_certificate(arca_sig_verdict *v, const arca_sig *sig,
 	const arca_sig_anchor *anchors, size_t n, const char *identity, const char *issuer)
 {
 	size_t n_roots = 0;
+	char last[ARCA_ERROR_MAX] = "";
 	for (size_t i = 0; i < n; i++) {
 		const arca_sig_anchor *a = &anchors[i];
 		if (a->kind != ARCA_ANCHOR_CA || a->distrusted)
 			continue;
 		n_roots++;
-		if (arca_sig_check_chain(sig, &a->text, 1) == ARCA_OK) {
+		if (arca_sig_check_chain(sig, &a->text, 1) != ARCA_OK) {
+			snprintf(last, sizeof(last), "%s", arca_error_last());
+		} else {
 			add_note(v->checked, sizeof(v->checked), "certificate chain to trusted root %s at "
 				"the leaf's issue time; key usage", a->name ? a->name : a->id);
 			if (policy_holds(v, sig, identity, issuer))
@@ -155,28 +158,56 @@ static void judge_certificate(arca_sig_verdict *v, const arca_sig *sig,
 		set_state(v, ARCA_SIG_UNTRUSTED, "signed by certificate %s; no root certificate is "
 			"trusted here (arca key trust CA.pem)", v->signer);
 	else
-		set_state(v, ARCA_SIG_UNTRUSTED, "signed by certificate %s, which chains to none of "
-			"the %zu trusted roots", v->signer, n_roots);
+		set_state(v, ARCA_SIG_UNTRUSTED, "signed by certificate %s, which none of the %zu "
+			"trusted roots accepts (%s)", v->signer, n_roots, last);
 	add_note(v->unchecked, sizeof(v->unchecked), "who signed: the certificate chains to no "
 		"trusted root");
 }
 
 /* ------------------------------------------------------------------ keyless */
 
-static void judge_keyless(arca_sig_verdict *v, const arca_sig *sig, const char *identity,
-	const char *issuer)
+/* Against every trusted Sigstore root at once (their logs and CAs pooled): a failure is
+ * invalid when the bundle contradicts itself or its log, untrusted when only trust is
+ * missing (no root knows its log or CA) or the policy names another signer. */
+static void judge_keyless(arca_sig_verdict *v, const arca_sig *sig,
+	const arca_sig_anchor *anchors, size_t n, const char *identity, const char *issuer)
 {
-	set_state(v, ARCA_SIG_UNCHECKED, "Sigstore keyless signature by %s (issuer %s); no "
-		"trusted Sigstore root to check it with (arca key trust trusted_root.json)",
-		sig->identity && sig->identity[0] ? sig->identity : "?",
-		sig->issuer && sig->issuer[0] ? sig->issuer : "?");
-	add_note(v->unchecked, sizeof(v->unchecked), "the certificate chain to a Fulcio CA; "
-		"the transparency log entry and its signed timestamp: no trusted Sigstore root");
-	arca_sig_verdict policy = *v;
-	if (!policy_holds(&policy, sig, identity, issuer)) {
-		v->state = ARCA_SIG_UNTRUSTED;
-		memcpy(v->reason, policy.reason, sizeof(v->reason));
+	const char *roots[16];
+	size_t lens[16], n_roots = 0;
+	const arca_sig_anchor *first = NULL;
+	for (size_t i = 0; i < n && n_roots < 16; i++) {
+		if (anchors[i].kind != ARCA_ANCHOR_SIGSTORE || anchors[i].distrusted)
+			continue;
+		first = first ? first : &anchors[i];
+		roots[n_roots] = anchors[i].text;
+		lens[n_roots++] = anchors[i].len;
 	}
+	if (!n_roots) {
+		set_state(v, ARCA_SIG_UNCHECKED, "Sigstore keyless signature by %s (issuer %s); no "
+			"trusted Sigstore root to check it with (arca key trust trusted_root.json)",
+			sig->identity && sig->identity[0] ? sig->identity : "?",
+			sig->issuer && sig->issuer[0] ? sig->issuer : "?");
+		add_note(v->unchecked, sizeof(v->unchecked), "the certificate chain to a Fulcio CA; "
+			"the transparency log entry and its signed timestamp: no trusted Sigstore root");
+		arca_sig_verdict policy = *v;
+		if (!policy_holds(&policy, sig, identity, issuer)) {
+			v->state = ARCA_SIG_UNTRUSTED;
+			memcpy(v->reason, policy.reason, sizeof(v->reason));
+		}
+		return;
+	}
+	arca_sig_policy policy = { identity, issuer };
+	arca_sig_report report = { "", "", 0 };
+	arca_err err = arca_sig_check_keyless(sig, roots, lens, n_roots, &policy, &report);
+	add_note(v->checked, sizeof(v->checked), "%s", report.checked);
+	add_note(v->unchecked, sizeof(v->unchecked), "%s", report.unchecked);
+	if (err == ARCA_OK) {
+		trusted_by(v, n_roots == 1 ? first : &(arca_sig_anchor){ .name = "Sigstore roots",
+			.id = "" });
+		return;
+	}
+	set_state(v, report.untrusted ? ARCA_SIG_UNTRUSTED : ARCA_SIG_INVALID, "%s",
+		arca_error_last());
 }
 
 /* ------------------------------------------------------------------ the verdict */
@@ -207,7 +238,7 @@ void arca_sig_judge(arca_sig_verdict *out, const arca_sig *sig, const arca_sig_a
 	if (sig->mode == ARCA_SIG_CERTIFICATE)
 		judge_certificate(out, sig, anchors, n_anchors, identity, issuer);
 	else
-		judge_keyless(out, sig, identity, issuer);
+		judge_keyless(out, sig, anchors, n_anchors, identity, issuer);
 }
 
 void arca_sig_verdict_files(arca_sig_verdict *v, const arca_sig_file_result *files, size_t n)

@@ -11,7 +11,7 @@
  * curve's hash (P-256/SHA-256, P-384/SHA-384, P-521/SHA-512), DER-encoded. arca writes key
  * mode (the public key named by its hint: the SHA-256 of its PEM SubjectPublicKeyInfo
  * text), the form `model_signing verify key` accepts; it checks key and certificate modes,
- * and reads Sigstore keyless bundles (their identity; what can be checked offline).
+ * and Sigstore keyless bundles offline against pinned trusted roots (trusted_root.json).
  *
  * Checking follows the spec's order: the bundle's shape, the signature against a trusted
  * key or certificate chain, the statement, then the files. A signature that does not
@@ -120,6 +120,30 @@ typedef enum {
 	ARCA_SIG_KEYLESS,      /* Sigstore: a Fulcio certificate and transparency-log entries */
 } arca_sig_mode;
 
+/* The first transparency-log entry of a keyless bundle, as the bundle states it (nothing
+ * here is checked by parsing). Protobuf JSON int64 fields arrive as strings or numbers;
+ * bytes fields as standard base64, decoded here. */
+#define ARCA_SIG_TLOG_MAX_HASHES 64
+typedef struct {
+	int present;                     /* 0: the bundle has no tlog entry */
+	int64_t log_index;               /* the log's (global) index: what the SET signs */
+	unsigned char *log_id;           /* logId.keyId: SHA-256 of the log's key, normally */
+	size_t log_id_len;
+	char kind[32], version[32];      /* kindVersion: "dsse", "0.0.1" */
+	int64_t integrated_time;         /* unix seconds, as the log claims */
+	unsigned char *set;              /* inclusionPromise.signedEntryTimestamp, DER ECDSA; */
+	size_t set_len;                  /* NULL when the entry carries no promise */
+	char *body64;                    /* canonicalizedBody as written (what the SET signs) */
+	unsigned char *body;             /* ... and decoded: the log's dsse entry JSON */
+	size_t body_len;
+	int has_proof;                   /* inclusionProof present */
+	int64_t proof_index, tree_size;  /* the shard-local index and tree size of the proof */
+	unsigned char root_hash[32];
+	unsigned char (*hashes)[32];     /* the audit path, leaf to root */
+	size_t n_hashes;
+	char *checkpoint;                /* checkpoint.envelope (signed note); NULL when absent */
+} arca_sig_tlog;
+
 /* A parsed bundle. Strings are owned by it. */
 typedef struct {
 	arca_sig_mode mode;
@@ -137,6 +161,9 @@ typedef struct {
 	char *identity;
 	char *issuer;
 	int64_t integrated_time;         /* keyless: the log entry's time (unix), else 0 */
+	arca_sig_tlog tlog;              /* keyless: tlogEntries[0] */
+	size_t n_tlog_entries;
+	size_t n_rfc3161;                /* keyless: RFC 3161 timestamps carried (not read) */
 	/* internal: the envelope and chain */
 	unsigned char *payload, *sig, **chain;
 	size_t payload_len, sig_len, *chain_len, n_chain;
@@ -196,6 +223,39 @@ size_t arca_sig_describe_differences(char *buf, size_t cap, const arca_sig_file_
  * certificate, trusting nothing: whether the statement is intact, not who made it. */
 arca_err arca_sig_check_leaf(const arca_sig *sig);
 
+/* What a keyless check must hold: NULL fields are not required (and said so in the
+ * report). Both are compared exactly: identity with the leaf's e-mail or URI SAN, issuer
+ * with its OIDC issuer extension (1.3.6.1.4.1.57264.1.8, or legacy .1.1). */
+typedef struct {
+	const char *identity;
+	const char *issuer;
+} arca_sig_policy;
+
+/* What a keyless check verified and what it did not, as human text, "; "-separated.
+ * Filled as far as the check got, also when it fails. */
+typedef struct {
+	char checked[768];
+	char unchecked[512];
+	int untrusted;   /* a failure for want of trust (no root knows the log or the CA, or
+	                  * the policy names another signer), not a broken bundle */
+} arca_sig_report;
+
+/* A Sigstore keyless bundle checked offline against trusted roots (trusted_root.json texts,
+ * `root_lens` bytes each, at most 1 MiB; their logs and CAs are pooled). In order: the
+ * first tlog entry is a dsse entry; a trusted root knows its log (by key id, the key valid
+ * at integratedTime); the SET verifies with that key (so integratedTime is the log's);
+ * an inclusion proof, when present, leads from SHA-256(0x00 || body) to its rootHash, and
+ * its checkpoint, when present, is signed by the log over that root; the log's body is
+ * this envelope (payloadHash, signature and certificate); integratedTime lies within the
+ * leaf's validity and the leaf chains to a trusted Fulcio CA valid then; the leaf is for
+ * code signing; the policy's identity and issuer; the DSSE signature with the leaf's key.
+ * ARCA_ECORRUPT when a trusted root is malformed, ARCA_EMISMATCH for any check that fails
+ * (the message names it), ARCA_EUNSUPPORTED for a log or leaf key arca cannot use.
+ * `policy` and `report` may be NULL. Does not check the files (arca_sig_check_files). */
+arca_err arca_sig_check_keyless(const arca_sig *sig, const char *const *trusted_roots,
+	const size_t *root_lens, size_t n_roots, const arca_sig_policy *policy,
+	arca_sig_report *report);
+
 /* The files on hand (any order) against the signed resources: every signed file present
  * with its digest, nothing else (files named by ignore paths are not counted). The
  * message names up to a few missing, extra and changed files. */
@@ -206,8 +266,8 @@ int arca_sig_ignores(const arca_sig *sig, const char *path);
 
 /* ------------------------------------------------------------------ verdicts */
 
-/* Whether text is a Sigstore trusted root (JSON, its media type); ARCA_ECORRUPT when it is
- * not JSON, ARCA_EINVALID when it is another kind of file. */
+/* Whether text is a Sigstore trusted root that trusts something (read whole, strictly, as
+ * the keyless check reads it); ARCA_ECORRUPT naming the field when it is not. */
 arca_err arca_sig_check_trusted_root(const char *text, size_t len, const char *what);
 
 /* What a check of a signature found, in the words the catalog and --json use. */

@@ -151,7 +151,29 @@ expect_stderr "no PEM certificate"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
 	-subj /CN=another-ca -days 2 -out "$T/other-ca.pem" 2>/dev/null || fail "openssl req"
 run_logged 3 "$ARCA" verify "$FIX/certificate" --cert-chain "$T/other-ca.pem"
-expect_stderr "chains to none of the 1 trusted roots"
+expect_stderr "none of the 1 trusted roots accepts"
+# certificates made here, signed independently (make_cert_sig.py): a leaf meant for signing
+# verifies; one with no key usage at all does not (OpenSSL calls such a leaf good for
+# anything, the spec does not)
+MAKE_CERT_SIG="$ARCA_SOURCE/tests/fixtures/make_cert_sig.py"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
+	-subj /CN=test-root -days 30 -out "$T/ca.pem" -addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign 2>/dev/null || fail "openssl: CA"
+printf '[signing]\nkeyUsage=critical,digitalSignature\n[bare]\nsubjectKeyIdentifier=hash\n' \
+	> "$T/ext.cnf"
+mkdir "$T/cm" && echo weights > "$T/cm/w.bin"
+for kind in signing bare; do
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$kind.key" \
+		-subj "/CN=$kind-leaf" -out "$T/$kind.csr" 2>/dev/null &&
+	openssl x509 -req -in "$T/$kind.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 10 -extfile "$T/ext.cnf" -extensions $kind -out "$T/$kind.pem" 2>/dev/null ||
+		fail "openssl: $kind leaf"
+	python3 "$MAKE_CERT_SIG" "$T/cm" "$T/$kind.key" "$T/$kind.sig" "$T/$kind.pem" ||
+		fail "make_cert_sig.py"
+done
+run_logged 0 "$ARCA" verify "$T/cm" --sig "$T/signing.sig" --cert-chain "$T/ca.pem"
+run_logged 3 "$ARCA" verify "$T/cm" --sig "$T/bare.sig" --cert-chain "$T/ca.pem"
+expect_stderr "is not meant for signing"
 run_logged 3 "$ARCA" verify "$FIX/elliptic-key" --key "$T/pub.pem"
 expect_stderr "untrusted"
 # keyless from a private Sigstore instance with no trusted root here: intact, not verified,
@@ -162,6 +184,32 @@ expect_json 'd["signatures"][0]["identity"]' stefanb@us.ibm.com
 expect_json '"Fulcio" in d["signatures"][0]["not_checked"]' True
 run_logged 3 "$ARCA" verify "$FIX/sigstore" --identity someone@example.com
 expect_stderr "not by someone@example.com"
+# with Sigstore's public trusted root (vendored), it verifies offline: log key, SET,
+# inclusion proof and checkpoint, Fulcio chain at the logged time, identity and issuer
+PG="$FIX/sigstore-public-good/trusted_root.json"
+run_logged 0 "$ARCA" verify "$FIX/sigstore" --trusted-root "$PG" --identity stefanb@us.ibm.com \
+	--issuer https://sigstore.verify.ibm.com/oauth2 --json
+expect_json 'd["result"]' verified
+expect_json '"checkpoint" in d["signatures"][0]["checked"]' True
+expect_json '"live log" in d["signatures"][0]["not_checked"]' True
+expect_json 'd["signatures"][0]["signed_at"]' 2025-10-10T02:12:20Z
+run_logged 3 "$ARCA" verify "$FIX/sigstore" --trusted-root "$PG" --issuer https://accounts.example.com
+expect_stderr "not by https://accounts.example.com"
+# a root that knows neither its log nor its CA: untrusted, not invalid
+run_logged 3 "$ARCA" verify "$FIX/sigstore" --trusted-root "$FIX/keyless-test-instance/trusted_root.json" --json
+expect_json 'd["result"]' untrusted
+# the synthetic instance, trusted through the store; a bundle whose log entry is for
+# another payload is invalid
+KI="$FIX/keyless-test-instance"
+run_logged 0 "$ARCA" key trust "$KI/trusted_root.json" --name test-sigstore --json
+expect_json 'd["kind"]' "Sigstore trusted root"
+run_logged 0 "$ARCA" verify "$FIX/elliptic-key" --sig "$KI/model.sig" --ignore-paths model.sig
+run_logged 3 "$ARCA" verify "$FIX/elliptic-key" --sig "$KI/logged-other-payload.sig" \
+	--ignore-paths model.sig --json
+expect_json 'd["result"]' invalid
+run_logged 0 "$ARCA" key untrust test-sigstore
+run_logged 3 "$ARCA" verify "$FIX/elliptic-key" --sig "$KI/model.sig" --ignore-paths model.sig --json
+expect_json 'd["result"]' keyless
 # a tampered copy of a reference model
 cp -r "$FIX/elliptic-key" "$T/ek"
 printf 'x' >> "$T/ek/signme-1"
