@@ -498,12 +498,12 @@ static arca_err check_signature(pull_ctx *p, json_t *evidence)
 		return err;
 	const arca_sig_verdict *v = &c.verdict;
 	const char *state = arca_sig_state_name(v->state);
-	json_t *e = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s}", "signature", "model.sig",
+	json_t *e = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s}", "file", "model.sig",
 		"state", state, "signer", v->signer, "trusted_by", v->anchor[0] ? v->anchor : NULL,
 		"identity", c.sig.identity && c.sig.identity[0] ? c.sig.identity : NULL, "reason",
 		v->reason[0] ? v->reason : NULL, "checked", v->checked, "not_checked", v->unchecked);
 	if (e)
-		json_array_append_new(evidence, e);
+		json_object_set_new(evidence, "signature", e);
 	p->out->signature_state = strdup(state);
 	p->out->signature_signer = strdup(v->signer);
 	p->out->signature_reason = v->reason[0] ? strdup(v->reason) : NULL;
