@@ -3,8 +3,11 @@
 # Every command answers --help on stdout with exit 0; usage errors exit 2 with a hint.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in init add ls show checkout fsck gc rm pull convert inspect run bench tokenize validate; do
-	run 0 "$ARCA" "$cmd" --help
+for cmd in init add ls show checkout fsck gc rm pull convert inspect run bench tokenize validate \
+	key sign verify "key new" "key ls" "key export" "key trust" "key untrust"; do
+	# shellcheck disable=SC2086
+	set -- $cmd
+	run 0 "$ARCA" "$@" --help
 	expect_stdout "usage: arca $cmd"
 	expect_stdout "--json"
 	expect_stdout "exit status"
@@ -33,4 +36,10 @@ run 2 "$ARCA" gc extra
 expect_stderr "unexpected argument 'extra'"
 run 2 "$ARCA" init --store
 expect_stderr "--store needs a value"
+run 2 "$ARCA" key frob
+expect_stderr "'frob' is not a key subcommand"
+run 2 "$ARCA" key
+expect_stderr "missing argument"
+run 2 "$ARCA" verify
+expect_stderr "missing argument"
 pass
