@@ -38,8 +38,9 @@ static int print_key(const cli_ctx *ctx, arca_store *store, const arca_key_recor
 	if (ctx->json)
 		return cli_print_json(key_json(store, k));
 	if (!ctx->quiet)
-		printf("%s %s %s (%s, id %.16s…), %s\n", verb, kind_of(k), k->name ? k->name : "?",
-			k->algorithm, k->key_id, k->trust);
+		printf("%s %s %s (%s, id %.16s…), %s\n", verb, arca_keys_is_own(store, k) ?
+			"signing key" : kind_of(k), k->name ? k->name : "?", k->algorithm, k->key_id,
+			k->trust);
 	return CLI_EXIT_OK;
 }
 

@@ -78,8 +78,8 @@ int cmd_sign(int argc, char **argv)
 			(json_int_t)r.n_files, "signature_blob", r.bundle_sha256, "signature_id",
 			(json_int_t)r.signature_id, "output", opt.out));
 	} else if (!ctx.quiet) {
-		printf("signed %s: %zu files, root digest sha256:%s, key %s (%.16s…)\n", r.subject,
-			r.n_files, r.root, r.key_name, r.key_id);
+		printf("signed %s: %zu file%s, root digest sha256:%s, key %s (%.16s…)\n",
+			r.subject, r.n_files, r.n_files == 1 ? "" : "s", r.root, r.key_name, r.key_id);
 		if (opt.out)
 			printf("wrote %s\n", opt.out);
 	}

@@ -4,7 +4,8 @@
 # generated model; arca pulls it into a fresh store under build/demo/, verifies every byte,
 # shows what it recorded, writes it back out as a plain folder and as a Hugging Face cache,
 # converts it to GGUF, runs it with arca's own runtime, records and re-checks its
-# behavioural fingerprint, and checks the store. Every step is a real arca command.
+# behavioural fingerprint, signs it and verifies the signature (from the store and from
+# the restored folder), and checks the store. Every step is a real arca command.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 arca=${ARCA:-$root/build/arca}
@@ -43,6 +44,12 @@ step "$arca" convert demo/tiny-qwen --quant f16
 step "$arca" run demo/tiny-qwen:q8_0 -p "The model archive" -n 16 --ignore-eos
 step "$arca" validate demo/tiny-qwen:q8_0
 step "$arca" validate demo/tiny-qwen:q8_0
+step "$arca" key new
+step "$arca" sign demo/tiny-qwen -o "$demo/restored/model.sig"
+step "$arca" sign demo/tiny-qwen:q8_0
+step "$arca" verify demo/tiny-qwen
+"$arca" key export default > "$demo/signer.pem"
+step "$arca" verify "$demo/restored" --key "$demo/signer.pem"
 step "$arca" fsck
 echo
 echo "demo ok: store in $ARCA_HOME"
