@@ -142,12 +142,17 @@ arca_err arca_keys_load_own(arca_key **out, arca_key_record *rec, arca_store *st
 	} else {
 		arca_key_record *all = NULL;
 		size_t n = 0, n_own = 0, pick = 0;
-		char names[300] = "";
+		char names[300] = "", withdrawn[80] = "";
 		if ((err = arca_catalog_list_keys(&all, &n, cat)) < 0)
 			return err;
 		for (size_t i = 0; i < n; i++) {
-			if (!arca_keys_is_own(store, &all[i]) || strcmp(all[i].trust, "own") != 0)
+			if (!arca_keys_is_own(store, &all[i]))
 				continue;
+			if (strcmp(all[i].trust, "own") != 0) {
+				snprintf(withdrawn, sizeof(withdrawn), "%s", all[i].name ? all[i].name :
+					all[i].key_id);
+				continue;
+			}
 			size_t used = strlen(names);
 			snprintf(names + used, sizeof(names) - used, "%s%s", n_own ? ", " : "",
 				all[i].name ? all[i].name : all[i].key_id);
@@ -159,6 +164,9 @@ arca_err arca_keys_load_own(arca_key **out, arca_key_record *rec, arca_store *st
 			memset(&all[pick], 0, sizeof(all[pick]));
 		}
 		arca_key_records_free(all, n);
+		if (n_own == 0 && withdrawn[0])
+			return arca_error_set(ARCA_EINVALID, "this store's signing key %s is marked "
+				"untrusted; trust it again with: arca key trust %s", withdrawn, withdrawn);
 		if (n_own == 0)
 			return arca_error_set(ARCA_ENOTFOUND, "this store has no signing key; make one "
 				"with: arca key new");
