@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Writes small valid seed files for the fuzz targets (standard library only):
 
-    make_seeds.py OUT_DIR    -> OUT_DIR/safetensors/*.safetensors, OUT_DIR/gguf/*.gguf
+    make_seeds.py OUT_DIR    -> OUT_DIR/safetensors/*.safetensors, OUT_DIR/gguf/*.gguf,
+                                OUT_DIR/sig/* (tests/data/model-signing, with a selector)
 
 Valid files let the fuzzer start from deep inside the parsers instead of rediscovering
 the magic numbers.
@@ -74,6 +75,18 @@ def main():
                ("norm", [3], 1, struct.pack("<3e", 1, 2, 3))]
     open(os.path.join(root, "gguf", "small.gguf"), "wb").write(gguf(kvs, tensors))
     open(os.path.join(root, "gguf", "empty.gguf"), "wb").write(gguf([], []))
+    # signatures: the vendored model.sig files (selector byte 0) and trusted roots (1)
+    os.makedirs(os.path.join(root, "sig"), exist_ok=True)
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
+                        "model-signing")
+    for dirpath, _, names in os.walk(data):
+        for name in sorted(names):
+            kind = 0 if name.endswith(".sig") else 1 if name.endswith(".json") else None
+            if kind is None:
+                continue
+            blob = bytes([kind]) + open(os.path.join(dirpath, name), "rb").read()
+            seed = os.path.relpath(os.path.join(dirpath, name), data).replace("/", "-")
+            open(os.path.join(root, "sig", seed), "wb").write(blob)
     return 0
 
 
