@@ -209,6 +209,7 @@ static void test_sign_and_verify(void **state)
 	assert_int_equal(verify(f, &r), ARCA_EMISMATCH);
 	assert_int_equal(r.checks[0].verdict.state, ARCA_SIG_UNTRUSTED);
 	arca_store_verify_result_dispose(&r);
+	arca_store_sign_result_dispose(&s);
 	assert_int_equal(arca_store_sign(&s, f->store, &so), ARCA_EINVALID);
 
 	arca_files_free(files, n);
