@@ -43,6 +43,11 @@ int arca_sig__dsse_verify(EVP_PKEY *pkey, const EVP_MD *md, const unsigned char 
  * key is not EC on P-256, P-384 or P-521. */
 const EVP_MD *arca_sig__curve_md(EVP_PKEY *pkey, const char **curve_out);
 
+/* Appends "; <text>" (or "<text>" to an empty buffer) when it fits: the checked / not
+ * checked lists of verdicts and reports. */
+void arca_sig__note(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* OpenSSL's last error as text (drains its queue), for messages. */
 const char *arca_sig__ssl_error(char *buf, size_t cap);
 

@@ -39,24 +39,8 @@ typedef struct {
 
 /* ------------------------------------------------------------------ helpers */
 
-__attribute__((format(printf, 3, 4)))
-static void say(char *buf, size_t cap, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	if (used + 3 >= cap)
-		return;
-	if (used) {
-		memcpy(buf + used, "; ", 3);
-		used += 2;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, cap - used, fmt, ap);
-	va_end(ap);
-}
-
-#define CHECKED(c, ...) say((c)->report->checked, sizeof((c)->report->checked), __VA_ARGS__)
-#define UNCHECKED(c, ...) say((c)->report->unchecked, sizeof((c)->report->unchecked), \
+#define CHECKED(c, ...) arca_sig__note((c)->report->checked, sizeof((c)->report->checked), __VA_ARGS__)
+#define UNCHECKED(c, ...) arca_sig__note((c)->report->unchecked, sizeof((c)->report->unchecked), \
 	__VA_ARGS__)
 
 static void format_time(char out[32], int64_t t)

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arca/sign.h"
+#include "verify/sig_internal.h"
 
 const char *arca_sig_state_name(arca_sig_state state)
 {
@@ -23,13 +23,12 @@ const char *arca_sig_state_name(arca_sig_state state)
 	return "?";
 }
 
-static void add_note(char *buf, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void add_note(char *buf, size_t cap, const char *fmt, ...)
+void arca_sig__note(char *buf, size_t cap, const char *fmt, ...)
 {
 	size_t used = strlen(buf);
-	if (used && used + 2 < cap) {
+	if (used + 3 >= cap)
+		return;
+	if (used) {
 		memcpy(buf + used, "; ", 3);
 		used += 2;
 	}
@@ -78,14 +77,14 @@ static void judge_key(arca_sig_verdict *v, const arca_sig *sig, const arca_sig_a
 		}
 		if (arca_sig_check_key(sig, a->key) == ARCA_OK) {
 			snprintf(v->signer, sizeof(v->signer), "%s", a->name ? a->name : a->id);
-			add_note(v->checked, sizeof(v->checked), "ECDSA signature with trusted key %s",
+			arca_sig__note(v->checked, sizeof(v->checked), "ECDSA signature with trusted key %s",
 				v->signer);
 			trusted_by(v, a);
 			return;
 		}
 		if (sig->hint[0]) {
 			set_state(v, ARCA_SIG_INVALID, "%s", arca_error_last());
-			add_note(v->checked, sizeof(v->checked), "signature with trusted key %s: fails",
+			arca_sig__note(v->checked, sizeof(v->checked), "signature with trusted key %s: fails",
 				v->signer);
 			return;
 		}
@@ -99,7 +98,7 @@ static void judge_key(arca_sig_verdict *v, const arca_sig *sig, const arca_sig_a
 	else
 		set_state(v, ARCA_SIG_UNTRUSTED, "no trusted key verifies it (the bundle names no "
 			"key: made by model_signing 1.0.x; re-sign it)");
-	add_note(v->unchecked, sizeof(v->unchecked), "the ECDSA signature: no trusted key to "
+	arca_sig__note(v->unchecked, sizeof(v->unchecked), "the ECDSA signature: no trusted key to "
 		"check it with");
 }
 
@@ -128,7 +127,7 @@ static int policy_holds(arca_sig_verdict *v, const arca_sig *sig, const char *id
 		return 0;
 	}
 	if (identity || issuer)
-		add_note(v->checked, sizeof(v->checked), "identity%s%s%s%s against the policy",
+		arca_sig__note(v->checked, sizeof(v->checked), "identity%s%s%s%s against the policy",
 			identity ? " " : "", identity ? identity : "", issuer ? " issued by " : "",
 			issuer ? issuer : "");
 	return 1;
@@ -147,7 +146,7 @@ static void judge_certificate(arca_sig_verdict *v, const arca_sig *sig,
 		if (arca_sig_check_chain(sig, &a->text, 1) != ARCA_OK) {
 			snprintf(last, sizeof(last), "%s", arca_error_last());
 		} else {
-			add_note(v->checked, sizeof(v->checked), "certificate chain to trusted root %s at "
+			arca_sig__note(v->checked, sizeof(v->checked), "certificate chain to trusted root %s at "
 				"the leaf's issue time; key usage", a->name ? a->name : a->id);
 			if (policy_holds(v, sig, identity, issuer))
 				trusted_by(v, a);
@@ -160,7 +159,7 @@ static void judge_certificate(arca_sig_verdict *v, const arca_sig *sig,
 	else
 		set_state(v, ARCA_SIG_UNTRUSTED, "signed by certificate %s, which none of the %zu "
 			"trusted roots accepts (%s)", v->signer, n_roots, last);
-	add_note(v->unchecked, sizeof(v->unchecked), "who signed: the certificate chains to no "
+	arca_sig__note(v->unchecked, sizeof(v->unchecked), "who signed: the certificate chains to no "
 		"trusted root");
 }
 
@@ -187,7 +186,7 @@ static void judge_keyless(arca_sig_verdict *v, const arca_sig *sig,
 			"trusted Sigstore root to check it with (arca key trust trusted_root.json)",
 			sig->identity && sig->identity[0] ? sig->identity : "?",
 			sig->issuer && sig->issuer[0] ? sig->issuer : "?");
-		add_note(v->unchecked, sizeof(v->unchecked), "the certificate chain to a Fulcio CA; "
+		arca_sig__note(v->unchecked, sizeof(v->unchecked), "the certificate chain to a Fulcio CA; "
 			"the transparency log entry and its signed timestamp: no trusted Sigstore root");
 		arca_sig_verdict policy = *v;
 		if (!policy_holds(&policy, sig, identity, issuer)) {
@@ -199,8 +198,8 @@ static void judge_keyless(arca_sig_verdict *v, const arca_sig *sig,
 	arca_sig_policy policy = { identity, issuer };
 	arca_sig_report report = { "", "", 0 };
 	arca_err err = arca_sig_check_keyless(sig, roots, lens, n_roots, &policy, &report);
-	add_note(v->checked, sizeof(v->checked), "%s", report.checked);
-	add_note(v->unchecked, sizeof(v->unchecked), "%s", report.unchecked);
+	arca_sig__note(v->checked, sizeof(v->checked), "%s", report.checked);
+	arca_sig__note(v->unchecked, sizeof(v->unchecked), "%s", report.unchecked);
 	if (err == ARCA_OK) {
 		trusted_by(v, n_roots == 1 ? first : &(arca_sig_anchor){ .name = "Sigstore roots",
 			.id = "" });
@@ -216,7 +215,7 @@ void arca_sig_judge(arca_sig_verdict *out, const arca_sig *sig, const arca_sig_a
 	size_t n_anchors, const char *identity, const char *issuer)
 {
 	memset(out, 0, sizeof(*out));
-	add_note(out->checked, sizeof(out->checked), "bundle and statement (root digest %.16s… "
+	arca_sig__note(out->checked, sizeof(out->checked), "bundle and statement (root digest %.16s… "
 		"over %zu files)", sig->root, sig->n_files);
 	if (sig->mode == ARCA_SIG_KEY) {
 		if (identity || issuer) {
@@ -234,7 +233,7 @@ void arca_sig_judge(arca_sig_verdict *out, const arca_sig *sig, const arca_sig_a
 		set_state(out, ARCA_SIG_INVALID, "%s", arca_error_last());
 		return;
 	}
-	add_note(out->checked, sizeof(out->checked), "ECDSA signature with the certificate's key");
+	arca_sig__note(out->checked, sizeof(out->checked), "ECDSA signature with the certificate's key");
 	if (sig->mode == ARCA_SIG_CERTIFICATE)
 		judge_certificate(out, sig, anchors, n_anchors, identity, issuer);
 	else
@@ -245,7 +244,7 @@ void arca_sig_verdict_files(arca_sig_verdict *v, const arca_sig_file_result *fil
 {
 	char differences[ARCA_ERROR_MAX - 64];
 	if (arca_sig_describe_differences(differences, sizeof(differences), files, n) == 0) {
-		add_note(v->checked, sizeof(v->checked), "%zu file digests", n);
+		arca_sig__note(v->checked, sizeof(v->checked), "%zu file digests", n);
 		return;
 	}
 	set_state(v, ARCA_SIG_INVALID, "the files differ from what was signed:%s", differences);
