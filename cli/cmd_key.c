@@ -142,7 +142,7 @@ static int key_ls(const cli_ctx *ctx, arca_store *store)
 /* ------------------------------------------------------------------ key export */
 
 static const cli_option export_options[] = {
-	{ "output", 'o', CLI_STRING, "FILE", "write to FILE instead of standard output",
+	{ "out", 'o', CLI_STRING, "FILE", "write to FILE instead of standard output",
 		&opt.out },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };

@@ -2,7 +2,7 @@
 /*
  * cli/cmd_sign.c — `arca sign REF[:VARIANT]`: an OpenSSF model-signing signature over a
  * snapshot's files or a variant's outputs with one of the store's keys, kept in the store
- * and, with --output, written where the reference tool looks for it.
+ * and, with --out, written where the reference tool looks for it.
  */
 #include <stdio.h>
 
@@ -20,7 +20,7 @@ static const cli_option options[] = {
 		"one)", &opt.key },
 	{ "passphrase-file", 0, CLI_STRING, "FILE", "the key's passphrase is the first line of "
 		"FILE (or set ARCA_KEY_PASSPHRASE)", &opt.passphrase_file },
-	{ "output", 'o', CLI_STRING, "FILE", "also write the signature to FILE (model.sig)",
+	{ "out", 'o', CLI_STRING, "FILE", "also write the signature to FILE (model.sig)",
 		&opt.out },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
@@ -76,7 +76,7 @@ int cmd_sign(int argc, char **argv)
 		rc = cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s?}", "subject",
 			r.subject, "key", r.key_name, "key_id", r.key_id, "root_digest", r.root, "files",
 			(json_int_t)r.n_files, "signature_blob", r.bundle_sha256, "signature_id",
-			(json_int_t)r.signature_id, "output", opt.out));
+			(json_int_t)r.signature_id, "out", opt.out));
 	} else if (!ctx.quiet) {
 		printf("signed %s: %zu file%s, root digest sha256:%s, key %s (%.16s…)\n",
 			r.subject, r.n_files, r.n_files == 1 ? "" : "s", r.root, r.key_name, r.key_id);

@@ -55,7 +55,7 @@ expect_stderr "passphrase is missing"
 run_logged 1 "$ARCA" sign acme/m --key locked --passphrase-file "$T/pub.pem"
 expect_stderr "passphrase is wrong"
 ARCA_KEY_PASSPHRASE="correct horse battery staple" run_logged 0 "$ARCA" sign acme/m --key locked
-run_logged 0 "$ARCA" sign acme/m --key default -o "$T/m.sig" --json
+run_logged 0 "$ARCA" sign acme/m --key default --out "$T/m.sig" --json
 expect_json 'd["key"]' default
 n_signed=$(json 'd["files"]')
 # every file but .gitattributes (the reference verifier leaves git paths out)
@@ -239,6 +239,11 @@ truncate -s 100M "$T/huge.sig"
 run_logged 1 "$ARCA" verify "$T/bad" --sig "$T/huge.sig" --key "$FIX/keys/signing-key-pub.pem"
 expect_stderr "more than the"
 run_logged 1 "$ARCA" verify acme/m --sig "$T/huge.sig"
+# a signature of other files, checked against the snapshot: missing and unsigned files
+run_logged 3 "$ARCA" verify acme/m --sig "$FIX/elliptic-key/model.sig" --json
+expect_json 'sorted({f["state"] for f in d["signatures"][0]["files"]})' "['missing', 'not signed']"
+run_logged 3 "$ARCA" verify acme/m --sig "$FIX/elliptic-key/model.sig"
+expect_stderr "missing: signme-1, signme-2"
 # keys of a type or curve model signing does not use; truncated and private PEM
 openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout > "$T/ed.pem"
 openssl ecparam -name secp256k1 -genkey -noout 2>/dev/null | openssl pkey -pubout > "$T/k1.pem"
