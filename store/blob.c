@@ -277,6 +277,13 @@ arca_err arca_store_stat_blob(arca_store *store, const char *sha256, uint64_t *s
 	return err;
 }
 
+arca_err arca_store_open_blob_fd(int *fd_out, uint64_t *size_out, arca_store *store,
+	const char *sha256)
+{
+	*fd_out = -1;
+	return open_blob_fd(store, sha256, fd_out, size_out);
+}
+
 arca_err arca_store_open_blob(arca_blob_reader **out, arca_store *store, const char *sha256)
 {
 	*out = NULL;

@@ -102,13 +102,12 @@ arca_err arca_catalog_each_blob(arca_catalog *cat, arca_blob_record_cb cb, void 
 		payload);
 }
 
-arca_err arca_catalog_blob_is_referenced(arca_catalog *cat, const char *sha256, int *out)
+/* *out = the integer a one-row query about the blob ?1 answers. */
+static arca_err blob_flag(arca_catalog *cat, const char *sql, const char *sha256, int *out,
+	const char *what)
 {
 	sqlite3_stmt *st;
-	arca_err err = arca_catalog__prepare(cat, &st,
-		"SELECT EXISTS(SELECT 1 FROM files WHERE blob = ?1) "
-		"OR EXISTS(SELECT 1 FROM artifact_outputs WHERE blob = ?1) "
-		"OR EXISTS(SELECT 1 FROM signatures WHERE bundle_blob = ?1)");
+	arca_err err = arca_catalog__prepare(cat, &st, sql);
 	if (err < 0)
 		return err;
 	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
@@ -116,9 +115,25 @@ arca_err arca_catalog_blob_is_referenced(arca_catalog *cat, const char *sha256, 
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	else
-		err = arca_catalog__db_error(cat, rc, "check blob references");
+		err = arca_catalog__db_error(cat, rc, what);
 	sqlite3_finalize(st);
 	return err;
+}
+
+arca_err arca_catalog_blob_is_referenced(arca_catalog *cat, const char *sha256, int *out)
+{
+	return blob_flag(cat, "SELECT EXISTS(SELECT 1 FROM files WHERE blob = ?1) "
+		"OR EXISTS(SELECT 1 FROM artifact_outputs WHERE blob = ?1) "
+		"OR EXISTS(SELECT 1 FROM signatures WHERE bundle_blob = ?1)", sha256, out,
+		"check blob references");
+}
+
+arca_err arca_catalog_blob_in_complete_snapshot(arca_catalog *cat, const char *sha256,
+	int *out)
+{
+	return blob_flag(cat, "SELECT EXISTS(SELECT 1 FROM files f JOIN snapshots s ON "
+		"s.id = f.snapshot WHERE f.blob = ?1 AND s.state = 'complete')", sha256, out,
+		"find blob in snapshots");
 }
 
 arca_err arca_catalog_find_blob_by_git_sha1(arca_catalog *cat, const char *git_sha1,

@@ -70,6 +70,24 @@ static arca_err find_repo(arca_catalog *cat, const arca_ref *ref, int64_t *repo_
 		similar[0] ? "; did you mean " : "", similar);
 }
 
+arca_err arca_catalog_has_repo(arca_catalog *cat, const char *hub, const char *repo_id, int *out)
+{
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st,
+		"SELECT EXISTS(SELECT 1 FROM repos WHERE hub = ? AND repo_id = ?)");
+	if (err < 0)
+		return err;
+	sqlite3_bind_text(st, 1, hub, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, repo_id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	else
+		err = arca_catalog__db_error(cat, rc, "find model");
+	sqlite3_finalize(st);
+	return err;
+}
+
 static int is_hex_prefix(const char *s)
 {
 	size_t n = strlen(s);

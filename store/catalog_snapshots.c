@@ -127,14 +127,19 @@ arca_err arca_catalog__load_snapshot(arca_snapshot *out, arca_catalog *cat, int6
 	return err;
 }
 
+void arca_file_dispose(arca_file *file)
+{
+	free(file->path);
+	free(file->hub_oid);
+	free(file->oid_kind);
+	free(file->evidence_json);
+	memset(file, 0, sizeof(*file));
+}
+
 void arca_files_free(arca_file *files, size_t n)
 {
-	for (size_t i = 0; files && i < n; i++) {
-		free(files[i].path);
-		free(files[i].hub_oid);
-		free(files[i].oid_kind);
-		free(files[i].evidence_json);
-	}
+	for (size_t i = 0; files && i < n; i++)
+		arca_file_dispose(&files[i]);
 	free(files);
 }
 
@@ -162,6 +167,10 @@ static const arca_catalog__rows file_rows = {
 	"list files", sizeof(arca_file), read_file_row, free_files,
 };
 
+#define FILE_COLUMNS \
+	"SELECT f.path, f.size, f.blob, b.git_sha1, f.hub_oid, f.oid_kind, f.evidence_json " \
+	"FROM files f LEFT JOIN blobs b ON b.sha256 = f.blob "
+
 arca_err arca_catalog_list_files(arca_file **out, size_t *n_out, arca_catalog *cat,
 	int64_t snapshot)
 {
@@ -169,15 +178,38 @@ arca_err arca_catalog_list_files(arca_file **out, size_t *n_out, arca_catalog *c
 	*n_out = 0;
 	sqlite3_stmt *st;
 	arca_err err = arca_catalog__prepare(cat, &st,
-		"SELECT f.path, f.size, f.blob, b.git_sha1, f.hub_oid, f.oid_kind, f.evidence_json "
-		"FROM files f "
-		"LEFT JOIN blobs b ON b.sha256 = f.blob WHERE f.snapshot = ? ORDER BY f.path");
+		FILE_COLUMNS "WHERE f.snapshot = ? ORDER BY f.path");
 	if (err < 0)
 		return err;
 	sqlite3_bind_int64(st, 1, snapshot);
 	void *items;
 	err = arca_catalog__collect(&items, n_out, cat, st, &file_rows);
 	*out = items;
+	return err;
+}
+
+arca_err arca_catalog_find_file(arca_file *out, arca_catalog *cat, int64_t snapshot,
+	const char *path)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st,
+		FILE_COLUMNS "WHERE f.snapshot = ? AND f.path = ?");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, snapshot);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err = read_file_row(out, st);
+	else if (rc == SQLITE_DONE)
+		err = arca_error_set(ARCA_ENOTFOUND, "snapshot %lld has no file %s",
+			(long long)snapshot, path);
+	else
+		err = arca_catalog__db_error(cat, rc, "find file");
+	sqlite3_finalize(st);
+	if (err < 0)
+		arca_file_dispose(out);
 	return err;
 }
 

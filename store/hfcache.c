@@ -29,49 +29,7 @@
 
 #include "common/io.h"
 #include "common/path.h"
-
-#define LFS_THRESHOLD (10u << 20)
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-/* Would the Hub keep this file in LFS? (for snapshots without hub oids) */
-static int lfs_like(const arca_file *f)
-{
-	static const char *const weights[] = { ".safetensors", ".bin", ".gguf", ".pt", ".pth",
-		".onnx", ".msgpack", ".h5", ".ckpt", ".model", ".npz", ".zst", ".tar", NULL };
-	if (f->size > LFS_THRESHOLD)
-		return 1;
-	for (const char *const *w = weights; *w; w++)
-		if (ends_with(f->path, *w))
-			return 1;
-	return 0;
-}
-
-/* For Hugging Face snapshots the listing said which files are LFS (their hub oid is the
- * sha256); other hubs list a sha256 for every file, so decide as the Hub would. */
-static int is_lfs(const char *hub, const arca_file *f)
-{
-	if (!strcmp(hub, "hf") && f->oid_kind)
-		return !strcmp(f->oid_kind, "sha256");
-	return lfs_like(f);
-}
-
-/* The git oid of the LFS pointer file the Hub's tree lists for an LFS file. */
-static arca_err pointer_oid(char out[ARCA_SHA1_HEX], const arca_file *f)
-{
-	char pointer[200];
-	int n = snprintf(pointer, sizeof(pointer), "version https://git-lfs.github.com/spec/v1\n"
-		"oid sha256:%s\nsize %llu\n", f->sha256, (unsigned long long)f->size);
-	unsigned char raw[ARCA_SHA1_LEN];
-	arca_err err = arca_gitblob_buffer(raw, pointer, (size_t)n);
-	if (err == ARCA_OK)
-		arca_hex_encode(out, raw, ARCA_SHA1_LEN);
-	return err;
-}
+#include "store/hub_view.h"
 
 static arca_err write_small(const char *path, const char *text)
 {
@@ -168,7 +126,7 @@ static arca_err put_file(hf_ctx *c, const arca_snapshot *snap, const arca_file *
 		return err;
 	if (!f->sha256[0])
 		return arca_error_set(ARCA_EINVALID, "%s has no stored content", f->path);
-	int lfs = is_lfs(snap->hub, f);
+	int lfs = arca_store__hub_is_lfs(snap->hub, f);
 	const char *etag = lfs ? f->sha256 : f->git_sha1;
 	if (!etag[0])
 		return arca_error_set(ARCA_EINVALID, "%s: no git blob id recorded", f->path);
@@ -203,7 +161,7 @@ static arca_err put_file(hf_ctx *c, const arca_snapshot *snap, const arca_file *
 		lfs ? "" : f->git_sha1);
 	if (lfs) {
 		char oid[ARCA_SHA1_HEX];
-		if ((err = pointer_oid(oid, f)) < 0) {
+		if ((err = arca_store__lfs_pointer_oid(oid, f->sha256, f->size)) < 0) {
 			json_decref(entry);
 			return err;
 		}

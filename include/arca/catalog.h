@@ -70,6 +70,10 @@ arca_err arca_catalog_each_blob(arca_catalog *cat, arca_blob_record_cb cb, void 
 /* *out = 1 when a snapshot file, artifact output or signature refers to the blob. */
 arca_err arca_catalog_blob_is_referenced(arca_catalog *cat, const char *sha256, int *out);
 
+/* *out = 1 when a file of a complete snapshot is this blob (what arca serve may hand out). */
+arca_err arca_catalog_blob_in_complete_snapshot(arca_catalog *cat, const char *sha256,
+	int *out);
+
 /* Finds a blob by its git blob id; ARCA_ENOTFOUND when none. */
 arca_err arca_catalog_find_blob_by_git_sha1(arca_catalog *cat, const char *git_sha1,
 	arca_blob_record *out);
@@ -117,6 +121,9 @@ arca_err arca_catalog_list_snapshots(arca_snapshot **out, size_t *n_out, arca_ca
 /* Snapshots that are not complete. */
 arca_err arca_catalog_list_incomplete(arca_snapshot **out, size_t *n_out, arca_catalog *cat);
 
+/* *out = 1 when the store holds a model repo_id from this hub (any state). */
+arca_err arca_catalog_has_repo(arca_catalog *cat, const char *hub, const char *repo_id, int *out);
+
 /* Resolves a REF (variant ignored): the hub if given, else the only hub holding the repo;
  * the revision as a ref name, then as a commit or commit prefix; without a revision the
  * default branch (main, master), else the only snapshot. ARCA_ENOTFOUND or ARCA_EINVALID
@@ -133,7 +140,12 @@ typedef struct {
 	char *evidence_json; /* the hub's answer for this file, or NULL */
 } arca_file;
 
+void arca_file_dispose(arca_file *file);
 void arca_files_free(arca_file *files, size_t n);
+
+/* One file of a snapshot by its path; ARCA_ENOTFOUND when the snapshot has no such file. */
+arca_err arca_catalog_find_file(arca_file *out, arca_catalog *cat, int64_t snapshot,
+	const char *path);
 
 /* The files of a snapshot, sorted by path. */
 arca_err arca_catalog_list_files(arca_file **out, size_t *n_out, arca_catalog *cat,

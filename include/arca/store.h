@@ -133,6 +133,11 @@ void arca_partial_close(arca_partial *partial, int discard);
 /* Size of a stored blob; ARCA_ENOTFOUND when absent. */
 arca_err arca_store_stat_blob(arca_store *store, const char *sha256, uint64_t *size_out);
 
+/* Opens a stored blob to send its bytes as they are (sendfile): a read-only descriptor at
+ * offset 0 that the caller closes, and the blob's size. ARCA_ENOTFOUND when absent. */
+arca_err arca_store_open_blob_fd(int *fd_out, uint64_t *size_out, arca_store *store,
+	const char *sha256);
+
 typedef struct arca_blob_reader arca_blob_reader;
 
 arca_err arca_store_open_blob(arca_blob_reader **out, arca_store *store, const char *sha256);
