@@ -161,10 +161,12 @@ int cmd_validate(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 extern const cli_spec cmd_init_spec, cmd_add_spec, cmd_ls_spec, cmd_show_spec,
 	cmd_checkout_spec, cmd_fsck_spec, cmd_gc_spec, cmd_rm_spec, cmd_pull_spec,
 	cmd_convert_spec, cmd_inspect_spec, cmd_bench_spec, cmd_run_spec,
-	cmd_tokenize_spec, cmd_validate_spec, cmd_key_spec, cmd_sign_spec, cmd_verify_spec;
+	cmd_tokenize_spec, cmd_validate_spec, cmd_key_spec, cmd_sign_spec, cmd_verify_spec,
+	cmd_serve_spec;
 
 #endif

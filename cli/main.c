@@ -21,6 +21,7 @@ static const cli_command commands[] = {
 	{ &cmd_ls_spec, cmd_ls },
 	{ &cmd_show_spec, cmd_show },
 	{ &cmd_checkout_spec, cmd_checkout },
+	{ &cmd_serve_spec, cmd_serve },
 	{ &cmd_fsck_spec, cmd_fsck },
 	{ &cmd_gc_spec, cmd_gc },
 	{ &cmd_rm_spec, cmd_rm },
