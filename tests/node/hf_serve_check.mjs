@@ -5,6 +5,7 @@
 // size and sha256 as each path saw it.
 //
 //   node hf_serve_check.mjs HUB_URL org/name REVISION CACHE_DIR [TOKEN]
+// (the library accepts only tokens that start with "hf_")
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
