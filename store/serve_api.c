@@ -411,7 +411,7 @@ enum MHD_Result arca_serve__refs(serve_req *r, const char *org, const char *name
 		json_array_foreach(refs, k, ref) {
 			const char *ref_name = json_string_value(ref);
 			if (ref_name)
-				json_array_append_new(branches, json_pack("{s:s,s:s++,s:s%}", "name", ref_name,
+				json_array_append_new(branches, json_pack("{s:s,s:s+,s:s%}", "name", ref_name,
 					"ref", "refs/heads/", ref_name, "targetCommit", snaps[i].commit,
 					strlen(snaps[i].commit) < 40 ? strlen(snaps[i].commit) : 40));
 		}

@@ -3,7 +3,7 @@
 # Every command answers --help on stdout with exit 0; usage errors exit 2 with a hint.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in init add ls show checkout fsck gc rm pull convert inspect run bench tokenize validate \
+for cmd in init add ls show checkout serve fsck gc rm pull convert inspect run bench tokenize validate \
 	key sign verify "key new" "key ls" "key export" "key trust" "key untrust"; do
 	# shellcheck disable=SC2086
 	set -- $cmd
@@ -42,4 +42,8 @@ run 2 "$ARCA" key
 expect_stderr "missing argument"
 run 2 "$ARCA" verify
 expect_stderr "missing argument"
+run 2 "$ARCA" serve extra
+expect_stderr "unexpected argument 'extra'"
+run 0 "$ARCA" --help
+expect_stdout "serve "
 pass
