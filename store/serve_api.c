@@ -12,6 +12,7 @@
  */
 #include "store/serve_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,30 +276,44 @@ static int compare_items(const void *a, const void *b)
 static listing_item *list_items(const arca_file *files, size_t lo, size_t hi, size_t base_len,
 	int recursive, size_t *n_out)
 {
-	size_t cap = 2 * (hi - lo) + 1, n = 0;
+	size_t from = base_len ? base_len + 1 : 0, cap = 1, n = 0;
+	for (size_t i = lo; i < hi; i++) /* each file and each folder above it, at most */
+		for (const char *s = files[i].path + from; s; s = strchr(s + 1, '/'))
+			cap++;
 	listing_item *items = malloc(cap * sizeof(*items));
 	if (!items)
 		return NULL;
 	for (size_t i = lo; i < hi; i++) {
 		const char *path = files[i].path, *prev = i > lo ? files[i - 1].path : "";
-		size_t from = base_len ? base_len + 1 : 0;
 		for (const char *s = strchr(path + from, '/'); s; s = strchr(s + 1, '/')) {
 			size_t len = (size_t)(s - path);
 			/* sorted paths: a folder already seen holds the previous file too */
-			if (strncmp(prev, path, len + 1) != 0) {
-				if (n == cap)
-					break;
+			if (strncmp(prev, path, len + 1) != 0)
 				items[n++] = (listing_item){ path, len };
-			}
 			if (!recursive)
 				break;
 		}
-		if ((recursive || !strchr(path + from, '/')) && n < cap)
+		if (recursive || !strchr(path + from, '/'))
 			items[n++] = (listing_item){ path, strlen(path) };
 	}
 	qsort(items, n, sizeof(*items), compare_items);
 	*n_out = n;
 	return items;
+}
+
+/* A whole number query parameter in [0, max]: *out (unchanged when absent); -1 when it is
+ * there but not such a number. */
+static int query_count(const serve_req *r, const char *name, size_t max, size_t *out)
+{
+	char *v = arca_serve__query(r, name), *end = NULL;
+	if (!v)
+		return 0;
+	unsigned long long n = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+	int ok = end && !*end && n <= max;
+	free(v);
+	if (ok)
+		*out = (size_t)n;
+	return ok ? 0 : -1;
 }
 
 /* A path as it goes into a URL: '/' kept, everything but unreserved characters escaped. */
@@ -325,20 +340,17 @@ static enum MHD_Result tree_page(serve_req *r, const serve_rev *rev, arca_file *
 		return arca_serve__reply_error(r, 404, "EntryNotFound", rev->commit,
 			"Entry not found: %.300s is not a folder at %s", path, rev->commit);
 	size_t limit = expand ? PAGE_EXPANDED : PAGE_MAX, cursor = 0, n = 0;
-	char *v = arca_serve__query(r, "limit"), *end;
-	if (v && v[0] && strtoul(v, &end, 10) > 0 && !*end && strtoul(v, NULL, 10) < limit)
-		limit = strtoul(v, NULL, 10);
-	free(v);
+	if (query_count(r, "limit", SIZE_MAX, &limit) < 0 || limit == 0)
+		return arca_serve__reply_error(r, 400, NULL, NULL, "Invalid limit");
+	if (limit > (expand ? PAGE_EXPANDED : PAGE_MAX))
+		limit = expand ? PAGE_EXPANDED : PAGE_MAX;
 	listing_item *items = list_items(files, lo, hi, base_len, recursive, &n);
 	if (!items)
 		return arca_serve__reply_failure(r, ARCA_ENOMEM);
-	v = arca_serve__query(r, "cursor");
-	if (v && (!v[0] || (cursor = strtoul(v, &end, 10), *end) || cursor > n || v[0] == '-')) {
-		free(v);
+	if (query_count(r, "cursor", n, &cursor) < 0) {
 		free(items);
 		return arca_serve__reply_error(r, 400, NULL, NULL, "Invalid cursor");
 	}
-	free(v);
 	json_t *page = json_array(), *evidence = NULL;
 	if (expand && rev->snap.evidence_json)
 		evidence = json_loads(rev->snap.evidence_json, 0, NULL);

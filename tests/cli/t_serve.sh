@@ -244,8 +244,12 @@ done
 
 # ------------------------------------------------------------------ another process writes meanwhile
 make_model "$T/later" --seed 11
+mkdir -p "$T/later/a/b/c/d" && echo deep > "$T/later/a/b/c/d/e.txt"
 run 0 "$ARCA" add "$T/later" --as acme/later -q
 expect_status 200 GET "$URL/api/models/acme/later"
+probe GET "$URL/api/models/acme/later/tree/main/a?recursive=1"
+expect_json '[(e["type"][0], e["path"]) for e in d["json"]]' \
+	"[('d', 'a/b'), ('d', 'a/b/c'), ('d', 'a/b/c/d'), ('f', 'a/b/c/d/e.txt')]"
 run 0 env ARCA_LOCK_TIMEOUT=5 "$ARCA" gc --dry-run   # the server holds no lock
 
 # ------------------------------------------------------------------ arca pull from the server
