@@ -21,6 +21,7 @@
 # MODES="nginx nginx-capped" RUNS=3 CAP=20m are the defaults.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 arca=${ARCA:-$root/build/arca}
 large_files=${LARGE_FILES:-4}
 large_mib=${LARGE_MIB:-512}
@@ -42,51 +43,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "making the model: $large_files x $large_mib MiB + $small_files small files..."
-mkdir -p "$work/model/small"
-for i in $(seq 1 "$large_files"); do
-	head -c $((large_mib * 1024 * 1024)) /dev/urandom > "$work/model/model-0000$i-of-0000$large_files.safetensors"
-done
-python3 - "$work/model/small" "$small_files" <<'PY'
-import os, random, sys
-rng = random.Random(7)
-for i in range(int(sys.argv[2])):
-    with open(os.path.join(sys.argv[1], "file-%03d.json" % i), "wb") as f:
-        f.write(os.urandom(rng.randint(200, 60000)))
-PY
+make_random_model "$work/model" "$large_files" "$large_mib" "$small_files"
 python3 "$root/tests/hub/make_fixture.py" "$work/hub" add --repo bench/model "$work/model" >/dev/null
 rm -rf "$work/model"
 chmod -R a+rX "$work/hub"
 
 # nginx serving the blobs as /blob/<sha256> (the query of signed links is ignored)
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-write_nginx_conf() { # RATE ("0" = unlimited)
-	cat > "$work/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 10000;
-	client_body_temp_path $work/nginx-tmp;
-	proxy_temp_path $work/nginx-tmp;
-	fastcgi_temp_path $work/nginx-tmp;
-	uwsgi_temp_path $work/nginx-tmp;
-	scgi_temp_path $work/nginx-tmp;
-	server {
-		listen 127.0.0.1:$nginx_port;
-		location /blob/ { alias $work/hub/blobs/; limit_rate $1; }
-	}
-}
-EOF
+nginx_conf() { # RATE ("0" = unlimited)
+	write_nginx_conf "$work" "$nginx_port" 1 "location /blob/ { alias $work/hub/blobs/; limit_rate $1; }"
 }
 start_nginx() {
 	[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null && sleep 0.5
-	write_nginx_conf "$1"
-	mkdir -p "$work/nginx-tmp"
+	nginx_conf "$1"
 	"$nginx_bin" -c "$work/nginx.conf" -p "$work" -g 'daemon on;' 2>/dev/null
 	for _ in $(seq 1 50); do
 		curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break

@@ -17,6 +17,7 @@
 # the machine shows in the numbers. Needs curl, hyperfine, nginx, python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 arca=${ARCA:-$root/build/arca}
 large_files=${LARGE_FILES:-4}
 large_mib=${LARGE_MIB:-512}
@@ -40,18 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "making the model: $large_files x $large_mib MiB + $small_files small files..."
-mkdir -p "$work/model/small"
-for i in $(seq 1 "$large_files"); do
-	head -c $((large_mib * 1024 * 1024)) /dev/urandom > "$work/model/model-0000$i-of-0000$large_files.safetensors"
-done
-python3 - "$work/model/small" "$small_files" <<'PY'
-import os, random, sys
-rng = random.Random(7)
-for i in range(int(sys.argv[2])):
-    with open(os.path.join(sys.argv[1], "file-%03d.json" % i), "wb") as f:
-        f.write(os.urandom(rng.randint(200, 60000)))
-PY
+make_random_model "$work/model" "$large_files" "$large_mib" "$small_files"
 export ARCA_HOME="$work/store"
 "$arca" init -q
 "$arca" add "$work/model" --as bench/model -q
@@ -59,28 +49,7 @@ rm -rf "$work/model"
 chmod -R a+rX "$work/store/objects"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/nginx.conf" <<EOF
-worker_processes $threads;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 10000;
-	client_body_temp_path $work/nginx-tmp;
-	proxy_temp_path $work/nginx-tmp;
-	fastcgi_temp_path $work/nginx-tmp;
-	uwsgi_temp_path $work/nginx-tmp;
-	scgi_temp_path $work/nginx-tmp;
-	server {
-		listen 127.0.0.1:$port;
-		location /blob/ { alias $work/store/objects/sha256/; }
-	}
-}
-EOF
-mkdir -p "$work/nginx-tmp"
+write_nginx_conf "$work" "$port" "$threads" "location /blob/ { alias $work/store/objects/sha256/; }"
 "$nginx_bin" -c "$work/nginx.conf" -p "$work" -g 'daemon on;' 2>/dev/null
 "$arca" serve --listen 127.0.0.1:0 --threads "$threads" --json >"$work/serve.json" &
 serve_pid=$!

@@ -247,12 +247,7 @@ enum MHD_Result arca_serve__model_info(serve_req *r, const char *org, const char
 		keep_expanded(info, &want);
 	json_decref(evidence);
 	json_decref(card);
-	if (err < 0) {
-		json_decref(info);
-		ret = arca_serve__reply_failure(r, err);
-	} else {
-		ret = arca_serve__reply_json(r, 200, info, NULL);
-	}
+	ret = arca_serve__reply_result(r, err, info, NULL);
 	arca_serve__rev_dispose(&rev);
 	return ret;
 }
@@ -354,7 +349,7 @@ static enum MHD_Result tree_page(serve_req *r, const serve_rev *rev, arca_file *
 	json_t *page = json_array(), *evidence = NULL;
 	if (expand && rev->snap.evidence_json)
 		evidence = json_loads(rev->snap.evidence_json, 0, NULL);
-	arca_err err = page ? ARCA_OK : ARCA_ENOMEM;
+	arca_err err = page ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "listing: out of memory");
 	for (size_t i = cursor; i < n && i < cursor + limit && err == ARCA_OK; i++) {
 		json_t *e;
 		if ((err = entry_json(&e, r, rev, files, n_files, items[i].path, items[i].len, expand,
@@ -363,13 +358,9 @@ static enum MHD_Result tree_page(serve_req *r, const serve_rev *rev, arca_file *
 	}
 	json_decref(evidence);
 	free(items);
-	if (err < 0) {
-		json_decref(page);
-		return arca_serve__reply_failure(r, err);
-	}
 	char link[2400] = "", base[300], escaped[1400];
 	serve_header headers[] = { { "Link", NULL }, { NULL, NULL } };
-	if (cursor + limit < n) {
+	if (err == ARCA_OK && cursor + limit < n) {
 		/* by commit, so every page lists the same snapshot even if a ref moves meanwhile */
 		arca_serve__base_url(base, sizeof(base), r);
 		url_escape_path(escaped, sizeof(escaped), path);
@@ -379,7 +370,7 @@ static enum MHD_Result tree_page(serve_req *r, const serve_rev *rev, arca_file *
 			expand ? "true" : "false", limit, cursor + limit);
 		headers[0].value = link;
 	}
-	return arca_serve__reply_json(r, 200, page, headers);
+	return arca_serve__reply_result(r, err, page, headers);
 }
 
 enum MHD_Result arca_serve__tree(serve_req *r, const char *org, const char *name,
@@ -539,12 +530,7 @@ enum MHD_Result arca_serve__paths_info(serve_req *r, const char *org, const char
 			err = ARCA_OK;
 	}
 	json_decref(evidence);
-	if (err < 0) {
-		json_decref(out);
-		ret = arca_serve__reply_failure(r, err);
-	} else {
-		ret = arca_serve__reply_json(r, 200, out, NULL);
-	}
+	ret = arca_serve__reply_result(r, err, out, NULL);
 	arca_serve__rev_dispose(&rev);
 cleanup:
 	arca_files_free(files, n);

@@ -23,17 +23,6 @@
 
 /* ------------------------------------------------------------------ URLs */
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int arca_serve__percent_decode(char *s, size_t len, size_t *len_out)
 {
 	size_t o = 0;
@@ -42,11 +31,13 @@ int arca_serve__percent_decode(char *s, size_t len, size_t *len_out)
 			s[o++] = s[i];
 			continue;
 		}
-		int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
-		int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
-		if (hi < 0 || lo < 0)
+		char hex[3] = { i + 2 < len ? s[i + 1] : 0, i + 2 < len ? s[i + 2] : 0, 0 };
+		unsigned char byte;
+		if (arca_hex_decode(&byte, 1, hex) < 0) {
+			arca_error_clear();
 			return -1;
-		s[o++] = (char)(hi << 4 | lo);
+		}
+		s[o++] = (char)byte;
 		i += 2;
 	}
 	s[o] = '\0';
@@ -348,6 +339,16 @@ enum MHD_Result arca_serve__reply_json(serve_req *r, unsigned status, json_t *do
 	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
 	add_headers(resp, extra);
 	return queue(r, status, resp, b->len);
+}
+
+enum MHD_Result arca_serve__reply_result(serve_req *r, arca_err err, json_t *doc,
+	const serve_header *extra)
+{
+	if (err < 0) {
+		json_decref(doc);
+		return arca_serve__reply_failure(r, err);
+	}
+	return arca_serve__reply_json(r, 200, doc, extra);
 }
 
 enum MHD_Result arca_serve__reply_text(serve_req *r, unsigned status, const char *text,

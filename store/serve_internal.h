@@ -127,6 +127,9 @@ void arca_serve__base_url(char *buf, size_t cap, const serve_req *r);
  * are the callee's. `extra` headers may be NULL. */
 enum MHD_Result arca_serve__reply_json(serve_req *r, unsigned status, json_t *doc,
 	const serve_header *extra);
+/* doc with 200, or for err < 0 the failure answer (doc dropped). */
+enum MHD_Result arca_serve__reply_result(serve_req *r, arca_err err, json_t *doc,
+	const serve_header *extra);
 enum MHD_Result arca_serve__reply_text(serve_req *r, unsigned status, const char *text,
 	const serve_header *extra);
 /* An error the way the Hub writes it: X-Error-Code (when code is not NULL),

@@ -19,12 +19,7 @@ start_hub() {
 	"$PYTHON_BIN" "$ARCA_SOURCE/tests/hub/fakehub.py" --root "$HUBROOT" \
 		--ready-file "$T/hub.ready" "$@" >"$T/hub.log" 2>&1 &
 	HUB_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s "$T/hub.ready" ] && break
-		kill -0 "$HUB_PID" 2>/dev/null || { cat "$T/hub.log" >&2; fail "the test hub died"; }
-		sleep 0.1
-	done
-	[ -s "$T/hub.ready" ] || fail "the test hub did not start"
+	wait_ready "$T/hub.ready" "$HUB_PID" "$T/hub.log" "the test hub"
 	HUB=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hub"])' "$T/hub.ready")
 	CDN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cdn"])' "$T/hub.ready")
 	# what clients use: the hub plus any --prefix it serves under

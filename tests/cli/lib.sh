@@ -80,6 +80,17 @@ need_node_module() {
 		skip "$1 is not installed (npm ci --prefix tests/node, as scripts/test.sh does)"
 }
 
+# wait_ready FILE PID LOG WHAT: waits up to 10 s for the server PID to write FILE; fails,
+# showing LOG, when it dies first or never does.
+wait_ready() {
+	for _ in $(seq 1 200); do
+		[ -s "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || { cat "$3" >&2; fail "$4 died"; }
+		sleep 0.05
+	done
+	fail "$4 did not start"
+}
+
 pass() { echo "ok: $(basename "$0")"; exit 0; }
 
 # skip REASON: the test cannot run here. Exit code 77 is CTest's SKIP_RETURN_CODE for every

@@ -11,12 +11,7 @@ start_serve() {
 	"$ARCA" serve --listen 127.0.0.1:0 --json --access-log "$T/access.log" "$@" \
 		>"$T/serve.json" 2>"$T/serve.err" &
 	SERVE_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s "$T/serve.json" ] && break
-		kill -0 "$SERVE_PID" 2>/dev/null || { cat "$T/serve.err" >&2; fail "arca serve died"; }
-		sleep 0.05
-	done
-	[ -s "$T/serve.json" ] || fail "arca serve did not start"
+	wait_ready "$T/serve.json" "$SERVE_PID" "$T/serve.err" "arca serve"
 	URL=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' \
 		"$T/serve.json") || fail "arca serve's start line is not JSON"
 	trap 'stop_serve_quietly; declare -F stop_hub >/dev/null && stop_hub; cleanup' EXIT
