@@ -186,13 +186,10 @@ int cmd_serve(int argc, char **argv)
 		setvbuf(access_log, NULL, _IOLBF, 0);
 	}
 	raise_descriptor_limit();
-	/* the workers start with these signals blocked, so they reach this thread only */
 	sigset_t stop, before;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, &before);
-
 	arca_store *store = NULL;
 	arca_server *server = NULL;
 	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
@@ -205,6 +202,10 @@ int cmd_serve(int argc, char **argv)
 	so.max_connections = (unsigned)opt.max_connections;
 	so.timeout_s = (unsigned)opt.timeout;
 	so.on_request = access_log ? log_request : NULL;
+	/* the workers start with these signals blocked, so they reach this thread only */
+	pthread_sigmask(SIG_BLOCK, &stop, &before);
+	if (err == ARCA_OK && cli_interrupted)
+		err = arca_error_set(ARCA_EINTERRUPTED, "interrupted before it started");
 	if (err == ARCA_OK)
 		err = arca_server_start(&server, store, &so);
 	/* the server has its own handles; holding the lock would keep gc out for its lifetime */

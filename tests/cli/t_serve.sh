@@ -296,4 +296,16 @@ expect_status 200 GET "$URL/api/models/acme/pulled" -H 'Authorization: Bearer s3
 ARCA_HOME="$T/third" HF_ENDPOINT="$URL" run 1 "$ARCA" pull acme/pulled --token wrong
 ARCA_HOME="$T/third" HF_ENDPOINT="$URL" HF_TOKEN=s3cret-token run 0 "$ARCA" pull acme/pulled -q
 stop_serve
+
+# without --json: where it listens, for people; SIGINT stops it too, with exit 0
+"$ARCA" serve --listen 127.0.0.1:0 >"$T/text.out" 2>"$T/text.err" &
+pid=$!
+wait_ready "$T/text.out" "$pid" "$T/text.err" "arca serve"
+grep -q "^serving $ARCA_HOME at http://127.0.0.1:[0-9]*; set HF_ENDPOINT=http://127.0.0.1:[0-9]*$" \
+	"$T/text.out" || fail "unexpected start line: $(cat "$T/text.out")"
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 0 ] || fail "arca serve exited $rc on SIGINT"
+grep -q "stopped" "$T/text.err" || fail "no word that it stopped"
 pass
