@@ -73,9 +73,10 @@ typedef struct {
 #define ARCA_SERVE_TIMEOUT_S 30
 #define ARCA_SERVE_OPTS_INIT { NULL, NULL, 0, 0, 0, NULL, NULL }
 
-/* Binds the address and starts serving `store` (borrowed: it must outlive the server; its
- * home is opened again once per worker thread). ARCA_EINVALID for a malformed address,
- * ARCA_EIO (with the reason) when the address cannot be bound. */
+/* Binds the address and starts serving the store at `store`'s home, which is opened again
+ * once per worker thread: `store` itself is not used after this returns, so the caller may
+ * release its lock or free it. ARCA_EINVALID for a malformed address, ARCA_EIO (with the
+ * reason) when the address cannot be bound. */
 arca_err arca_server_start(arca_server **out, arca_store *store, const arca_serve_opts *opts);
 
 /* What clients set HF_ENDPOINT to: "http://127.0.0.1:8080" (a wildcard address is shown as
