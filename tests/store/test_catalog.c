@@ -262,6 +262,37 @@ static void test_incomplete_until_every_file_verified(void **state)
 	assert_int_equal(arca_catalog_add_file(f->cat, id, &pending), ARCA_EINVALID);
 }
 
+/* What arca serve looks up: a model by hub, one file by path, and whether a blob is a
+ * file of a complete snapshot (an incomplete one's files are not). */
+static void test_serve_lookups(void **state)
+{
+	fixture *f = *state;
+	int64_t id = make_snapshot(f->cat, "local", "o/m", "2222222222222222222222222222222222222222",
+		"main", 'a');
+	int yes = -1;
+	assert_int_equal(arca_catalog_has_repo(f->cat, "local", "o/m", &yes), ARCA_OK);
+	assert_int_equal(yes, 1);
+	assert_int_equal(arca_catalog_has_repo(f->cat, "hf", "o/m", &yes), ARCA_OK);
+	assert_int_equal(yes, 0);
+	arca_file file;
+	assert_int_equal(arca_catalog_find_file(&file, f->cat, id, "model.safetensors"), ARCA_OK);
+	assert_int_equal(file.size, 10);
+	assert_int_equal(file.sha256[0], 'a');
+	arca_file_dispose(&file);
+	assert_null(file.path);
+	assert_int_equal(arca_catalog_find_file(&file, f->cat, id, "model"), ARCA_ENOTFOUND);
+	assert_error_mentions("model");
+	assert_null(file.path);
+	char blob[65];
+	memset(blob, 'a', 64);
+	blob[64] = '\0';
+	assert_int_equal(arca_catalog_blob_in_complete_snapshot(f->cat, blob, &yes), ARCA_OK);
+	assert_int_equal(yes, 1);
+	assert_int_equal(arca_catalog_mark_incomplete(f->cat, id), ARCA_OK);
+	assert_int_equal(arca_catalog_blob_in_complete_snapshot(f->cat, blob, &yes), ARCA_OK);
+	assert_int_equal(yes, 0);
+}
+
 static int count_cb(const arca_blob_record *rec, void *payload)
 {
 	(void)rec;
@@ -434,6 +465,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refs_move_and_snapshots_dedupe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_until_every_file_verified, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_serve_lookups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blob_bookkeeping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listings_grow_and_keep_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions_and_rollback, setup, teardown),
