@@ -20,9 +20,13 @@
 
 #include "arca/signatures.h"
 #include "common/io.h"
+#include "store/byte_pipe.h"
 
 #define READ_BUF (1u << 20)
 #define RATIO_AFTER (64ull << 20)
+/* Blobs up to this size get their git blob id computed on the way in (it names small files
+ * in hf-cache checkouts and serve); larger ones are LFS files, named by their SHA-256. */
+#define GIT_SHA1_MAX (16u << 20)
 
 const char *arca_bundle_outcome_name(arca_bundle_outcome outcome)
 {
@@ -243,35 +247,52 @@ typedef struct {
 	const arca_bundle_import_opts *o;
 	arca_bundle_import_result *out;
 	unsigned char *buf;
+	arca_byte_pipe *pipe;
 	uint64_t done, total;
 	uint64_t bytes_before;   /* compressed bytes of earlier volumes */
 } importer;
 
-/* Reads `len` bytes of the current entry into the consumer, checking the decompression
- * ratio as it goes. */
+/* Reads `len` bytes of the current entry and hands them to the consumer on the pipe's
+ * worker thread (so decompressing and hashing overlap), checking the decompression ratio
+ * as it goes. Returns once the consumer has seen every byte. */
 static arca_err pour(importer *im, volume *v, uint64_t len, const char *what,
-	arca_err (*consume)(void *ctx, const void *buf, size_t n), void *ctx)
+	arca_byte_pipe_fn consume, void *ctx)
 {
 	unsigned ratio = im->o->max_ratio ? im->o->max_ratio : 1000;
-	while (len) {
-		la_ssize_t n = archive_read_data(v->ar, im->buf, len < READ_BUF ? len : READ_BUF);
-		if (n < 0)
-			return ar_error(v, what);
-		if (n == 0)
-			return arca_error_set(ARCA_ECORRUPT, "%s: %s ends early", v->path, what);
-		arca_err err = consume ? consume(ctx, im->buf, (size_t)n) : ARCA_OK;
-		if (err < 0)
-			return err;
+	arca_err err = ARCA_OK;
+	while (err == ARCA_OK && len) {
+		unsigned char *buf = consume ? arca_byte_pipe_slot(im->pipe) : im->buf;
+		la_ssize_t n = archive_read_data(v->ar, buf, len < READ_BUF ? len : READ_BUF);
+		if (n < 0) {
+			err = ar_error(v, what);
+			break;
+		}
+		if (n == 0) {
+			err = arca_error_set(ARCA_ECORRUPT, "%s: %s ends early", v->path, what);
+			break;
+		}
+		if (consume && (err = arca_byte_pipe_push(im->pipe, (size_t)n, consume, ctx)) < 0)
+			break;
 		len -= (uint64_t)n;
 		im->done += (uint64_t)n;
 		int64_t raw = archive_filter_bytes(v->ar, -1), plain = archive_filter_bytes(v->ar, 0);
 		if (plain > (int64_t)RATIO_AFTER && raw > 0 && plain / raw > (int64_t)ratio)
-			return arca_error_set(ARCA_ECORRUPT, "%s: more than %u bytes out for each byte "
+			err = arca_error_set(ARCA_ECORRUPT, "%s: more than %u bytes out for each byte "
 				"in (a decompression bomb?)", v->path, ratio);
-		if (im->o->progress && im->o->progress(what, im->done, im->total, im->o->payload))
-			return arca_error_set(ARCA_EINTERRUPTED, "import: interrupted");
+		else if (im->o->progress && im->o->progress(what, im->done, im->total,
+				im->o->payload))
+			err = arca_error_set(ARCA_EINTERRUPTED, "import: interrupted");
 	}
-	return ARCA_OK;
+	if (consume) {
+		arca_error_saved saved;
+		arca_error_save(&saved);
+		arca_err drained = arca_byte_pipe_drain(im->pipe);
+		if (err < 0)
+			arca_error_restore(&saved);
+		else
+			err = drained;
+	}
+	return err;
 }
 
 static arca_err to_writer(void *ctx, const void *buf, size_t n)
@@ -300,7 +321,7 @@ static arca_err whole_blob(importer *im, volume *v, const arca_bundle__blob *b, 
 	arca_blob_writer_opts wo = ARCA_BLOB_WRITER_OPTS_INIT;
 	wo.expect_sha256 = b->sha256;
 	wo.expect_size = (int64_t)b->size;
-	wo.want_git_sha1 = 1;
+	wo.want_git_sha1 = b->size <= GIT_SHA1_MAX;
 	arca_blob_writer *w = NULL;
 	arca_err err = arca_blob_writer_new(&w, im->store, &wo);
 	if (err == ARCA_OK)
@@ -530,9 +551,11 @@ arca_err arca_bundle_import(arca_bundle_import_result *out, arca_store *store,
 	memset(&m, 0, sizeof(m));
 	volume *vols = NULL;
 	size_t n = 0;
-	importer im = { store, &m, o, out, malloc(READ_BUF), 0, 0, 0 };
-	arca_err err = im.buf ? open_all(&vols, &n, &m, o) :
+	importer im = { store, &m, o, out, malloc(READ_BUF), NULL, 0, 0, 0 };
+	arca_err err = im.buf ? arca_byte_pipe_new(&im.pipe, 4, READ_BUF) :
 		arca_error_set(ARCA_ENOMEM, "import: out of memory");
+	if (err == ARCA_OK)
+		err = open_all(&vols, &n, &m, o);
 	if (err == ARCA_OK) {
 		memcpy(out->id, m.id, ARCA_SHA256_HEX);
 		out->n_volumes = m.n_volumes;
@@ -558,6 +581,7 @@ arca_err arca_bundle_import(arca_bundle_import_result *out, arca_store *store,
 	for (size_t k = 0; k < n; k++)
 		volume_dispose(&vols[k]);
 	free(vols);
+	arca_byte_pipe_free(im.pipe);
 	free(im.buf);
 	arca_bundle__manifest_dispose(&m);
 	return err;
