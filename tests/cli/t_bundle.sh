@@ -67,6 +67,14 @@ assert len(snap["signatures"]) == 1 and len(var["signatures"]) == 1
 assert {b["sha256"] for b in doc["blobs"]} == {n[6:] for n in entries if n.startswith("blobs/")}
 PY
 
+# the bundle's signature verifies with the independent checker, over the manifest alone
+mkdir "$T/sigdir"
+zstd -dc "$T/b.arca" | tar -xf - -C "$T/sigdir" arca-bundle.json arca-bundle.sig
+mv "$T/sigdir/arca-bundle.sig" "$T/bundle.sig"
+python3 "$ARCA_SOURCE/tests/fixtures/sigcheck.py" "$T/bundle.sig" "$T/pub.pem" "$T/sigdir" \
+	> "$T/sigcheck.json" || { cat "$T/sigcheck.json" >&2; fail "sigcheck.py rejects the bundle's signature"; }
+grep -q '"folder": "matches"' "$T/sigcheck.json" || fail "sigcheck.py: the manifest differs"
+
 # --- import into a store that does not trust the signer ---------------------------------
 S2="$T/s2"
 ARCA_HOME="$S2" run 1 "$ARCA" import "$T/b.arca"
