@@ -313,10 +313,22 @@ static arca_err to_partial(void *ctx, const void *buf, size_t n)
 	return err;
 }
 
-static arca_err whole_blob(importer *im, volume *v, const arca_bundle__blob *b, const char *name)
+/* Whether the store has the blob: in the catalog and on disk. A file the catalog does not
+ * know (left by an interrupted write) is written again, which records it. */
+static int have_blob(arca_store *store, const arca_bundle__blob *b)
 {
 	uint64_t size;
-	if (arca_store_stat_blob(im->store, b->sha256, &size) == ARCA_OK && size == b->size)
+	arca_blob_record rec;
+	if (arca_catalog_get_blob(arca_store_catalog(store), b->sha256, &rec) < 0) {
+		arca_error_clear();
+		return 0;
+	}
+	return arca_store_stat_blob(store, b->sha256, &size) == ARCA_OK && size == b->size;
+}
+
+static arca_err whole_blob(importer *im, volume *v, const arca_bundle__blob *b, const char *name)
+{
+	if (have_blob(im->store, b))
 		return pour(im, v, b->size, name, NULL, NULL);
 	arca_blob_writer_opts wo = ARCA_BLOB_WRITER_OPTS_INIT;
 	wo.expect_sha256 = b->sha256;
@@ -342,8 +354,7 @@ static arca_err whole_blob(importer *im, volume *v, const arca_bundle__blob *b, 
 static arca_err blob_piece(importer *im, volume *v, const arca_bundle__blob *b,
 	const arca_bundle__entry *e, const char *name)
 {
-	uint64_t size;
-	if (arca_store_stat_blob(im->store, b->sha256, &size) == ARCA_OK && size == b->size)
+	if (have_blob(im->store, b))
 		return pour(im, v, e->size, name, NULL, NULL);
 	arca_partial *p = NULL;
 	arca_err err = arca_store_partial_open(&p, im->store, b->sha256, b->size);
@@ -467,9 +478,8 @@ static arca_err all_there(importer *im)
 	for (size_t k = 0; k < m->n_volumes; k++) {
 		int missing = 0;
 		for (size_t i = 0; i < m->volumes[k].n; i++) {
-			uint64_t size;
 			const arca_bundle__blob *b = &m->blobs[m->volumes[k].entries[i].blob];
-			if (arca_store_stat_blob(im->store, b->sha256, &size) != ARCA_OK) {
+			if (!have_blob(im->store, b)) {
 				missing = 1;
 				n_missing++;
 			}
@@ -488,9 +498,9 @@ static arca_err all_there(importer *im)
 
 static arca_err enough_space(importer *im)
 {
-	uint64_t need = 0, size;
+	uint64_t need = 0;
 	for (size_t i = 0; i < im->m->n_blobs; i++)
-		if (arca_store_stat_blob(im->store, im->m->blobs[i].sha256, &size) != ARCA_OK)
+		if (!have_blob(im->store, &im->m->blobs[i]))
 			need += im->m->blobs[i].size;
 	struct statvfs fs;
 	if (statvfs(arca_store_home(im->store), &fs) != 0)
