@@ -24,7 +24,8 @@ static struct {
 static const cli_option options[] = {
 	{ "force", 'f', CLI_FLAG, NULL, "write into a non-empty folder, replacing files", &opt.force },
 	{ "copy", 0, CLI_FLAG, NULL, "copy files instead of hard-linking them", &opt.copy },
-	{ "no-verify", 0, CLI_FLAG, NULL, "do not re-hash blobs on the way out", &opt.no_verify },
+	{ "no-verify", 0, CLI_FLAG, NULL, "do not re-hash blobs on the way out (with --layout "
+		"ollama, nor blobs already in DIR)", &opt.no_verify },
 	{ "layout", 0, CLI_STRING, "LAYOUT", "plain (default), hf-cache (DIR is a "
 		"huggingface_hub cache root, e.g. ~/.cache/huggingface/hub) or ollama (DIR is an "
 		"OLLAMA_MODELS root, e.g. ~/.ollama/models)", &opt.layout },
