@@ -12,13 +12,6 @@
 
 #define MAX_LICENSE_LAYERS 8
 
-/* Go's runtime.GOARCH of this build: ConfigV2 records the platform that made the model. */
-#if defined(__aarch64__)
-#define CONFIG_ARCHITECTURE "arm64"
-#else
-#define CONFIG_ARCHITECTURE "amd64"
-#endif
-
 void arca_ollama_checkout_result_dispose(arca_ollama_checkout_result *result)
 {
 	arca_ollama_result_dispose(&result->written);
@@ -60,21 +53,6 @@ static arca_err params_text(char **text_out, size_t *n_out, const arca_ollama_mo
 	return *text_out ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "ollama: out of memory");
 }
 
-/* ConfigV2 as Ollama's create writes it: fields in its struct order, a newline. */
-static char *config_text(const arca_ollama_model *m)
-{
-	json_t *doc = json_pack("{s:s,s:s,s:[s],s:s,s:s,s:s,s:s}", "model_format", "gguf",
-		"model_family", m->arch, "model_families", m->arch, "model_type", m->model_type,
-		"file_type", m->file_type, "architecture", CONFIG_ARCHITECTURE, "os", "linux");
-	char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(doc);
-	char *text = NULL;
-	if (body && asprintf(&text, "%s\n", body) < 0)
-		text = NULL;
-	free(body);
-	return text;
-}
-
 arca_err arca_ollama_model_checkout(arca_ollama_checkout_result *out, arca_store *store,
 	const arca_ollama_model *model, const arca_ollama_checkout_opts *opts)
 {
@@ -100,18 +78,17 @@ arca_err arca_ollama_model_checkout(arca_ollama_checkout_result *out, arca_store
 			model->license_text, strlen(model->license_text) };
 	else if (!model->n_license_files)
 		out->no_license = "the snapshot's licence is unknown";
-	char *params = NULL, *config = config_text(model);
-	arca_err err = config ? params_text(&params, &out->n_stops, model, tmpl) :
-		arca_error_set(ARCA_ENOMEM, "ollama: out of memory");
+	char *params = NULL;
+	arca_err err = params_text(&params, &out->n_stops, model, tmpl);
 	if (err == ARCA_OK) {
 		if (params)
 			layers[n++] = (arca_ollama_layer){ ARCA_OLLAMA_MEDIA_PARAMS, NULL, params,
 				strlen(params) };
-		arca_ollama_write_opts w = { opts->dir, opts->name, layers, n, config, strlen(config),
-			opts->copy, opts->no_verify, opts->progress, opts->payload };
+		arca_ollama_config config = { model->arch, model->model_type, model->file_type };
+		arca_ollama_write_opts w = { opts->dir, opts->name, layers, n, &config, opts->copy,
+			opts->no_verify, opts->progress, opts->payload };
 		err = arca_ollama_write(&out->written, store, &w);
 	}
 	free(params);
-	free(config);
 	return err;
 }

@@ -178,15 +178,10 @@ static json_t *descriptor(const arca_ollama_blob *b)
 		"size", (json_int_t)b->size);
 }
 
-/* The manifest as Go's encoder writes it: compact, fields in struct order, a newline. */
-static char *manifest_text(const arca_ollama_result *res)
+/* A document as Go's encoder writes it: compact, fields in the order given, a newline.
+ * Takes the reference; NULL when out of memory. */
+static char *go_json_text(json_t *doc)
 {
-	json_t *layers = json_array();
-	for (size_t i = 0; layers && i < res->n_layers; i++)
-		json_array_append_new(layers, descriptor(&res->layers[i]));
-	json_t *doc = layers ? json_pack("{s:i,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType",
-		ARCA_OLLAMA_MEDIA_MANIFEST, "config", descriptor(&res->config), "layers",
-		layers) : NULL;
 	char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);
 	char *text = NULL;
@@ -194,6 +189,32 @@ static char *manifest_text(const arca_ollama_result *res)
 		text = NULL;
 	free(body);
 	return text;
+}
+
+static char *manifest_text(const arca_ollama_result *res)
+{
+	json_t *layers = json_array();
+	for (size_t i = 0; layers && i < res->n_layers; i++)
+		json_array_append_new(layers, descriptor(&res->layers[i]));
+	return go_json_text(layers ? json_pack("{s:i,s:s,s:o,s:o}", "schemaVersion", 2,
+		"mediaType", ARCA_OLLAMA_MEDIA_MANIFEST, "config", descriptor(&res->config), "layers",
+		layers) : NULL);
+}
+
+/* Go's runtime.GOARCH of this build: ConfigV2 records the platform that made the model. */
+#if defined(__aarch64__)
+#define CONFIG_ARCHITECTURE "arm64"
+#else
+#define CONFIG_ARCHITECTURE "amd64"
+#endif
+
+/* ConfigV2's fields in its struct order. */
+static char *config_text(const arca_ollama_config *c)
+{
+	return go_json_text(json_pack("{s:s,s:s,s:[s],s:s,s:s,s:s,s:s}", "model_format", "gguf",
+		"model_family", c->model_family, "model_families", c->model_family, "model_type",
+		c->model_type, "file_type", c->file_type, "architecture", CONFIG_ARCHITECTURE, "os",
+		"linux"));
 }
 
 /* Writes the manifest unless the same bytes are there already. */
@@ -234,16 +255,16 @@ arca_err arca_ollama_write(arca_ollama_result *out, arca_store *store,
 {
 	memset(out, 0, sizeof(*out));
 	write_ctx c = { store, opts, NULL, NULL, 0, 0, 0 };
-	char *text = NULL;
+	char *text = NULL, *config = config_text(opts->config);
 	arca_err err = ARCA_OK;
 	out->layers = calloc(opts->n_layers ? opts->n_layers : 1, sizeof(*out->layers));
-	if (!out->layers || asprintf(&c.blobs_dir, "%s/blobs", opts->dir) < 0) {
+	if (!config || !out->layers || asprintf(&c.blobs_dir, "%s/blobs", opts->dir) < 0) {
 		c.blobs_dir = NULL;
 		err = arca_error_set(ARCA_ENOMEM, "ollama: out of memory");
 		goto cleanup;
 	}
 	out->n_layers = opts->n_layers;
-	c.total = opts->config_len;
+	c.total = strlen(config);
 	for (size_t i = 0; i < opts->n_layers; i++) {
 		uint64_t size = opts->layers[i].len;
 		if (opts->layers[i].sha256 &&
@@ -256,9 +277,9 @@ arca_err arca_ollama_write(arca_ollama_result *out, arca_store *store,
 	for (size_t i = 0; i < opts->n_layers; i++)
 		if ((err = put_layer(&out->layers[i], &c, &opts->layers[i])) < 0)
 			goto cleanup;
-	arca_ollama_layer config = { ARCA_OLLAMA_MEDIA_CONFIG, NULL, opts->config,
-		opts->config_len };
-	if ((err = put_layer(&out->config, &c, &config)) < 0)
+	arca_ollama_layer config_layer = { ARCA_OLLAMA_MEDIA_CONFIG, NULL, config,
+		strlen(config) };
+	if ((err = put_layer(&out->config, &c, &config_layer)) < 0)
 		goto cleanup;
 	out->bytes = c.before;
 	if (!(text = manifest_text(out))) {
@@ -275,6 +296,7 @@ arca_err arca_ollama_write(arca_ollama_result *out, arca_store *store,
 	}
 cleanup:
 	free(text);
+	free(config);
 	free(c.blobs_dir);
 	return err;
 }

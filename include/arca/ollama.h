@@ -83,13 +83,21 @@ typedef struct {
 	size_t len;
 } arca_ollama_layer;
 
+/* What the config blob (Ollama's ConfigV2) says of the model; the writer adds
+ * model_format "gguf", model_families [model_family], this build's architecture (Go's
+ * name: amd64, arm64) and os "linux". */
+typedef struct {
+	const char *model_family;        /* general.architecture: "qwen2" */
+	const char *model_type;          /* the parameter count as Ollama shows it: "494.03M" */
+	const char *file_type;           /* the quantization: "Q4_K_M" */
+} arca_ollama_config;
+
 typedef struct {
 	const char *dir;                 /* the OLLAMA_MODELS root */
 	const arca_ollama_name *name;
 	const arca_ollama_layer *layers; /* in manifest order */
 	size_t n_layers;
-	const void *config;              /* the config blob's bytes */
-	size_t config_len;
+	const arca_ollama_config *config;
 	int copy;                        /* never hard-link */
 	int no_verify;                   /* trust store blobs and existing blobs of the right size */
 	arca_snapshot_progress_cb progress; /* may be NULL; path = the layer's media type */
@@ -116,7 +124,7 @@ typedef struct {
 
 typedef struct {
 	char *manifest_path;         /* malloc'ed */
-	char model_id[13];           /* what `ollama list` shows as ID: the manifest's sha256, 12 hex */
+	char model_id[13];           /* `ollama list`'s ID: the manifest's sha256, 12 digits */
 	arca_ollama_blob config;
 	arca_ollama_blob *layers;    /* n_layers, malloc'ed, in manifest order */
 	size_t n_layers;
@@ -128,9 +136,11 @@ typedef struct {
 void arca_ollama_result_dispose(arca_ollama_result *result);
 
 /* Writes every layer and the config as blobs under opts->dir/blobs, then the manifest
- * (invariants above). ARCA_EMISMATCH when a store blob's bytes changed on disk,
- * ARCA_EEXISTS when a folder or a non-file is in the way of a blob or the manifest, the
- * I/O error (naming the file) otherwise; on any error the manifest is not written. */
+ * (invariants above); the config blob and the manifest are JSON as Go's encoder writes it
+ * (compact, fields in Ollama's struct order, a trailing newline). ARCA_EMISMATCH when a
+ * store blob's bytes changed on disk, ARCA_EEXISTS when a folder or a non-file is in the
+ * way of a blob or the manifest, the I/O error (naming the file) otherwise; on any error
+ * the manifest is not written. */
 arca_err arca_ollama_write(arca_ollama_result *out, arca_store *store,
 	const arca_ollama_write_opts *opts);
 

@@ -77,7 +77,8 @@ check_store "$O" --gguf "$QWEN=$T/qwen2.gguf"
 # the template, rendered as Ollama's chat endpoint does, is ChatML
 python3 "$CHECK" render "$O" "$QWEN" --system "Be brief." --user "Hi" >"$T/r.txt" ||
 	fail "the template does not render"
-printf '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n' >"$T/want.txt"
+printf '%s\n' '<|im_start|>system' 'Be brief.<|im_end|>' '<|im_start|>user' 'Hi<|im_end|>' \
+	'<|im_start|>assistant' >"$T/want.txt"
 cmp -s "$T/r.txt" "$T/want.txt" || fail "ChatML rendered as: $(cat -A "$T/r.txt")"
 
 # --- a second checkout rewrites nothing -------------------------------------------------------
@@ -87,7 +88,8 @@ expect_json 'sorted({l["how"] for l in d["layers"]} | {d["config"]["how"]})' "['
 expect_json 'd["manifest_unchanged"]' True
 expect_json 'd["model_id"]' "$qwen_id"
 state "$O" >"$T/after.txt"
-cmp -s "$T/before.txt" "$T/after.txt" || fail "a second checkout rewrote files: $(diff "$T/before.txt" "$T/after.txt")"
+cmp -s "$T/before.txt" "$T/after.txt" ||
+	fail "a second checkout rewrote files: $(diff "$T/before.txt" "$T/after.txt")"
 run 0 "$ARCA" checkout acme/Qwen2.5-Tiny-Instruct:q8_0 "$O" --layout ollama
 expect_stdout "as $QWEN (ID $qwen_id)"
 expect_stdout "5 already there"
@@ -111,7 +113,9 @@ check_store "$O" --gguf "$QWEN=$T/qwen2.gguf" --gguf "acme/tiny-llama:v1=$T/llam
 	"['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>']" ] || fail "llama3 stop words"
 python3 "$CHECK" render "$O" acme/tiny-llama:v1 --system "Be brief." --user "Hi" >"$T/r.txt" ||
 	fail "the llama3 template does not render"
-printf '<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n' >"$T/want.txt"
+H='<|start_header_id|>' E='<|end_header_id|>'
+printf '%s\n\n' "${H}system$E" "Be brief.<|eot_id|>${H}user$E" "Hi<|eot_id|>${H}assistant$E" \
+	>"$T/want.txt"
 cmp -s "$T/r.txt" "$T/want.txt" || fail "Llama 3 rendered as: $(cat -A "$T/r.txt")"
 
 # --- a chat template arca has no Ollama form for: no template layer, and it says so -----------

@@ -143,7 +143,15 @@ static int teardown(void **state)
 }
 
 static const char TEMPLATE[] = "{{ .Prompt }}";
-static const char CONFIG[] = "{\"model_format\":\"gguf\"}\n";
+static const arca_ollama_config CONFIG = { "qwen2", "1.5B", "Q8_0" };
+#if defined(__aarch64__)
+#define GOARCH "arm64"
+#else
+#define GOARCH "amd64"
+#endif
+static const char CONFIG_TEXT[] = "{\"model_format\":\"gguf\",\"model_family\":\"qwen2\","
+	"\"model_families\":[\"qwen2\"],\"model_type\":\"1.5B\",\"file_type\":\"Q8_0\","
+	"\"architecture\":\"" GOARCH "\",\"os\":\"linux\"}\n";
 
 static arca_err write_model(arca_ollama_result *out, fixture *f, arca_snapshot_progress_cb cb)
 {
@@ -152,7 +160,7 @@ static arca_err write_model(arca_ollama_result *out, fixture *f, arca_snapshot_p
 		{ ARCA_OLLAMA_MEDIA_TEMPLATE, NULL, TEMPLATE, strlen(TEMPLATE) },
 	};
 	arca_ollama_write_opts opts = { .dir = f->dir, .name = &f->name, .layers = layers,
-		.n_layers = 2, .config = CONFIG, .config_len = strlen(CONFIG), .progress = cb };
+		.n_layers = 2, .config = &CONFIG, .progress = cb };
 	return arca_ollama_write(out, f->store, &opts);
 }
 
@@ -184,17 +192,17 @@ static void test_write_layout(void **state)
 	assert_int_equal(res.layers[0].how, ARCA_OLLAMA_LINKED);
 	assert_int_equal(res.layers[1].how, ARCA_OLLAMA_WRITTEN);
 	assert_int_equal(res.config.how, ARCA_OLLAMA_WRITTEN);
-	assert_int_equal(res.bytes, 12 + strlen(TEMPLATE) + strlen(CONFIG));
+	assert_int_equal(res.bytes, 12 + strlen(TEMPLATE) + strlen(CONFIG_TEXT));
 	char *manifest_path = t_path(f->dir, "manifests/registry.ollama.ai/acme/tiny/v1");
 	assert_string_equal(res.manifest_path, manifest_path);
 	/* the exact bytes Go's encoder would write */
-	char *tmpl = sha256_hex(TEMPLATE, strlen(TEMPLATE)), *config = sha256_hex(CONFIG,
-		strlen(CONFIG)), *want;
+	char *tmpl = sha256_hex(TEMPLATE, strlen(TEMPLATE)), *config = sha256_hex(CONFIG_TEXT,
+		strlen(CONFIG_TEXT)), *want;
 	assert_true(asprintf(&want, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{"
 		"\"mediaType\":\"%s\",\"digest\":\"sha256:%s\",\"size\":%zu},\"layers\":[{"
 		"\"mediaType\":\"%s\",\"digest\":\"sha256:%s\",\"size\":12},{\"mediaType\":\"%s\","
 		"\"digest\":\"sha256:%s\",\"size\":%zu}]}\n", ARCA_OLLAMA_MEDIA_MANIFEST,
-		ARCA_OLLAMA_MEDIA_CONFIG, config, strlen(CONFIG), ARCA_OLLAMA_MEDIA_MODEL, f->weights,
+		ARCA_OLLAMA_MEDIA_CONFIG, config, strlen(CONFIG_TEXT), ARCA_OLLAMA_MEDIA_MODEL, f->weights,
 		ARCA_OLLAMA_MEDIA_TEMPLATE, tmpl, strlen(TEMPLATE)) > 0);
 	char *text = read_text(manifest_path);
 	assert_string_equal(text, want);
@@ -207,6 +215,16 @@ static void test_write_layout(void **state)
 	struct stat st;
 	assert_int_equal(stat(blob, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
+	free(body);
+	free(blob);
+	snprintf(rel, sizeof(rel), "blobs/sha256-%s", config);
+	blob = t_path(f->dir, rel);
+	body = read_text(blob);
+	assert_string_equal(body, CONFIG_TEXT);
+	free(body);
+	free(blob);
+	snprintf(rel, sizeof(rel), "blobs/sha256-%s", tmpl);
+	blob = t_path(f->dir, rel);
 	arca_ollama_result_dispose(&res);
 
 	/* again: everything kept, the manifest untouched */
@@ -223,7 +241,6 @@ static void test_write_layout(void **state)
 	assert_int_equal(res.layers[1].how, ARCA_OLLAMA_WRITTEN);
 	assert_true(res.layers[1].replaced);
 	assert_false(res.layers[0].replaced);
-	free(body);
 	body = read_text(blob);
 	assert_string_equal(body, TEMPLATE);
 	arca_ollama_result_dispose(&res);
