@@ -117,7 +117,7 @@ static arca_err put_store_blob(arca_ollama_blob *res, write_ctx *c, const char *
 		} else {
 			unsigned flags = (c->opts->copy ? ARCA_EXPORT_COPY : 0) |
 				(c->opts->no_verify ? 0 : ARCA_EXPORT_VERIFY);
-			arca_export_how how;
+			arca_export_how how = ARCA_EXPORTED_COPY;
 			err = arca_store_export_blob(c->store, sha256, path, flags, hash_progress(c), c,
 				&how);
 			res->how = how == ARCA_EXPORTED_LINK ? ARCA_OLLAMA_LINKED : ARCA_OLLAMA_COPIED;
