@@ -25,6 +25,17 @@ static char *text_of(json_t *v)
 	return v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 }
 
+/* Whether the manifest's list (objects with path and sha256) has this file. */
+static int listed(json_t *list, const char *path, const char *sha256)
+{
+	size_t k;
+	json_t *f;
+	json_array_foreach(list, k, f)
+		if (!strcmp(str(f, "path"), path) && !strcmp(str(f, "sha256"), sha256))
+			return 1;
+	return 0;
+}
+
 /* Whether the snapshot's files are exactly the manifest's (path and sha256). */
 static arca_err same_files(int *same, arca_catalog *cat, int64_t snapshot, json_t *files)
 {
@@ -32,15 +43,8 @@ static arca_err same_files(int *same, arca_catalog *cat, int64_t snapshot, json_
 	size_t n = 0;
 	arca_err err = arca_catalog_list_files(&have, &n, cat, snapshot);
 	*same = err == ARCA_OK && n == json_array_size(files);
-	for (size_t i = 0; *same && i < n; i++) {
-		size_t k;
-		json_t *f;
-		int found = 0;
-		json_array_foreach(files, k, f)
-			found |= !strcmp(str(f, "path"), have[i].path) &&
-				!strcmp(str(f, "sha256"), have[i].sha256);
-		*same = found;
-	}
+	for (size_t i = 0; *same && i < n; i++)
+		*same = listed(files, have[i].path, have[i].sha256);
 	arca_files_free(have, n);
 	return err;
 }
@@ -131,15 +135,8 @@ static arca_err add_variant(int64_t *artifact, int *added, arca_catalog *cat, in
 		json_t *want = json_object_get(v, "outputs");
 		err = arca_catalog_artifact_outputs(&outs, &n, cat, have.id);
 		int same = err == ARCA_OK && n == json_array_size(want);
-		for (size_t i = 0; same && i < n; i++) {
-			size_t k;
-			json_t *o;
-			int found = 0;
-			json_array_foreach(want, k, o)
-				found |= !strcmp(str(o, "path"), outs[i].path) &&
-					!strcmp(str(o, "sha256"), outs[i].sha256);
-			same = found;
-		}
+		for (size_t i = 0; same && i < n; i++)
+			same = listed(want, outs[i].path, outs[i].sha256);
 		arca_artifact_files_free(outs, n);
 		*artifact = have.id;
 		arca_artifact_dispose(&have);
