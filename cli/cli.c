@@ -5,12 +5,14 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 volatile sig_atomic_t cli_interrupted;
@@ -363,4 +365,24 @@ void cli_format_size(char *buf, size_t cap, uint64_t bytes)
 		snprintf(buf, cap, "%llu B", (unsigned long long)bytes);
 	else
 		snprintf(buf, cap, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, units[u]);
+}
+
+arca_err cli_parse_size(const char *text, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (end == text || errno || text[0] == '-')
+		return arca_error_set(ARCA_EINVALID, "'%s' is not a size (e.g. 4G, 700M)", text);
+	const char *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (*end && !u)
+		return arca_error_set(ARCA_EINVALID, "'%s' is not a size (e.g. 4G, 700M)", text);
+	unsigned shift = u ? 10u * (unsigned)(u - units + 1) : 0;
+	if (u && (!strcmp(end + 1, "") || !strcasecmp(end + 1, "iB") || !strcasecmp(end + 1, "B")))
+		end = "";
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return arca_error_set(ARCA_EINVALID, "'%s' is not a size (e.g. 4G, 700M)", text);
+	*out = (uint64_t)v << shift;
+	return ARCA_OK;
 }

@@ -101,6 +101,9 @@ int cli_print_json(json_t *doc);
 /* "1.5 GiB", "512 B". */
 void cli_format_size(char *buf, size_t cap, uint64_t bytes);
 
+/* "4G", "700M", "64k", "4GiB", "123" (bytes): K, M, G, T are powers of 1024. */
+arca_err cli_parse_size(const char *text, uint64_t *out);
+
 /* Set by SIGINT/SIGTERM; progress callbacks return it so work stops cleanly. */
 extern volatile sig_atomic_t cli_interrupted;
 void cli_install_signal_handlers(void);
@@ -161,12 +164,14 @@ int cmd_validate(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 extern const cli_spec cmd_init_spec, cmd_add_spec, cmd_ls_spec, cmd_show_spec,
 	cmd_checkout_spec, cmd_fsck_spec, cmd_gc_spec, cmd_rm_spec, cmd_pull_spec,
 	cmd_convert_spec, cmd_inspect_spec, cmd_bench_spec, cmd_run_spec,
 	cmd_tokenize_spec, cmd_validate_spec, cmd_key_spec, cmd_sign_spec, cmd_verify_spec,
-	cmd_serve_spec;
+	cmd_export_spec, cmd_import_spec, cmd_serve_spec;
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cli/cmd_checkout.c — `arca checkout REF DIR`: write a snapshot's files into a folder.
+ * cli/cmd_checkout.c — `arca checkout REF DIR`: write a snapshot's files into a folder, as
+ * they are or as the Hugging Face cache lays them out; with --layout ollama a GGUF variant
+ * into Ollama's store (checkout_ollama.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "arca/ref.h"
 #include "arca/snapshot.h"
+#include "checkout_ollama.h"
 #include "cli.h"
 
 static struct {
@@ -15,20 +18,26 @@ static struct {
 	int copy;
 	int no_verify;
 	const char *layout;
+	const char *name;
 } opt;
 
 static const cli_option options[] = {
 	{ "force", 'f', CLI_FLAG, NULL, "write into a non-empty folder, replacing files", &opt.force },
 	{ "copy", 0, CLI_FLAG, NULL, "copy files instead of hard-linking them", &opt.copy },
-	{ "no-verify", 0, CLI_FLAG, NULL, "do not re-hash blobs on the way out", &opt.no_verify },
-	{ "layout", 0, CLI_STRING, "LAYOUT", "plain (default) or hf-cache (DIR is a "
-		"huggingface_hub cache root, e.g. ~/.cache/huggingface/hub)", &opt.layout },
+	{ "no-verify", 0, CLI_FLAG, NULL, "do not re-hash blobs on the way out (with --layout "
+		"ollama, nor blobs already in DIR)", &opt.no_verify },
+	{ "layout", 0, CLI_STRING, "LAYOUT", "plain (default), hf-cache (DIR is a "
+		"huggingface_hub cache root, e.g. ~/.cache/huggingface/hub) or ollama (DIR is an "
+		"OLLAMA_MODELS root, e.g. ~/.ollama/models)", &opt.layout },
+	{ "name", 0, CLI_STRING, "NAME[:TAG]", "with --layout ollama: the model's name, "
+		"[host/][namespace/]model[:tag] (default: the repo's name, lowercased, and the "
+		"variant as tag)", &opt.name },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
 const cli_spec cmd_checkout_spec = {
 	.name = "checkout",
-	.args = "REF DIR",
+	.args = "REF[:VARIANT] DIR",
 	.summary = "write a snapshot's files into a folder",
 	.description =
 		"Writes the files of REF under DIR with their original paths. Each blob is re-hashed\n"
@@ -38,7 +47,15 @@ const cli_spec cmd_checkout_spec = {
 		"\n"
 		"--layout hf-cache writes DIR/models--org--name/{blobs,snapshots,refs,trees} the way\n"
 		"huggingface_hub keeps its cache, so HF_HUB_CACHE=DIR HF_HUB_OFFLINE=1 loads the model;\n"
-		"DIR may already hold other models.",
+		"DIR may already hold other models.\n"
+		"\n"
+		"--layout ollama writes a GGUF variant (REF:q4_k_m; make one with arca convert) into\n"
+		"Ollama's store at DIR: blobs/sha256-<hex> for the GGUF, a chat template (when arca\n"
+		"knows the model's chat form; otherwise Ollama uses the GGUF's own), the licence, stop\n"
+		"words and the config, then manifests/<host>/<namespace>/<model>/<tag> last, so\n"
+		"OLLAMA_MODELS=DIR ollama run NAME works offline. Blobs already in DIR are re-hashed\n"
+		"and replaced when damaged; other models in DIR are left alone; a manifest of the same\n"
+		"name is replaced. A variant split into several GGUF files is refused.",
 	.options = options,
 	.min_args = 2,
 	.max_args = 2,
@@ -59,15 +76,27 @@ int cmd_checkout(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	int hf_cache = opt.layout && !strcmp(opt.layout, "hf-cache");
-	if (opt.layout && !hf_cache && strcmp(opt.layout, "plain") != 0)
-		return cli_usage_error(&ctx, "checkout: --layout is plain or hf-cache, not '%s'",
-			opt.layout);
+	int ollama = opt.layout && !strcmp(opt.layout, "ollama");
+	if (opt.layout && !hf_cache && !ollama && strcmp(opt.layout, "plain") != 0)
+		return cli_usage_error(&ctx, "checkout: --layout is plain, hf-cache or ollama, not "
+			"'%s'", opt.layout);
+	if (opt.name && !ollama)
+		return cli_usage_error(&ctx, "checkout: --name goes with --layout ollama");
 	arca_ref ref;
 	if (arca_ref_parse(&ref, ctx.args[0]) < 0)
 		return cli_usage_error(&ctx, "checkout: %s", arca_error_last());
+	if (ollama && !ref.variant[0])
+		return cli_usage_error(&ctx, "checkout: %s is a snapshot; Ollama runs a GGUF variant: "
+			"give REF:VARIANT (make one with: arca convert %s --quant q4_k_m)", ctx.args[0],
+			ctx.args[0]);
+	if (ollama) {
+		cli_checkout_ollama_args a = { ctx.args[0], &ref, ctx.args[1], opt.name, opt.copy,
+			opt.no_verify, on_progress };
+		return cli_checkout_ollama(&ctx, &a);
+	}
 	if (ref.variant[0])
 		return cli_usage_error(&ctx, "checkout: %s: variants are not checked out as folders "
-			"(use arca convert --out FILE)", ctx.args[0]);
+			"(use --layout ollama, or arca convert --out FILE)", ctx.args[0]);
 	arca_store *store;
 	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
 	if (err < 0)

@@ -24,9 +24,11 @@ const cli_spec cmd_fsck_spec = {
 	.summary = "verify every blob and the catalog",
 	.description =
 		"Re-hashes every blob and compares the objects folder with the catalog. Damage\n"
-		"(exit 3): corrupt or missing blobs, blob files the catalog does not know (orphaned),\n"
-		"stray files in objects/, incomplete snapshots, a damaged catalog. Notes (exit 0):\n"
-		"blobs nothing uses and leftovers in tmp/; arca gc removes both.",
+		"(exit 3): corrupt or missing blobs, stray files in objects/, incomplete snapshots,\n"
+		"a damaged catalog. Notes (exit 0): blobs nothing uses, intact blob files the\n"
+		"catalog does not know (orphaned: left by an interrupted write; re-hashed, and\n"
+		"corrupt if their bytes do not match their name) and leftovers in tmp/; arca gc\n"
+		"removes them.",
 	.options = options,
 	.min_args = 0,
 	.max_args = 0,

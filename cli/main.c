@@ -28,6 +28,8 @@ static const cli_command commands[] = {
 	{ &cmd_key_spec, cmd_key },
 	{ &cmd_sign_spec, cmd_sign },
 	{ &cmd_verify_spec, cmd_verify },
+	{ &cmd_export_spec, cmd_export },
+	{ &cmd_import_spec, cmd_import },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

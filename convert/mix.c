@@ -42,6 +42,29 @@ static const arca_quant_plan plans[] = {
 	{ "q5_k_s", ARCA_GGML_Q5_K, 1, FT_Q5_K_S },
 };
 
+/* llama.cpp's names for every general.file_type it still knows (Ollama shows these as the
+ * quantization level); 4-6 and 33-35 were retired. */
+static const struct {
+	uint32_t ftype;
+	const char *name;
+} file_type_names[] = {
+	{ 0, "F32" }, { 1, "F16" }, { 2, "Q4_0" }, { 3, "Q4_1" }, { 7, "Q8_0" }, { 8, "Q5_0" },
+	{ 9, "Q5_1" }, { 10, "Q2_K" }, { 11, "Q3_K_S" }, { 12, "Q3_K_M" }, { 13, "Q3_K_L" },
+	{ 14, "Q4_K_S" }, { 15, "Q4_K_M" }, { 16, "Q5_K_S" }, { 17, "Q5_K_M" }, { 18, "Q6_K" },
+	{ 19, "IQ2_XXS" }, { 20, "IQ2_XS" }, { 21, "Q2_K_S" }, { 22, "IQ3_XS" }, { 23, "IQ3_XXS" },
+	{ 24, "IQ1_S" }, { 25, "IQ4_NL" }, { 26, "IQ3_S" }, { 27, "IQ3_M" }, { 28, "IQ2_S" },
+	{ 29, "IQ2_M" }, { 30, "IQ4_XS" }, { 31, "IQ1_M" }, { 32, "BF16" }, { 36, "TQ1_0" },
+	{ 37, "TQ2_0" }, { 38, "MXFP4_MOE" },
+};
+
+const char *arca_quant_file_type_name(uint32_t ftype)
+{
+	for (size_t i = 0; i < sizeof(file_type_names) / sizeof(file_type_names[0]); i++)
+		if (file_type_names[i].ftype == ftype)
+			return file_type_names[i].name;
+	return NULL;
+}
+
 arca_err arca_quant_plan_parse(arca_quant_plan *out, const char *name)
 {
 	char lower[32];

@@ -5,7 +5,9 @@
 # shows what it recorded, writes it back out as a plain folder and as a Hugging Face cache,
 # converts it to GGUF, runs it with arca's own runtime, records and re-checks its
 # behavioural fingerprint, signs it and verifies the signature (from the store and from
-# the restored folder), and checks the store. Every step is a real arca command.
+# the restored folder), checks the store, and carries it in a signed bundle into a second
+# store, where the signature, the blobs and the fingerprint check out again. Every step
+# is a real arca command.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 arca=${ARCA:-$root/build/arca}
@@ -51,5 +53,12 @@ step "$arca" verify demo/tiny-qwen
 "$arca" key export default > "$demo/signer.pem"
 step "$arca" verify "$demo/restored" --key "$demo/signer.pem"
 step "$arca" fsck
+# the air-gapped side: a bundle into a second store that trusts the signer
+step "$arca" export demo/tiny-qwen -o "$demo/tiny-qwen.arca" --sign
+ARCA_HOME="$demo/airgap" step "$arca" init
+ARCA_HOME="$demo/airgap" step "$arca" key trust "$demo/signer.pem" --name site-a
+ARCA_HOME="$demo/airgap" step "$arca" import "$demo/tiny-qwen.arca"
+ARCA_HOME="$demo/airgap" step "$arca" verify demo/tiny-qwen:q8_0
+ARCA_HOME="$demo/airgap" step "$arca" validate demo/tiny-qwen:q8_0
 echo
 echo "demo ok: store in $ARCA_HOME"

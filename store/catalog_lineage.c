@@ -241,13 +241,24 @@ arca_err arca_catalog_add_validation(arca_catalog *cat, int64_t artifact,
 	const char *prompt_set, const char *tokens_json, const char *logits_digest,
 	const char *metrics_json, int64_t *id_out)
 {
+	return arca_catalog_add_validation_at(cat, artifact, prompt_set, tokens_json,
+		logits_digest, metrics_json, NULL, id_out);
+}
+
+arca_err arca_catalog_add_validation_at(arca_catalog *cat, int64_t artifact,
+	const char *prompt_set, const char *tokens_json, const char *logits_digest,
+	const char *metrics_json, const char *at, int64_t *id_out)
+{
 	sqlite3_stmt *st;
 	arca_err err = arca_catalog__prepare(cat, &st, "INSERT INTO validations(artifact, prompt_set, "
 		"tokens_json, logits_digest, metrics_json, at) VALUES (?, ?, ?, ?, ?, ?)");
 	if (err < 0)
 		return err;
 	char now[32];
-	arca_time_now_iso(now, sizeof(now));
+	if (at)
+		snprintf(now, sizeof(now), "%s", at);
+	else
+		arca_time_now_iso(now, sizeof(now));
 	sqlite3_bind_int64(st, 1, artifact);
 	sqlite3_bind_text(st, 2, prompt_set, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, tokens_json, -1, SQLITE_TRANSIENT);
@@ -298,5 +309,50 @@ arca_err arca_catalog_last_validation(arca_validation *out, arca_catalog *cat,
 		err = arca_catalog__db_error(cat, rc, "read validations");
 	}
 	sqlite3_finalize(st);
+	return err;
+}
+
+static arca_err read_validation_row(void *elem, sqlite3_stmt *st)
+{
+	arca_validation *v = elem;
+	v->id = sqlite3_column_int64(st, 0);
+	v->artifact = sqlite3_column_int64(st, 1);
+	v->prompt_set = arca_catalog__column_dup(st, 2);
+	v->tokens_json = arca_catalog__column_dup(st, 3);
+	v->logits_digest = arca_catalog__column_dup(st, 4);
+	v->metrics_json = arca_catalog__column_dup(st, 5);
+	v->at = arca_catalog__column_dup(st, 6);
+	return ARCA_OK;
+}
+
+void arca_validations_free(arca_validation *vals, size_t n)
+{
+	for (size_t i = 0; vals && i < n; i++)
+		arca_validation_dispose(&vals[i]);
+	free(vals);
+}
+
+static void free_validations(void *items, size_t n)
+{
+	arca_validations_free(items, n);
+}
+
+static const arca_catalog__rows validation_rows = {
+	"list validations", sizeof(arca_validation), read_validation_row, free_validations,
+};
+
+arca_err arca_catalog_list_validations(arca_validation **out, size_t *n_out, arca_catalog *cat,
+	int64_t artifact)
+{
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st, "SELECT id, artifact, prompt_set, "
+		"tokens_json, logits_digest, metrics_json, at FROM validations WHERE artifact = ? "
+		"ORDER BY id");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, artifact);
+	void *items;
+	err = arca_catalog__collect(&items, n_out, cat, st, &validation_rows);
+	*out = items;
 	return err;
 }

@@ -416,6 +416,27 @@ arca_err arca_catalog_set_ref(arca_catalog *cat, int64_t snapshot, const char *n
 	return ARCA_OK;
 }
 
+arca_err arca_catalog_add_ref(arca_catalog *cat, int64_t snapshot, const char *name,
+	int64_t *points_at)
+{
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st, "SELECT r.snapshot FROM refs r "
+		"JOIN snapshots s ON s.repo = r.repo WHERE s.id = ? AND r.name = ?");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, snapshot);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	*points_at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return arca_catalog__db_error(cat, rc, "find ref");
+	if (*points_at)
+		return ARCA_OK;
+	*points_at = snapshot;
+	return arca_catalog_set_ref(cat, snapshot, name);
+}
+
 arca_err arca_catalog_delete_snapshot(arca_catalog *cat, int64_t snapshot)
 {
 	/* the repo row goes with its last snapshot, so the name stops resolving */

@@ -29,7 +29,7 @@ static const struct {
 	[ARCA_FSCK_CATALOG] = { "catalog", 1 },
 	[ARCA_FSCK_MISSING] = { "missing", 1 },
 	[ARCA_FSCK_CORRUPT] = { "corrupt", 1 },
-	[ARCA_FSCK_ORPHAN] = { "orphaned", 1 },
+	[ARCA_FSCK_ORPHAN] = { "orphaned", 0 },
 	[ARCA_FSCK_STRAY] = { "stray", 1 },
 	[ARCA_FSCK_INCOMPLETE] = { "incomplete", 1 },
 	[ARCA_FSCK_UNREFERENCED] = { "unreferenced", 0 },
@@ -160,7 +160,7 @@ static arca_err compare_with_disk(arca_fsck_report *r, arca_store *store, record
 	arca_err err = arca_store__list_objects(&objects, &n_objects, store);
 	if (err < 0)
 		return err;
-	hash_job *jobs = calloc(cat->n ? cat->n : 1, sizeof(*jobs));
+	hash_job *jobs = calloc(cat->n + n_objects + 1, sizeof(*jobs));
 	size_t n_jobs = 0;
 	if (!jobs) {
 		arca_store__objects_free(objects, n_objects);
@@ -186,9 +186,14 @@ static arca_err compare_with_disk(arca_fsck_report *r, arca_store *store, record
 			err = add_problem(r, ARCA_FSCK_MISSING, rec->sha256, detail);
 			i++;
 		} else if (cmp > 0) {
-			snprintf(detail, sizeof(detail), "%llu bytes on disk, unknown to the catalog "
-				"(arca gc removes it)", (unsigned long long)obj->size);
+			/* what an interrupted write leaves (the rename came, the catalog row did not):
+			 * not damage when its bytes match its name, which the re-hash checks */
+			snprintf(detail, sizeof(detail), "%llu bytes on disk, unknown to the catalog; "
+				"left by an interrupted write (arca gc removes it)",
+				(unsigned long long)obj->size);
 			err = add_problem(r, ARCA_FSCK_ORPHAN, obj->sha256, detail);
+			memcpy(jobs[n_jobs].sha256, obj->sha256, ARCA_SHA256_HEX);
+			jobs[n_jobs++].size = obj->size;
 			j++;
 		} else {
 			if (rec->stored_size != obj->size) {

@@ -125,7 +125,8 @@ arca_err arca_store__list_objects(arca_store__object **out, size_t *n_out, arca_
 		arca_store__objects_free(list.items, list.n);
 		return err;
 	}
-	qsort(list.items, list.n, sizeof(*list.items), compare_objects);
+	if (list.n)
+		qsort(list.items, list.n, sizeof(*list.items), compare_objects);
 	*out = list.items;
 	*n_out = list.n;
 	return ARCA_OK;

@@ -180,6 +180,11 @@ arca_err arca_catalog_mark_incomplete(arca_catalog *cat, int64_t snapshot);
 /* Points ref `name` of the snapshot's repo at it. */
 arca_err arca_catalog_set_ref(arca_catalog *cat, int64_t snapshot, const char *name);
 
+/* Points ref `name` at the snapshot unless the repo already has that ref; *points_at gets
+ * the snapshot the ref names afterwards (this one, or the one it already named). */
+arca_err arca_catalog_add_ref(arca_catalog *cat, int64_t snapshot, const char *name,
+	int64_t *points_at);
+
 /* Removes a snapshot, its files and refs (the blobs stay until gc). */
 arca_err arca_catalog_delete_snapshot(arca_catalog *cat, int64_t snapshot);
 
@@ -248,6 +253,15 @@ void arca_validation_dispose(arca_validation *v);
 arca_err arca_catalog_add_validation(arca_catalog *cat, int64_t artifact,
 	const char *prompt_set, const char *tokens_json, const char *logits_digest,
 	const char *metrics_json, int64_t *id_out);
+/* The same with the time it was made (ISO-8601 UTC; NULL: now), for records carried over
+ * from another store by a bundle. */
+arca_err arca_catalog_add_validation_at(arca_catalog *cat, int64_t artifact,
+	const char *prompt_set, const char *tokens_json, const char *logits_digest,
+	const char *metrics_json, const char *at, int64_t *id_out);
+/* Every validation recorded for a variant, oldest first. */
+arca_err arca_catalog_list_validations(arca_validation **out, size_t *n_out, arca_catalog *cat,
+	int64_t artifact);
+void arca_validations_free(arca_validation *vals, size_t n);
 /* The newest validation with this prompt set of the variant `variant` of any snapshot at
  * commit `commit_id` (so a re-pulled or imported copy finds the first one's record), or
  * ARCA_ENOTFOUND. `before` > 0: only records with a smaller id. */

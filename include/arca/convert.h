@@ -36,6 +36,9 @@ typedef struct {
 
 arca_err arca_quant_plan_parse(arca_quant_plan *out, const char *name);
 
+/* llama.cpp's name of a general.file_type ("Q4_K_M", "F16"); NULL for one it does not know. */
+const char *arca_quant_file_type_name(uint32_t ftype);
+
 /* The context llama-quantize's per-tensor rules look at. */
 typedef struct {
 	uint32_t n_layers;

@@ -16,7 +16,9 @@ done
 run 0 "$ARCA" --help
 expect_stdout "commands:"
 run 0 "$ARCA" help checkout
-expect_stdout "usage: arca checkout REF DIR"
+expect_stdout "usage: arca checkout REF[:VARIANT] DIR"
+expect_stdout "--layout ollama writes a GGUF variant"
+expect_stdout "--name NAME[:TAG]"
 run 0 "$ARCA" --version
 expect_stdout "arca "
 run 2 "$ARCA"

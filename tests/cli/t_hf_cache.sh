@@ -73,7 +73,7 @@ expect_stderr "exists with 6 bytes"
 run 0 "$ARCA" checkout Org/Tiny-Model "$cache" --layout hf-cache --force -q
 cmp -s "$repo/blobs/$weights" "$T/model/model.safetensors" || fail "--force did not replace"
 run 2 "$ARCA" checkout Org/Tiny-Model "$T/x" --layout zip
-expect_stderr "plain or hf-cache"
+expect_stderr "plain, hf-cache or ollama"
 
 # the tree file is the hub's whole listing, Xet ids included; a filtered pull writes none
 # (huggingface_hub online trusts a tree file and would silently skip what it does not list)

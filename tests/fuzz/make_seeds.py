@@ -87,6 +87,30 @@ def main():
             blob = bytes([kind]) + open(os.path.join(dirpath, name), "rb").read()
             seed = os.path.relpath(os.path.join(dirpath, name), data).replace("/", "-")
             open(os.path.join(root, "sig", seed), "wb").write(blob)
+
+    # bundle manifests (docs/bundle.md): one snapshot with a file, a variant and a signature,
+    # planned whole and in pieces across two volumes
+    os.makedirs(os.path.join(root, "bundle"), exist_ok=True)
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    snap = {"hub": "hf", "repo_id": "acme/m", "commit": "0" * 40, "revision": "main",
+            "refs": ["main"], "license": None, "card": None, "evidence": {"endpoint": "x"},
+            "files": [{"path": "config.json", "size": 10, "sha256": a, "git_sha1": "1" * 40},
+                      {"path": "w/model.safetensors", "size": 300, "sha256": b}],
+            "signatures": [{"blob": c, "source": "arca", "state": "verified"}],
+            "variants": [{"name": "q8_0", "kind": "gguf", "params": {},
+                          "inputs": [{"path": "w/model.safetensors", "sha256": b, "size": 300}],
+                          "outputs": [{"path": "model.gguf", "sha256": b, "size": 300}],
+                          "validations": [{"prompt_set": "p", "tokens": [1, 2],
+                                           "logits_digest": "d", "metrics": {}, "at": "t"}],
+                          "signatures": []}]}
+    blobs = [{"sha256": a, "size": 10}, {"sha256": b, "size": 300}, {"sha256": c, "size": 5}]
+    whole = [[{"blob": x["sha256"], "offset": 0, "size": x["size"]} for x in blobs]]
+    pieces = [[{"blob": a, "offset": 0, "size": 10}, {"blob": b, "offset": 0, "size": 100}],
+              [{"blob": b, "offset": 100, "size": 200}, {"blob": c, "offset": 0, "size": 5}]]
+    for name, plan in (("whole", whole), ("pieces", pieces)):
+        doc = {"format": "arca-bundle", "version": 1, "created_at": "2026-12-01T00:00:00Z",
+               "created_by": "arca", "snapshots": [snap], "blobs": blobs, "volumes": plan}
+        open(os.path.join(root, "bundle", name), "w").write(json.dumps(doc, indent=1))
     return 0
 
 

@@ -105,6 +105,12 @@ static void test_finds_every_kind_of_damage(void **state)
 	char *fan = t_path(f->home, "objects/sha256/00");
 	mkdir(fan, 0755);
 	t_write_file(fan, orphan + 2, "??", SIZE_MAX);
+	/* and one an interrupted write left: intact, so a note, not an error */
+	static const char intact[] = /* sha256("intact") */
+		"e6d7ddd8f414a22d8935148498c32ce0acdcf5c0c71db2455033f9be0a6cbc0a";
+	char *intact_fan = t_path(f->home, "objects/sha256/e6");
+	mkdir(intact_fan, 0755);
+	t_write_file(intact_fan, intact + 2, "intact", SIZE_MAX);
 	/* stray names */
 	char *objects = t_path(f->home, "objects/sha256");
 	t_write_file(objects, "README", "not a blob", SIZE_MAX);
@@ -132,14 +138,18 @@ static void test_finds_every_kind_of_damage(void **state)
 	assert_true((i = find_problem(&r, ARCA_FSCK_MISSING, f->blob_b)) >= 0);
 	assert_non_null(strstr(r.problems[i].detail, "b.bin"));
 	assert_true(find_problem(&r, ARCA_FSCK_ORPHAN, orphan) >= 0);
+	assert_true(find_problem(&r, ARCA_FSCK_CORRUPT, orphan) >= 0); /* its bytes are not its name */
+	assert_true(find_problem(&r, ARCA_FSCK_ORPHAN, intact) >= 0);
+	assert_true(find_problem(&r, ARCA_FSCK_CORRUPT, intact) < 0);
 	assert_true(find_problem(&r, ARCA_FSCK_STRAY, "README") >= 0);
 	assert_true(find_problem(&r, ARCA_FSCK_STRAY, "00/short") >= 0);
 	assert_true(find_problem(&r, ARCA_FSCK_INCOMPLETE, "hf:o/half@123456789012") >= 0);
 	assert_true(find_problem(&r, ARCA_FSCK_UNREFERENCED, d.sha256) >= 0);
 	assert_true(find_problem(&r, ARCA_FSCK_TMP, ".arca-tmp-abc123") >= 0);
 	assert_int_equal(r.n_errors, 6);
-	assert_int_equal(r.n_problems, 8);
+	assert_int_equal(r.n_problems, 10);
 	arca_fsck_report_dispose(&r);
+	free(intact_fan);
 	free(pa);
 	free(pb);
 	free(fan);
@@ -190,6 +200,7 @@ static void test_kind_names(void **state)
 	(void)state;
 	assert_string_equal(arca_fsck_kind_name(ARCA_FSCK_ORPHAN), "orphaned");
 	assert_true(arca_fsck_kind_is_error(ARCA_FSCK_MISSING));
+	assert_false(arca_fsck_kind_is_error(ARCA_FSCK_ORPHAN));
 	assert_false(arca_fsck_kind_is_error(ARCA_FSCK_UNREFERENCED));
 	assert_false(arca_fsck_kind_is_error(ARCA_FSCK_TMP));
 }
