@@ -111,6 +111,9 @@ void cli_install_signal_handlers(void);
 /* A private key's passphrase: the first line of `file`, else $ARCA_KEY_PASSPHRASE, else
  * NULL (none). Free with cli_free_passphrase, which wipes it. */
 arca_err cli_read_passphrase(char **out, const char *file);
+/* The first line of a secret file (without its line end); ARCA_EINVALID when it is empty.
+ * `what` names the file in errors ("--token-file"). Free with cli_free_passphrase. */
+arca_err cli_read_secret_line(char **out, const char *file, const char *what);
 void cli_free_passphrase(char *pass);
 
 /* ------------------------------------------------------------------ snapshots as output */

@@ -93,30 +93,22 @@ static void log_request(const arca_serve_request *req, void *payload)
 
 /* ------------------------------------------------------------------ setup */
 
-/* The first line of a token file, trimmed; malloc'ed. */
-static int read_token_file(const cli_ctx *ctx, const char *path, char **out)
+/* The first line of a token file without surrounding spaces, as HF clients trim tokens. */
+static arca_err read_token_file(char **out, const char *path)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "arca: serve: --token-file %s: %s\n", path, strerror(errno));
-		return CLI_EXIT_FAILED;
-	}
-	char line[1024];
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	char *start = line;
-	while (*start == ' ' || *start == '\t')
-		start++;
-	size_t n = strcspn(start, "\r\n");
+	char *line;
+	arca_err err = cli_read_secret_line(&line, path, "--token-file");
+	if (err < 0)
+		return err;
+	char *start = line + strspn(line, " \t");
+	size_t n = strlen(start);
 	while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t'))
 		n--;
-	start[n] = '\0';
-	if (!start[0])
-		return cli_usage_error(ctx, "serve: --token-file %s: the first line is empty", path);
-	*out = strdup(start);
-	memset(line, 0, sizeof(line));
-	return *out ? -1 : CLI_EXIT_FAILED;
+	*out = n ? strndup(start, n) : NULL;
+	cli_free_passphrase(line);
+	if (!n)
+		return arca_error_set(ARCA_EINVALID, "--token-file %s: the first line is blank", path);
+	return *out ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "--token-file: out of memory");
 }
 
 /* Raises the soft descriptor limit to the hard one: each connection needs one or two. */
@@ -173,14 +165,15 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage_error(&ctx, "serve: --json keeps stdout for its one line; give "
 			"--access-log a file");
 	char *token = NULL, *home = NULL;
-	if (opt.token_file && (rc = read_token_file(&ctx, opt.token_file, &token)) >= 0)
-		return rc;
+	arca_err err;
+	if (opt.token_file && (err = read_token_file(&token, opt.token_file)) < 0)
+		return cli_fail(&ctx, err, "serve");
 	if (opt.access_log) {
 		access_log = !strcmp(opt.access_log, "-") ? stdout : fopen(opt.access_log, "ae");
 		if (!access_log) {
 			fprintf(stderr, "arca: serve: --access-log %s: %s\n", opt.access_log,
 				strerror(errno));
-			free(token);
+			cli_free_passphrase(token);
 			return CLI_EXIT_FAILED;
 		}
 		setvbuf(access_log, NULL, _IOLBF, 0);
@@ -192,7 +185,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	arca_store *store = NULL;
 	arca_server *server = NULL;
-	arca_err err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
+	err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
 	if (err == ARCA_OK)
 		err = cli_store_path(&home, &ctx);
 	arca_serve_opts so = ARCA_SERVE_OPTS_INIT;
@@ -227,10 +220,7 @@ cleanup:;
 		fclose(access_log);
 	if (served && !ctx.json && !ctx.quiet && rc == CLI_EXIT_OK)
 		fprintf(stderr, "arca: serve: stopped\n");
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
+	cli_free_passphrase(token);
 	free(home);
 	return rc;
 }

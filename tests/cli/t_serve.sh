@@ -48,6 +48,11 @@ expect_stderr "not both"
 run 2 "$ARCA" serve --json --access-log -
 run 1 "$ARCA" serve --listen 'not an address:x'
 expect_stderr "listen address"
+printf '  \nsecond line\n' > "$T/blank"
+run 1 "$ARCA" serve --token-file "$T/blank"
+expect_stderr "the first line is blank"
+run 4 "$ARCA" serve --token-file "$T/none"
+expect_stderr "--token-file $T/none"
 
 start_serve
 json_line() { python3 -c 'import json,sys; print(eval(sys.argv[2], {"d": json.loads(open(sys.argv[1]).readline())}))' "$T/serve.json" "$1"; }
