@@ -312,17 +312,20 @@ static int query_count(const serve_req *r, const char *name, size_t max, size_t 
 }
 
 /* A path as it goes into a URL: '/' kept, everything but unreserved characters escaped. */
-static void url_escape_path(char *out, size_t cap, const char *path)
+static char *url_escape_path(const char *path)
 {
+	char *out = malloc(3 * strlen(path) + 1);
 	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < cap; p++) {
+	for (const unsigned char *p = (const unsigned char *)path; out && *p; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		    strchr("-._~/", *p))
 			out[o++] = (char)*p;
 		else
-			o += (size_t)snprintf(out + o, cap - o, "%%%02X", *p);
+			o += (size_t)sprintf(out + o, "%%%02X", *p);
 	}
-	out[o] = '\0';
+	if (out)
+		out[o] = '\0';
+	return out;
 }
 
 static enum MHD_Result tree_page(serve_req *r, const serve_rev *rev, arca_file *files,
@@ -358,19 +361,24 @@ static enum MHD_Result tree_page(serve_req *r, const serve_rev *rev, arca_file *
 	}
 	json_decref(evidence);
 	free(items);
-	char link[2400] = "", base[300], escaped[1400];
+	char base[300], *escaped = NULL, *link = NULL;
 	serve_header headers[] = { { "Link", NULL }, { NULL, NULL } };
 	if (err == ARCA_OK && cursor + limit < n) {
 		/* by commit, so every page lists the same snapshot even if a ref moves meanwhile */
 		arca_serve__base_url(base, sizeof(base), r);
-		url_escape_path(escaped, sizeof(escaped), path);
-		snprintf(link, sizeof(link), "<%s/api/models/%s/tree/%s%s%s?recursive=%s&expand=%s"
-			"&limit=%zu&cursor=%zu>; rel=\"next\"", base, rev->repo_id, rev->commit,
-			base_len ? "/" : "", escaped, recursive ? "true" : "false",
-			expand ? "true" : "false", limit, cursor + limit);
+		if (!(escaped = url_escape_path(path)) || asprintf(&link, "<%s/api/models/%s/tree/%s"
+				"%s%s?recursive=%s&expand=%s&limit=%zu&cursor=%zu>; rel=\"next\"", base,
+				rev->repo_id, rev->commit, base_len ? "/" : "", escaped, recursive ? "true" :
+				"false", expand ? "true" : "false", limit, cursor + limit) < 0) {
+			link = NULL;
+			err = arca_error_set(ARCA_ENOMEM, "listing: out of memory");
+		}
 		headers[0].value = link;
 	}
-	return arca_serve__reply_result(r, err, page, headers);
+	enum MHD_Result ret = arca_serve__reply_result(r, err, page, headers);
+	free(escaped);
+	free(link);
+	return ret;
 }
 
 enum MHD_Result arca_serve__tree(serve_req *r, const char *org, const char *name,
