@@ -26,14 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS 64
+#include "common/util.h"
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define MAX_THREADS 64
 
 /* ------------------------------------------------------------------ store handles */
 
@@ -76,7 +71,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->conn = conn;
 	r->target = strdup(uri ? uri : "");
 	r->when = time(NULL);
-	r->start = now_seconds();
+	r->start = arca_time_monotonic();
 	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn,
 		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	snprintf(r->client, sizeof(r->client), "-");
@@ -129,7 +124,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		arca_serve_request report = {
 			.when = r->when, .client = r->client, .method = r->method, .target = target,
 			.version = r->version ? r->version : "-", .status = r->status,
-			.bytes = r->bytes, .seconds = now_seconds() - r->start,
+			.bytes = r->bytes, .seconds = arca_time_monotonic() - r->start,
 			.completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
 		};
 		s->on_request(&report, s->payload);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/hub_view.h"
 
@@ -103,27 +104,15 @@ int arca_serve__open_revision(serve_rev *out, serve_req *r, const char *org, con
 /* The git blob id of a stored blob's bytes. */
 static arca_err hash_git_blob(char out[ARCA_SHA1_HEX], arca_store *store, const arca_file *f)
 {
-	arca_blob_reader *reader = NULL;
-	arca_digest *d = NULL;
-	unsigned char *buf = malloc(1 << 16);
-	arca_err err = buf ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "hash %s: out of memory",
-		f->path);
-	if (err == ARCA_OK)
-		err = arca_store_open_blob(&reader, store, f->sha256);
-	if (err == ARCA_OK)
-		err = arca_digest_new_gitblob(&d, arca_blob_reader_size(reader));
-	while (err == ARCA_OK) {
-		size_t got;
-		if ((err = arca_blob_read(reader, buf, 1 << 16, &got)) < 0 || got == 0)
-			break;
-		err = arca_digest_update(d, buf, got);
-	}
-	unsigned char raw[ARCA_SHA1_LEN];
-	if (err == ARCA_OK && (err = arca_digest_final(d, raw)) == ARCA_OK)
-		arca_hex_encode(out, raw, ARCA_SHA1_LEN);
-	arca_digest_free(d);
-	arca_blob_reader_free(reader);
-	free(buf);
+	int fd;
+	uint64_t size;
+	arca_err err = arca_store_open_blob_fd(&fd, &size, store, f->sha256);
+	if (err < 0)
+		return err;
+	arca_file_digests d;
+	if ((err = arca_hash_fd(&d, fd, f->path, ARCA_HASH_GIT_SHA1, NULL, NULL)) == ARCA_OK)
+		memcpy(out, d.git_sha1, ARCA_SHA1_HEX);
+	close(fd);
 	return err;
 }
 

@@ -80,6 +80,16 @@ probe GET "$URL/api/models/acme/pulled/revision/main?expand=sha&expand=lastModif
 expect_json 'sorted(d["json"])' "['_id', 'id', 'lastModified', 'sha']"
 probe GET "$URL/api/models/acme/local"
 expect_json 'd["json"]["sha"]' "${local_commit:0:40}"
+# a git file whose blob id the catalog lost is hashed on demand (tests may edit the catalog)
+python3 - "$ARCA_HOME/catalog.db" "$(sha256sum < "$T/local/config.json" | cut -d' ' -f1)" <<'PY' ||
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("UPDATE blobs SET git_sha1 = NULL WHERE sha256 = ?", (sys.argv[2],)).rowcount == 1
+db.commit()
+PY
+	fail "could not edit the catalog"
+probe GET "$URL/api/models/acme/local/tree/main"
+expect_json '[e["oid"] for e in d["json"] if e["path"] == "config.json"][0]' "$(git_blob_id "$T/local/config.json")"
 probe GET "$URL/api/models/acme/pulled/refs"
 expect_json 'sorted((b["name"], b["targetCommit"]) for b in d["json"]["branches"])' \
 	"[('main', '$commit'), ('v1', '$commit')]"
