@@ -3,9 +3,11 @@
 # The air-gapped restore, end to end: pull from the test hub, convert, validate, sign,
 # export; then, with the hub stopped, import into a fresh store, verify, check out as a
 # Hugging Face cache (loaded by @huggingface/hub offline), serve it and download every file
-# with @huggingface/hub against arca serve, and validate: the same fingerprint.
+# with @huggingface/hub against arca serve (listFiles, downloadFile, snapshotDownload), and
+# validate: the same fingerprint.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hub.sh"
+. "$(dirname "$0")/serve.sh"
 
 make_llm "$T/m" --arch qwen2 --hidden 64 --ffn 128 --layers 1 --heads 2 --kv-heads 1 --seed 21
 hub_add acme/tiny "$T/m" >/dev/null
@@ -54,6 +56,23 @@ for name in os.listdir(sys.argv[2]):
     want = hashlib.sha256(open(os.path.join(sys.argv[2], name), "rb").read()).hexdigest()
     assert rep["files"][name]["sha256"] == want, name
 PY
+
+# arca serve: the hub's own client downloads every file, byte for byte the model's
+start_serve
+node "$ARCA_SOURCE/tests/node/hf_serve_check.mjs" "$URL" acme/tiny main "$T/client-cache" \
+	> "$T/served.json" || fail "@huggingface/hub cannot download from arca serve"
+python3 - "$T/served.json" "$T/m" "$commit" <<'PY' || fail "what arca serve gave differs from the model"
+import hashlib, json, os, sys
+rep = json.load(open(sys.argv[1]))
+assert rep["sha"] == sys.argv[3], rep["sha"]
+names = sorted(os.listdir(sys.argv[2]))
+assert sorted(rep["listed"]) == names, (sorted(rep["listed"]), names)
+for name in names:
+    want = hashlib.sha256(open(os.path.join(sys.argv[2], name), "rb").read()).hexdigest()
+    assert rep["downloaded"][name]["sha256"] == want, name
+    assert rep["snapshot"][name]["sha256"] == want, name
+PY
+stop_serve
 
 # the variant still behaves as it did on the connected side
 run 0 "$ARCA" validate acme/tiny:q8_0 --json
