@@ -74,6 +74,8 @@ int cmd_add(int argc, char **argv)
 	arca_add_result res;
 	err = arca_snapshot_add_dir(&res, store, &add);
 	cli_progress_finish(&state.bar);
+	if (err == ARCA_OK)
+		cli_index_new(&ctx, store, NULL, res.snapshot, 0);
 	arca_store_free(store);
 	if (err < 0)
 		return cli_fail(&ctx, err, "add");

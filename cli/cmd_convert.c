@@ -137,6 +137,8 @@ int cmd_convert(int argc, char **argv)
 		err = arca_convert_snapshot_to_gguf(&res, store, &snap, &co);
 	}
 	cli_progress_finish(&bar);
+	if (err == ARCA_OK)
+		cli_index_new(&ctx, store, NULL, snap.id, res.artifact);
 	if (err == ARCA_OK && opt.out)
 		err = arca_convert_export(store, res.artifact, opt.out, to_st);
 	if (err < 0) {

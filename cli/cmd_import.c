@@ -75,6 +75,11 @@ int cmd_import(int argc, char **argv)
 	arca_bundle_import_result r;
 	err = arca_bundle_import(&r, store, &io);
 	cli_progress_finish(&progress);
+	for (size_t i = 0; err == ARCA_OK && i < r.n_snapshots; i++) {
+		arca_ref ref;
+		if (arca_ref_parse(&ref, r.snapshots[i].subject) == ARCA_OK)
+			cli_index_new(&ctx, store, &ref, 0, 0);
+	}
 	arca_store_free(store);
 	if (err < 0) {
 		rc = cli_fail(&ctx, err, "import");

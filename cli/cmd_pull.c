@@ -359,6 +359,7 @@ int cmd_pull(int argc, char **argv)
 		if (err < 0) {
 			rc = fail_json(&ctx, err, "pull");
 		} else {
+			cli_index_new(&ctx, store, NULL, res.snapshot, 0);
 			report(&ctx, &ref, &res);
 			rc = CLI_EXIT_OK;
 			arca_pull_result_dispose(&res);

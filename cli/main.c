@@ -30,6 +30,7 @@ static const cli_command commands[] = {
 	{ &cmd_verify_spec, cmd_verify },
 	{ &cmd_export_spec, cmd_export },
 	{ &cmd_import_spec, cmd_import },
+	{ &cmd_index_spec, cmd_index },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

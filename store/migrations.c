@@ -148,5 +148,28 @@ static const char v3[] =
 	"ALTER TABLE signatures ADD COLUMN created_at TEXT;"
 	"CREATE INDEX signatures_by_snapshot ON signatures(snapshot, artifact);";
 
-const char *const arca__migrations[] = { v1, v2, v3 };
+/* Version 4: the tensor index (convert/tensor_index.c fills it). Each tensor row gains its
+ * element count, a few statistics of its values and a fixed-size sketch (little-endian
+ * float32s whose cosine estimates the tensors' cosine); NULL statistics mean a dtype arca
+ * cannot decode (the row still has its bytes' hash). tensor_index says which blobs were
+ * indexed, as what, and with which index version, so a changed sketch can re-index. */
+static const char v4[] =
+	"ALTER TABLE tensors ADD COLUMN n_elements INTEGER;"
+	"ALTER TABLE tensors ADD COLUMN mean REAL;"
+	"ALTER TABLE tensors ADD COLUMN std REAL;"
+	"ALTER TABLE tensors ADD COLUMN rms REAL;"
+	"ALTER TABLE tensors ADD COLUMN l2 REAL;"
+	"ALTER TABLE tensors ADD COLUMN min REAL;"
+	"ALTER TABLE tensors ADD COLUMN max REAL;"
+	"ALTER TABLE tensors ADD COLUMN zero_frac REAL;"
+	"ALTER TABLE tensors ADD COLUMN sketch BLOB;"
+	"CREATE TABLE tensor_index("
+	"  blob TEXT PRIMARY KEY REFERENCES blobs(sha256) ON DELETE CASCADE,"
+	"  format TEXT NOT NULL CHECK(format IN ('safetensors', 'gguf')),"
+	"  version INTEGER NOT NULL,"
+	"  n_tensors INTEGER NOT NULL,"
+	"  indexed_at TEXT NOT NULL"
+	") WITHOUT ROWID;";
+
+const char *const arca__migrations[] = { v1, v2, v3, v4 };
 const size_t arca__n_migrations = sizeof(arca__migrations) / sizeof(arca__migrations[0]);

@@ -9,7 +9,9 @@
  *   refs         branch/tag/revision names → snapshot, per repo
  *   files        the files of a snapshot: path, size, blob, hub oid
  *   artifacts    derived files (GGUF, ...) with artifact_inputs/_outputs as lineage
- *   validations, keys, signatures, tensors    for the runtime, signing and audit work
+ *   validations, keys, signatures             for the runtime and signing
+ *   tensors, tensor_index                     the tensor index of safetensors and GGUF
+ *                                             blobs (arca/tensor_index.h), for audits
  *
  * The database runs in WAL mode with foreign keys on and a busy timeout, so several arca
  * processes can use it at once. Migrations are applied in order when a store is opened; a
@@ -30,7 +32,7 @@
 
 typedef struct arca_catalog arca_catalog;
 
-#define ARCA_CATALOG_SCHEMA 3
+#define ARCA_CATALOG_SCHEMA 4
 
 /* Opens (create = 1: creates) the catalog at path and applies pending migrations. */
 arca_err arca_catalog_open(arca_catalog **out, const char *path, int create);
@@ -363,5 +365,82 @@ arca_err arca_catalog_list_signatures(arca_signature_record **out, size_t *n_out
 /* Records a new check of a signature: its state, who, and (when verified) the time. */
 arca_err arca_catalog_update_signature(arca_catalog *cat, int64_t id, const char *state,
 	const char *key_id, const char *signer, const char *details_json);
+
+/* ------------------------------------------------------------------ tensor index */
+
+/* Floats in a tensor's sketch (arca/tensor_index.h says how it is made). */
+#define ARCA_TENSOR_SKETCH_DIM 128
+
+/* One tensor of an indexed blob. */
+typedef struct {
+	char *name;                   /* as the file stores it */
+	char dtype[16];               /* "BF16", "Q8_0", ... as the format spells it */
+	char *shape_json;             /* JSON array in the file's own order */
+	uint64_t offset;              /* of its first byte, from the start of the blob */
+	uint64_t nbytes;              /* its bytes (a GGUF's alignment padding not counted) */
+	uint64_t n_elements;
+	char sha256[ARCA_SHA256_HEX]; /* of those bytes */
+	/* 0: a dtype arca does not decode (integers, FP8): no statistics, no sketch */
+	int has_values;
+	/* of the finite values, as float64 sums; std is the population deviation */
+	double mean, std, rms, l2, min, max, zero_frac;
+	float sketch[ARCA_TENSOR_SKETCH_DIM];
+} arca_tensor_record;
+
+void arca_tensor_record_dispose(arca_tensor_record *t);
+void arca_tensor_records_free(arca_tensor_record *rows, size_t n);
+
+/* Replaces the index of a blob (recorded in the blobs table) with these rows, in one
+ * transaction: format "safetensors" or "gguf", the index version that made them. */
+arca_err arca_catalog_put_tensor_index(arca_catalog *cat, const char *blob, const char *format,
+	int version, const arca_tensor_record *rows, size_t n);
+
+/* Removes a blob's index rows (none is not an error). */
+arca_err arca_catalog_delete_tensor_index(arca_catalog *cat, const char *blob);
+
+/* *version_out = the index version the blob was indexed with, 0 when it is not indexed. */
+arca_err arca_catalog_tensor_index_version(arca_catalog *cat, const char *blob,
+	int *version_out);
+
+/* The tensors of an indexed blob, by offset (none when it is not indexed). */
+arca_err arca_catalog_list_tensors(arca_tensor_record **out, size_t *n_out, arca_catalog *cat,
+	const char *blob);
+
+/* A safetensors or GGUF blob of the store (by file name: *.safetensors, *.gguf). */
+typedef struct {
+	char sha256[ARCA_SHA256_HEX];
+	char *path;        /* its path in the snapshot, or in the variant's outputs */
+	uint64_t size;
+	int64_t snapshot;  /* 0: a variant of no snapshot */
+	int64_t artifact;  /* 0: a snapshot file */
+	int index_version; /* 0: not indexed */
+	int64_t n_tensors; /* rows indexed */
+} arca_weight_blob;
+
+void arca_weight_blobs_free(arca_weight_blob *blobs, size_t n);
+
+/* The weight blobs, each once (by hash): snapshot 0: of every snapshot and variant in the
+ * store; else artifact 0: the snapshot's files and its variants' outputs; artifact > 0:
+ * only that variant's outputs. Sorted by path, then hash. */
+arca_err arca_catalog_list_weight_blobs(arca_weight_blob **out, size_t *n_out,
+	arca_catalog *cat, int64_t snapshot, int64_t artifact);
+
+/* A stored file that shares tensors (by the sha256 of their bytes) with a set of blobs. */
+typedef struct {
+	char blob[ARCA_SHA256_HEX];
+	char *owner;        /* "hub:org/name@commit12" or "hub:org/name@commit12:variant" */
+	char *path;         /* the file in that snapshot or variant */
+	int64_t snapshot;
+	int64_t artifact;   /* 0: a snapshot file */
+	int64_t n_shared;   /* distinct tensor hashes in common with the set */
+	uint64_t bytes_shared;
+} arca_tensor_overlap;
+
+void arca_tensor_overlaps_free(arca_tensor_overlap *o, size_t n);
+
+/* Every indexed blob outside `blobs` holding a tensor whose hash a tensor of `blobs` has,
+ * once per file that uses it, most shared first. Uses the tensors_by_sha256 index. */
+arca_err arca_catalog_tensor_overlaps(arca_tensor_overlap **out, size_t *n_out,
+	arca_catalog *cat, const char *const *blobs, size_t n_blobs);
 
 #endif
