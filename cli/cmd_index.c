@@ -135,7 +135,8 @@ static arca_err ref_report(json_t **out, arca_catalog *cat, const arca_ref *ref,
 	}
 	arca_tensor_overlap *shared = NULL;
 	size_t n_shared = 0;
-	err = hashes ? arca_catalog_tensor_overlaps(&shared, &n_shared, cat, hashes, n) :
+	err = hashes ? arca_catalog_tensor_overlaps(&shared, &n_shared, cat, hashes, n,
+		snapshot) :
 		arca_error_set(ARCA_ENOMEM, "index: out of memory");
 	json_t *list = json_array();
 	for (size_t i = 0; err == ARCA_OK && i < n_shared; i++) {

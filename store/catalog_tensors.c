@@ -340,7 +340,7 @@ static const arca_catalog__rows overlap_rows = {
 };
 
 arca_err arca_catalog_tensor_overlaps(arca_tensor_overlap **out, size_t *n_out,
-	arca_catalog *cat, const char *const *blobs, size_t n_blobs)
+	arca_catalog *cat, const char *const *blobs, size_t n_blobs, int64_t exclude_snapshot)
 {
 	*out = NULL;
 	*n_out = 0;
@@ -353,28 +353,30 @@ arca_err arca_catalog_tensor_overlaps(arca_tensor_overlap **out, size_t *n_out,
 	json_decref(set);
 	if (!set_text)
 		return arca_error_set(ARCA_ENOMEM, "find shared tensors: out of memory");
-	/* the set's distinct hashes, then every other blob's tensors with one of them (an
-	 * index lookup each), grouped by blob, then named by the files that use the blob */
+	/* the set's distinct hashes, then every blob's tensors with one of them (an index
+	 * lookup each; the set's own blobs too, as another snapshot may use the same file),
+	 * grouped by blob, then named by the files outside exclude_snapshot that use it */
 	sqlite3_stmt *st;
 	arca_err err = arca_catalog__prepare(cat, &st,
 		"WITH src(blob) AS (SELECT value FROM json_each(?1)),"
 		" h(sha256) AS (SELECT DISTINCT sha256 FROM tensors WHERE blob IN src),"
 		" m(blob, n, bytes) AS (SELECT t.blob, count(DISTINCT t.sha256), sum(t.nbytes)"
-		"  FROM h JOIN tensors t ON t.sha256 = h.sha256 WHERE t.blob NOT IN src"
-		"  GROUP BY t.blob)"
+		"  FROM h JOIN tensors t ON t.sha256 = h.sha256 GROUP BY t.blob)"
 		"SELECT m.blob, m.n, m.bytes, f.snapshot, 0,"
 		"  r.hub || ':' || r.repo_id || '@' || substr(s.commit_id, 1, 12), f.path"
 		" FROM m JOIN files f ON f.blob = m.blob JOIN snapshots s ON s.id = f.snapshot"
-		" JOIN repos r ON r.id = s.repo"
+		" JOIN repos r ON r.id = s.repo WHERE (?2 = 0 OR f.snapshot <> ?2)"
 		" UNION ALL "
 		"SELECT m.blob, m.n, m.bytes, coalesce(a.snapshot, 0), a.id,"
 		"  coalesce(r.hub || ':' || r.repo_id || '@' || substr(s.commit_id, 1, 12), '')"
 		"  || ':' || a.name, o.path"
 		" FROM m JOIN artifact_outputs o ON o.blob = m.blob JOIN artifacts a ON a.id = o.artifact"
 		" LEFT JOIN snapshots s ON s.id = a.snapshot LEFT JOIN repos r ON r.id = s.repo"
+		" WHERE (?2 = 0 OR coalesce(a.snapshot, 0) <> ?2)"
 		" ORDER BY 2 DESC, 6, 7");
 	if (err == ARCA_OK) {
 		sqlite3_bind_text(st, 1, set_text, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, exclude_snapshot);
 		void *items;
 		err = arca_catalog__collect(&items, n_out, cat, st, &overlap_rows);
 		*out = items;

@@ -438,9 +438,11 @@ typedef struct {
 
 void arca_tensor_overlaps_free(arca_tensor_overlap *o, size_t n);
 
-/* Every indexed blob outside `blobs` holding a tensor whose hash a tensor of `blobs` has,
- * once per file that uses it, most shared first. Uses the tensors_by_sha256 index. */
+/* Every indexed blob holding a tensor whose hash a tensor of `blobs` has (the same blob
+ * too), once per snapshot file or variant output that uses it, leaving out the files and
+ * variants of snapshot exclude_snapshot (0: none), most shared first. Uses the
+ * tensors_by_sha256 index. */
 arca_err arca_catalog_tensor_overlaps(arca_tensor_overlap **out, size_t *n_out,
-	arca_catalog *cat, const char *const *blobs, size_t n_blobs);
+	arca_catalog *cat, const char *const *blobs, size_t n_blobs, int64_t exclude_snapshot);
 
 #endif

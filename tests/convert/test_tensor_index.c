@@ -383,7 +383,7 @@ static void test_catalog_round_trip(void **state)
 	const char *set[] = { d1.sha256 };
 	arca_tensor_overlap *o;
 	size_t n_o;
-	assert_int_equal(arca_catalog_tensor_overlaps(&o, &n_o, cat, set, 1), ARCA_OK);
+	assert_int_equal(arca_catalog_tensor_overlaps(&o, &n_o, cat, set, 1, 0), ARCA_OK);
 	assert_int_equal(n_o, 1);
 	assert_string_equal(o[0].blob, d2.sha256);
 	assert_string_equal(o[0].path, "x-f32.gguf");
