@@ -23,6 +23,25 @@ const cli_spec cmd_show_spec = {
 	.max_args = 1,
 };
 
+/* The tensor index of the snapshot's weight files and its variants' (arca index): how many
+ * there are, how many are indexed, with how many tensors; null when it cannot be read. */
+static json_t *tensor_index_json(arca_catalog *cat, int64_t snapshot)
+{
+	arca_weight_blob *w;
+	size_t n;
+	if (arca_catalog_list_weight_blobs(&w, &n, cat, snapshot, 0) < 0)
+		return json_null();
+	size_t indexed = 0;
+	int64_t tensors = 0;
+	for (size_t i = 0; i < n; i++) {
+		indexed += w[i].index_version > 0;
+		tensors += w[i].n_tensors;
+	}
+	arca_weight_blobs_free(w, n);
+	return json_pack("{s:b,s:I,s:I,s:I}", "indexed", indexed == n, "files", (json_int_t)n,
+		"files_indexed", (json_int_t)indexed, "tensors", (json_int_t)tensors);
+}
+
 /* Card fields worth a line of their own, in this order. */
 static const char *const card_fields[] = {
 	"license", "license_name", "license_link", "base_model", "base_model_relation",
@@ -181,6 +200,7 @@ int cmd_show(int argc, char **argv)
 		json_object_set_new(doc, "evidence", evidence ? evidence : json_null());
 		json_object_set_new(doc, "file_list", files_json(files, n_files));
 		json_object_set_new(doc, "lineage", artifacts_json(arts, n_arts));
+		json_object_set_new(doc, "tensor_index", tensor_index_json(cat, snap.id));
 		rc = cli_print_json(doc);
 	} else if (!ctx.quiet) {
 		print_text(&snap, files, n_files, arts, n_arts);

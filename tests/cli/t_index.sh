@@ -82,11 +82,16 @@ cos = sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y
 assert cos > 0.99, cos
 EOF
 
+run 0 "$ARCA" show acme/m --json
+expect_json 'd["tensor_index"]' "{'indexed': True, 'files': 2, 'files_indexed': 2, 'tensors': 48}"
+
 # --- arca index: nothing missing, then an emptied index is rebuilt ----------------------
 run 0 "$ARCA" index --json
 expect_json 'd["blobs"], d["indexed"], d["skipped"], d["failed"]' "(2, 0, 2, [])"
 python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM tensors"); c.execute("DELETE FROM tensor_index"); c.commit()' "$DB"
 expect_sql "SELECT count(*) FROM tensors" "0"
+run 0 "$ARCA" show acme/m --json
+expect_json 'd["tensor_index"]["indexed"], d["tensor_index"]["files_indexed"]' "(False, 0)"
 run 0 "$ARCA" index -j 2
 expect_stdout "indexed 2 of 2 weight files (0 already indexed, 0 failed): 48 tensors"
 expect_stdout "GB/s"
