@@ -344,6 +344,9 @@ int cmd_pull(int argc, char **argv)
 		return fail_json(&ctx, err, "pull");
 	if (opt.manifest) {
 		rc = pull_manifest(&ctx, store);
+		/* the manifest's models: whatever in the store is not indexed yet */
+		if (rc == CLI_EXIT_OK)
+			cli_index_new(&ctx, store, NULL, 0, 0);
 	} else {
 		pull_view view = { &ctx, { 0 }, 0 };
 		arca_pull_opts po = pull_settings(&view);

@@ -3,9 +3,11 @@
 # arca index and the tensor index: add and convert index what they store (checked in
 # catalog.db with python's sqlite3, against the safetensors header read with json/struct
 # and hashes of the byte ranges); arca index re-indexes a store whose index was emptied,
-# --force indexes again, a second model sharing a file shares tensor hashes, and a corrupt
-# safetensors blob is reported by name, not a crash, without failing the add.
+# --force indexes again, a second model sharing a file shares tensor hashes, a corrupt
+# safetensors blob is reported by name, not a crash, without failing the add; pull and
+# import index what they store.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hub.sh"
 
 DB="$ARCA_HOME/catalog.db"
 sql() {
@@ -146,6 +148,22 @@ expect_json 'd["indexed"]' "0"
 expect_stderr "arca: index model.safetensors"
 run 1 "$ARCA" index acme/bad
 expect_stderr "model.safetensors"
+# --- pull and import index what they store ---------------------------------------------
+make_model "$T/p" --seed 5
+hub_add acme/p "$T/p" --hub hf >/dev/null
+start_hub
+S2="$T/s2"
+ARCA_HOME="$S2" run 0 "$ARCA" pull acme/p -q
+expect_no_stderr
+ARCA_HOME="$S2" run 0 "$ARCA" show acme/p --json
+expect_json 'd["tensor_index"]["indexed"], d["tensor_index"]["files"]' "(True, 1)"
+run 0 "$ARCA" export acme/m -o "$T/m.arca" -q
+S3="$T/s3"
+ARCA_HOME="$S3" run 0 "$ARCA" import "$T/m.arca" --unsigned -q
+expect_no_stderr
+ARCA_HOME="$S3" run 0 "$ARCA" show acme/m --json
+expect_json 'd["tensor_index"]' "{'indexed': True, 'files': 2, 'files_indexed': 2, 'tensors': 48}"
+
 # a missing ref is not found, a usage error is a usage error
 run 4 "$ARCA" index acme/nothing
 run 2 "$ARCA" index --all acme/m
