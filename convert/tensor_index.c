@@ -65,29 +65,93 @@ typedef struct {
 	double sketch[ARCA_TENSOR_SKETCH_DIM];
 } accum;
 
-/* Adds values x[0..n) that are elements first, first + 1, ... of the tensor. */
+static inline uint64_t group_hash(uint64_t i)
+{
+	return mix64((i >> 3) ^ ((uint64_t)SKETCH_SEED << 32));
+}
+
+/* One element, any value: the slow path for chunks holding NaN or infinity, and for the
+ * elements before and after the whole groups of eight. */
+static void accumulate_one(accum *a, float v, uint64_t i)
+{
+	if (!isfinite(v))
+		return;
+	unsigned byte = (unsigned)(group_hash(i) >> (8 * (i & 7))) & 0xff;
+	double d = v;
+	a->sketch[byte & 127] += (byte & 128) ? -d : d;
+	a->sum += d;
+	a->sumsq += d * d;
+	if (d < a->min)
+		a->min = d;
+	if (d > a->max)
+		a->max = d;
+	a->n_zero += v == 0.0f;
+	a->n_finite++;
+}
+
+/* Adds values x[0..n) that are elements first, first + 1, ... of the tensor. A chunk of
+ * finite values (the usual case) takes two branch-free loops: statistics with four partial
+ * sums, then the sketch, one hash per group of eight elements. */
 static void accumulate(accum *a, const float *x, size_t n, uint64_t first)
 {
 	_Static_assert(ARCA_TENSOR_SKETCH_DIM == 128, "bucket = 7 bits of a hash byte");
-	uint64_t h = mix64((first >> 3) ^ ((uint64_t)SKETCH_SEED << 32));
-	for (size_t k = 0; k < n; k++) {
-		uint64_t i = first + k;
-		if ((i & 7) == 0)
-			h = mix64((i >> 3) ^ ((uint64_t)SKETCH_SEED << 32));
+	int finite = 1;
+	for (size_t k = 0; k < n; k++)
+		finite &= fabsf(x[k]) <= 3.4028234663852886e38f;
+	if (!finite) {
+		for (size_t k = 0; k < n; k++)
+			accumulate_one(a, x[k], first + k);
+		return;
+	}
+	double s[4] = { 0 }, q[4] = { 0 };
+	float mn = INFINITY, mx = -INFINITY;
+	uint64_t zeros = 0;
+	size_t k = 0;
+	for (; k + 4 <= n; k += 4)
+		for (int l = 0; l < 4; l++) {
+			float v = x[k + (size_t)l];
+			s[l] += v;
+			q[l] += (double)v * v;
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+			zeros += v == 0.0f;
+		}
+	for (; k < n; k++) {
 		float v = x[k];
-		if (!isfinite(v))
-			continue;
-		unsigned byte = (unsigned)(h >> (8 * (i & 7))) & 0xff;
-		double d = v;
-		a->sketch[byte & 127] += (byte & 128) ? -d : d;
-		a->sum += d;
-		a->sumsq += d * d;
-		if (d < a->min)
-			a->min = d;
-		if (d > a->max)
-			a->max = d;
-		a->n_zero += v == 0.0f;
-		a->n_finite++;
+		s[0] += v;
+		q[0] += (double)v * v;
+		mn = v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+		zeros += v == 0.0f;
+	}
+	a->sum += (s[0] + s[1]) + (s[2] + s[3]);
+	a->sumsq += (q[0] + q[1]) + (q[2] + q[3]);
+	if (n) {
+		a->min = mn < a->min ? mn : a->min;
+		a->max = mx > a->max ? mx : a->max;
+	}
+	a->n_zero += zeros;
+	a->n_finite += n;
+
+	/* the sketch: elements up to a group boundary one by one, whole groups, the rest */
+	k = 0;
+	for (; k < n && ((first + k) & 7); k++) {
+		uint64_t i = first + k;
+		unsigned byte = (unsigned)(group_hash(i) >> (8 * (i & 7))) & 0xff;
+		a->sketch[byte & 127] += (byte & 128) ? -(double)x[k] : (double)x[k];
+	}
+	for (; k + 8 <= n; k += 8) {
+		uint64_t h = group_hash(first + k);
+		for (int e = 0; e < 8; e++, h >>= 8) {
+			unsigned byte = (unsigned)h & 0xff;
+			double d = x[k + (size_t)e];
+			a->sketch[byte & 127] += (byte & 128) ? -d : d;
+		}
+	}
+	for (; k < n; k++) {
+		uint64_t i = first + k;
+		unsigned byte = (unsigned)(group_hash(i) >> (8 * (i & 7))) & 0xff;
+		a->sketch[byte & 127] += (byte & 128) ? -(double)x[k] : (double)x[k];
 	}
 }
 
