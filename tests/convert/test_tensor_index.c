@@ -315,6 +315,45 @@ static void test_corrupt(void **state)
 	assert_error_mentions("bad.gguf");
 }
 
+/* NaN and infinity are left out of the statistics and the sketch, never poison them */
+static void test_non_finite(void **state)
+{
+	(void)state;
+	float x[40];
+	for (int i = 0; i < 40; i++)
+		x[i] = (float)(i % 4);
+	x[5] = NAN;
+	x[17] = INFINITY;
+	arca_st_spec spec = { "x", ARCA_ST_F32, 1, { 40 } };
+	t_buffer b = { 0 };
+	uint64_t data_bytes;
+	assert_int_equal(arca_safetensors_write_header(t_buffer_sink, &b, &spec, 1, NULL,
+		&data_bytes), ARCA_OK);
+	t_buffer_sink(&b, x, sizeof(x));
+	arca_tensor_record *rows;
+	size_t n;
+	const char *format;
+	assert_int_equal(arca_tensor_index_buffer(&rows, &n, &format, b.data, b.len, "nan", 1),
+		ARCA_OK);
+	float finite[38];
+	size_t m = 0;
+	for (int i = 0; i < 40; i++)
+		if (i != 5 && i != 17)
+			finite[m++] = x[i];
+	assert_true(rows[0].has_values);
+	assert_true(isfinite(rows[0].mean) && isfinite(rows[0].l2));
+	double sum = 0;
+	for (size_t i = 0; i < m; i++)
+		sum += finite[i];
+	assert_true(fabs(rows[0].mean - sum / (double)m) < 1e-12);
+	assert_true(rows[0].min == 0 && rows[0].max == 3);
+	assert_true(fabs(rows[0].zero_frac - 10.0 / 40.0) < 1e-12);
+	for (size_t i = 0; i < ARCA_TENSOR_SKETCH_DIM; i++)
+		assert_true(isfinite(rows[0].sketch[i]));
+	arca_tensor_records_free(rows, n);
+	free(b.data);
+}
+
 /* ------------------------------------------------------------ the catalog */
 
 static void test_catalog_round_trip(void **state)
@@ -422,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_safetensors_rows),
 		cmocka_unit_test(test_gguf_rows),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_non_finite),
 		cmocka_unit_test(test_catalog_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
