@@ -432,8 +432,11 @@ arca_err arca_diff_models(arca_diff_result *out, arca_store *store, const char *
 		p->b = tb;
 		p->out = d;
 		p->rows = ta->n_rows < tb->n_rows ? ta->n_rows : tb->n_rows;
+		/* permuted rows compare as stored when both sides permute them alike: the same
+		 * rows, another order, so all chunks equal iff all bytes equal */
 		p->byte_cmp = ta->raw && tb->raw && !strcmp(ta->dtype, tb->dtype) && ta->n_rows &&
-			tb->n_rows && ta->nbytes / ta->n_rows == tb->nbytes / tb->n_rows;
+			tb->n_rows && ta->nbytes / ta->n_rows == tb->nbytes / tb->n_rows &&
+			ta->layout == tb->layout && (!ta->layout || same);
 		p->bound = pair_bound(ta, tb);
 	}
 	/* chunks of rows, in pair order */

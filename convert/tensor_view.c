@@ -132,8 +132,10 @@ static arca_err open_gguf(arca_tview *v, arca_store *store, const char *target)
 		case ARCA_TX_SPLIT_KV_B:
 			t->nbytes = h->t->nbytes + h->t2->nbytes;
 			break;
-		default: /* a row permutation: the bytes are not in HF order */
+		default: /* a row permutation: stored rows are not in HF order */
+			t->raw = data;
 			t->nbytes = h->t->nbytes;
+			t->layout = (int)h->rule->tx;
 			break;
 		}
 	}

@@ -3,8 +3,8 @@
  * convert/tensor_view.h — a model as canonical tensors with a row decoder, whatever it is
  * stored as: a snapshot's safetensors (REF), a stored GGUF variant (REF:VARIANT) or a GGUF
  * file (a path). Names are Hugging Face names, shapes PyTorch order, rows float32; where
- * the stored bytes are already in that layout (no Q/K permutation, an expert slice) `raw`
- * points at them so callers can compare bytes without decoding. Weights stay mapped, never
+ * the stored bytes are in one place `raw` points at them (with the row order they are in) so
+ * callers can compare bytes without decoding. Weights stay mapped, never
  * copied. Internal to convert/ (tensor_diff.c).
  */
 #ifndef ARCA_CONVERT_TENSOR_VIEW_H
@@ -24,7 +24,9 @@ typedef struct {
 	uint32_t n_dims;
 	uint64_t shape[4];         /* PyTorch order */
 	uint64_t n_rows, row_len;  /* rows = all dims but the last */
-	const unsigned char *raw;  /* the bytes in this layout, or NULL (a transform moves them) */
+	const unsigned char *raw;  /* the stored bytes, or NULL (split over two GGUF tensors) */
+	int layout;                /* 0: raw is in this (HF) layout; else the arca_tensor_tx
+	                              that reorders its rows (only equal layouts compare) */
 	uint64_t nbytes;           /* stored bytes */
 	size_t index_;             /* private: the backend's entry */
 } arca_tview_tensor;
