@@ -6,12 +6,14 @@
 # Makes a BF16 qwen3 checkpoint of SIZE_GIB (default 2) GiB, an identical re-upload (another
 # card) and a fine-tune of layers 1 and 3 (tests/fixtures/make_fork.py), adds them to a
 # fresh store and times, best of RUNS (default 3):
-#   cmp base copy                  the bytes read and compared, nothing else (the reference)
+#   cmp base base'                 the bytes read and compared, nothing else (the reference;
+#                                  base' is a plain copy of base's file: the copy fork has
+#                                  another header, so cmp would stop at its first bytes)
 #   arca diff base copy            byte comparison per chunk, plus ||a||^2 for the cosine
 #   arca diff base fine-tune       changed layers decoded and compared in float64
 #   arca diff base fine-tune -j 1  the same on one thread
 # (cmp of base and fine-tune would stop at the first differing byte, so it is not timed.)
-# Needs /usr/bin/python3 with numpy; about 5 x SIZE_GIB GiB of disk and 3 x SIZE_GIB of RAM.
+# Needs /usr/bin/python3 with numpy; about 6 x SIZE_GIB GiB of disk and 4 x SIZE_GIB of RAM.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 arca=${ARCA:-$root/build/arca}
@@ -39,11 +41,12 @@ d = json.load(sys.stdin)
 print(next(f["sha256"] for f in d["file_list"] if f["path"] == "model.safetensors"))'; }
 path() { local h; h=$(blob "$1"); echo "$ARCA_HOME/objects/sha256/${h:0:2}/${h:2}"; }
 base=$(path base) copy=$(path copy) ft=$(path ft)
+cp "$base" "$work/base2"
 bytes=$(($(stat -c %s "$base") + $(stat -c %s "$copy")))
-cat "$base" "$copy" "$ft" >/dev/null   # warm the page cache for everyone
+cat "$base" "$work/base2" "$copy" "$ft" >/dev/null   # warm the page cache for everyone
 
 declare -A cmd=(
-	[cmp]="cmp $base $copy"
+	[cmp]="cmp $base $work/base2"
 	[arca_diff_identical]="$arca diff bench/base bench/copy -q"
 	[arca_diff_finetune]="$arca diff bench/base bench/ft -q"
 	[arca_diff_finetune_1thread]="$arca diff bench/base bench/ft -q -j 1"
