@@ -516,7 +516,8 @@ arca_err arca_diff_models(arca_diff_result *out, arca_store *store, const char *
 			chunks[nc].n = p->rows - r < per ? p->rows - r : per;
 			nc++;
 		}
-		total += (p->a->nbytes / p->a->n_rows + p->b->nbytes / p->b->n_rows) * p->rows;
+		if (p->rows) /* then both sides have rows */
+			total += (p->a->nbytes / p->a->n_rows + p->b->nbytes / p->b->n_rows) * p->rows;
 	}
 	first[n_pairs] = nc;
 	if ((err = arca_pool_new(&pool, opts->threads)) < 0) {
