@@ -8,9 +8,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arca/diff.h"
-#include "arca/model_file.h"
 #include "cli.h"
 
 static struct {
@@ -33,7 +33,8 @@ const cli_spec cmd_diff_spec = {
 	.summary = "compare two models tensor by tensor (fork audit)",
 	.description =
 		"A and B are each REF (the snapshot's safetensors), REF:VARIANT (a stored GGUF\n"
-		"variant) or a GGUF file. Tensors are paired by their Hugging Face names (GGUF\n"
+		"variant), a GGUF or safetensors file, or a folder with one model.safetensors.\n"
+		"Tensors are paired by their Hugging Face names (GGUF\n"
 		"names mapped back, llama.cpp's Q/K row permutation undone, experts unstacked)\n"
 		"and each gets a verdict: identical (same bytes), same values (equal after\n"
 		"decoding, e.g. BF16 vs F32), converted / requantized (within the lossier type's\n"
@@ -191,6 +192,13 @@ static void print_result(const arca_diff_result *r)
 		(unsigned long long)r->global_elements, size, r->seconds, r->threads);
 }
 
+/* A file or folder here (no store needed) rather than a REF. */
+static int is_local(const char *target)
+{
+	struct stat st;
+	return stat(target, &st) == 0;
+}
+
 static int on_progress(uint64_t done, uint64_t total, void *payload)
 {
 	return cli_progress_update(payload, "", done, total);
@@ -206,7 +214,7 @@ int cmd_diff(int argc, char **argv)
 	const char *a = ctx.args[0], *b = ctx.args[1];
 	arca_store *store = NULL;
 	arca_err err = ARCA_OK;
-	if (!arca_model_file_is_path(a) || !arca_model_file_is_path(b))
+	if (!is_local(a) || !is_local(b))
 		err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
 	if (err < 0)
 		return cli_fail(&ctx, err, "diff %s %s", a, b);

@@ -3,15 +3,18 @@
  * convert/tensor_view.c — see tensor_view.h: one list of canonical tensors over two
  * backends, a snapshot's safetensors (source.c) and a mapped GGUF read back through the
  * architecture table (gguf_names.c). The view owns the mapping, the parsed headers and,
- * for a REF, the snapshot record they point into.
+ * for a REF, the snapshot record they point into. A safetensors file (or a folder with one
+ * model.safetensors) outside the store is a source of one shard with no snapshot.
  */
 #include "convert/tensor_view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arca/catalog.h"
+#include "arca/mapfile.h"
 #include "arca/model_file.h"
 #include "arca/quant.h"
 #include "arca/ref.h"
@@ -25,6 +28,7 @@ struct arca_tview {
 	int has_snap;
 	arca_convert__source src;
 	int has_src;
+	arca_mapped_file *file;         /* a safetensors file outside the store */
 	/* GGUF */
 	arca_model_file mf;
 	int has_mf;
@@ -56,6 +60,8 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
+static arca_err list_source(arca_tview *v);
+
 static arca_err open_safetensors(arca_tview *v, arca_store *store, const char *target)
 {
 	arca_ref ref;
@@ -72,6 +78,12 @@ static arca_err open_safetensors(arca_tview *v, arca_store *store, const char *t
 	if ((err = arca_convert__source_open(&v->src, store, &v->snap)) < 0)
 		return arca_error_prefix(err, "%s", v->what);
 	v->has_src = 1;
+	return list_source(v);
+}
+
+/* The view's tensors from v->src's sorted index. */
+static arca_err list_source(arca_tview *v)
+{
 	if (!(v->ts = calloc(v->src.n_index ? v->src.n_index : 1, sizeof(*v->ts))))
 		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", v->what);
 	for (size_t i = 0; i < v->src.n_index; i++) {
@@ -95,6 +107,53 @@ static arca_err open_safetensors(arca_tview *v, arca_store *store, const char *t
 		t->nbytes = st->end - st->begin;
 	}
 	return ARCA_OK;
+}
+
+static int ref_order(const void *a, const void *b)
+{
+	return strcmp(((const arca_convert__ref *)a)->t->name,
+		((const arca_convert__ref *)b)->t->name);
+}
+
+/* A safetensors file outside the store: one shard of a source with no snapshot (no
+ * config.json: FP8 blocks are taken as 128 x 128). */
+static arca_err open_safetensors_file(arca_tview *v, const char *path)
+{
+	snprintf(v->what, sizeof(v->what), "%s", path);
+	arca_err err = arca_map_file(&v->file, path);
+	if (err < 0)
+		return err;
+	v->has_src = 1;
+	v->src.fp8_block[0] = v->src.fp8_block[1] = 128;
+	if (!(v->src.shards = calloc(1, sizeof(*v->src.shards))) ||
+	    !(v->src.shards[0].path = strdup(path)))
+		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", path);
+	v->src.n_shards = 1;
+	arca_convert__shard *s = &v->src.shards[0];
+	if ((err = arca_safetensors_open_buffer(&s->st, v->file->data, (size_t)v->file->size,
+			path)) < 0)
+		return err;
+	size_t n = arca_safetensors_count(s->st);
+	if (!(v->src.index = calloc(n ? n : 1, sizeof(*v->src.index))))
+		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", path);
+	for (size_t i = 0; i < n; i++) {
+		v->src.index[i].t = arca_safetensors_tensor(s->st, i);
+		v->src.index[i].shard = s;
+	}
+	v->src.n_index = n;
+	qsort(v->src.index, n, sizeof(*v->src.index), ref_order);
+	return list_source(v);
+}
+
+static int is_gguf_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char magic[4] = { 0 };
+	if (!f)
+		return 0;
+	size_t got = fread(magic, 1, 4, f);
+	fclose(f);
+	return got == 4 && !memcmp(magic, "GGUF", 4);
 }
 
 static arca_err open_gguf(arca_tview *v, arca_store *store, const char *target)
@@ -149,8 +208,18 @@ arca_err arca_convert__tview_open(arca_tview **out, arca_store *store, const cha
 	if (!v)
 		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", target);
 	arca_err err;
-	if (arca_model_file_is_path(target)) {
-		err = open_gguf(v, store, target);
+	struct stat st;
+	char inner[4096];
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* a model folder: its single model.safetensors */
+		snprintf(inner, sizeof(inner), "%s/model.safetensors", target);
+		err = arca_model_file_is_path(inner) ? open_safetensors_file(v, inner) :
+			arca_error_set(ARCA_EUNSUPPORTED, "%s: arca diff reads a folder's "
+				"model.safetensors; add sharded folders to the store (arca add) and diff "
+				"the REF", target);
+	} else if (arca_model_file_is_path(target)) {
+		err = is_gguf_file(target) ? open_gguf(v, store, target) :
+			open_safetensors_file(v, target);
 	} else {
 		arca_ref ref;
 		if ((err = arca_ref_parse(&ref, target)) == ARCA_OK)
@@ -175,7 +244,8 @@ void arca_convert__tview_free(arca_tview *v)
 	if (v->has_mf)
 		arca_model_file_close(&v->mf);
 	if (v->has_src)
-		arca_convert__source_close(&v->src);
+		arca_convert__source_close(&v->src); /* NULL-safe for the file form's empty parts */
+	arca_unmap_file(v->file);
 	if (v->has_snap)
 		arca_snapshot_dispose(&v->snap);
 	free(v);

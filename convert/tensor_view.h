@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convert/tensor_view.h — a model as canonical tensors with a row decoder, whatever it is
- * stored as: a snapshot's safetensors (REF), a stored GGUF variant (REF:VARIANT) or a GGUF
- * file (a path). Names are Hugging Face names, shapes PyTorch order, rows float32; where
+ * stored as: a snapshot's safetensors (REF), a stored GGUF variant (REF:VARIANT), a GGUF or
+ * safetensors file, or a folder holding one model.safetensors. Names are Hugging Face names, shapes PyTorch order, rows float32; where
  * the stored bytes are in one place `raw` points at them (with the row order they are in) so
  * callers can compare bytes without decoding. Weights stay mapped, never
  * copied. Internal to convert/ (tensor_diff.c).
@@ -33,8 +33,9 @@ typedef struct {
 
 typedef struct arca_tview arca_tview;
 
-/* Opens target: an existing file (GGUF), REF:VARIANT (a stored GGUF variant) or REF (the
- * snapshot's safetensors). store may be NULL for a file. */
+/* Opens target: an existing file (GGUF by its magic, else safetensors), a folder (its
+ * model.safetensors; ARCA_EUNSUPPORTED without one), REF:VARIANT (a stored GGUF variant) or
+ * REF (the snapshot's safetensors). store may be NULL for files and folders. */
 arca_err arca_convert__tview_open(arca_tview **out, arca_store *store, const char *target);
 void arca_convert__tview_free(arca_tview *v);
 

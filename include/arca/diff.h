@@ -2,8 +2,8 @@
 /*
  * arca/diff.h — two models compared tensor by tensor (`arca diff A B`), for fork audits.
  *
- * A side is a snapshot's safetensors (REF), a stored GGUF variant (REF:VARIANT) or a GGUF
- * file (a path). Both are seen as canonical tensors: Hugging Face names, PyTorch shapes, rows
+ * A side is a snapshot's safetensors (REF), a stored GGUF variant (REF:VARIANT), a GGUF or
+ * safetensors file, or a folder with one model.safetensors. Both are seen as canonical tensors: Hugging Face names, PyTorch shapes, rows
  * decoded to float32 (GGUF names mapped back through the architecture table, llama.cpp's
  * Q/K row permutation undone, experts unstacked: convert/tensor_view.c). Tensors are paired
  * by name and each pair gets one verdict:
@@ -115,8 +115,8 @@ typedef struct {
 
 #define ARCA_DIFF_OPTS_INIT { 0, NULL, NULL }
 
-/* Compares a and b (REF, REF:VARIANT or a GGUF file path; store may be NULL when both are
- * paths). *out is filled even on error (free it with arca_diff_result_dispose). Errors:
+/* Compares a and b (REF, REF:VARIANT, a file or a folder; store may be NULL when both are
+ * files or folders). *out is filled even on error (free it with arca_diff_result_dispose). Errors:
  * ARCA_ENOTFOUND (a REF, variant or file), ARCA_EUNSUPPORTED (an architecture or dtype the
  * tables do not know), ARCA_ECORRUPT (a malformed file), ARCA_EINTERRUPTED. */
 arca_err arca_diff_models(arca_diff_result *out, arca_store *store, const char *a,

@@ -7,7 +7,7 @@
 # changes exactly those layers' tensors, with a cosine and relative L2 that numpy computes
 # the same from the files; a vocabulary extension reshapes embed/lm_head with the shared rows
 # the same and 64 new rows; a low-rank update changes only the q_proj it touched; an
-# unrelated model has a global cosine near 0.
+# unrelated model has a global cosine near 0. Folders and files outside the store work too.
 . "$(dirname "$0")/lib.sh"
 
 FORK="$ARCA_SOURCE/tests/fixtures/make_fork.py"
@@ -136,6 +136,15 @@ done
 run 0 "$ARCA" convert acme/llama --quant q8_0 --out "$T/llama.gguf" -q
 run 0 "$ARCA" diff "$T/llama.gguf" "acme/llama:q8_0" --json
 expect_json "$(printf '%s' 'sorted({t["verdict"] for t in d["tensors"]})')" "['identical']"
+# --- a folder or safetensors file outside the store (no store needed for two of them)
+run 0 "$ARCA" diff "$T/llama" acme/llama --json
+expect_json "$(printf '%s' 'sorted({t["verdict"] for t in d["tensors"]})')" "['identical']"
+run 0 env ARCA_HOME="$T/no-store" "$ARCA" diff "$T/llama" "$T/llama-ft/model.safetensors" --json
+expect_json 'd["changed_layers"]' "[1, 3]"
+expect_json 'd["b"]["format"]' safetensors
+mkdir "$T/empty"
+run 1 "$ARCA" diff "$T/empty" acme/llama
+expect_stderr "model.safetensors"
 run 4 "$ARCA" diff acme/llama acme/nothing
 expect_stderr "arca: diff acme/llama acme/nothing"
 run 4 "$ARCA" diff acme/llama acme/llama:q4_0
