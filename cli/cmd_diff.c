@@ -38,7 +38,9 @@ const cli_spec cmd_diff_spec = {
 		"names mapped back, llama.cpp's Q/K row permutation undone, experts unstacked)\n"
 		"and each gets a verdict: identical (same bytes), same values (equal after\n"
 		"decoding, e.g. BF16 vs F32), converted / requantized (within the lossier type's\n"
-		"relative L2 bound: F16 1e-3, BF16 and Q8_0 1e-2, Q6_K 2e-2, Q5 4e-2, Q4 8e-2),\n"
+		"error: a float side is quantized again with the other side's type; the same\n"
+		"bytes are 'reproduced', else within 1.5x that type's own error on these weights;\n"
+		"float vs float: F16 1e-3, BF16 4e-3 relative L2),\n"
 		"changed (with cosine, relative L2 ||a-b||/||a||, fraction of elements changed,\n"
 		"max |a-b|), reshaped (shared leading rows compared, new rows counted), added,\n"
 		"removed. Then a summary per layer and the global cosine over same-shape matrices\n"
@@ -94,6 +96,10 @@ static json_t *tensor_json(const arca_diff_tensor *t)
 		json_object_set_new(o, "max_abs_diff", json_real(t->max_abs));
 		json_object_set_new(o, "frac_changed", json_real(t->frac_changed));
 		json_object_set_new(o, "bound", json_real(t->bound));
+		if (t->own_rel_l2 > 0) {
+			json_object_set_new(o, "own_rel_l2", json_real(t->own_rel_l2));
+			json_object_set_new(o, "reproduced", json_boolean(t->reproduced));
+		}
 		json_object_set_new(o, "norm_a", json_real(sqrt(t->norm2_a)));
 		json_object_set_new(o, "norm_b", json_real(sqrt(t->norm2_b)));
 	}
@@ -155,6 +161,10 @@ static void print_result(const arca_diff_result *r)
 		if (compared(t))
 			printf(" %9.6f %9.2e %7.2f%% %9.2e", t->cosine, t->rel_l2, 100 * t->frac_changed,
 				t->max_abs);
+		if (t->reproduced)
+			printf("  reproduced");
+		else if (t->own_rel_l2 > 0)
+			printf("  (type's own error %.2e)", t->own_rel_l2);
 		if (t->verdict == ARCA_DIFF_RESHAPED) {
 			char sa[80], sb[80];
 			shape_str(sa, sizeof(sa), t->n_dims_a, t->shape_a);

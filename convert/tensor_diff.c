@@ -20,6 +20,7 @@
 #include "convert/tensor_view.h"
 
 #define CHUNK_ELEMS (256u * 1024u)
+#define OWN_ERROR_ROOM 1.5 /* requantized: within 1.5 x the type's own error on A */
 
 static const char *const verdict_names[ARCA_DIFF_VERDICT_COUNT] = {
 	"identical", "same values", "converted", "requantized", "changed", "reshaped", "added",
@@ -36,14 +37,14 @@ double arca_diff_bound(int type)
 	switch (type) {
 	case ARCA_GGML_F32: return 0;
 	case ARCA_GGML_F16: return 1e-3;
-	case ARCA_GGML_BF16: return 1e-2;
+	case ARCA_GGML_BF16: return 4e-3;
 	case ARCA_GGML_Q8_0: case ARCA_GGML_Q8_1: case ARCA_GGML_Q8_K: return 1e-2;
-	case ARCA_GGML_Q6_K: return 2e-2;
-	case ARCA_GGML_Q5_0: case ARCA_GGML_Q5_1: case ARCA_GGML_Q5_K: return 4e-2;
+	case ARCA_GGML_Q6_K: return 3e-2;
+	case ARCA_GGML_Q5_0: case ARCA_GGML_Q5_1: case ARCA_GGML_Q5_K: return 6e-2;
 	case ARCA_GGML_Q4_0: case ARCA_GGML_Q4_1: case ARCA_GGML_Q4_K: case ARCA_GGML_IQ4_NL:
-	case ARCA_GGML_IQ4_XS: return 8e-2;
-	case ARCA_GGML_Q3_K: return 0.15;
-	case ARCA_GGML_Q2_K: return 0.3;
+	case ARCA_GGML_IQ4_XS: return 0.12;
+	case ARCA_GGML_Q3_K: return 0.25;
+	case ARCA_GGML_Q2_K: return 0.45;
 	default: return -1;
 	}
 }
@@ -120,6 +121,12 @@ typedef struct {
 	uint64_t rows;          /* rows compared */
 	int byte_cmp;           /* same dtype, raw bytes on both sides */
 	double bound;
+	/* one side quantized, the other float: the float side is quantized again with the
+	 * other's type, to measure that type's own error and to see if the bytes come out the
+	 * same (proof of "quantized from this") */
+	int requant_type;       /* ggml type, or -1 */
+	int requant_side;       /* 0: quantize A's rows (B is the quantized one); 1: B's */
+	int requant_bytes;      /* the quantized side's rows are stored in HF order */
 } pair;
 
 typedef struct {
@@ -127,8 +134,10 @@ typedef struct {
 	uint64_t r0, n;
 	/* results */
 	double dot, na, nb, nd, max_abs;
+	double own2;            /* Σ(f − q(f))² of the requantized float side */
 	uint64_t n_changed;
 	int bytes_equal;
+	int requant_equal;      /* q(f) has the quantized side's bytes */
 } chunk;
 
 typedef struct {
@@ -147,8 +156,10 @@ typedef struct {
 } job;
 
 typedef struct {
-	float *fa, *fb, *sa, *sb;
-	uint64_t cap_a, cap_b, cap_sa, cap_sb;
+	float *fa, *fb, *sa, *sb, *fq;
+	uint64_t cap_a, cap_b, cap_sa, cap_sb, cap_fq;
+	unsigned char *q;
+	uint64_t cap_q;
 } buffers;
 
 static int grow(float **p, uint64_t *cap, uint64_t n)
@@ -172,6 +183,37 @@ static arca_err decode(const arca_tview *v, const arca_tview_tensor *t, const ch
 		return arca_error_set(ARCA_ENOMEM, "diff %s: out of memory", t->name);
 	arca_err err = arca_convert__tview_rows(v, t, c->r0, c->n, *dst, *scratch);
 	return err < 0 ? arca_error_prefix(err, "%s", arca_convert__tview_what(v)) : err;
+}
+
+/* The float side's rows quantized with the other side's type: Σ(f − q(f))² and whether
+ * q(f) is byte for byte what the quantized side stores. */
+static arca_err requantize(const pair *p, chunk *c, buffers *buf)
+{
+	const arca_tview_tensor *ft = p->requant_side ? p->b : p->a;
+	const arca_tview_tensor *qt = p->requant_side ? p->a : p->b;
+	const float *f = p->requant_side ? buf->fb : buf->fa;
+	uint64_t len = ft->row_len, n = c->n * len;
+	uint64_t row = arca_ggml_row_size(p->requant_type, len);
+	if (n * 4 + 1 > buf->cap_q) {
+		unsigned char *grown = realloc(buf->q, n * 4 + 1);
+		if (!grown)
+			return arca_error_set(ARCA_ENOMEM, "diff %s: out of memory", ft->name);
+		buf->q = grown;
+		buf->cap_q = n * 4 + 1;
+	}
+	if (grow(&buf->fq, &buf->cap_fq, n) < 0)
+		return arca_error_set(ARCA_ENOMEM, "diff %s: out of memory", ft->name);
+	arca_err err = arca_quantize_rows(p->requant_type, f, buf->q, (size_t)c->n, (size_t)len);
+	if (err == ARCA_OK)
+		err = arca_dequantize(p->requant_type, buf->q, buf->fq, (size_t)n);
+	if (err < 0)
+		return arca_error_prefix(err, "%s: quantizing again", ft->name);
+	c->requant_equal = p->requant_bytes &&
+		!memcmp(buf->q, qt->raw + c->r0 * row, (size_t)(c->n * row));
+	double s[4], m;
+	row_sums(f, buf->fq, n, s, &m);
+	c->own2 = s[3];
+	return ARCA_OK;
 }
 
 /* One chunk: bytes first; equal bytes need only ‖a‖² (for the global cosine), else both
@@ -212,6 +254,8 @@ static arca_err compare_chunk(job *j, chunk *c, buffers *buf)
 		nb += s[2];
 		nd += s[3];
 	}
+	if (p->requant_type >= 0 && (err = requantize(p, c, buf)) < 0)
+		return err;
 	c->dot = dot;
 	c->na = na;
 	c->nb = nb;
@@ -264,6 +308,8 @@ static void worker(void *ctx, int ith, int nth)
 	free(buf.fb);
 	free(buf.sa);
 	free(buf.sb);
+	free(buf.fq);
+	free(buf.q);
 }
 
 /* ------------------------------------------------------------------ pairing */
@@ -328,7 +374,8 @@ static void finish_pair(const pair *p, const chunk *chunks, size_t c0, size_t c1
 	int reshaped)
 {
 	arca_diff_tensor *d = p->out;
-	int all_bytes = p->byte_cmp;
+	int all_bytes = p->byte_cmp, all_requant = p->requant_bytes && c1 > c0;
+	double own2 = 0;
 	uint64_t changed = 0;
 	for (size_t i = c0; i < c1; i++) {
 		const chunk *c = &chunks[i];
@@ -339,6 +386,8 @@ static void finish_pair(const pair *p, const chunk *chunks, size_t c0, size_t c1
 		d->max_abs = fmax(d->max_abs, c->max_abs);
 		changed += c->n_changed;
 		all_bytes &= c->bytes_equal;
+		all_requant &= c->requant_equal;
+		own2 += c->own2;
 	}
 	d->n_compared = p->rows * p->a->row_len;
 	d->bound = p->bound;
@@ -347,16 +396,24 @@ static void finish_pair(const pair *p, const chunk *chunks, size_t c0, size_t c1
 	d->rel_l2 = d->norm2_a > 0 ? sqrt(d->diff2) / sqrt(d->norm2_a) : (d->diff2 > 0 ? 1 : 0);
 	d->frac_changed = d->n_compared ? (double)changed / (double)d->n_compared : 0;
 	int equal = all_bytes || d->diff2 == 0;
+	if (p->requant_type >= 0) {
+		/* the type's own error on these very weights, with room for another quantizer's
+		 * rounding choices (imatrix, other tools) */
+		double fnorm2 = p->requant_side ? d->norm2_b : d->norm2_a;
+		d->own_rel_l2 = fnorm2 > 0 ? sqrt(own2) / sqrt(fnorm2) : 0;
+		d->bound = fmax(OWN_ERROR_ROOM * d->own_rel_l2, 1e-6);
+		d->reproduced = all_requant;
+	}
 	if (reshaped) {
 		d->verdict = ARCA_DIFF_RESHAPED;
-		d->shared_same = equal || (p->bound > 0 && d->rel_l2 <= p->bound);
+		d->shared_same = equal || (d->bound > 0 && d->rel_l2 <= d->bound);
 		return;
 	}
 	if (all_bytes)
 		d->verdict = ARCA_DIFF_IDENTICAL;
 	else if (equal)
 		d->verdict = ARCA_DIFF_SAME_VALUES;
-	else if (p->bound > 0 && d->rel_l2 <= p->bound)
+	else if (d->reproduced || (d->bound > 0 && d->rel_l2 <= d->bound))
 		d->verdict = is_float_type(p->a->type) && is_float_type(p->b->type) ?
 			ARCA_DIFF_CONVERTED : ARCA_DIFF_REQUANTIZED;
 	else
@@ -487,6 +544,17 @@ arca_err arca_diff_models(arca_diff_result *out, arca_store *store, const char *
 			tb->n_rows && ta->nbytes / ta->n_rows == tb->nbytes / tb->n_rows &&
 			ta->layout == tb->layout && (!ta->layout || same);
 		p->bound = pair_bound(ta, tb);
+		p->requant_type = -1;
+		int qa = !is_float_type(ta->type), qb = !is_float_type(tb->type);
+		const arca_ggml_type_info *ia = arca_ggml_type_info_get(ta->type);
+		const arca_ggml_type_info *ib = arca_ggml_type_info_get(tb->type);
+		if (ta->type >= 0 && tb->type >= 0 && qa != qb && (qa ? ia : ib) &&
+		    (qa ? ia : ib)->quantize && !(ta->row_len % (qa ? ia : ib)->block_size)) {
+			p->requant_type = qa ? ta->type : tb->type;
+			p->requant_side = qa;
+			const arca_tview_tensor *qt = qa ? ta : tb;
+			p->requant_bytes = qt->raw && !qt->layout && same;
+		}
 	}
 	/* chunks of rows, in pair order */
 	uint64_t total = 0;

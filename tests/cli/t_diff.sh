@@ -3,7 +3,8 @@
 # arca diff against generated forks of tiny Llama and Qwen2 bases (tests/fixtures/make_fork.py):
 # a re-upload with another card is all identical; BF16→F16 is same values / converted; the
 # base's own q8_0 variant is requantized tensor for tensor across formats (GGUF names mapped
-# back, Llama's Q/K permutation undone: q/k cosine > 0.99); a fine-tune of layers 1 and 3
+# back, Llama's Q/K permutation undone: q/k cosine > 0.99), its bytes reproduced by
+# quantizing the base again; a fine-tune of layers 1 and 3
 # changes exactly those layers' tensors, with a cosine and relative L2 that numpy computes
 # the same from the files; a vocabulary extension reshapes embed/lm_head with the shared rows
 # the same and 64 new rows; a low-rank update changes only the q_proj it touched; an
@@ -74,6 +75,9 @@ print(len(make_fork.load(sys.argv[2])[1]))' "$ARCA_SOURCE/tests/fixtures" "$B") 
 	# q/k rows: if the permutation were not undone, rows would pair with other rows (cos ~ 0)
 	expect_json "min(t['cosine'] for t in d['tensors'] if 'q_proj' in t['name'] or 'k_proj' in t['name']) > 0.99" True
 	expect_json 'max(t["rel_l2"] for t in d["tensors"]) <= 1e-2' True
+	# quantizing the base again gives the variant's bytes (rows llama permutes aside)
+	expect_json "all(t['reproduced'] for t in d['tensors'] if len(t['shape_a']) == 2 and not ('$arch' == 'llama' and ('q_proj' in t['name'] or 'k_proj' in t['name'])))" True
+	expect_json "all(0 < t['own_rel_l2'] < 1e-2 for t in d['tensors'] if len(t['shape_a']) == 2)" True
 	expect_json 'd["changed_layers"]' "[]"
 	# ... and against the f16 variant, GGUF against GGUF
 	run 0 "$ARCA" diff "acme/$arch:f16" "acme/$arch:q8_0" --json
