@@ -129,6 +129,9 @@ arca_err arca_convert__gguf_names_rows(const arca_convert__gguf_names *b,
 	const arca_convert__hf_tensor *h, uint64_t r0, uint64_t n, float *dst, float *scratch);
 uint64_t arca_convert__gguf_names_scratch(const arca_convert__gguf_names *b,
 	const arca_convert__hf_tensor *h);
+/* The GGUF row that holds HF row r of a 2-D tensor (r itself unless Q/K-permuted). */
+uint64_t arca_convert__gguf_names_stored_row(const arca_convert__gguf_names *b,
+	const arca_convert__hf_tensor *h, uint64_t r);
 
 /* The u32 "<arch>.<key>" of a GGUF, or 0 when absent or of another type. */
 uint32_t arca_convert__arch_u32(const struct arca_gguf *g, const char *arch, const char *key);

@@ -119,11 +119,9 @@ arca_err arca_convert__gguf_names_rows(const arca_convert__gguf_names *b,
 			}
 			return ARCA_OK;
 		}
-		uint64_t hd = t->ne[1] / heads;
-		for (uint64_t r = r0; r < r0 + n && err == ARCA_OK; r++) {
-			uint64_t hh = r / hd, m = r % hd, j = m / (hd / 2), i = m % (hd / 2);
-			err = gguf_rows(b->g, t, hh * hd + 2 * i + j, 1, dst + (r - r0) * len);
-		}
+		for (uint64_t r = r0; r < r0 + n && err == ARCA_OK; r++)
+			err = gguf_rows(b->g, t, arca_convert__gguf_names_stored_row(b, h, r), 1,
+				dst + (r - r0) * len);
 		return err;
 	}
 	case ARCA_TX_SPLIT_KV_B: {
@@ -171,6 +169,19 @@ arca_err arca_convert__gguf_names_open(arca_convert__gguf_names *b, const arca_g
 			return err;
 	qsort(b->ts, b->n, sizeof(*b->ts), hf_order);
 	return ARCA_OK;
+}
+
+uint64_t arca_convert__gguf_names_stored_row(const arca_convert__gguf_names *b,
+	const arca_convert__hf_tensor *h, uint64_t r)
+{
+	if ((h->rule->tx != ARCA_TX_PERMUTE_Q && h->rule->tx != ARCA_TX_PERMUTE_K) ||
+	    h->spec.n_dims == 1)
+		return r;
+	uint32_t heads = h->rule->tx == ARCA_TX_PERMUTE_Q ? b->n_head : b->n_head_kv;
+	/* undo: hf row h*hd + j*(hd/2) + i is gguf row h*hd + 2i + j */
+	uint64_t hd = h->t->ne[1] / heads;
+	uint64_t hh = r / hd, m = r % hd, j = m / (hd / 2), i = m % (hd / 2);
+	return hh * hd + 2 * i + j;
 }
 
 void arca_convert__gguf_names_free(arca_convert__gguf_names *b)

@@ -187,7 +187,7 @@ static arca_err decode(const arca_tview *v, const arca_tview_tensor *t, const ch
 
 /* The float side's rows quantized with the other side's type: Σ(f − q(f))² and whether
  * q(f) is byte for byte what the quantized side stores. */
-static arca_err requantize(const pair *p, chunk *c, buffers *buf)
+static arca_err requantize(const job *j, const pair *p, chunk *c, buffers *buf)
 {
 	const arca_tview_tensor *ft = p->requant_side ? p->b : p->a;
 	const arca_tview_tensor *qt = p->requant_side ? p->a : p->b;
@@ -208,8 +208,12 @@ static arca_err requantize(const pair *p, chunk *c, buffers *buf)
 		err = arca_dequantize(p->requant_type, buf->q, buf->fq, (size_t)n);
 	if (err < 0)
 		return arca_error_prefix(err, "%s: quantizing again", ft->name);
-	c->requant_equal = p->requant_bytes &&
-		!memcmp(buf->q, qt->raw + c->r0 * row, (size_t)(c->n * row));
+	c->requant_equal = p->requant_bytes;
+	const arca_tview *qv = p->requant_side ? j->va : j->vb;
+	for (uint64_t r = 0; r < c->n && c->requant_equal; r++) {
+		uint64_t stored = arca_convert__tview_stored_row(qv, qt, c->r0 + r);
+		c->requant_equal = !memcmp(buf->q + r * row, qt->raw + stored * row, (size_t)row);
+	}
 	double s[4], m;
 	row_sums(f, buf->fq, n, s, &m);
 	c->own2 = s[3];
@@ -254,7 +258,7 @@ static arca_err compare_chunk(job *j, chunk *c, buffers *buf)
 		nb += s[2];
 		nd += s[3];
 	}
-	if (p->requant_type >= 0 && (err = requantize(p, c, buf)) < 0)
+	if (p->requant_type >= 0 && (err = requantize(j, p, c, buf)) < 0)
 		return err;
 	c->dot = dot;
 	c->na = na;
@@ -553,7 +557,8 @@ arca_err arca_diff_models(arca_diff_result *out, arca_store *store, const char *
 			p->requant_type = qa ? ta->type : tb->type;
 			p->requant_side = qa;
 			const arca_tview_tensor *qt = qa ? ta : tb;
-			p->requant_bytes = qt->raw && !qt->layout && same;
+			/* permuted rows are found through tview_stored_row */
+			p->requant_bytes = qt->raw && same && !(qt->layout && qt->n_dims == 1);
 		}
 	}
 	/* chunks of rows, in pair order */

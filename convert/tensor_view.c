@@ -277,6 +277,13 @@ uint64_t arca_convert__tview_scratch(const arca_tview *v, const arca_tview_tenso
 		0;
 }
 
+uint64_t arca_convert__tview_stored_row(const arca_tview *v, const arca_tview_tensor *t,
+	uint64_t r)
+{
+	return v->is_gguf && t->layout ? arca_convert__gguf_names_stored_row(&v->names,
+		&v->names.ts[t->index_], r) : r;
+}
+
 arca_err arca_convert__tview_rows(const arca_tview *v, const arca_tview_tensor *t, uint64_t r0,
 	uint64_t n, float *dst, float *scratch)
 {

@@ -50,6 +50,10 @@ const arca_tview_tensor *arca_convert__tview_at(const arca_tview *v, size_t i);
 /* Floats of scratch arca_convert__tview_rows needs for t. */
 uint64_t arca_convert__tview_scratch(const arca_tview *v, const arca_tview_tensor *t);
 
+/* Where HF row r of t lies among the stored rows of raw (r itself when layout is 0). */
+uint64_t arca_convert__tview_stored_row(const arca_tview *v, const arca_tview_tensor *t,
+	uint64_t r);
+
 /* Rows [r0, r0 + n) of t as float32 into dst (n * row_len floats). Thread-safe. */
 arca_err arca_convert__tview_rows(const arca_tview *v, const arca_tview_tensor *t, uint64_t r0,
 	uint64_t n, float *dst, float *scratch);
