@@ -3,7 +3,8 @@
  * tests/convert/test_tensor_diff.c — arca_diff_models (arca/diff.h) on small GGUF files
  * written here: a model against itself is all identical; a changed element, an extended
  * embedding, an added and a removed tensor get their verdicts; F32 against F16 of the same
- * values is "converted"; results do not depend on the number of threads; a bad target is
+ * values is "converted"; F32 against its own Q8_0 is "requantized" and reproduced, and
+ * against a Q8_0 moved after quantizing is "changed"; results do not depend on the number of threads; a bad target is
  * an error naming it. t_diff.sh covers snapshots, variants and the Q/K permutation.
  */
 #include <math.h>
@@ -84,6 +85,8 @@ static void test_verdicts(void **state)
 		{ "blk.0.attn_q.weight", 32, ARCA_GGML_F32, 0 },
 		{ "blk.0.attn_v.weight", 16, ARCA_GGML_F32, 0 },
 		{ "blk.1.ffn_up.weight", 48, ARCA_GGML_F32, 0 },
+		{ "blk.1.ffn_down.weight", 16, ARCA_GGML_F32, 0 },
+		{ "blk.1.ffn_gate.weight", 16, ARCA_GGML_F32, 0 },
 		{ "output_norm.weight", 0, ARCA_GGML_F32, 0 },
 	};
 	const spec fork[] = {
@@ -91,13 +94,15 @@ static void test_verdicts(void **state)
 		{ "blk.0.attn_q.weight", 32, ARCA_GGML_F32, 0.5f }, /* changed */
 		{ "blk.0.attn_k.weight", 16, ARCA_GGML_F32, 0 },   /* added; attn_v removed */
 		{ "blk.1.ffn_up.weight", 48, ARCA_GGML_F16, 0 },   /* converted */
+		{ "blk.1.ffn_down.weight", 16, ARCA_GGML_Q8_0, 0 }, /* requantized, reproduced */
+		{ "blk.1.ffn_gate.weight", 16, ARCA_GGML_Q8_0, 0.05f }, /* quantized, then moved */
 		{ "output_norm.weight", 0, ARCA_GGML_F32, 0 },     /* identical */
 	};
-	char *a = write_gguf(dir, "a.gguf", base, 5), *b = write_gguf(dir, "b.gguf", fork, 5);
+	char *a = write_gguf(dir, "a.gguf", base, 7), *b = write_gguf(dir, "b.gguf", fork, 7);
 
 	arca_diff_result r;
 	assert_int_equal(arca_diff_models(&r, NULL, a, a, NULL), ARCA_OK);
-	assert_int_equal(r.count[ARCA_DIFF_IDENTICAL], 5);
+	assert_int_equal(r.count[ARCA_DIFF_IDENTICAL], 7);
 	assert_true(fabs(r.global_cosine - 1) < 1e-12);
 	arca_diff_result_dispose(&r);
 
@@ -107,7 +112,7 @@ static void test_verdicts(void **state)
 	arca_diff_result r1, r2;
 	assert_int_equal(arca_diff_models(&r1, NULL, a, b, &one), ARCA_OK);
 	assert_int_equal(arca_diff_models(&r2, NULL, a, b, &two), ARCA_OK);
-	assert_int_equal(r1.n_tensors, 6);
+	assert_int_equal(r1.n_tensors, 8);
 	assert_string_equal(find(&r1, "model.norm.weight")->dtype_a, "F32");
 	assert_int_equal(find(&r1, "model.norm.weight")->verdict, ARCA_DIFF_IDENTICAL);
 	const arca_diff_tensor *t = find(&r1, "model.layers.0.self_attn.q_proj.weight");
@@ -129,11 +134,19 @@ static void test_verdicts(void **state)
 	assert_int_equal(t->verdict, ARCA_DIFF_CONVERTED);
 	assert_string_equal(t->dtype_b, "F16");
 	assert_true(t->rel_l2 > 0 && t->rel_l2 <= arca_diff_bound(ARCA_GGML_F16));
-	/* layers 0 and 1; layer 0 changed */
+	t = find(&r1, "model.layers.1.mlp.down_proj.weight");
+	assert_int_equal(t->verdict, ARCA_DIFF_REQUANTIZED);
+	assert_true(t->reproduced);
+	assert_true(t->own_rel_l2 > 0 && fabs(t->rel_l2 - t->own_rel_l2) < 1e-12);
+	/* one element moved by 0.05 after quantization: not the bytes, not within the error */
+	t = find(&r1, "model.layers.1.mlp.gate_proj.weight");
+	assert_int_equal(t->verdict, ARCA_DIFF_CHANGED);
+	assert_false(t->reproduced);
+	/* layers 0 and 1; layer 0 changed, layer 1's gate */
 	assert_int_equal(r1.n_layers, 2);
 	assert_int_equal(r1.layers[0].layer, 0);
 	assert_int_equal(r1.layers[0].n_changed, 3);
-	assert_int_equal(r1.layers[1].n_changed, 0);
+	assert_int_equal(r1.layers[1].n_changed, 1);
 	/* the same numbers on any number of threads */
 	for (size_t i = 0; i < r1.n_tensors; i++) {
 		assert_int_equal(r1.tensors[i].verdict, r2.tensors[i].verdict);
