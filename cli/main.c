@@ -14,6 +14,7 @@ static const cli_command commands[] = {
 	{ &cmd_pull_spec, cmd_pull },
 	{ &cmd_convert_spec, cmd_convert },
 	{ &cmd_inspect_spec, cmd_inspect },
+	{ &cmd_diff_spec, cmd_diff },
 	{ &cmd_run_spec, cmd_run },
 	{ &cmd_tokenize_spec, cmd_tokenize },
 	{ &cmd_validate_spec, cmd_validate },

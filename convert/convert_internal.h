@@ -10,7 +10,9 @@
 
 #include <jansson.h>
 
+#include "arca/arch.h"
 #include "arca/convert.h"
+#include "arca/gguf.h"
 #include "arca/safetensors.h"
 
 typedef struct {
@@ -94,6 +96,42 @@ typedef struct {
 arca_err arca_convert__open_variant(arca_convert__variant *v, arca_store *store,
 	const arca_snapshot *snap, const char *name);
 void arca_convert__close_variant(arca_convert__variant *v);
+
+/* A GGUF's tensors under their Hugging Face names (convert/gguf_names.c): the architecture
+ * table read backwards. Shapes in spec are PyTorch order; spec.dtype is what gguf_to_hf
+ * writes (F16/BF16 kept, everything else F32). */
+typedef struct {
+	char hf[200];
+	const arca_arch_tensor *rule;
+	const arca_gguf_tensor *t;  /* the GGUF tensor (attn_k_b for kv_b) */
+	const arca_gguf_tensor *t2; /* attn_v_b for kv_b */
+	int expert;                         /* STACK: which slice */
+	arca_st_spec spec;
+} arca_convert__hf_tensor;
+
+typedef struct {
+	const arca_gguf *g;
+	const arca_arch *arch;
+	uint32_t n_head, n_head_kv, nope, v_head, kv_lora;
+	arca_convert__hf_tensor *ts;    /* sorted by hf name */
+	size_t n;
+} arca_convert__gguf_names;
+
+/* Maps every tensor of g (which must outlive b) to its HF name; *arch_name (malloc'ed,
+ * the caller's, even on error) is general.architecture. ARCA_EUNSUPPORTED for an
+ * architecture or tensor the tables do not know. */
+arca_err arca_convert__gguf_names_open(arca_convert__gguf_names *b, const arca_gguf *g,
+	char **arch_name);
+void arca_convert__gguf_names_free(arca_convert__gguf_names *b);
+/* Rows [r0, r0 + n) of h in HF layout as float32; scratch holds
+ * arca_convert__gguf_names_scratch(b, h) floats. Thread-safe (reads only). */
+arca_err arca_convert__gguf_names_rows(const arca_convert__gguf_names *b,
+	const arca_convert__hf_tensor *h, uint64_t r0, uint64_t n, float *dst, float *scratch);
+uint64_t arca_convert__gguf_names_scratch(const arca_convert__gguf_names *b,
+	const arca_convert__hf_tensor *h);
+/* The GGUF row that holds HF row r of a 2-D tensor (r itself unless Q/K-permuted). */
+uint64_t arca_convert__gguf_names_stored_row(const arca_convert__gguf_names *b,
+	const arca_convert__hf_tensor *h, uint64_t r);
 
 /* The u32 "<arch>.<key>" of a GGUF, or 0 when absent or of another type. */
 uint32_t arca_convert__arch_u32(const struct arca_gguf *g, const char *arch, const char *key);

@@ -3,7 +3,7 @@
 # Every command answers --help on stdout with exit 0; usage errors exit 2 with a hint.
 . "$(dirname "$0")/lib.sh"
 
-for cmd in init add ls show checkout serve fsck gc rm pull convert inspect run bench tokenize validate \
+for cmd in init add ls show checkout serve fsck gc rm pull convert inspect diff run bench tokenize validate \
 	key sign verify "key new" "key ls" "key export" "key trust" "key untrust"; do
 	# shellcheck disable=SC2086
 	set -- $cmd
