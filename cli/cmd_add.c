@@ -11,11 +11,14 @@
 
 static struct {
 	const char *as;
+	int no_index;
 } opt;
 
 static const cli_option options[] = {
 	{ "as", 0, CLI_STRING, "REF", "name to store it under: [hub:]org/name[@revision] "
 		"(hub defaults to local, revision to main)", &opt.as },
+	{ "no-index", 0, CLI_FLAG, NULL, "do not index the tensors now (arca index does it "
+		"later)", &opt.no_index },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -74,7 +77,7 @@ int cmd_add(int argc, char **argv)
 	arca_add_result res;
 	err = arca_snapshot_add_dir(&res, store, &add);
 	cli_progress_finish(&state.bar);
-	if (err == ARCA_OK)
+	if (err == ARCA_OK && !opt.no_index)
 		cli_index_new(&ctx, store, NULL, res.snapshot, 0);
 	arca_store_free(store);
 	if (err < 0)

@@ -24,6 +24,7 @@ static struct {
 	int require_hashes;
 	const char *identity, *issuer;
 	int require_signature;
+	int no_index;
 } opt;
 
 static const cli_option options[] = {
@@ -55,6 +56,8 @@ static const cli_option options[] = {
 		"(certificate or Sigstore keyless e-mail/URI)", &opt.identity },
 	{ "issuer", 0, CLI_STRING, "URL", "require this OIDC issuer for a keyless signer",
 		&opt.issuer },
+	{ "no-index", 0, CLI_FLAG, NULL, "do not index the tensors now (arca index does it "
+		"later; indexing reads every weight file once more)", &opt.no_index },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -345,7 +348,7 @@ int cmd_pull(int argc, char **argv)
 	if (opt.manifest) {
 		rc = pull_manifest(&ctx, store);
 		/* the manifest's models: whatever in the store is not indexed yet */
-		if (rc == CLI_EXIT_OK)
+		if (rc == CLI_EXIT_OK && !opt.no_index)
 			cli_index_new(&ctx, store, NULL, 0, 0);
 	} else {
 		pull_view view = { &ctx, { 0 }, 0 };
@@ -362,7 +365,8 @@ int cmd_pull(int argc, char **argv)
 		if (err < 0) {
 			rc = fail_json(&ctx, err, "pull");
 		} else {
-			cli_index_new(&ctx, store, NULL, res.snapshot, 0);
+			if (!opt.no_index)
+				cli_index_new(&ctx, store, NULL, res.snapshot, 0);
 			report(&ctx, &ref, &res);
 			rc = CLI_EXIT_OK;
 			arca_pull_result_dispose(&res);

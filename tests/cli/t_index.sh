@@ -170,4 +170,13 @@ run 2 "$ARCA" index --all acme/m
 run 0 "$ARCA" index --help
 expect_stdout "--force"
 
+# --no-index: stored without its index, which arca index then makes
+make_model "$T/later" --arch qwen2 --seed 31
+run 0 "$ARCA" add "$T/later" --as acme/later --no-index -q
+run 0 "$ARCA" show acme/later --json
+expect_json 'd["tensor_index"]["indexed"]' False
+run 0 "$ARCA" index acme/later -q
+run 0 "$ARCA" show acme/later --json
+expect_json 'd["tensor_index"]["indexed"]' True
+
 pass
