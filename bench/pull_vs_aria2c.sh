@@ -12,7 +12,9 @@
 # files come from tests/hub/fakehub.py; the large files redirect to nginx. Every tool writes
 # into a fresh folder each run:
 #   arca pull      --jobs 4 --connections 8, every byte hashed (sha256 / git blob id) and
-#                  checked against the hub's hashes, fsync'ed into the store
+#                  checked against the hub's hashes, fsync'ed into the store; --no-index:
+#                  the transfer alone (the tensor index reads every weight file once more,
+#                  bench/index_speed.sh measures that)
 #   aria2c         -x8 -s8 -j4 over the same resolve URLs (no hashing, no fsync)
 #   curl           one invocation, files one after another on a reused connection (no
 #                  hashing, no fsync: the data may still be only in the page cache)
@@ -102,7 +104,7 @@ for mode in $modes; do
 	echo "== $mode$([ "$mode" = nginx-capped ] && echo " (limit_rate $cap per connection)")"
 	hyperfine --runs "$runs" --export-json "$work/result-$mode.json" \
 		-n arca --prepare "chmod -R u+w $work/store 2>/dev/null; rm -rf $work/store; $arca init -q; sync" \
-		"$arca pull bench/model -q --jobs 4 --connections 8" \
+		"$arca pull bench/model -q --jobs 4 --connections 8 --no-index" \
 		-n aria2c --prepare "rm -rf $work/aria2; mkdir $work/aria2; sync" \
 		"aria2c -x8 -s8 -j4 -q --allow-overwrite=true --auto-file-renaming=false -d $work/aria2 -i $work/aria2.txt" \
 		-n curl --prepare "rm -rf $work/curl; mkdir -p $work/curl/small; sync" \
