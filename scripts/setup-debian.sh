@@ -7,19 +7,19 @@
 # signatures) for the test fixtures and test hub, and Node.js/npm (Debian's, only
 # when no node is installed) for the test tools from the npm registry, and the zstd program
 # for the compressed test data. With --bench also the peers the benchmarks compare
-# against (aria2, curl, hyperfine, and nginx as a storage server). Idempotent: packages already present are not touched,
+# against (aria2, hyperfine, and nginx as a storage server; curl is always installed: the test hub's selftest and the pull benchmark use it). Idempotent: packages already present are not touched,
 # and `apt-get update` runs only when something is missing.
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config git ca-certificates python3 python3-numpy util-linux
+	build-essential cmake pkg-config git ca-certificates curl python3 python3-numpy util-linux
 	libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libzstd-dev
 	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
 	libcmocka-dev clang libclang-rt-14-dev zstd python3-cryptography
 )
 
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
-[ "${1:-}" = --bench ] && packages+=(aria2 curl hyperfine nginx-light)
+[ "${1:-}" = --bench ] && packages+=(aria2 hyperfine nginx-light)
 
 missing=()
 for p in "${packages[@]}"; do

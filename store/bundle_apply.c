@@ -19,6 +19,18 @@ static const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* hub:org/name@commit[:variant] of a manifest snapshot, as a REF. */
+static arca_ref ref_of(json_t *s, const char *variant)
+{
+	arca_ref ref;
+	memset(&ref, 0, sizeof(ref));
+	snprintf(ref.hub, sizeof(ref.hub), "%s", str(s, "hub"));
+	snprintf(ref.repo_id, sizeof(ref.repo_id), "%s", str(s, "repo_id"));
+	snprintf(ref.revision, sizeof(ref.revision), "%s", str(s, "commit"));
+	snprintf(ref.variant, sizeof(ref.variant), "%s", variant ? variant : "");
+	return ref;
+}
+
 /* A JSON value as catalog text (NULL for null or absent); malloc'ed. */
 static char *text_of(json_t *v)
 {
@@ -160,12 +172,7 @@ static arca_err add_variant(int64_t *artifact, int *added, arca_catalog *cat, in
  * records what it found; an invalid one is ARCA_EMISMATCH. */
 static arca_err check_target(arca_store *store, json_t *s, const char *variant)
 {
-	arca_ref ref;
-	memset(&ref, 0, sizeof(ref));
-	snprintf(ref.hub, sizeof(ref.hub), "%s", str(s, "hub"));
-	snprintf(ref.repo_id, sizeof(ref.repo_id), "%s", str(s, "repo_id"));
-	snprintf(ref.revision, sizeof(ref.revision), "%s", str(s, "commit"));
-	snprintf(ref.variant, sizeof(ref.variant), "%s", variant ? variant : "");
+	arca_ref ref = ref_of(s, variant);
 	arca_store_verify_opts vo = { .ref = &ref, .no_rehash = 1, .record = 1 };
 	arca_store_verify_result res;
 	arca_err err = arca_store_verify(&res, store, &vo);
@@ -187,11 +194,7 @@ static arca_err check_target(arca_store *store, json_t *s, const char *variant)
 /* The snapshot the manifest entry names, as this store has it now. */
 static arca_err load(arca_snapshot *out, arca_catalog *cat, json_t *s)
 {
-	arca_ref ref;
-	memset(&ref, 0, sizeof(ref));
-	snprintf(ref.hub, sizeof(ref.hub), "%s", str(s, "hub"));
-	snprintf(ref.repo_id, sizeof(ref.repo_id), "%s", str(s, "repo_id"));
-	snprintf(ref.revision, sizeof(ref.revision), "%s", str(s, "commit"));
+	arca_ref ref = ref_of(s, NULL);
 	return arca_catalog_find_snapshot(out, cat, &ref);
 }
 

@@ -342,7 +342,7 @@ arca_err arca_bundle__manifest_parse(arca_bundle__manifest *m, const char *text,
 		memcpy(m->text, text, len);
 		m->text[len] = 0;
 		m->len = len;
-		err = arca_bundle__sha256_hex(m->id, text, len);
+		err = arca_sha256_buffer_hex(m->id, text, len);
 	}
 	json_decref(doc);
 	json_decref(r.index);

@@ -65,8 +65,6 @@ arca_err arca_bundle__manifest_parse(arca_bundle__manifest *m, const char *text,
 /* "blobs/<sha256>" or "blobs/<sha256>@<offset>" into buf (at least 96 bytes). */
 void arca_bundle__entry_name(char *buf, size_t cap, const arca_bundle__manifest *m,
 	const arca_bundle__entry *e);
-/* The hex SHA-256 of a buffer. */
-arca_err arca_bundle__sha256_hex(char out[ARCA_SHA256_HEX], const void *buf, size_t len);
 /* The JSON of arca-volume.json for volume k (1-based), malloc'ed. */
 char *arca_bundle__volume_json(const arca_bundle__manifest *m, size_t k);
 

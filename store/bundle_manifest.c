@@ -35,15 +35,6 @@ void arca_bundle__entry_name(char *buf, size_t cap, const arca_bundle__manifest 
 		snprintf(buf, cap, "blobs/%s@%" PRIu64, b->sha256, e->offset);
 }
 
-arca_err arca_bundle__sha256_hex(char out[ARCA_SHA256_HEX], const void *buf, size_t len)
-{
-	unsigned char raw[ARCA_SHA256_LEN];
-	arca_err err = arca_sha256_buffer(raw, buf, len);
-	if (err == ARCA_OK)
-		arca_hex_encode(out, raw, ARCA_SHA256_LEN);
-	return err;
-}
-
 char *arca_bundle__volume_json(const arca_bundle__manifest *m, size_t k)
 {
 	json_t *o = json_pack("{s:s,s:I,s:I}", "bundle", m->id, "volume", (json_int_t)k,
@@ -360,5 +351,5 @@ arca_err arca_bundle__manifest_plan(arca_bundle__manifest *m, uint64_t capacity)
 		return arca_error_set(ARCA_EINVALID, "export: the manifest would be %zu bytes, more "
 			"than a bundle reader accepts (%u MiB); export fewer snapshots at once", m->len,
 			ARCA_BUNDLE_MANIFEST_MAX >> 20);
-	return arca_bundle__sha256_hex(m->id, m->text, m->len);
+	return arca_sha256_buffer_hex(m->id, m->text, m->len);
 }

@@ -130,12 +130,10 @@ static arca_err put_store_blob(arca_ollama_blob *res, write_ctx *c, const char *
 static arca_err put_memory_blob(arca_ollama_blob *res, write_ctx *c, const void *data,
 	size_t len)
 {
-	unsigned char raw[ARCA_SHA256_LEN];
 	char sha256[ARCA_SHA256_HEX];
-	arca_err err = arca_sha256_buffer(raw, data, len);
+	arca_err err = arca_sha256_buffer_hex(sha256, data, len);
 	if (err < 0)
 		return err;
-	arca_hex_encode(sha256, raw, ARCA_SHA256_LEN);
 	snprintf(res->digest, sizeof(res->digest), "sha256:%s", sha256);
 	res->size = len;
 	c->size = len;
@@ -288,10 +286,8 @@ arca_err arca_ollama_write(arca_ollama_result *out, arca_store *store,
 	}
 	if ((err = put_manifest(out, opts, text)) < 0)
 		goto cleanup;
-	unsigned char raw[ARCA_SHA256_LEN];
 	char hex[ARCA_SHA256_HEX];
-	if ((err = arca_sha256_buffer(raw, text, strlen(text))) == ARCA_OK) {
-		arca_hex_encode(hex, raw, ARCA_SHA256_LEN);
+	if ((err = arca_sha256_buffer_hex(hex, text, strlen(text))) == ARCA_OK) {
 		snprintf(out->model_id, sizeof(out->model_id), "%.12s", hex);
 	}
 cleanup:

@@ -257,10 +257,8 @@ static arca_err trust_sigstore_root(arca_key_record *rec, char **json_out, const
 	arca_err err = arca_sig_check_trusted_root(text, len, what);
 	if (err < 0)
 		return err;
-	unsigned char raw[ARCA_SHA256_LEN];
-	if ((err = arca_sha256_buffer(raw, text, len)) < 0)
+	if ((err = arca_sha256_buffer_hex(rec->key_id, text, len)) < 0)
 		return err;
-	arca_hex_encode(rec->key_id, raw, ARCA_SHA256_LEN);
 	if (!(*json_out = strndup(text, len)))
 		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", what);
 	rec->algorithm = strdup("sigstore-root");

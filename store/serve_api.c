@@ -220,12 +220,10 @@ enum MHD_Result arca_serve__model_info(serve_req *r, const char *org, const char
 	json_t *card = rev.snap.card_json ? json_loads(rev.snap.card_json, 0, NULL) : NULL;
 	json_t *answer = resolve_answer(evidence), *list = NULL;
 	json_t *tags = json_object_get(answer, "tags");
-	unsigned char digest[ARCA_SHA256_LEN];
 	char id[ARCA_SHA256_HEX];
 	char name_key[260];
 	snprintf(name_key, sizeof(name_key), "%s:%s", rev.hub, rev.repo_id);
-	arca_sha256_buffer(digest, name_key, strlen(name_key));
-	arca_hex_encode(id, digest, ARCA_SHA256_LEN);
+	arca_sha256_buffer_hex(id, name_key, strlen(name_key));
 	id[24] = '\0';
 	arca_err err = siblings(&list, r, &rev, arca_serve__query_bool(r, "blobs", 0));
 	json_t *info = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:o,s:o,s:o,"

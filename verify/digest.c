@@ -88,6 +88,15 @@ arca_err arca_sha256_buffer(unsigned char out[ARCA_SHA256_LEN], const void *buf,
 	return ARCA_OK;
 }
 
+arca_err arca_sha256_buffer_hex(char out[ARCA_SHA256_HEX], const void *buf, size_t len)
+{
+	unsigned char raw[ARCA_SHA256_LEN];
+	arca_err err = arca_sha256_buffer(raw, buf, len);
+	if (err == ARCA_OK)
+		arca_hex_encode(out, raw, ARCA_SHA256_LEN);
+	return err;
+}
+
 arca_err arca_gitblob_buffer(unsigned char out[ARCA_SHA1_LEN], const void *buf, size_t len)
 {
 	arca_digest *d;

@@ -40,6 +40,8 @@ void arca_digest_free(arca_digest *d);
 
 /* One-shot helpers. */
 arca_err arca_sha256_buffer(unsigned char out[ARCA_SHA256_LEN], const void *buf, size_t len);
+/* The same as lowercase hex. */
+arca_err arca_sha256_buffer_hex(char out[ARCA_SHA256_HEX], const void *buf, size_t len);
 arca_err arca_gitblob_buffer(unsigned char out[ARCA_SHA1_LEN], const void *buf, size_t len);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes with the NUL). */
