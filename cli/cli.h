@@ -172,12 +172,14 @@ int cmd_import(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 extern const cli_spec cmd_init_spec, cmd_add_spec, cmd_ls_spec, cmd_show_spec,
 	cmd_checkout_spec, cmd_fsck_spec, cmd_gc_spec, cmd_rm_spec, cmd_pull_spec,
 	cmd_convert_spec, cmd_inspect_spec, cmd_bench_spec, cmd_run_spec,
 	cmd_tokenize_spec, cmd_validate_spec, cmd_key_spec, cmd_sign_spec, cmd_verify_spec,
-	cmd_export_spec, cmd_import_spec, cmd_serve_spec, cmd_index_spec, cmd_diff_spec;
+	cmd_export_spec, cmd_import_spec, cmd_serve_spec, cmd_index_spec, cmd_diff_spec,
+	cmd_audit_spec;
 
 /* Indexes the tensors of what a command just stored (arca/tensor_index.h): ref non-NULL:
  * what it names; else a snapshot with its variants (artifact 0) or one variant. A file that

@@ -15,6 +15,7 @@ static const cli_command commands[] = {
 	{ &cmd_convert_spec, cmd_convert },
 	{ &cmd_inspect_spec, cmd_inspect },
 	{ &cmd_diff_spec, cmd_diff },
+	{ &cmd_audit_spec, cmd_audit },
 	{ &cmd_run_spec, cmd_run },
 	{ &cmd_tokenize_spec, cmd_tokenize },
 	{ &cmd_validate_spec, cmd_validate },

@@ -384,3 +384,69 @@ arca_err arca_catalog_tensor_overlaps(arca_tensor_overlap **out, size_t *n_out,
 	free(set_text);
 	return err;
 }
+
+/* ------------------------------------------------------------------ scanning */
+
+arca_err arca_catalog_scan_tensors(arca_catalog *cat, int64_t exclude_snapshot,
+	arca_tensor_scan_fn fn, void *payload)
+{
+	/* each weight blob once per snapshot file or variant output that uses it, outside
+	 * exclude_snapshot, then its tensors; grouped by owner for the caller */
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st,
+		"WITH own(blob, snapshot, artifact, owner) AS ("
+		" SELECT DISTINCT f.blob, f.snapshot, 0,"
+		"  r.hub || ':' || r.repo_id || '@' || substr(s.commit_id, 1, 12)"
+		"  FROM files f JOIN snapshots s ON s.id = f.snapshot JOIN repos r ON r.id = s.repo"
+		"  WHERE (?1 = 0 OR f.snapshot <> ?1) AND f.blob IN (SELECT blob FROM tensor_index)"
+		" UNION "
+		" SELECT DISTINCT o.blob, coalesce(a.snapshot, 0), a.id,"
+		"  coalesce(r.hub || ':' || r.repo_id || '@' || substr(s.commit_id, 1, 12), '')"
+		"  || ':' || a.name"
+		"  FROM artifact_outputs o JOIN artifacts a ON a.id = o.artifact"
+		"  LEFT JOIN snapshots s ON s.id = a.snapshot LEFT JOIN repos r ON r.id = s.repo"
+		"  WHERE (?1 = 0 OR coalesce(a.snapshot, 0) <> ?1)"
+		"  AND o.blob IN (SELECT blob FROM tensor_index))"
+		"SELECT own.owner, own.snapshot, own.artifact, t.blob, t.name, t.shape, t.n_elements,"
+		" t.nbytes, t.sha256, t.std, t.l2, t.sketch"
+		" FROM own JOIN tensors t ON t.blob = own.blob"
+		" ORDER BY own.snapshot, own.artifact, own.owner");
+	if (err < 0)
+		return err;
+	sqlite3_bind_int64(st, 1, exclude_snapshot);
+	arca_tensor_scan_row row;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.owner = (const char *)sqlite3_column_text(st, 0);
+		row.snapshot = sqlite3_column_int64(st, 1);
+		row.artifact = sqlite3_column_int64(st, 2);
+		row.blob = (const char *)sqlite3_column_text(st, 3);
+		row.name = (const char *)sqlite3_column_text(st, 4);
+		const char *shape = (const char *)sqlite3_column_text(st, 5);
+		row.n_dims = shape && shape[0] == '[' && shape[1] != ']' ? 1 : 0;
+		for (const char *p = shape; p && *p; p++)
+			row.n_dims += *p == ',';
+		row.n_elements = (uint64_t)sqlite3_column_int64(st, 6);
+		row.nbytes = (uint64_t)sqlite3_column_int64(st, 7);
+		row.sha256 = (const char *)sqlite3_column_text(st, 8);
+		row.std = column_stat(st, 9);
+		row.l2 = column_stat(st, 10);
+		if (sqlite3_column_bytes(st, 11) == ARCA_TENSOR_SKETCH_DIM * 4) {
+			sketch_decode(row.sketch, sqlite3_column_blob(st, 11));
+			row.has_values = 1;
+		}
+		if (!row.owner || !row.blob || !row.name || !row.sha256) {
+			err = arca_error_set(ARCA_ENOMEM, "scan tensors: out of memory");
+			break;
+		}
+		if (fn(&row, payload)) {
+			err = arca_error_set(ARCA_EINTERRUPTED, "scan tensors: stopped");
+			break;
+		}
+	}
+	if (err == ARCA_OK && rc != SQLITE_DONE)
+		err = arca_catalog__db_error(cat, rc, "scan tensors");
+	sqlite3_finalize(st);
+	return err;
+}
