@@ -17,7 +17,7 @@
 #define CELL_W 34
 #define CELL_H 20
 #define LABEL_W 60
-#define HEAD_H 190
+#define HEAD_H 160
 
 static void esc(FILE *f, const char *s)
 {

@@ -35,18 +35,21 @@ typedef struct {
 } fork_row;
 
 typedef struct {
+	arca_scan_candidate c;
+	double dot, na, nb;
+} candidate;
+
+typedef struct {
 	fork_row *rows;        /* by name */
 	size_t n;
 	char (*shas)[ARCA_SHA256_HEX]; /* non-constant tensors' hashes, sorted */
 	size_t n_shas;
-	/* the candidate being summed */
-	int open;
-	arca_scan_candidate cur;
-	double dot, na, nb;
-	/* results */
-	arca_scan_result *out;
-	size_t cap;
-	arca_err err;
+	arca_blob_owner *owners; /* by blob */
+	size_t n_owners;
+	size_t *owner_candidate; /* owners[i] belongs to candidates[owner_candidate[i]] */
+	candidate *candidates;
+	size_t n_candidates;
+	uint64_t n_rows;
 } scan_ctx;
 
 static int by_name(const void *x, const void *y)
@@ -70,64 +73,73 @@ static int has_sha(const scan_ctx *c, const char *sha)
 	return bsearch(sha, c->shas, c->n_shas, sizeof(*c->shas), by_sha) != NULL;
 }
 
-static void close_candidate(scan_ctx *c)
+/* The first owner of blob (owners are sorted by blob), or n_owners. */
+static size_t first_owner(const scan_ctx *c, const char *blob)
 {
-	if (!c->open)
-		return;
-	c->open = 0;
-	c->out->n_models++;
-	arca_scan_candidate *k = &c->cur;
-	k->identical_frac = c->n_shas ? (double)k->n_identical / (double)c->n_shas : 0;
-	k->est_cosine = c->na > 0 && c->nb > 0 ? c->dot / sqrt(c->na * c->nb) : 0;
-	k->score = (k->identical_frac + fmax(0, fmin(1, k->est_cosine))) / 2;
-	if (!k->n_identical && k->est_cosine < MIN_COSINE)
-		return;
-	if (c->out->n_candidates == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		arca_scan_candidate *grown = realloc(c->out->candidates, cap * sizeof(*grown));
-		if (!grown) {
-			c->err = arca_error_set(ARCA_ENOMEM, "scan: out of memory");
-			return;
-		}
-		c->out->candidates = grown;
-		c->cap = cap;
+	size_t lo = 0, hi = c->n_owners;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(c->owners[mid].blob, blob) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	c->out->candidates[c->out->n_candidates++] = *k;
+	return lo < c->n_owners && !strcmp(c->owners[lo].blob, blob) ? lo : c->n_owners;
+}
+
+/* One candidate per snapshot or variant, whatever number of blobs it has. */
+static arca_err group_owners(scan_ctx *c)
+{
+	c->owner_candidate = calloc(c->n_owners + 1, sizeof(*c->owner_candidate));
+	c->candidates = calloc(c->n_owners + 1, sizeof(*c->candidates));
+	if (!c->owner_candidate || !c->candidates)
+		return arca_error_set(ARCA_ENOMEM, "scan: out of memory");
+	for (size_t i = 0; i < c->n_owners; i++) {
+		const arca_blob_owner *o = &c->owners[i];
+		size_t k = 0;
+		while (k < c->n_candidates && (c->candidates[k].c.snapshot != o->snapshot ||
+		       c->candidates[k].c.artifact != o->artifact))
+			k++;
+		if (k == c->n_candidates) {
+			arca_scan_candidate *n = &c->candidates[c->n_candidates++].c;
+			snprintf(n->owner, sizeof(n->owner), "%s", o->owner);
+			n->snapshot = o->snapshot;
+			n->artifact = o->artifact;
+		}
+		c->owner_candidate[i] = k;
+	}
+	return ARCA_OK;
 }
 
 static int on_row(const arca_tensor_scan_row *row, void *payload)
 {
 	scan_ctx *c = payload;
-	c->out->n_tensors++;
-	if (!c->open || c->cur.snapshot != row->snapshot || c->cur.artifact != row->artifact ||
-	    strcmp(c->cur.owner, row->owner)) {
-		close_candidate(c);
-		if (c->err < 0)
-			return 1;
-		memset(&c->cur, 0, sizeof(c->cur));
-		snprintf(c->cur.owner, sizeof(c->cur.owner), "%s", row->owner);
-		c->cur.snapshot = row->snapshot;
-		c->cur.artifact = row->artifact;
-		c->dot = c->na = c->nb = 0;
-		c->open = 1;
-	}
+	c->n_rows++;
+	size_t first = first_owner(c, row->blob);
+	if (first == c->n_owners)
+		return 0;
 	int constant = row->has_values && row->std == 0;
-	if (!constant && has_sha(c, row->sha256)) {
-		c->cur.n_identical++;
-		c->cur.bytes_identical += row->nbytes;
+	int identical = !constant && has_sha(c, row->sha256);
+	double dot = 0, na = 0, nb = 0;
+	int matrix = 0;
+	const fork_row *f = row->has_values && row->n_dims >= 2 && !constant ?
+		find_name(c, row->name) : NULL;
+	if (f && f->has_values && !f->constant && f->n_elements == row->n_elements) {
+		for (size_t i = 0; i < ARCA_TENSOR_SKETCH_DIM; i++)
+			dot += (double)f->sketch[i] * (double)row->sketch[i];
+		na = f->l2 * f->l2;
+		nb = row->l2 * row->l2;
+		matrix = 1;
 	}
-	if (!row->has_values || row->n_dims < 2 || constant)
-		return 0;
-	const fork_row *f = find_name(c, row->name);
-	if (!f || !f->has_values || f->constant || f->n_elements != row->n_elements)
-		return 0;
-	double dot = 0;
-	for (size_t i = 0; i < ARCA_TENSOR_SKETCH_DIM; i++)
-		dot += (double)f->sketch[i] * (double)row->sketch[i];
-	c->dot += dot;
-	c->na += f->l2 * f->l2;
-	c->nb += row->l2 * row->l2;
-	c->cur.n_matrices++;
+	for (size_t i = first; i < c->n_owners && !strcmp(c->owners[i].blob, row->blob); i++) {
+		candidate *k = &c->candidates[c->owner_candidate[i]];
+		k->c.n_identical += (size_t)identical;
+		k->c.bytes_identical += identical ? row->nbytes : 0;
+		k->dot += dot;
+		k->na += na;
+		k->nb += nb;
+		k->c.n_matrices += (size_t)matrix;
+	}
 	return 0;
 }
 
@@ -236,20 +248,37 @@ arca_err arca_audit_scan(arca_scan_result *out, arca_store *store, const char *f
 		artifact = art.id;
 		arca_artifact_dispose(&art);
 	}
-	scan_ctx c = { .out = out };
+	scan_ctx c = { 0 };
 	err = load_fork(&c, cat, snapshot, artifact, fork);
 	if (err == ARCA_OK)
-		err = arca_catalog_scan_tensors(cat, snapshot, on_row, &c);
-	if (err == ARCA_OK || err == ARCA_EINTERRUPTED) {
-		close_candidate(&c);
-		if (c.err < 0)
-			err = c.err;
+		err = arca_catalog_indexed_owners(&c.owners, &c.n_owners, cat, snapshot);
+	if (err == ARCA_OK)
+		err = group_owners(&c);
+	if (err == ARCA_OK)
+		err = arca_catalog_scan_tensors(cat, on_row, &c);
+	out->n_tensors = c.n_rows;
+	out->n_models = c.n_candidates;
+	if (err == ARCA_OK) {
+		out->candidates = calloc(c.n_candidates + 1, sizeof(*out->candidates));
+		if (!out->candidates)
+			err = arca_error_set(ARCA_ENOMEM, "scan: out of memory");
+	}
+	for (size_t i = 0; err == ARCA_OK && i < c.n_candidates; i++) {
+		candidate *k = &c.candidates[i];
+		k->c.identical_frac = c.n_shas ? (double)k->c.n_identical / (double)c.n_shas : 0;
+		k->c.est_cosine = k->na > 0 && k->nb > 0 ? k->dot / sqrt(k->na * k->nb) : 0;
+		k->c.score = (fmin(1, k->c.identical_frac) + fmax(0, fmin(1, k->c.est_cosine))) / 2;
+		if (k->c.n_identical || k->c.est_cosine >= MIN_COSINE)
+			out->candidates[out->n_candidates++] = k->c;
 	}
 	if (err == ARCA_OK) {
 		qsort(out->candidates, out->n_candidates, sizeof(*out->candidates), by_score);
 		if (out->n_candidates > max_candidates)
 			out->n_candidates = max_candidates;
 	}
+	arca_blob_owners_free(c.owners, c.n_owners);
+	free(c.owner_candidate);
+	free(c.candidates);
 	for (size_t i = 0; i < c.n; i++)
 		free(c.rows[i].name);
 	free(c.rows);

@@ -6,7 +6,8 @@
 # benchmark generator, and python3-cryptography for an independent check of arca's
 # signatures) for the test fixtures and test hub, and Node.js/npm (Debian's, only
 # when no node is installed) for the test tools from the npm registry, and the zstd program
-# for the compressed test data. With --bench also the peers the benchmarks compare
+# for the compressed test data, and Debian's chromium (with a font) to render the audit's HTML
+# report headless in the tests. With --bench also the peers the benchmarks compare
 # against (aria2, hyperfine, and nginx as a storage server; curl is always installed: the test hub's selftest and the pull benchmark use it). Idempotent: packages already present are not touched,
 # and `apt-get update` runs only when something is missing.
 set -euo pipefail
@@ -15,7 +16,7 @@ packages=(
 	build-essential cmake pkg-config git ca-certificates curl python3 python3-numpy util-linux
 	libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libzstd-dev
 	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
-	libcmocka-dev clang libclang-rt-14-dev zstd python3-cryptography
+	libcmocka-dev clang libclang-rt-14-dev zstd python3-cryptography chromium fonts-dejavu-core
 )
 
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -387,56 +387,96 @@ arca_err arca_catalog_tensor_overlaps(arca_tensor_overlap **out, size_t *n_out,
 
 /* ------------------------------------------------------------------ scanning */
 
-arca_err arca_catalog_scan_tensors(arca_catalog *cat, int64_t exclude_snapshot,
-	arca_tensor_scan_fn fn, void *payload)
+static arca_err read_owner_row(void *elem, sqlite3_stmt *st)
 {
-	/* each weight blob once per snapshot file or variant output that uses it, outside
-	 * exclude_snapshot, then its tensors; grouped by owner for the caller */
+	arca_blob_owner *o = elem;
+	arca_catalog__column_copy(o->blob, sizeof(o->blob), st, 0);
+	o->snapshot = sqlite3_column_int64(st, 1);
+	o->artifact = sqlite3_column_int64(st, 2);
+	o->owner = arca_catalog__column_dup(st, 3);
+	return o->owner ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "list owners: out of memory");
+}
+
+void arca_blob_owners_free(arca_blob_owner *owners, size_t n)
+{
+	for (size_t i = 0; owners && i < n; i++)
+		free(owners[i].owner);
+	free(owners);
+}
+
+static void free_owner_rows(void *items, size_t n)
+{
+	arca_blob_owners_free(items, n);
+}
+
+static const arca_catalog__rows owner_rows = {
+	"list owners", sizeof(arca_blob_owner), read_owner_row, free_owner_rows,
+};
+
+arca_err arca_catalog_indexed_owners(arca_blob_owner **out, size_t *n_out, arca_catalog *cat,
+	int64_t exclude_snapshot)
+{
+	*out = NULL;
+	*n_out = 0;
 	sqlite3_stmt *st;
 	arca_err err = arca_catalog__prepare(cat, &st,
-		"WITH own(blob, snapshot, artifact, owner) AS ("
-		" SELECT DISTINCT f.blob, f.snapshot, 0,"
+		"SELECT DISTINCT f.blob, f.snapshot, 0,"
 		"  r.hub || ':' || r.repo_id || '@' || substr(s.commit_id, 1, 12)"
-		"  FROM files f JOIN snapshots s ON s.id = f.snapshot JOIN repos r ON r.id = s.repo"
-		"  WHERE (?1 = 0 OR f.snapshot <> ?1) AND f.blob IN (SELECT blob FROM tensor_index)"
+		" FROM tensor_index i JOIN files f ON f.blob = i.blob"
+		" JOIN snapshots s ON s.id = f.snapshot JOIN repos r ON r.id = s.repo"
+		" WHERE (?1 = 0 OR f.snapshot <> ?1)"
 		" UNION "
-		" SELECT DISTINCT o.blob, coalesce(a.snapshot, 0), a.id,"
+		"SELECT DISTINCT o.blob, coalesce(a.snapshot, 0), a.id,"
 		"  coalesce(r.hub || ':' || r.repo_id || '@' || substr(s.commit_id, 1, 12), '')"
 		"  || ':' || a.name"
-		"  FROM artifact_outputs o JOIN artifacts a ON a.id = o.artifact"
-		"  LEFT JOIN snapshots s ON s.id = a.snapshot LEFT JOIN repos r ON r.id = s.repo"
-		"  WHERE (?1 = 0 OR coalesce(a.snapshot, 0) <> ?1)"
-		"  AND o.blob IN (SELECT blob FROM tensor_index))"
-		"SELECT own.owner, own.snapshot, own.artifact, t.blob, t.name, t.shape, t.n_elements,"
-		" t.nbytes, t.sha256, t.std, t.l2, t.sketch"
-		" FROM own JOIN tensors t ON t.blob = own.blob"
-		" ORDER BY own.snapshot, own.artifact, own.owner");
+		" FROM tensor_index i JOIN artifact_outputs o ON o.blob = i.blob"
+		" JOIN artifacts a ON a.id = o.artifact"
+		" LEFT JOIN snapshots s ON s.id = a.snapshot LEFT JOIN repos r ON r.id = s.repo"
+		" WHERE (?1 = 0 OR coalesce(a.snapshot, 0) <> ?1)"
+		" ORDER BY 1, 2, 3");
 	if (err < 0)
 		return err;
 	sqlite3_bind_int64(st, 1, exclude_snapshot);
+	void *items;
+	err = arca_catalog__collect(&items, n_out, cat, st, &owner_rows);
+	*out = items;
+	return err;
+}
+
+arca_err arca_catalog_scan_tensors(arca_catalog *cat, arca_tensor_scan_fn fn, void *payload)
+{
+	/* one pass over the table in storage order: no join, no sort. Mapping the file lets
+	 * SQLite read pages without a copy each (the index rows are mostly sketches). */
+	arca_err err = ARCA_OK;
+	sqlite3_stmt *st;
+	if ((err = arca_catalog__prepare(cat, &st, "PRAGMA mmap_size=4294967296")) < 0)
+		return err;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		;
+	sqlite3_finalize(st);
+	if ((err = arca_catalog__prepare(cat, &st, "SELECT blob, name, shape, n_elements, nbytes,"
+		" sha256, std, l2, sketch FROM tensors")) < 0)
+		return err;
 	arca_tensor_scan_row row;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&row, 0, sizeof(row));
-		row.owner = (const char *)sqlite3_column_text(st, 0);
-		row.snapshot = sqlite3_column_int64(st, 1);
-		row.artifact = sqlite3_column_int64(st, 2);
-		row.blob = (const char *)sqlite3_column_text(st, 3);
-		row.name = (const char *)sqlite3_column_text(st, 4);
-		const char *shape = (const char *)sqlite3_column_text(st, 5);
+		row.blob = (const char *)sqlite3_column_text(st, 0);
+		row.name = (const char *)sqlite3_column_text(st, 1);
+		const char *shape = (const char *)sqlite3_column_text(st, 2);
 		row.n_dims = shape && shape[0] == '[' && shape[1] != ']' ? 1 : 0;
 		for (const char *p = shape; p && *p; p++)
 			row.n_dims += *p == ',';
-		row.n_elements = (uint64_t)sqlite3_column_int64(st, 6);
-		row.nbytes = (uint64_t)sqlite3_column_int64(st, 7);
-		row.sha256 = (const char *)sqlite3_column_text(st, 8);
-		row.std = column_stat(st, 9);
-		row.l2 = column_stat(st, 10);
-		if (sqlite3_column_bytes(st, 11) == ARCA_TENSOR_SKETCH_DIM * 4) {
-			sketch_decode(row.sketch, sqlite3_column_blob(st, 11));
+		row.n_elements = (uint64_t)sqlite3_column_int64(st, 3);
+		row.nbytes = (uint64_t)sqlite3_column_int64(st, 4);
+		row.sha256 = (const char *)sqlite3_column_text(st, 5);
+		row.std = column_stat(st, 6);
+		row.l2 = column_stat(st, 7);
+		if (sqlite3_column_bytes(st, 8) == ARCA_TENSOR_SKETCH_DIM * 4) {
+			sketch_decode(row.sketch, sqlite3_column_blob(st, 8));
 			row.has_values = 1;
 		}
-		if (!row.owner || !row.blob || !row.name || !row.sha256) {
+		if (!row.blob || !row.name || !row.sha256) {
 			err = arca_error_set(ARCA_ENOMEM, "scan tensors: out of memory");
 			break;
 		}

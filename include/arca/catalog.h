@@ -445,10 +445,22 @@ void arca_tensor_overlaps_free(arca_tensor_overlap *o, size_t n);
 arca_err arca_catalog_tensor_overlaps(arca_tensor_overlap **out, size_t *n_out,
 	arca_catalog *cat, const char *const *blobs, size_t n_blobs, int64_t exclude_snapshot);
 
+/* A stored file or variant output whose blob is indexed. */
+typedef struct {
+	char blob[ARCA_SHA256_HEX];
+	int64_t snapshot, artifact;   /* artifact 0: a snapshot file */
+	char *owner;                  /* "hub:org/name@commit12" or "...:variant" */
+} arca_blob_owner;
+
+void arca_blob_owners_free(arca_blob_owner *owners, size_t n);
+
+/* Every indexed blob with each snapshot or variant using it, outside exclude_snapshot (0:
+ * none), sorted by blob. */
+arca_err arca_catalog_indexed_owners(arca_blob_owner **out, size_t *n_out, arca_catalog *cat,
+	int64_t exclude_snapshot);
+
 /* One indexed tensor as a scan sees it; the strings live until the callback returns. */
 typedef struct {
-	const char *owner;            /* "hub:org/name@commit12" or "...:variant" */
-	int64_t snapshot, artifact;   /* artifact 0: a snapshot file */
 	const char *blob, *name, *sha256;
 	int n_dims;
 	uint64_t n_elements, nbytes;
@@ -460,9 +472,7 @@ typedef struct {
 /* Non-zero stops the scan with ARCA_EINTERRUPTED. */
 typedef int (*arca_tensor_scan_fn)(const arca_tensor_scan_row *row, void *payload);
 
-/* Every indexed tensor of every snapshot file and variant output outside exclude_snapshot
- * (0: none), once per owner that uses its blob, grouped by owner (snapshot, variant). */
-arca_err arca_catalog_scan_tensors(arca_catalog *cat, int64_t exclude_snapshot,
-	arca_tensor_scan_fn fn, void *payload);
+/* Every row of the tensor index, in storage order (one sequential pass). */
+arca_err arca_catalog_scan_tensors(arca_catalog *cat, arca_tensor_scan_fn fn, void *payload);
 
 #endif
