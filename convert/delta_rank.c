@@ -8,9 +8,12 @@
  * matrix of k columns, Q an orthonormal basis of Y (modified Gram–Schmidt), B = Qᵀ·ΔW, and
  * the eigenvalues of B·Bᵀ (k × k, Jacobi) are the squared singular values ΔW shows in that
  * range. Two streaming passes over the rows, m·n·k multiply-adds each, float64 throughout;
- * ‖ΔW‖² is summed exactly on the first pass. The rank reported is the smallest r whose top
- * r values hold 90% of ‖ΔW‖² (rounding a low-rank update to BF16 adds a few percent of
- * full-rank noise, so 99% would see the noise); -1 when k directions do not hold 90%.
+ * ‖ΔW‖² is summed exactly on the first pass. The rank reported is r where the spectrum
+ * falls by 10× or more from one value to the next (the largest such fall) once the top r
+ * hold 80% of ‖ΔW‖²: a low-rank update stored in BF16 is r strong directions over a floor
+ * of full-rank rounding noise, while a full fine-tune's spectrum declines smoothly (no
+ * such fall: -1, "above k"). An energy rule alone (the smallest r holding 90%) would cut
+ * an update whose r directions have uneven strength short.
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,7 +23,8 @@
 #include "convert/audit_internal.h"
 
 #define MAX_K 48
-#define ENERGY 0.9
+#define ENERGY 0.8
+#define GAP 10.0
 
 static double sign_of(uint64_t i)
 {
@@ -160,18 +164,21 @@ arca_err arca_convert__delta_rank(arca_rank_estimate *out, const arca_tview *va,
 			}
 		jacobi_eigenvalues(g, kept, ev);
 		qsort(ev, kept, sizeof(*ev), descending);
+		/* the rank: where the spectrum drops by GAP at once after holding ENERGY */
 		out->rank = total > 0 ? -1 : 0;
-		double cum = 0;
-		for (size_t r = 0; total > 0 && r < kept; r++) {
+		double cum = 0, best = 0;
+		for (size_t r = 0; total > 0 && r + 1 < kept; r++) {
 			cum += ev[r] > 0 ? ev[r] : 0;
-			if (cum >= ENERGY * total) {
+			double next = ev[r + 1] > 1e-300 ? ev[r + 1] : 1e-300;
+			double ratio = ev[r] / next;
+			if (cum >= ENERGY * total && ratio >= GAP && ratio > best) {
+				best = ratio;
 				out->rank = (int)r + 1;
 				out->energy = cum / total;
-				break;
 			}
 		}
-		if (out->rank < 0)
-			out->energy = total > 0 ? cum / total : 0;
+		if (out->rank < 0 && total > 0)
+			out->energy = cum / total;
 	}
 	free(ra);
 	free(rb);

@@ -3,7 +3,8 @@
 # The built-in demo: a local test hub (tests/hub/fakehub.py on loopback) serves a tiny
 # generated model; arca pulls it into a fresh store under build/demo/, verifies every byte,
 # shows what it recorded, writes it back out as a plain folder and as a Hugging Face cache,
-# converts it to GGUF, runs it with arca's own runtime, records and re-checks its
+# converts it to GGUF, audits the GGUF against its source (a requantization, proved byte
+# for byte), runs it with arca's own runtime, records and re-checks its
 # behavioural fingerprint, signs it and verifies the signature (from the store and from
 # the restored folder), checks the store, and carries it in a signed bundle into a second
 # store, where the signature, the blobs and the fingerprint check out again. Every step
@@ -43,6 +44,7 @@ echo "(restored copy is byte-identical to what the hub served)"
 step "$arca" checkout demo/tiny-qwen "$demo/hf-cache" --layout hf-cache
 step "$arca" convert demo/tiny-qwen --quant q8_0
 step "$arca" convert demo/tiny-qwen --quant f16
+step "$arca" audit demo/tiny-qwen:q8_0 --base demo/tiny-qwen --html "$demo/audit.html"
 step "$arca" run demo/tiny-qwen:q8_0 -p "The model archive" -n 16 --ignore-eos
 step "$arca" validate demo/tiny-qwen:q8_0
 step "$arca" validate demo/tiny-qwen:q8_0

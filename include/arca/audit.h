@@ -78,7 +78,8 @@ typedef struct {
 typedef struct {
 	char name[200];
 	int64_t rows, cols;
-	int rank;                    /* smallest r holding 90% of ‖B − A‖²; -1 above max_rank */
+	int rank;                    /* where the spectrum of B − A falls 10× (convert/
+	                                delta_rank.c); -1: no such fall up to max_rank */
 	int max_rank;                /* the most this estimate can see */
 	double energy;               /* fraction of ‖B − A‖² in the top `rank` directions */
 } arca_rank_estimate;

@@ -123,6 +123,20 @@ for arch in llama qwen2; do
 		"['model.layers.0.self_attn.q_proj.weight', 'model.layers.2.self_attn.q_proj.weight']"
 	[ "$(claim base_model_relation)" = False ] || fail "merge should not fit a low-rank update"
 
+	# --- another rank: 8, in one layer
+	if [ "$arch" = llama ]; then
+		fork "$B" "$B-lora8" lowrank --layers 1 --rank 8 --noise 2e-2
+		run 0 "$ARCA" audit "$B-lora8" --base "$B" --json
+		expect_json 'd["relation"]' "low-rank update"
+		expect_json 'd["low_rank"]' 8
+		expect_json 'd["changed_layers"]' "[1]"
+		# a full-rank change of the same matrices is a fine-tune, not a low-rank update
+		fork "$B" "$B-full" lowrank --layers 1 --rank 64 --noise 2e-2
+		run 0 "$ARCA" audit "$B-full" --base "$B" --json
+		expect_json 'd["relation"]' fine-tune
+		expect_json '[r["rank"] for r in d["ranks"]]' "[-1]"
+	fi
+
 	# --- unrelated model of the same shape
 	audit other
 	expect_json 'd["relation"]' unrelated
