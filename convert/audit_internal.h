@@ -11,7 +11,14 @@
 #include <stdint.h>
 
 #include "arca/audit.h"
+#include "arca/catalog.h"
+#include "arca/ref.h"
 #include "convert/tensor_view.h"
+
+/* What REF[:VARIANT] text names: the snapshot (the caller's to dispose) and the variant's
+ * id (0 without one). ARCA_EINVALID (not a REF), ARCA_ENOTFOUND. */
+arca_err arca_convert__find_ref(arca_snapshot *snap, int64_t *artifact, arca_ref *ref,
+	arca_catalog *cat, const char *text);
 
 /* The tensor of v with this Hugging Face name, or NULL. */
 const arca_tview_tensor *arca_convert__tview_find(const arca_tview *v, const char *name);

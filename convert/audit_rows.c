@@ -1,13 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convert/audit_rows.c — small readers the fork audit shares (convert/audit_internal.h):
- * a tensor by name, selected rows and columns of a tensor as float32, and a dot product
- * with fixed float64 lanes.
+ * what a REF names, a tensor by name, selected rows and columns of a tensor as float32,
+ * and a dot product with fixed float64 lanes.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "convert/audit_internal.h"
+
+arca_err arca_convert__find_ref(arca_snapshot *snap, int64_t *artifact, arca_ref *ref,
+	arca_catalog *cat, const char *text)
+{
+	memset(snap, 0, sizeof(*snap));
+	*artifact = 0;
+	arca_err err = arca_ref_parse(ref, text);
+	if (err < 0 || (err = arca_catalog_find_snapshot(snap, cat, ref)) < 0)
+		return err;
+	if (!ref->variant[0])
+		return ARCA_OK;
+	arca_artifact art;
+	if ((err = arca_catalog_find_artifact(&art, cat, snap->id, ref->variant)) < 0) {
+		arca_snapshot_dispose(snap);
+		return err;
+	}
+	*artifact = art.id;
+	arca_artifact_dispose(&art);
+	return ARCA_OK;
+}
 
 const arca_tview_tensor *arca_convert__tview_find(const arca_tview *v, const char *name)
 {

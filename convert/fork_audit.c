@@ -247,12 +247,10 @@ static arca_err side_open(side *s, arca_store *store, const char *target)
 	if (!store)
 		return ARCA_OK;
 	arca_ref ref;
-	arca_err err = arca_ref_parse(&ref, target);
-	if (err < 0)
-		return err;
-	arca_catalog *cat = arca_store_catalog(store);
 	arca_snapshot snap;
-	if ((err = arca_catalog_find_snapshot(&snap, cat, &ref)) < 0)
+	arca_err err = arca_convert__find_ref(&snap, &s->artifact, &ref,
+		arca_store_catalog(store), target);
+	if (err < 0)
 		return err;
 	s->stored = 1;
 	s->snapshot = snap.id;
@@ -261,13 +259,6 @@ static arca_err side_open(side *s, arca_store *store, const char *target)
 	s->license_json = snap.license_json;
 	snap.card_json = snap.license_json = NULL;
 	arca_snapshot_dispose(&snap);
-	if (ref.variant[0]) {
-		arca_artifact art;
-		if ((err = arca_catalog_find_artifact(&art, cat, s->snapshot, ref.variant)) < 0)
-			return err;
-		s->artifact = art.id;
-		arca_artifact_dispose(&art);
-	}
 	return ARCA_OK;
 }
 
@@ -564,6 +555,13 @@ static void check_claims(arca_audit_result *r, const side *fork, const side *bas
 	r->claims = calloc(3, sizeof(*r->claims));
 	if (!r->claims)
 		return;
+	if (fork->stored && base->stored && fork->snapshot == base->snapshot) {
+		static const char *const fields[] = { "base_model", "base_model_relation", "license" };
+		for (size_t i = 0; i < 3; i++)
+			add_claim(r, fields[i], "", "", -1, "the fork is a variant of the base's own "
+				"snapshot (a conversion arca made); they share one card");
+		return;
+	}
 	json_t *card = fork->card_json ? json_loads(fork->card_json, 0, NULL) : NULL;
 	int related = r->relation != ARCA_RELATION_UNRELATED;
 	char claim[400], evidence[400], msg[600];

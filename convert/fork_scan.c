@@ -22,6 +22,7 @@
 #include "arca/audit.h"
 #include "arca/catalog.h"
 #include "arca/ref.h"
+#include "convert/audit_internal.h"
 
 #define MIN_COSINE 0.3
 
@@ -230,24 +231,16 @@ arca_err arca_audit_scan(arca_scan_result *out, arca_store *store, const char *f
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	arca_ref ref;
-	arca_err err = arca_ref_parse(&ref, fork);
+	arca_snapshot snap;
+	int64_t artifact;
+	arca_catalog *cat = arca_store_catalog(store);
+	arca_err err = arca_convert__find_ref(&snap, &artifact, &ref, cat, fork);
 	if (err < 0)
 		return err;
-	arca_catalog *cat = arca_store_catalog(store);
-	arca_snapshot snap;
-	if ((err = arca_catalog_find_snapshot(&snap, cat, &ref)) < 0)
-		return err;
-	int64_t snapshot = snap.id, artifact = 0;
+	int64_t snapshot = snap.id;
 	snprintf(out->fork_what, sizeof(out->fork_what), "%s:%s@%.12s%s%s", snap.hub,
 		snap.repo_id, snap.commit, ref.variant[0] ? ":" : "", ref.variant);
 	arca_snapshot_dispose(&snap);
-	if (ref.variant[0]) {
-		arca_artifact art;
-		if ((err = arca_catalog_find_artifact(&art, cat, snapshot, ref.variant)) < 0)
-			return err;
-		artifact = art.id;
-		arca_artifact_dispose(&art);
-	}
 	scan_ctx c = { 0 };
 	err = load_fork(&c, cat, snapshot, artifact, fork);
 	if (err == ARCA_OK)

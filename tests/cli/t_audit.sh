@@ -68,6 +68,8 @@ for arch in llama qwen2; do
 	expect_json 'd["relation"]' requantization
 	expect_json 'd["level"]' proof
 	expect_json 'd["counts"].get("requantized", 0) > 0' True
+	expect_json '[c["agrees"] for c in d["claims"]]' "[None, None, None]"
+	expect_json 'd["disagreements"]' 0
 
 	# --- fine-tune: layers 0 (far) and 2 (a little); the licence changed to mit
 	audit ft
