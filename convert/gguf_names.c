@@ -141,6 +141,8 @@ arca_err arca_convert__gguf_names_rows(const arca_convert__gguf_names *b,
 		}
 		return err;
 	}
+	case ARCA_TX_SPLIT_QKV_GROUPED:
+		break;   /* map_back never matches a split's name list */
 	}
 	return arca_error_set(ARCA_EINVALID, "%s: unknown transform", h->hf);
 }
