@@ -64,6 +64,7 @@ internlm2 internlm2 {} --hidden 64
 internlm3 internlm3 {} --hidden 64 --untied
 glm4moe glm4moe {} --hidden 64
 glm4moe-groups glm4moe {"n_group":2,"topk_group":1} --hidden 64
+glm4moe-air glm4moe {} --hidden 64 --no-qk-norm
 minimax-m2 minimax-m2 {} --hidden 64 --untied
 chatglm chatglm {"rope_ratio":2} --hidden 64
 EOF
