@@ -40,6 +40,14 @@ run 0 "$ARCA" inspect acme/deepseek2:f16 --json
 expect_json '[t["ne"] for t in d["tensors"] if t["name"]=="blk.0.attn_k_b.weight"][0]' "[16, 32, 4]"
 expect_json '[t["ne"] for t in d["tensors"] if t["name"]=="blk.1.ffn_up_exps.weight"][0]' "[64, 64, 4]"
 expect_json 'd["metadata"]["deepseek2.attention.head_count_kv"]["value"]' 1
+# DeepSeek-V3's multi-token-prediction layer (eh_proj, enorm, hnorm, shared_head, and a
+# decoder layer at index num_hidden_layers) is dropped, as llama.cpp never runs it
+make_llm "$T/ds-mtp" --arch deepseek2 --seed 4 --mtp
+run 0 "$ARCA" add "$T/ds-mtp" --as acme/ds-mtp -q
+run 0 "$ARCA" convert acme/ds-mtp --quant f16 -q
+run 0 "$ARCA" inspect acme/ds-mtp:f16 --json
+expect_json 'd["metadata"]["deepseek2.block_count"]["value"]' 2
+expect_json 'sorted(t["name"] for t in d["tensors"] if t["name"].startswith("blk.2."))' "[]"
 
 # --- requantizing a stored variant gives what quantizing the source gives ----------------
 make_llm "$T/q" --arch qwen3 --hidden 256 --ffn 768 --layers 3 --dtype F32 --seed 5
