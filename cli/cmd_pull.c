@@ -278,6 +278,24 @@ static int parse_ref(arca_ref *ref, const cli_ctx *ctx, const char *text)
 
 /* ------------------------------------------------------------------ manifests */
 
+/* What the manifest says arca can do with the model it just pulled. */
+static void report_arca(const cli_ctx *ctx, const arca_ref *ref, const arca_manifest_model *m)
+{
+	if (ctx->quiet || !m->has_arca)
+		return;
+	if (ctx->json) {
+		json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:s?}", "event", "arca", "repo", ref->repo_id,
+			"convert", m->arca_convert, "validate", m->arca_validate, "note", m->arca_note);
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+		return;
+	}
+	printf("  arca: %s%s%s\n", !m->arca_convert ? "cannot convert it yet" :
+		m->arca_validate ? "converts and validates it" : "converts it (not validated)",
+		m->arca_note ? "; " : "", m->arca_note ? m->arca_note : "");
+}
+
 static int on_model(const arca_manifest_event *ev, void *payload)
 {
 	pull_view *v = payload;
@@ -289,6 +307,7 @@ static int on_model(const arca_manifest_event *ev, void *payload)
 	case ARCA_MANIFEST_MODEL_PULLED:
 		cli_progress_finish(&v->bar);
 		report(v->ctx, ev->ref, ev->result);
+		report_arca(v->ctx, ev->ref, ev->model);
 		break;
 	case ARCA_MANIFEST_MODEL_FAILED:
 		cli_progress_finish(&v->bar);

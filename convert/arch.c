@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * convert/arch.c — the architecture tables (arca/arch.h): qwen2, qwen3, llama, qwen3moe,
- * deepseek2, glm4. Each is data; the few keys computed from several config fields live in
- * a small hook per architecture. Facts from the formats reference, §7 (restated in
- * docs/formats.md).
+ * convert/arch.c — the architecture tables (arca/arch.h): qwen2, qwen3, llama (also Yi and
+ * InternLM3), qwen3moe, deepseek2, glm4, internlm2, glm4moe, minimax-m2, chatglm. Each is
+ * data; the few keys computed from several config fields live in a small hook per
+ * architecture, and the classes arca knows but refuses (lightning attention) are listed with
+ * the reason. Facts from the formats reference, §7 (restated in docs/formats.md).
  */
 #include "arca/arch.h"
 
@@ -91,7 +92,7 @@ static arca_err require_int(const json_t *config, const char *key, long long *ou
 static arca_err llama_hook(const arca_arch *arch, const void *cfg, void *w)
 {
 	const json_t *config = cfg;
-	long long vocab, hidden, heads, head_dim;
+	long long vocab = 0, hidden = 0, heads = 0, head_dim = 0;
 	arca_err err;
 	if ((err = require_int(config, "vocab_size", &vocab)) < 0 ||
 	    (err = put_u32(w, arch->name, "vocab_size", vocab)) < 0)
@@ -108,21 +109,106 @@ static arca_err llama_hook(const arca_arch *arch, const void *cfg, void *w)
 	return put_u32(w, arch->name, "rope.dimension_count", head_dim);
 }
 
-/* glm4: RoPE on head_dim × partial_rotary_factor dims (default one half). */
-static arca_err glm4_hook(const arca_arch *arch, const void *cfg, void *w)
+/* The routing keys DeepSeek-V3-style MoE configs share: leading dense layers, shared experts,
+ * the routed scale and whether the chosen weights are renormalized. */
+static arca_err moe_routing(const arca_arch *arch, const json_t *config, void *w)
 {
-	const json_t *config = cfg;
-	long long head_dim, hidden, heads;
+	const char *a = arch->name;
+	long long n;
 	arca_err err;
-	if (!config_int(config, "head_dim", &head_dim)) {
-		if ((err = require_int(config, "hidden_size", &hidden)) < 0 ||
-		    (err = require_int(config, "num_attention_heads", &heads)) < 0)
+	if (config_int(config, "first_k_dense_replace", &n) &&
+	    (err = put_u32(w, a, "leading_dense_block_count", n)) < 0)
+		return err;
+	if (config_int(config, "n_shared_experts", &n) &&
+	    (err = put_u32(w, a, "expert_shared_count", n)) < 0)
+		return err;
+	json_t *scale = config_get(config, "routed_scaling_factor");
+	if (json_is_number(scale) &&
+	    (err = put_f32(w, a, "expert_weights_scale", json_number_value(scale))) < 0)
+		return err;
+	if (json_is_true(config_get(config, "norm_topk_prob"))) {
+		char key[128];
+		snprintf(key, sizeof(key), "%s.expert_weights_norm", a);
+		if ((err = arca_gguf_add_bool(w, key, 1)) < 0)
 			return err;
-		head_dim = heads > 0 ? hidden / heads : 0;
 	}
+	return ARCA_OK;
+}
+
+/* head_dim, or hidden_size / num_attention_heads (kv_channels for ChatGLM). */
+static arca_err head_dim_of(const json_t *config, long long *out)
+{
+	long long hidden, heads;
+	arca_err err;
+	if (config_int(config, "head_dim", out) || config_int(config, "kv_channels", out))
+		return ARCA_OK;
+	if ((err = require_int(config, "hidden_size", &hidden)) < 0 ||
+	    (err = require_int(config, "num_attention_heads", &heads)) < 0)
+		return err;
+	if (heads <= 0)
+		return arca_error_set(ARCA_EINVALID, "config.json: num_attention_heads is %lld", heads);
+	*out = hidden / heads;
+	return ARCA_OK;
+}
+
+/* RoPE over head_dim × partial_rotary_factor dims (default one half): GLM-4, GLM-4.5,
+ * ChatGLM. */
+static arca_err partial_rope(const arca_arch *arch, const json_t *config, void *w)
+{
+	long long head_dim;
+	arca_err err = head_dim_of(config, &head_dim);
+	if (err < 0)
+		return err;
 	json_t *f = config_get(config, "partial_rotary_factor");
 	double factor = json_is_number(f) ? json_number_value(f) : 0.5;
 	return put_u32(w, arch->name, "rope.dimension_count", (long long)(head_dim * factor));
+}
+
+static arca_err glm4_hook(const arca_arch *arch, const void *cfg, void *w)
+{
+	return partial_rope(arch, cfg, w);
+}
+
+/* glm4moe: partial RoPE and DeepSeek-V3-style sigmoid routing (always sigmoid, as
+ * llama.cpp's converter writes it). */
+static arca_err glm4moe_hook(const arca_arch *arch, const void *cfg, void *w)
+{
+	arca_err err;
+	if ((err = partial_rope(arch, cfg, w)) < 0 || (err = moe_routing(arch, cfg, w)) < 0)
+		return err;
+	return put_u32(w, arch->name, "expert_gating_func", 2);
+}
+
+/* minimax-m2: RoPE on rotary_dim dims; sigmoid routing whose chosen weights are always
+ * renormalized. */
+static arca_err minimax_m2_hook(const arca_arch *arch, const void *cfg, void *w)
+{
+	const json_t *config = cfg;
+	long long rot;
+	arca_err err;
+	if (!config_int(config, "rotary_dim", &rot) && (err = head_dim_of(config, &rot)) < 0)
+		return err;
+	char key[128];
+	snprintf(key, sizeof(key), "%s.expert_weights_norm", arch->name);
+	if ((err = put_u32(w, arch->name, "rope.dimension_count", rot)) < 0 ||
+	    (err = put_u32(w, arch->name, "expert_gating_func", 2)) < 0 ||
+	    (err = arca_gguf_add_bool(w, key, 1)) < 0)
+		return err;
+	return ARCA_OK;
+}
+
+/* chatglm: RoPE on half of each head; the base is 10000 × rope_ratio. */
+static arca_err chatglm_hook(const arca_arch *arch, const void *cfg, void *w)
+{
+	const json_t *config = cfg;
+	arca_err err = partial_rope(arch, cfg, w);
+	if (err < 0)
+		return err;
+	if (json_is_number(config_get(config, "rope_theta")))
+		return ARCA_OK;   /* the table wrote it */
+	json_t *ratio = config_get(config, "rope_ratio");
+	return put_f32(w, arch->name, "rope.freq_base",
+		10000.0 * (json_is_number(ratio) ? json_number_value(ratio) : 1.0));
 }
 
 /* deepseek2: MLA dimensions, MoE routing and the YaRN multiplier (spec §7.6). */
@@ -130,7 +216,7 @@ static arca_err deepseek2_hook(const arca_arch *arch, const void *cfg, void *w)
 {
 	const json_t *config = cfg;
 	const char *a = arch->name;
-	long long vocab, kv_lora = 512, q_lora, nope, rope, v_head, n;
+	long long vocab = 0, kv_lora = 512, q_lora = 0, nope = 0, rope = 0, v_head = 0;
 	arca_err err;
 	if ((err = require_int(config, "vocab_size", &vocab)) < 0 ||
 	    (err = put_u32(w, a, "vocab_size", vocab)) < 0 ||
@@ -151,22 +237,8 @@ static arca_err deepseek2_hook(const arca_arch *arch, const void *cfg, void *w)
 	    (err = put_u32(w, a, "attention.value_length_mla", v_head)) < 0 ||
 	    (err = put_u32(w, a, "rope.dimension_count", rope)) < 0)
 		return err;
-	if (config_int(config, "first_k_dense_replace", &n) &&
-	    (err = put_u32(w, a, "leading_dense_block_count", n)) < 0)
+	if ((err = moe_routing(arch, config, w)) < 0)
 		return err;
-	if (config_int(config, "n_shared_experts", &n) &&
-	    (err = put_u32(w, a, "expert_shared_count", n)) < 0)
-		return err;
-	json_t *scale = config_get(config, "routed_scaling_factor");
-	if (json_is_number(scale) &&
-	    (err = put_f32(w, a, "expert_weights_scale", json_number_value(scale))) < 0)
-		return err;
-	if (json_is_true(config_get(config, "norm_topk_prob"))) {
-		char key[128];
-		snprintf(key, sizeof(key), "%s.expert_weights_norm", a);
-		if ((err = arca_gguf_add_bool(w, key, 1)) < 0)
-			return err;
-	}
 	const char *scoring = json_string_value(config_get(config, "scoring_func"));
 	if (scoring && (err = put_u32(w, a, "expert_gating_func",
 			!strcmp(scoring, "sigmoid") ? 2 : 1)) < 0)
@@ -229,7 +301,7 @@ static const arca_arch_tensor qwen3moe_tensors[] = {
 	COMMON_TOP, NORMS, QWEN3_ATTN, MOE_EXPERTS, { NULL },
 };
 
-static const char *const llama_classes[] = { "LlamaForCausalLM", NULL };
+static const char *const llama_classes[] = { "LlamaForCausalLM", "InternLM3ForCausalLM", NULL };
 static const arca_arch_kv llama_kvs[] = { BASE_KVS, HEAD_KV, HEAD_DIM_KVS, { NULL } };
 static const arca_arch_tensor llama_tensors[] = {
 	COMMON_TOP, NORMS,
@@ -302,21 +374,145 @@ static const arca_arch_tensor glm4_tensors[] = {
 	{ NULL },
 };
 
+static const char *const internlm2_classes[] = { "InternLM2ForCausalLM", NULL };
+static const arca_arch_kv internlm2_kvs[] = { BASE_KVS, HEAD_KV, { NULL } };
+static const arca_arch_tensor internlm2_tensors[] = {
+	{ "model.tok_embeddings.weight", "token_embd.weight", ARCA_TX_NONE, 0 },
+	{ "model.norm.weight", "output_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ "output.weight", "output.weight", ARCA_TX_NONE, ARCA_T_OPTIONAL },
+	{ L "attention_norm.weight", B "attn_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ L "attention.wqkv.weight", B "attn_q.weight|" B "attn_k.weight|" B "attn_v.weight",
+		ARCA_TX_SPLIT_QKV_GROUPED, 0 },
+	{ L "attention.wo.weight", B "attn_output.weight", ARCA_TX_NONE, 0 },
+	{ L "ffn_norm.weight", B "ffn_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ L "feed_forward.w1.weight", B "ffn_gate.weight", ARCA_TX_NONE, 0 },
+	{ L "feed_forward.w3.weight", B "ffn_up.weight", ARCA_TX_NONE, 0 },
+	{ L "feed_forward.w2.weight", B "ffn_down.weight", ARCA_TX_NONE, 0 },
+	{ NULL },
+};
+
+static const char *const glm4moe_classes[] = { "Glm4MoeForCausalLM", NULL };
+static const arca_arch_kv glm4moe_kvs[] = {
+	BASE_KVS, HEAD_KV, HEAD_DIM_KVS,
+	{ "expert_count", "n_routed_experts", ARCA_KV_U32, 1 },
+	{ "expert_used_count", "num_experts_per_tok", ARCA_KV_U32, 1 },
+	{ "expert_feed_forward_length", "moe_intermediate_size", ARCA_KV_U32, 1 },
+	{ "expert_group_count", "n_group", ARCA_KV_U32, 0 },
+	{ "expert_group_used_count", "topk_group", ARCA_KV_U32, 0 },
+	{ NULL },
+};
+static const arca_arch_tensor glm4moe_tensors[] = {
+	COMMON_TOP,
+	{ L "input_layernorm.weight", B "attn_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ L "self_attn.q_proj.weight", B "attn_q.weight", ARCA_TX_NONE, 0 },
+	{ L "self_attn.k_proj.weight", B "attn_k.weight", ARCA_TX_NONE, 0 },
+	{ L "self_attn.v_proj.weight", B "attn_v.weight", ARCA_TX_NONE, 0 },
+	{ L "self_attn.q_proj.bias", B "attn_q.bias", ARCA_TX_NONE, ARCA_T_F32 | ARCA_T_OPTIONAL },
+	{ L "self_attn.k_proj.bias", B "attn_k.bias", ARCA_TX_NONE, ARCA_T_F32 | ARCA_T_OPTIONAL },
+	{ L "self_attn.v_proj.bias", B "attn_v.bias", ARCA_TX_NONE, ARCA_T_F32 | ARCA_T_OPTIONAL },
+	{ L "self_attn.q_norm.weight", B "attn_q_norm.weight", ARCA_TX_NONE,
+		ARCA_T_F32 | ARCA_T_OPTIONAL },
+	{ L "self_attn.k_norm.weight", B "attn_k_norm.weight", ARCA_TX_NONE,
+		ARCA_T_F32 | ARCA_T_OPTIONAL },
+	ATTN_O,
+	/* the pre-FFN norm: llama.cpp names it post_attention_norm for this arch */
+	{ L "post_attention_layernorm.weight", B "post_attention_norm.weight", ARCA_TX_NONE,
+		ARCA_T_F32 },
+	DENSE_FFN(ARCA_T_DENSE_ONLY),
+	MOE_EXPERTS,
+	{ L "mlp.gate.e_score_correction_bias", B "exp_probs_b.bias", ARCA_TX_NONE,
+		ARCA_T_F32 | ARCA_T_MOE_ONLY },
+	{ L "mlp.shared_experts.gate_proj.weight", B "ffn_gate_shexp.weight", ARCA_TX_NONE,
+		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
+	{ L "mlp.shared_experts.up_proj.weight", B "ffn_up_shexp.weight", ARCA_TX_NONE,
+		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
+	{ L "mlp.shared_experts.down_proj.weight", B "ffn_down_shexp.weight", ARCA_TX_NONE,
+		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
+	{ NULL },
+};
+
+static const char *const minimax_m2_classes[] = { "MiniMaxM2ForCausalLM", NULL };
+static const arca_arch_kv minimax_m2_kvs[] = {
+	BASE_KVS, HEAD_KV, HEAD_DIM_KVS,
+	{ "expert_count", "num_local_experts", ARCA_KV_U32, 1 },
+	{ "expert_used_count", "num_experts_per_tok", ARCA_KV_U32, 1 },
+	{ "expert_feed_forward_length", "intermediate_size", ARCA_KV_U32, 1 },
+	{ NULL },
+};
+#define SM L "block_sparse_moe."
+static const arca_arch_tensor minimax_m2_tensors[] = {
+	COMMON_TOP, NORMS,
+	{ L "self_attn.q_proj.weight", B "attn_q.weight", ARCA_TX_NONE, 0 },
+	{ L "self_attn.k_proj.weight", B "attn_k.weight", ARCA_TX_NONE, 0 },
+	{ L "self_attn.v_proj.weight", B "attn_v.weight", ARCA_TX_NONE, 0 },
+	/* RMSNorm over the whole q (all heads) and the whole k */
+	{ L "self_attn.q_norm.weight", B "attn_q_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ L "self_attn.k_norm.weight", B "attn_k_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	ATTN_O,
+	{ SM "gate.weight", B "ffn_gate_inp.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ SM "e_score_correction_bias", B "exp_probs_b.bias", ARCA_TX_NONE, ARCA_T_F32 },
+	{ SM "experts.{e}.w1.weight", B "ffn_gate_exps.weight", ARCA_TX_STACK_EXPERTS, 0 },
+	{ SM "experts.{e}.w3.weight", B "ffn_up_exps.weight", ARCA_TX_STACK_EXPERTS, 0 },
+	{ SM "experts.{e}.w2.weight", B "ffn_down_exps.weight", ARCA_TX_STACK_EXPERTS, 0 },
+	{ NULL },
+};
+#undef SM
+
+static const char *const chatglm_classes[] = { "ChatGLMModel",
+	"ChatGLMForConditionalGeneration", NULL };
+static const arca_arch_kv chatglm_kvs[] = { BASE_KVS, HEAD_KV, { NULL } };
+#define CL "transformer.encoder.layers.{i}."
+static const arca_arch_tensor chatglm_tensors[] = {
+	{ "transformer.embedding.word_embeddings.weight", "token_embd.weight", ARCA_TX_NONE, 0 },
+	{ "transformer.encoder.final_layernorm.weight", "output_norm.weight", ARCA_TX_NONE,
+		ARCA_T_F32 },
+	{ "transformer.output_layer.weight", "output.weight", ARCA_TX_NONE, ARCA_T_OPTIONAL },
+	{ CL "input_layernorm.weight", B "attn_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ CL "self_attention.query_key_value.weight", B "attn_qkv.weight", ARCA_TX_NONE, 0 },
+	{ CL "self_attention.query_key_value.bias", B "attn_qkv.bias", ARCA_TX_NONE,
+		ARCA_T_F32 | ARCA_T_OPTIONAL },
+	{ CL "self_attention.dense.weight", B "attn_output.weight", ARCA_TX_NONE, 0 },
+	{ CL "post_attention_layernorm.weight", B "ffn_norm.weight", ARCA_TX_NONE, ARCA_T_F32 },
+	{ CL "mlp.dense_h_to_4h.weight", B "ffn_up.weight", ARCA_TX_NONE, 0 },
+	{ CL "mlp.dense_4h_to_h.weight", B "ffn_down.weight", ARCA_TX_NONE, 0 },
+	{ NULL },
+};
+#undef CL
+
+/* Classes arca knows and refuses, with the reason. */
+static const struct {
+	const char *hf_class, *why;
+} refused[] = {
+	{ "MiniMaxText01ForCausalLM", "MiniMax-Text-01 mixes lightning (linear) attention layers "
+		"into its stack; arca's converter and runtime have softmax attention only" },
+	{ "MiniMaxM1ForCausalLM", "MiniMax-M1 mixes lightning (linear) attention layers into its "
+		"stack; arca's converter and runtime have softmax attention only" },
+};
+
 #define RUNS 1 /* the runtime has its forward pass */
 
 static const arca_arch archs[] = {
 	{ "qwen2", qwen2_classes, ARCA_ROPE_NEOX, ARCA_ARCH_QKV_BIAS, qwen2_kvs, qwen2_tensors,
-		NULL, "qwen2", RUNS },
+		NULL, "qwen2", RUNS, NULL },
 	{ "qwen3", qwen3_classes, ARCA_ROPE_NEOX, ARCA_ARCH_QK_NORM, qwen3_kvs, qwen3_tensors,
-		NULL, "qwen2", RUNS },
+		NULL, "qwen2", RUNS, NULL },
 	{ "llama", llama_classes, ARCA_ROPE_NORMAL, 0, llama_kvs, llama_tensors, llama_hook,
-		"llama-bpe", RUNS },
+		"llama-bpe", RUNS, NULL },
 	{ "qwen3moe", qwen3moe_classes, ARCA_ROPE_NEOX, ARCA_ARCH_QK_NORM | ARCA_ARCH_MOE,
-		qwen3moe_kvs, qwen3moe_tensors, NULL, "qwen2", RUNS },
-	{ "deepseek2", deepseek2_classes, ARCA_ROPE_NORMAL, ARCA_ARCH_MOE | ARCA_ARCH_MLA,
-		deepseek2_kvs, deepseek2_tensors, deepseek2_hook, "deepseek-v3", RUNS },
+		qwen3moe_kvs, qwen3moe_tensors, NULL, "qwen2", RUNS, NULL },
+	{ "deepseek2", deepseek2_classes, ARCA_ROPE_NORMAL,
+		ARCA_ARCH_MOE | ARCA_ARCH_MLA | ARCA_ARCH_MTP,
+		deepseek2_kvs, deepseek2_tensors, deepseek2_hook, "deepseek-v3", RUNS, NULL },
 	{ "glm4", glm4_classes, ARCA_ROPE_NORMAL, ARCA_ARCH_POST_NORMS | ARCA_ARCH_FUSED_GATE_UP,
-		glm4_kvs, glm4_tensors, glm4_hook, "glm4", RUNS },
+		glm4_kvs, glm4_tensors, glm4_hook, "glm4", RUNS, NULL },
+	{ "internlm2", internlm2_classes, ARCA_ROPE_NORMAL, 0, internlm2_kvs, internlm2_tensors,
+		NULL, "llama-bpe", RUNS, NULL },
+	{ "glm4moe", glm4moe_classes, ARCA_ROPE_NEOX, ARCA_ARCH_MOE | ARCA_ARCH_MTP, glm4moe_kvs,
+		glm4moe_tensors, glm4moe_hook, "glm4", RUNS, "blk.{i}.post_attention_norm.weight" },
+	{ "minimax-m2", minimax_m2_classes, ARCA_ROPE_NEOX, ARCA_ARCH_MOE | ARCA_ARCH_QK_NORM_FULL,
+		minimax_m2_kvs, minimax_m2_tensors, minimax_m2_hook, "llama-bpe", RUNS, NULL },
+	{ "chatglm", chatglm_classes, ARCA_ROPE_NORMAL, ARCA_ARCH_FUSED_GATE_UP | ARCA_ARCH_FUSED_QKV,
+		chatglm_kvs, chatglm_tensors, chatglm_hook, "glm4", RUNS, NULL },
 };
 
 #define N_ARCHS (sizeof(archs) / sizeof(archs[0]))
@@ -338,9 +534,45 @@ const arca_arch *arca_arch_for_gguf(const char *name)
 	return NULL;
 }
 
+const char *arca_arch_refusal(const char *hf_class)
+{
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (!strcmp(refused[i].hf_class, hf_class))
+			return refused[i].why;
+	return NULL;
+}
+
+int arca_arch_n_parts(const char *patterns)
+{
+	int n = 1;
+	for (const char *p = patterns; *p; p++)
+		n += *p == '|';
+	return n;
+}
+
+int arca_arch_expand_part(char *buf, size_t cap, const char *patterns, int part, int layer,
+	int expert)
+{
+	const char *p = patterns;
+	for (int k = 0; k < part; k++) {
+		p = strchr(p, '|');
+		if (!p)
+			return -1;
+		p++;
+	}
+	const char *end = strchr(p, '|');
+	char one[256];
+	size_t n = end ? (size_t)(end - p) : strlen(p);
+	if (n >= sizeof(one))
+		n = sizeof(one) - 1;
+	memcpy(one, p, n);
+	one[n] = '\0';
+	return arca_arch_expand(buf, cap, one, layer, expert);
+}
+
 const char *arca_arch_supported(void)
 {
-	static char text[512];
+	static char text[1024];
 	if (!text[0]) {
 		size_t used = 0;
 		for (size_t i = 0; i < N_ARCHS; i++)

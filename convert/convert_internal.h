@@ -103,8 +103,9 @@ void arca_convert__close_variant(arca_convert__variant *v);
 typedef struct {
 	char hf[200];
 	const arca_arch_tensor *rule;
-	const arca_gguf_tensor *t;  /* the GGUF tensor (attn_k_b for kv_b) */
-	const arca_gguf_tensor *t2; /* attn_v_b for kv_b */
+	const arca_gguf_tensor *t;  /* the GGUF tensor (attn_k_b for kv_b, attn_q for wqkv) */
+	const arca_gguf_tensor *t2; /* attn_v_b for kv_b, attn_k for wqkv */
+	const arca_gguf_tensor *t3; /* attn_v for wqkv */
 	int expert;                         /* STACK: which slice */
 	arca_st_spec spec;
 } arca_convert__hf_tensor;

@@ -2,7 +2,7 @@
 /*
  * convert/gguf_names.c — a GGUF's tensors under their Hugging Face names: the architecture
  * table read backwards (Q/K permutation undone, experts unstacked, MLA k_b/v_b joined into
- * kv_b_proj, dims back in PyTorch order), and their rows decoded to float32. Shared by
+ * kv_b_proj, InternLM2's attn_q/k/v joined into its grouped wqkv, dims back in PyTorch order), and their rows decoded to float32. Shared by
  * gguf_to_hf.c (writing the folder) and tensor_view.c (diffing a variant against anything).
  */
 #include <stdio.h>
@@ -30,6 +30,57 @@ static arca_err push(arca_convert__gguf_names *b, const arca_convert__hf_tensor 
 	return ARCA_OK;
 }
 
+/* InternLM2: attn_q of a layer stands for its wqkv, rebuilt from attn_q, attn_k and attn_v
+ * (rows() interleaves them back per kv head); attn_k and attn_v are joined with it. *done is
+ * set when t is one of the three. */
+static arca_err join_qkv(arca_convert__gguf_names *b, const arca_arch_tensor *rule,
+	const arca_gguf_tensor *t, int *done)
+{
+	const arca_gguf_tensor *parts[3] = { NULL };
+	int layer = -1, expert, which = -1;
+	char name[128];
+	for (int part = 0; part < 3 && which < 0; part++) {
+		char pattern[128];
+		const char *p = rule->gguf;
+		for (int k = 0; k < part && p; k++)
+			p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL;
+		if (!p)
+			break;
+		const char *bar = strchr(p, '|');
+		snprintf(pattern, sizeof(pattern), "%.*s", bar ? (int)(bar - p) : (int)strlen(p), p);
+		if (arca_arch_match(pattern, t->name, &layer, &expert))
+			which = part;
+	}
+	*done = which >= 0;
+	if (which != 0)
+		return ARCA_OK;   /* not ours, or joined with this layer's attn_q */
+	for (int part = 0; part < 3; part++) {
+		arca_arch_expand_part(name, sizeof(name), rule->gguf, part, layer, 0);
+		parts[part] = arca_gguf_find_tensor(b->g, name);
+		if (!parts[part] || parts[part]->n_dims != 2 || parts[part]->type != t->type ||
+		    parts[part]->ne[0] != t->ne[0])
+			return arca_error_set(ARCA_EINVALID, "%s has no matching %s", t->name, name);
+	}
+	uint64_t hd = b->n_head ? t->ne[1] / b->n_head : 0;
+	if (!hd || hd % 2 || !b->n_head_kv || b->n_head % b->n_head_kv ||
+	    t->ne[1] != hd * b->n_head || parts[1]->ne[1] != hd * b->n_head_kv ||
+	    parts[2]->ne[1] != hd * b->n_head_kv)
+		return arca_error_set(ARCA_EINVALID, "%s: q/k/v do not split into %u and %u heads",
+			t->name, b->n_head, b->n_head_kv);
+	arca_convert__hf_tensor h;
+	memset(&h, 0, sizeof(h));
+	h.rule = rule;
+	h.t = parts[0];
+	h.t2 = parts[1];
+	h.t3 = parts[2];
+	h.spec.dtype = dtype_for(t->type);
+	h.spec.n_dims = 2;
+	h.spec.shape[0] = (uint64_t)(b->n_head + 2 * b->n_head_kv) * hd;
+	h.spec.shape[1] = t->ne[0];
+	arca_arch_expand(h.hf, sizeof(h.hf), rule->hf, layer, 0);
+	return push(b, &h);
+}
+
 static arca_err map_back(arca_convert__gguf_names *b, const arca_gguf_tensor *t)
 {
 	if (!strcmp(t->name, "rope_freqs.weight"))
@@ -38,6 +89,13 @@ static arca_err map_back(arca_convert__gguf_names *b, const arca_gguf_tensor *t)
 	if (arca_arch_match("blk.{i}.attn_v_b.weight", t->name, &layer, &expert))
 		return ARCA_OK; /* joined with attn_k_b */
 	for (const arca_arch_tensor *rule = b->arch->tensors; rule->hf; rule++) {
+		if (rule->tx == ARCA_TX_SPLIT_QKV_GROUPED) {
+			int done = 0;
+			arca_err err = join_qkv(b, rule, t, &done);
+			if (err < 0 || done)
+				return err;
+			continue;
+		}
 		if (!arca_arch_match(rule->gguf, t->name, &layer, &expert))
 			continue;
 		arca_convert__hf_tensor h;
@@ -138,6 +196,19 @@ arca_err arca_convert__gguf_names_rows(const arca_convert__gguf_names *b,
 				break;
 			for (uint64_t c = 0; c < kv; c++)
 				dst[(r - r0) * len + c] = scratch[c * b->nope + k];
+		}
+		return err;
+	}
+	case ARCA_TX_SPLIT_QKV_GROUPED: {
+		/* wqkv row r: kv head g, slot w (w < per: query head g·per + w; then k, then v),
+		 * dim d; q and k rows are stored LLaMA-permuted (d = j·hd/2 + i at 2i + j) */
+		uint64_t hd = t->ne[1] / b->n_head, per = b->n_head / b->n_head_kv;
+		for (uint64_t r = r0; r < r0 + n && err == ARCA_OK; r++) {
+			uint64_t g = r / ((per + 2) * hd), w = r / hd % (per + 2), d = r % hd;
+			uint64_t pd = (d % (hd / 2)) * 2 + d / (hd / 2);
+			const arca_gguf_tensor *src = w < per ? t : w == per ? h->t2 : h->t3;
+			uint64_t row = w < per ? (g * per + w) * hd + pd : g * hd + (w == per ? pd : d);
+			err = gguf_rows(b->g, src, row, 1, dst + (r - r0) * len);
 		}
 		return err;
 	}

@@ -10,7 +10,8 @@
  *      by the quantization plan;
  *   3. metadata: general.*, the table's config keys, the arch hook, RoPE scaling, tokenizer;
  *   4. data: rows decoded to float32, transformed (Q/K permutation, expert stacking, MLA
- *      kv_b split), quantized on all cores and streamed into the store's blob writer.
+ *      kv_b split, InternLM2's grouped wqkv split), quantized on all cores and streamed
+ *      into the store's blob writer.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,7 +36,8 @@ typedef struct {
 	int layer;
 	const arca_convert__ref **parts; /* one source, or one per expert */
 	size_t n_parts;
-	int kv_b_part;                   /* SPLIT_KV_B: 0 = attn_k_b, 1 = attn_v_b */
+	int part;                        /* SPLIT_KV_B: 0 = attn_k_b, 1 = attn_v_b; SPLIT_QKV:
+	                                  * 0 = q, 1 = k, 2 = v */
 	uint32_t n_dims;
 	uint64_t ne[ARCA_GGUF_MAX_DIMS];
 	int type;
@@ -46,6 +48,7 @@ typedef struct {
 	const arca_arch *arch;
 	uint32_t n_layers, n_head, n_head_kv, n_expert, n_dense;
 	uint32_t kv_lora, nope, v_head;
+	uint32_t head_dim;    /* SPLIT_QKV: head_dim, or hidden / heads */
 	out_tensor *outs;
 	size_t n_outs;
 	const arca_convert_opts *opts;
@@ -218,7 +221,7 @@ static arca_err llama3_factors(conv *c, float **out, uint64_t *n_out)
 static int skipped_tensor(const conv *c, const char *name)
 {
 	static const char *const suffixes[] = { ".rotary_emb.inv_freq", ".attention.masked_bias",
-		".attention.bias", NULL };
+		".attention.bias", ".rotary_pos_emb.inv_freq", NULL };
 	size_t n = strlen(name);
 	for (const char *const *s = suffixes; *s; s++) {
 		size_t k = strlen(*s);
@@ -232,6 +235,14 @@ static int skipped_tensor(const conv *c, const char *name)
 		const arca_convert__ref *w = arca_convert__source_find(&c->src, base);
 		return w && w->t->dtype == ARCA_ST_F8_E4M3;
 	}
+	/* multi-token prediction layers (model.layers.N., N >= num_hidden_layers): llama.cpp
+	 * never runs them */
+	unsigned long n_layer;
+	char *end;
+	if ((c->arch->features & ARCA_ARCH_MTP) && !strncmp(name, "model.layers.", 13) &&
+	    name[13] >= '0' && name[13] <= '9' &&
+	    (n_layer = strtoul(name + 13, &end, 10)) >= c->n_layers && *end == '.')
+		return 1;
 	/* tied embeddings: DeepSeek drops lm_head when told to */
 	if (!strcmp(name, "lm_head.weight") && (c->arch->features & ARCA_ARCH_MLA) &&
 	    json_is_true(json_object_get(c->src.config, "tie_word_embeddings")))
@@ -289,8 +300,6 @@ static arca_err map_tensor(conv *c, const arca_convert__ref *ref)
 		if (!arca_arch_match(rule->hf, name, &layer, &expert))
 			continue;
 		if (layer >= (int)c->n_layers) {
-			if (c->arch->features & ARCA_ARCH_MLA)
-				return ARCA_OK; /* DeepSeek's multi-token-prediction layers */
 			return arca_error_set(ARCA_EINVALID, "tensor %s: layer %d, but config.json has %u "
 				"layers", name, layer, c->n_layers);
 		}
@@ -304,7 +313,21 @@ static arca_err map_tensor(conv *c, const arca_convert__ref *ref)
 				out_tensor *o = add_out(c, split, rule, layer);
 				if (!o)
 					return arca_error_set(ARCA_ENOMEM, "convert: out of memory");
-				o->kv_b_part = part;
+				o->part = part;
+				arca_err err = add_part(o, ref, -1);
+				if (err < 0)
+					return err;
+			}
+			return ARCA_OK;
+		}
+		if (rule->tx == ARCA_TX_SPLIT_QKV_GROUPED) {
+			for (int part = 0; part < arca_arch_n_parts(rule->gguf); part++) {
+				char split[128];
+				arca_arch_expand_part(split, sizeof(split), rule->gguf, part, layer, 0);
+				out_tensor *o = add_out(c, split, rule, layer);
+				if (!o)
+					return arca_error_set(ARCA_ENOMEM, "convert: out of memory");
+				o->part = part;
 				arca_err err = add_part(o, ref, -1);
 				if (err < 0)
 					return err;
@@ -335,8 +358,8 @@ static arca_err check_required(conv *c)
 			char gguf[128];
 			if (rule->tx == ARCA_TX_SPLIT_KV_B)
 				snprintf(gguf, sizeof(gguf), "blk.%u.attn_k_b.weight", l);
-			else
-				arca_arch_expand(gguf, sizeof(gguf), rule->gguf, (int)l, 0);
+			else   /* a split's first part stands for all of them */
+				arca_arch_expand_part(gguf, sizeof(gguf), rule->gguf, 0, (int)l, 0);
 			int found = 0;
 			for (size_t i = 0; i < c->n_outs && !found; i++)
 				found = !strcmp(c->outs[i].name, gguf);
@@ -379,10 +402,23 @@ static arca_err shape_tensor(conv *c, out_tensor *o)
 			return arca_error_set(ARCA_EINVALID, "%s: kv_b_proj is not [%u x %llu, %u]",
 				t->name, c->n_head, (unsigned long long)per_head, c->kv_lora);
 		o->n_dims = 3;
-		o->ne[0] = o->kv_b_part ? c->kv_lora : c->nope;
-		o->ne[1] = o->kv_b_part ? c->v_head : c->kv_lora;
+		o->ne[0] = o->part ? c->kv_lora : c->nope;
+		o->ne[1] = o->part ? c->v_head : c->kv_lora;
 		o->ne[2] = c->n_head;
 		o->ne[3] = 1;
+		return ARCA_OK;
+	}
+	if (o->rule->tx == ARCA_TX_SPLIT_QKV_GROUPED) {
+		uint32_t hd = c->head_dim, kv = c->n_head_kv;
+		uint64_t group = kv ? (uint64_t)(c->n_head / kv + 2) * hd : 0;
+		if (t->n_dims != 2 || !kv || c->n_head % kv || !hd || hd % 2 ||
+		    t->shape[0] != group * kv)
+			return arca_error_set(ARCA_EINVALID, "%s: wqkv is not [%u kv heads x (%u + 2) "
+				"heads x %u, hidden]", t->name, kv, kv ? c->n_head / kv : 0, hd);
+		o->n_dims = 2;
+		o->ne[0] = t->shape[1];
+		o->ne[1] = (uint64_t)(o->part ? kv : c->n_head) * hd;
+		o->ne[2] = o->ne[3] = 1;
 		return ARCA_OK;
 	}
 	if (t->n_dims < 1 || t->n_dims > ARCA_GGUF_MAX_DIMS)
@@ -505,10 +541,22 @@ static arca_err fill_rows(conv *c, const out_tensor *o, uint64_t r0, uint64_t n,
 				dst + (r - r0) * len);
 		return err;
 	}
+	case ARCA_TX_SPLIT_QKV_GROUPED: {
+		/* wqkv rows: group g (a kv head) holds its q_per_kv query heads, its key, its
+		 * value, head_dim rows each; q and k rows are then LLaMA-permuted */
+		uint64_t hd = c->head_dim, per = c->n_head / c->n_head_kv;
+		for (uint64_t r = r0; r < r0 + n && err == ARCA_OK; r++) {
+			uint64_t pr = o->part == 2 ? r : permuted(r, hd), h = pr / hd, d = pr % hd;
+			uint64_t row = o->part == 0 ? ((h / per) * (per + 2) + h % per) * hd + d :
+				(h * (per + 2) + per + (uint64_t)(o->part - 1)) * hd + d;
+			err = arca_convert__read_rows(src, o->parts[0], row, 1, dst + (r - r0) * len);
+		}
+		return err;
+	}
 	case ARCA_TX_SPLIT_KV_B: {
 		uint64_t per_head = (uint64_t)c->nope + c->v_head, kv = c->kv_lora;
 		for (uint64_t r = r0; r < r0 + n && err == ARCA_OK; r++) {
-			if (o->kv_b_part) {
+			if (o->part) {
 				/* attn_v_b row (h, i) = kv_b row h*(nope+v) + nope + i */
 				uint64_t h = r / c->v_head, i = r % c->v_head;
 				err = arca_convert__read_rows(src, o->parts[0], h * per_head + c->nope + i, 1,
@@ -544,7 +592,7 @@ static arca_err write_tensor(conv *c, arca_gguf_writer *w, size_t index, size_t 
 	uint64_t slab = SLAB_FLOATS / (len ? len : 1);
 	if (slab == 0)
 		slab = 1;
-	if (o->rule->tx == ARCA_TX_SPLIT_KV_B && !o->kv_b_part)
+	if (o->rule->tx == ARCA_TX_SPLIT_KV_B && !o->part)
 		slab = 1;
 	uint64_t row_bytes = arca_ggml_row_size(o->type, len);
 	uint64_t scratch_floats = o->rule->tx == ARCA_TX_SPLIT_KV_B ?
@@ -652,6 +700,10 @@ static arca_err read_hparams(conv *c)
 	const char *cls = json_string_value(json_array_get(archs, 0));
 	if (!cls)
 		return arca_error_set(ARCA_EINVALID, "config.json has no \"architectures\"");
+	const char *why = arca_arch_refusal(cls);
+	if (why)
+		return arca_error_set(ARCA_EUNSUPPORTED, "architecture %s cannot be converted: %s",
+			cls, why);
 	if (!(c->arch = arca_arch_for_hf_class(cls)))
 		return arca_error_set(ARCA_EUNSUPPORTED, "architecture %s is not supported; arca "
 			"converts %s", cls, arca_arch_supported());
@@ -663,6 +715,8 @@ static arca_err read_hparams(conv *c)
 	c->kv_lora = config_u32(cfg, "kv_lora_rank", 512);
 	c->nope = config_u32(cfg, "qk_nope_head_dim", 0);
 	c->v_head = config_u32(cfg, "v_head_dim", 0);
+	c->head_dim = config_u32(cfg, "head_dim", c->n_head ?
+		config_u32(cfg, "hidden_size", 0) / c->n_head : 0);
 	if (!c->n_layers || !c->n_head)
 		return arca_error_set(ARCA_EINVALID, "config.json: num_hidden_layers and "
 			"num_attention_heads are required");
@@ -752,7 +806,7 @@ arca_err arca_convert_snapshot_to_gguf(arca_convert_result *out, arca_store *sto
 			c.outs[i].type);
 		c.total += tensor_rows(&c.outs[i]) * c.outs[i].ne[0];
 		for (size_t p = 0; p < c.outs[i].n_parts; p++)
-			if (c.outs[i].kv_b_part == 0)
+			if (c.outs[i].part == 0)
 				out->input_bytes += c.outs[i].parts[p]->t->end - c.outs[i].parts[p]->t->begin;
 	}
 	arca_file_digests d;

@@ -191,6 +191,9 @@ static arca_err open_gguf(arca_tview *v, arca_store *store, const char *target)
 		case ARCA_TX_SPLIT_KV_B:
 			t->nbytes = h->t->nbytes + h->t2->nbytes;
 			break;
+		case ARCA_TX_SPLIT_QKV_GROUPED:   /* rows interleaved from three tensors */
+			t->nbytes = h->t->nbytes + h->t2->nbytes + h->t3->nbytes;
+			break;
 		default: /* a row permutation: stored rows are not in HF order */
 			t->raw = data;
 			t->nbytes = h->t->nbytes;

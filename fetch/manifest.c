@@ -113,6 +113,33 @@ static void free_strings(char **list, size_t n)
 	free(list);
 }
 
+/* "arca": {"convert": true, "validate": false, "note": "..."}; validating needs converting. */
+static arca_err get_arca(arca_manifest_model *x, json_t *m, const char *where)
+{
+	json_t *a = json_object_get(m, "arca");
+	if (!a)
+		return ARCA_OK;
+	static const char *const keys[] = { "convert", "validate", "note", NULL };
+	char inner[640];
+	snprintf(inner, sizeof(inner), "%s: \"arca\"", where);
+	if (!json_is_object(a))
+		return arca_error_set(ARCA_EINVALID, "%s must be an object", inner);
+	arca_err err = only_keys(a, keys, inner);
+	if (err < 0)
+		return err;
+	json_t *convert = json_object_get(a, "convert"), *validate = json_object_get(a, "validate");
+	if (!json_is_boolean(convert) || !json_is_boolean(validate))
+		return arca_error_set(ARCA_EINVALID, "%s: \"convert\" and \"validate\" must be "
+			"true or false", inner);
+	x->has_arca = 1;
+	x->arca_convert = json_is_true(convert);
+	x->arca_validate = json_is_true(validate);
+	if (x->arca_validate && !x->arca_convert)
+		return arca_error_set(ARCA_EINVALID, "%s: \"validate\" is true but \"convert\" is "
+			"false", inner);
+	return get_string(&x->arca_note, a, "note", 0, inner);
+}
+
 void arca_manifest_dispose(arca_manifest *m)
 {
 	for (size_t i = 0; m->models && i < m->n_models; i++) {
@@ -121,6 +148,7 @@ void arca_manifest_dispose(arca_manifest *m)
 		free(x->repo);
 		free(x->revision);
 		free(x->note);
+		free(x->arca_note);
 		free_strings(x->include, x->n_include);
 		free_strings(x->exclude, x->n_exclude);
 	}
@@ -140,7 +168,7 @@ arca_err arca_manifest_load(arca_manifest *out, const char *path)
 	static const char *const top_keys[] = { "manifest_version", "name", "description",
 		"models", NULL };
 	static const char *const model_keys[] = { "hub", "repo", "revision", "include", "exclude",
-		"note", NULL };
+		"note", "arca", NULL };
 	json_t *models = json_object_get(root, "models");
 	if (!json_is_object(root))
 		err = arca_error_set(ARCA_EINVALID, "%s: not a JSON object", path);
@@ -171,7 +199,8 @@ arca_err arca_manifest_load(arca_manifest *out, const char *path)
 		    (err = get_string(&x->revision, m, "revision", 0, where)) < 0 ||
 		    (err = get_string(&x->note, m, "note", 0, where)) < 0 ||
 		    (err = get_globs(&x->include, &x->n_include, m, "include", where)) < 0 ||
-		    (err = get_globs(&x->exclude, &x->n_exclude, m, "exclude", where)) < 0)
+		    (err = get_globs(&x->exclude, &x->n_exclude, m, "exclude", where)) < 0 ||
+		    (err = get_arca(x, m, where)) < 0)
 			break;
 		err = check_hub_repo(x->hub, x->repo, where);
 	}

@@ -2,7 +2,8 @@
 /*
  * runtime/forward.c — one batch of tokens through the decoder: embeddings, then per layer
  * attention (q/k/v projections with optional biases, Qwen3's per-head norms, RoPE, causal
- * grouped-query attention over the KV cache, output projection; or DeepSeek's multi-head
+ * grouped-query attention over the KV cache, output projection (MiniMax-M2's q/k norms span
+ * every head; ChatGLM's fused q/k/v are views, model.c); or DeepSeek's multi-head
  * latent attention) and the SwiGLU FFN (dense, or moe.c's experts), each with GLM4's post
  * norm when present and its residual; then the output norm and the logits. Matrix products
  * and attention heads are split across the session's threads.
@@ -170,19 +171,19 @@ static void qkv_worker(void *ctx, int ith, int nth)
 	const arca_model_info *in = &s->m->info;
 	size_t hd = in->head_dim, half = in->n_rot / 2, lo, hi;
 	arca_pool_split(j->nb, 1, ith, nth, &lo, &hi);
+	/* q/k norms span one head (Qwen3, GLM-4.5) or all of q and all of k (MiniMax-M2) */
+	size_t q_span = L->q_norm.ne0, k_span = L->k_norm.ne0;
 	for (size_t t = lo; t < hi; t++) {
 		float *q = s->q + t * s->q_dim, *k = s->k + t * s->k_dim;
 		const float *c = s->rope_cos + t * half, *sn = s->rope_sin + t * half;
-		for (size_t h = 0; h < in->n_head; h++) {
-			if (L->q_norm.data)
-				arca_op_rmsnorm(q + h * hd, q + h * hd, L->q_norm.data, hd, in->rms_eps);
+		for (size_t o = 0; L->q_norm.data && o < s->q_dim; o += q_span)
+			arca_op_rmsnorm(q + o, q + o, L->q_norm.data, q_span, in->rms_eps);
+		for (size_t o = 0; L->k_norm.data && o < s->k_dim; o += k_span)
+			arca_op_rmsnorm(k + o, k + o, L->k_norm.data, k_span, in->rms_eps);
+		for (size_t h = 0; h < in->n_head; h++)
 			arca_op_rope(q + h * hd, c, sn, in->n_rot, in->rope_neox);
-		}
-		for (size_t h = 0; h < in->n_head_kv; h++) {
-			if (L->k_norm.data)
-				arca_op_rmsnorm(k + h * hd, k + h * hd, L->k_norm.data, hd, in->rms_eps);
+		for (size_t h = 0; h < in->n_head_kv; h++)
 			arca_op_rope(k + h * hd, c, sn, in->n_rot, in->rope_neox);
-		}
 		cache_write(s, j->layer, s->n_past + t, k, s->v + t * s->v_dim);
 	}
 }

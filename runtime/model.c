@@ -18,7 +18,8 @@
  * the query and attention-output widths (MLA: heads × (nope + rope) and heads × v). */
 typedef enum {
 	D_ONE, D_EMBD, D_FF, D_FF2, D_Q, D_ATT, D_KV, D_HEAD, D_VOCAB, D_EXPERT, D_FF_EXP,
-	D_FF_SHEXP, D_HEADS, D_Q_LORA, D_KV_A, D_KV_LORA, D_NOPE, D_V_MLA
+	D_FF_SHEXP, D_HEADS, D_Q_LORA, D_KV_A, D_KV_LORA, D_NOPE, D_V_MLA, D_QKV, D_QK_NORM,
+	D_K_NORM
 } dim;
 
 /* When a layer has the tensor: NEED_ALWAYS; NEED_BIAS (optional); NEED_QK_NORM (Qwen3);
@@ -26,10 +27,11 @@ typedef enum {
  * or MLA without a q bottleneck); NEED_Q_LORA: MLA's q bottleneck; NEED_MLA: MLA's kv
  * latent and absorbed maps; NEED_POST: GLM4's post norms; NEED_GATE: a dense FFN's separate
  * gate; NEED_DENSE: a dense FFN layer; NEED_MOE: an MoE layer; NEED_MOE_OPT: optional in an
- * MoE layer; NEED_SHEXP: an MoE layer with shared experts. */
+ * MoE layer; NEED_SHEXP: an MoE layer with shared experts; NEED_QKV: ChatGLM's fused q/k/v;
+ * NEED_QKV_BIAS: its bias (optional). */
 typedef enum {
 	NEED_ALWAYS, NEED_BIAS, NEED_QK_NORM, NEED_MHA, NEED_Q, NEED_Q_LORA, NEED_MLA, NEED_POST,
-	NEED_GATE, NEED_DENSE, NEED_MOE, NEED_MOE_OPT, NEED_SHEXP
+	NEED_GATE, NEED_DENSE, NEED_MOE, NEED_MOE_OPT, NEED_SHEXP, NEED_QKV, NEED_QKV_BIAS
 } need;
 
 typedef struct {
@@ -44,6 +46,8 @@ typedef struct {
 #define R(field) offsetof(arca_rt_layer, field)
 static const role layer_roles[] = {
 	{ "blk.{i}.attn_norm.weight", R(attn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS, D_ONE },
+	{ "blk.{i}.attn_qkv.weight", R(wqkv), D_EMBD, D_QKV, 1, NEED_QKV, D_ONE },
+	{ "blk.{i}.attn_qkv.bias", R(bqkv), D_QKV, D_ONE, 0, NEED_QKV_BIAS, D_ONE },
 	{ "blk.{i}.attn_q.weight", R(wq), D_EMBD, D_Q, 1, NEED_Q, D_ONE },
 	{ "blk.{i}.attn_k.weight", R(wk), D_EMBD, D_KV, 1, NEED_MHA, D_ONE },
 	{ "blk.{i}.attn_v.weight", R(wv), D_EMBD, D_KV, 1, NEED_MHA, D_ONE },
@@ -58,8 +62,8 @@ static const role layer_roles[] = {
 	{ "blk.{i}.attn_k_b.weight", R(wk_b), D_NOPE, D_KV_LORA, 1, NEED_MLA, D_HEADS },
 	{ "blk.{i}.attn_v_b.weight", R(wv_b), D_KV_LORA, D_V_MLA, 1, NEED_MLA, D_HEADS },
 	{ "blk.{i}.attn_output.weight", R(wo), D_ATT, D_EMBD, 1, NEED_ALWAYS, D_ONE },
-	{ "blk.{i}.attn_q_norm.weight", R(q_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM, D_ONE },
-	{ "blk.{i}.attn_k_norm.weight", R(k_norm), D_HEAD, D_ONE, 0, NEED_QK_NORM, D_ONE },
+	{ "blk.{i}.attn_q_norm.weight", R(q_norm), D_QK_NORM, D_ONE, 0, NEED_QK_NORM, D_ONE },
+	{ "blk.{i}.attn_k_norm.weight", R(k_norm), D_K_NORM, D_ONE, 0, NEED_QK_NORM, D_ONE },
 	{ "blk.{i}.post_attention_norm.weight", R(post_attn_norm), D_EMBD, D_ONE, 0, NEED_POST,
 		D_ONE },
 	{ "blk.{i}.ffn_norm.weight", R(ffn_norm), D_EMBD, D_ONE, 0, NEED_ALWAYS, D_ONE },
@@ -103,7 +107,23 @@ static uint64_t dim_value(const arca_model *m, dim d)
 	case D_KV_LORA: return a->kv_lora;
 	case D_NOPE: return a->nope;
 	case D_V_MLA: return a->v;
+	case D_QKV: return (uint64_t)(i->n_head + 2 * i->n_head_kv) * i->head_dim;
+	case D_QK_NORM: /* MiniMax-M2 normalizes all of q at once, others each head */
+		return (m->arch->features & ARCA_ARCH_QK_NORM_FULL) ?
+			(uint64_t)i->n_head * i->head_dim : i->head_dim;
+	case D_K_NORM:
+		return (m->arch->features & ARCA_ARCH_QK_NORM_FULL) ?
+			(uint64_t)i->n_head_kv * i->head_dim : i->head_dim;
 	}
+	return 0;
+}
+
+/* The architecture's table lists this GGUF tensor (pattern). */
+static int table_has(const arca_arch *arch, const char *gguf)
+{
+	for (const arca_arch_tensor *t = arch->tensors; t->hf; t++)
+		if (strstr(t->gguf, gguf))
+			return 1;
 	return 0;
 }
 
@@ -112,12 +132,17 @@ static int role_need(const arca_model *m, uint32_t l, need when)
 {
 	unsigned f = m->arch->features;
 	int mla = m->mla.kv_lora != 0, moe = m->layers[l].moe;
+	int fused = (f & ARCA_ARCH_FUSED_QKV) != 0;
 	switch (when) {
 	case NEED_ALWAYS: return 1;
-	case NEED_BIAS: return mla ? 0 : 2;
-	case NEED_QK_NORM: return (f & ARCA_ARCH_QK_NORM) ? 1 : 0;
-	case NEED_MHA: return !mla;
-	case NEED_Q: return !mla || !m->mla.q_lora;
+	case NEED_BIAS: return mla || fused ? 0 : 2;
+	case NEED_QK_NORM:   /* GLM-4.5 has them in some sizes only */
+		return (f & (ARCA_ARCH_QK_NORM | ARCA_ARCH_QK_NORM_FULL)) ? 1 :
+			table_has(m->arch, "blk.{i}.attn_q_norm.weight") ? 2 : 0;
+	case NEED_QKV: return fused;
+	case NEED_QKV_BIAS: return fused ? 2 : 0;
+	case NEED_MHA: return !mla && !fused;
+	case NEED_Q: return !fused && (!mla || !m->mla.q_lora);
 	case NEED_Q_LORA: return mla && m->mla.q_lora;
 	case NEED_MLA: return mla;
 	case NEED_POST: return (f & ARCA_ARCH_POST_NORMS) ? 1 : 0;
@@ -436,11 +461,14 @@ static arca_err check_table(const arca_model *m, const arca_gguf *g, const char 
 			    (per_layer && (t->flags & ARCA_T_MOE_ONLY) && dense))
 				continue;
 			char name[ARCA_GGUF_NAME_MAX + 1];
-			if (arca_arch_expand(name, sizeof(name), t->gguf, (int)l, 0) >= (int)sizeof(name))
-				continue;
-			if (!arca_gguf_find_tensor(g, name))
-				return arca_error_set(ARCA_EINVALID, "%s: tensor %s is missing (%s needs it)",
-					what, name, m->arch->name);
+			for (int part = 0; part < arca_arch_n_parts(t->gguf); part++) {
+				if (arca_arch_expand_part(name, sizeof(name), t->gguf, part, (int)l, 0) >=
+				    (int)sizeof(name))
+					continue;
+				if (!arca_gguf_find_tensor(g, name))
+					return arca_error_set(ARCA_EINVALID, "%s: tensor %s is missing (%s "
+						"needs it)", what, name, m->arch->name);
+			}
 		}
 	}
 	return ARCA_OK;
@@ -467,6 +495,26 @@ static void count_types(arca_model *m, const arca_gguf *g)
 			sizeof(m->info.weight_types) - used, "%s%s x%d", used ? ", " : "", ti->name,
 			counts[ty]);
 	}
+}
+
+/* ChatGLM's attn_qkv rows are q, then k, then v (its bias likewise): three views. */
+static void split_qkv(arca_rt_layer *L, const arca_model_info *i)
+{
+	uint64_t q = (uint64_t)i->n_head * i->head_dim, kv = (uint64_t)i->n_head_kv * i->head_dim;
+	const char *w = L->wqkv.data;
+	L->wq = L->wk = L->wv = L->wqkv;
+	L->wq.ne1 = q;
+	L->wk.ne1 = L->wv.ne1 = kv;
+	L->wk.data = w + q * L->wqkv.row_bytes;
+	L->wv.data = w + (q + kv) * L->wqkv.row_bytes;
+	if (!L->bqkv.data)
+		return;
+	const float *b = L->bqkv.data;
+	L->bq = L->bk = L->bv = L->bqkv;
+	L->bq.ne0 = q;
+	L->bk.ne0 = L->bv.ne0 = kv;
+	L->bk.data = b + q;
+	L->bv.data = b + q + kv;
 }
 
 /* What a decoded token reads of a tensor: of stacked experts, the share it uses. */
@@ -543,7 +591,9 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 			if (!want)
 				continue;
 			char name[ARCA_GGUF_NAME_MAX + 1];
-			arca_arch_expand(name, sizeof(name), ro->name, (int)l, 0);
+			const char *pattern = ro->offset == offsetof(arca_rt_layer, ffn_norm) &&
+				m->arch->ffn_norm ? m->arch->ffn_norm : ro->name;
+			arca_arch_expand(name, sizeof(name), pattern, (int)l, 0);
 			arca_rt_tensor *slot = (arca_rt_tensor *)((char *)L + ro->offset);
 			if ((err = bind3(slot, g, what, name, dim_value(m, ro->ne0),
 					dim_value(m, ro->ne1), dim_value(m, ro->ne2), ro->matrix,
@@ -551,6 +601,8 @@ arca_err arca_model_load(arca_model **out, const arca_gguf *g, const char *what)
 				goto fail;
 			info->weight_bytes += tensor_bytes(slot, info, ro->ne2 == D_EXPERT);
 		}
+		if (L->wqkv.data)
+			split_qkv(L, info);
 		if (!L->moe && (m->arch->features & ARCA_ARCH_FUSED_GATE_UP)) {
 			/* ffn_up holds the gate's rows, then the up rows: two views */
 			L->gate = L->up;

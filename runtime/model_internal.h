@@ -33,6 +33,7 @@ typedef struct {
 	 * compressed kv latent plus the shared rope key, and the per-head absorbed k/v maps */
 	arca_rt_tensor wq_a, q_a_norm, wq_b, wkv_a, kv_a_norm, wk_b, wv_b;
 	arca_rt_tensor post_attn_norm, post_ffn_norm;             /* GLM4 */
+	arca_rt_tensor wqkv, bqkv;   /* ChatGLM's fused [q; k; v]: wq/wk/wv and bq/bk/bv view it */
 	arca_rt_tensor ffn_norm, gate, up, down;
 	arca_rt_tensor gate_inp, gate_exps, up_exps, down_exps;   /* mixture of experts */
 	arca_rt_tensor exp_probs_b, gate_shexp, up_shexp, down_shexp;

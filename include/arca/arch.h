@@ -42,6 +42,10 @@ typedef enum {
 	ARCA_TX_PERMUTE_K,     /* same, per key/value head */
 	ARCA_TX_STACK_EXPERTS, /* {e} matrices stacked into one [E, out, in] tensor */
 	ARCA_TX_SPLIT_KV_B,    /* DeepSeek MLA kv_b_proj → attn_k_b (transposed) + attn_v_b */
+	ARCA_TX_SPLIT_QKV_GROUPED, /* InternLM2 wqkv, rows [n_kv][q_per_kv + 2][head_dim]: per kv
+	                        * group its query heads, then its key, then its value → attn_q and
+	                        * attn_k (both LLaMA-permuted) and attn_v; gguf lists the three
+	                        * names '|'-separated */
 } arca_tensor_tx;
 
 enum {
@@ -64,7 +68,14 @@ enum {
 	ARCA_ARCH_MOE = 4,
 	ARCA_ARCH_MLA = 8,         /* DeepSeek multi-head latent attention */
 	ARCA_ARCH_POST_NORMS = 16, /* GLM4 post-attention and post-FFN norms */
-	ARCA_ARCH_FUSED_GATE_UP = 32, /* ffn_up holds [gate; up] (GLM4) */
+	ARCA_ARCH_FUSED_GATE_UP = 32, /* ffn_up holds [gate; up] (GLM4, ChatGLM) */
+	ARCA_ARCH_MTP = 64,        /* layers past num_hidden_layers are multi-token prediction
+	                            * heads (DeepSeek-V3, GLM-4.5): dropped, as llama.cpp never
+	                            * runs them */
+	ARCA_ARCH_QK_NORM_FULL = 128, /* q and k RMSNorm over the whole projection, all heads
+	                            * at once (MiniMax-M2), not per head */
+	ARCA_ARCH_FUSED_QKV = 256, /* attn_qkv holds [q; k; v] rows, attn_qkv.bias likewise
+	                            * (ChatGLM) */
 };
 
 typedef struct arca_arch arca_arch;
@@ -83,7 +94,21 @@ struct arca_arch {
 	arca_arch_hook hook;
 	const char *default_pre;         /* tokenizer.ggml.pre when the tokenizer is ambiguous */
 	int runnable;                    /* arca's runtime has its forward pass */
+	const char *ffn_norm;            /* GGUF name of the pre-FFN norm when it is not
+	                                  * blk.{i}.ffn_norm.weight (GLM-4.5) */
 };
+
+/* Why arca refuses a Hugging Face class it knows of (MiniMax-Text-01's lightning attention),
+ * or NULL. */
+const char *arca_arch_refusal(const char *hf_class);
+
+/* Part `part` of a '|'-separated name list ("blk.{i}.attn_q.weight|blk.{i}.attn_k.weight"),
+ * expanded as arca_arch_expand does; returns -1 when the list has no such part. */
+int arca_arch_expand_part(char *buf, size_t cap, const char *patterns, int part, int layer,
+	int expert);
+
+/* How many '|'-separated names a rule's gguf field lists (1 for a plain name). */
+int arca_arch_n_parts(const char *patterns);
 
 /* The table for a Hugging Face class ("Qwen2ForCausalLM") or a GGUF arch ("qwen2"); NULL
  * when arca does not support it. */

@@ -33,6 +33,12 @@ typedef struct {
 	char **exclude;
 	size_t n_exclude;
 	char *note;
+	/* "arca": {"convert": bool, "validate": bool, "note": "..."}: what arca can do with the
+	 * model today (curated manifests all say; optional in others) */
+	int has_arca;
+	int arca_convert;   /* arca converts it to GGUF */
+	int arca_validate;  /* and the conversion is validated (float64 reference, llama.cpp) */
+	char *arca_note;    /* NULL when none */
 } arca_manifest_model;
 
 typedef struct {

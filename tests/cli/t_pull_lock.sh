@@ -19,7 +19,7 @@ cat > "$T/mirror.json" <<JSON
   "description": "two tiny models",
   "models": [
     {"hub": "hf", "repo": "acme/a", "revision": "main", "exclude": ["generation_config.json"],
-     "note": "apache-2.0"},
+     "note": "apache-2.0", "arca": {"convert": true, "validate": false, "note": "arch qwen2"}},
     {"hub": "modelscope", "repo": "acme/b", "note": "from ModelScope"}
   ]
 }
@@ -27,6 +27,9 @@ JSON
 
 run 0 "$ARCA" pull -m "$T/mirror.json"
 expect_stdout "wrote $T/mirror.json.lock"
+# what the manifest says arca can do with each model (here only acme/a says)
+expect_stdout "  arca: converts it (not validated); arch qwen2"
+[ "$(grep -c "  arca:" "$OUT")" = 1 ] || fail "an entry without \"arca\" printed one"
 python3 - "$T/mirror.json.lock" "$commit_a" "$commit_b" "$(sha256sum "$T/a/config.json" | cut -d' ' -f1)" <<'PY' || fail "the lock is not as expected"
 import json, sys
 lock = json.load(open(sys.argv[1]))
@@ -114,9 +117,14 @@ import json, re, sys
 d = json.load(open(sys.argv[1]))
 assert d["manifest_version"] == 1 and d["models"]
 for m in d["models"]:
-    assert set(m) <= {"hub", "repo", "revision", "include", "exclude", "note"}, m
+    assert set(m) <= {"hub", "repo", "revision", "include", "exclude", "note", "arca"}, m
     assert m["hub"] in ("hf", "modelscope") and re.fullmatch(r"[\w.-]+/[\w.-]+", m["repo"]), m
     assert m["note"], m
+    # every curated entry says whether arca converts and validates it today
+    a = m["arca"]
+    assert set(a) == {"convert", "validate", "note"} and a["note"], m
+    assert a["convert"] in (True, False) and a["validate"] in (True, False), m
+    assert a["convert"] or not a["validate"], m
 PY
 done
 pass

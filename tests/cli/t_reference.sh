@@ -3,7 +3,11 @@
 # The float64 reference (tests/reference/forward.py) agrees with llama.cpp, so that both it and
 # arca's converter are trusted before arca's runtime is compared with them. For tiny F32
 # checkpoints of qwen2, qwen3, llama (untied, so the Q/K row permutation matters), qwen3moe,
-# deepseek2 and glm4, and variants that reach other paths of both the converter and the
+# deepseek2, glm4, internlm2 (fused grouped wqkv, split and permuted), internlm3 (as llama),
+# glm4moe (GLM-4.5: sigmoid routing, shared expert, a dense first layer, partial NEOX RoPE,
+# per-head q/k norms, an MTP layer that must be dropped), minimax-m2 (q/k norms over all heads,
+# partial RoPE, sigmoid routing) and chatglm (GLM-4-9B: fused q/k/v with bias, RoPE on half of
+# each head), and variants that reach other paths of both the converter and the
 # reference (BF16, F16 in shards, FP8 blocks; YaRN and linear RoPE scaling; DeepSeek-V3 YaRN mscale
 # with group-limited routing; DeepSeek-V2 softmax routing): `arca convert --quant f32`, run the
 # GGUF through llama.cpp (node-llama-cpp, K/V cache in F32) greedily for 8 tokens, and check with
@@ -67,6 +71,11 @@ llama-linear llama F32 {"rope_scaling":{"type":"linear","factor":2.0}} --hidden 
 llama-llama3 llama F32 {"rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":64}} --hidden 128 --ffn 320 --seed 21 --untied
 deepseek2-yarn-groups deepseek2 F32 {"rope_scaling":{"type":"yarn","factor":40.0,"original_max_position_embeddings":64,"mscale":1.0,"mscale_all_dim":1.0},"n_group":4,"topk_group":2,"num_experts_per_tok":3} --hidden 64 --seed 3 --experts 8
 deepseek2-v2 deepseek2 F32 {"model_type":"deepseek_v2","architectures":["DeepseekV2ForCausalLM"],"scoring_func":"softmax","topk_method":"greedy","norm_topk_prob":False,"routed_scaling_factor":1.5} --hidden 64 --seed 3
+internlm2 internlm2 F32 - --hidden 64 --seed 3
+internlm3 internlm3 F32 - --hidden 64 --seed 3 --untied
+glm4moe glm4moe F32 - --hidden 64 --seed 3
+minimax-m2 minimax-m2 F32 - --hidden 64 --seed 3 --untied
+chatglm chatglm F32 - --hidden 64 --seed 4
 EOF
 
 # compare.py is not vacuous: another model's logits fail

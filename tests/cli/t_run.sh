@@ -8,7 +8,9 @@
 # llama.cpp's). Then bench's report and the refusals (tokens outside the vocabulary, a prompt
 # longer than the context, bad ids).
 # RoPE scaling (llama3's rope_freqs, linear, YaRN; DeepSeek's YaRN with group-limited routing)
-# and DeepSeek-V2's softmax routing without a q bottleneck against the reference.
+# and DeepSeek-V2's softmax routing without a q bottleneck against the reference; and the
+# families whose tensors or routing differ: InternLM2, InternLM3, GLM-4.5 (glm4moe), MiniMax-M2,
+# ChatGLM (GLM-4-9B). MiniMax-Text-01 is refused by name.
 . "$(dirname "$0")/lib.sh"
 
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import numpy" 2>/dev/null ||
@@ -58,7 +60,35 @@ rs-linear llama {"rope_scaling":{"type":"linear","factor":2.0}} --hidden 128 --f
 rs-yarn qwen2 {"rope_scaling":{"type":"yarn","factor":4.0,"original_max_position_embeddings":16}} --hidden 128 --ffn 320
 ds-yarn-groups deepseek2 {"rope_scaling":{"type":"yarn","factor":40.0,"original_max_position_embeddings":64,"mscale":1.0,"mscale_all_dim":1.0},"n_group":4,"topk_group":2,"num_experts_per_tok":3} --hidden 64 --experts 8
 ds-v2-softmax deepseek2 {"model_type":"deepseek_v2","architectures":["DeepseekV2ForCausalLM"],"scoring_func":"softmax","topk_method":"greedy","norm_topk_prob":false,"routed_scaling_factor":1.5} --hidden 64 --no-q-lora
+internlm2 internlm2 {} --hidden 64
+internlm3 internlm3 {} --hidden 64 --untied
+glm4moe glm4moe {} --hidden 64
+glm4moe-groups glm4moe {"n_group":2,"topk_group":1} --hidden 64
+glm4moe-air glm4moe {} --hidden 64 --no-qk-norm
+minimax-m2 minimax-m2 {} --hidden 64 --untied
+chatglm chatglm {"rope_ratio":2} --hidden 64
 EOF
+
+# glm4moe: the multi-token-prediction layer (index num_hidden_layers) is not in the GGUF
+STEP="glm4moe drops its MTP layer"
+run 0 "$ARCA" convert acme/glm4moe --quant f32 --out "$T/glm4moe.gguf" -q
+run 0 "$ARCA" inspect "$T/glm4moe.gguf"
+expect_stdout "glm4moe.block_count                          u32     2"
+expect_stdout "blk.1.ffn_gate_exps.weight"
+! grep -q "blk\.2\." "$OUT" || fail "the MTP layer reached the GGUF"
+
+# lightning attention is refused by name, with the reason
+STEP="MiniMax-Text-01 is refused"
+make_llm "$T/mm01" --arch qwen2 --dtype F32 --seed 1
+python3 - "$T/mm01/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c.update({"architectures": ["MiniMaxText01ForCausalLM"], "model_type": "minimax"})
+json.dump(c, open(sys.argv[1], "w"))
+PY
+run 0 "$ARCA" add "$T/mm01" --as acme/mm01 -q
+run 1 "$ARCA" convert acme/mm01 --quant f32 -q
+expect_stderr "MiniMaxText01ForCausalLM cannot be converted: MiniMax-Text-01 mixes lightning"
 
 # bench reports both speeds and the bandwidth they imply
 STEP="bench"

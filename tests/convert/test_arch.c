@@ -13,7 +13,7 @@
 #include "support.h"
 
 static const char *const gguf_names[] = { "qwen2", "qwen3", "llama", "qwen3moe", "deepseek2",
-	"glm4" };
+	"glm4", "internlm2", "glm4moe", "minimax-m2", "chatglm" };
 #define N_NAMES (sizeof(gguf_names) / sizeof(gguf_names[0]))
 
 static void test_lookups(void **state)
@@ -43,6 +43,36 @@ static void test_lookups(void **state)
 	assert_true(arca_arch_for_gguf("qwen2")->features & ARCA_ARCH_QKV_BIAS);
 	assert_int_equal(arca_arch_for_gguf("llama")->rope, ARCA_ROPE_NORMAL);
 	assert_true(arca_arch_for_gguf("deepseek2")->features & ARCA_ARCH_MLA);
+	assert_ptr_equal(arca_arch_for_hf_class("InternLM3ForCausalLM"), arca_arch_for_gguf("llama"));
+	assert_int_equal(arca_arch_for_gguf("internlm2")->rope, ARCA_ROPE_NORMAL);
+	assert_int_equal(arca_arch_for_gguf("chatglm")->rope, ARCA_ROPE_NORMAL);
+	assert_true(arca_arch_for_gguf("chatglm")->features & ARCA_ARCH_FUSED_QKV);
+	assert_int_equal(arca_arch_for_gguf("glm4moe")->rope, ARCA_ROPE_NEOX);
+	assert_true(arca_arch_for_gguf("glm4moe")->features & ARCA_ARCH_MTP);
+	assert_string_equal(arca_arch_for_gguf("glm4moe")->ffn_norm,
+		"blk.{i}.post_attention_norm.weight");
+	assert_int_equal(arca_arch_for_gguf("minimax-m2")->rope, ARCA_ROPE_NEOX);
+	assert_true(arca_arch_for_gguf("minimax-m2")->features & ARCA_ARCH_QK_NORM_FULL);
+	/* lightning attention: known, refused, with the reason */
+	assert_null(arca_arch_for_hf_class("MiniMaxText01ForCausalLM"));
+	assert_non_null(strstr(arca_arch_refusal("MiniMaxText01ForCausalLM"), "lightning"));
+	assert_null(arca_arch_refusal("Qwen3ForCausalLM"));
+}
+
+static void test_split_names(void **state)
+{
+	(void)state;
+	const char *list = "blk.{i}.attn_q.weight|blk.{i}.attn_k.weight|blk.{i}.attn_v.weight";
+	char name[64];
+	assert_int_equal(arca_arch_n_parts(list), 3);
+	assert_int_equal(arca_arch_n_parts("blk.{i}.attn_q.weight"), 1);
+	arca_arch_expand_part(name, sizeof(name), list, 0, 7, 0);
+	assert_string_equal(name, "blk.7.attn_q.weight");
+	arca_arch_expand_part(name, sizeof(name), list, 2, 12, 0);
+	assert_string_equal(name, "blk.12.attn_v.weight");
+	assert_int_equal(arca_arch_expand_part(name, sizeof(name), list, 3, 0, 0), -1);
+	arca_arch_expand_part(name, sizeof(name), "output.weight", 0, 3, 0);
+	assert_string_equal(name, "output.weight");
 }
 
 static int has_placeholder(const char *pattern, char which)
@@ -77,8 +107,20 @@ static void test_every_pattern_round_trips(void **state)
 		for (const arca_arch_tensor *t = arch->tensors; t->hf; t++, rules++) {
 			for (size_t i = 0; i < 4; i++) {
 				round_trip(t->hf, layers[i], experts[i]);
-				round_trip(t->gguf, layers[i], experts[3 - i]);
+				/* a split's parts one by one */
+				for (int part = 0; part < arca_arch_n_parts(t->gguf); part++) {
+					char one[128];
+					const char *p = t->gguf, *bar;
+					for (int k = 0; k < part; k++)
+						p = strchr(p, '|') + 1;
+					bar = strchr(p, '|');
+					snprintf(one, sizeof(one), "%.*s", bar ? (int)(bar - p) : (int)strlen(p),
+						p);
+					round_trip(one, layers[i], experts[3 - i]);
+				}
 			}
+			assert_true(t->tx == ARCA_TX_SPLIT_QKV_GROUPED ? arca_arch_n_parts(t->gguf) == 3 :
+				arca_arch_n_parts(t->gguf) == 1);
 			/* a rule for one layer's tensor is never a rule for another name's */
 			for (const arca_arch_tensor *u = t + 1; u->hf; u++) {
 				if (!strcmp(t->hf, u->hf))
@@ -162,6 +204,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_split_names),
 		cmocka_unit_test(test_every_pattern_round_trips),
 		cmocka_unit_test(test_match_refusals),
 		cmocka_unit_test(test_expand_truncation),

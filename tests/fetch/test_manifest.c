@@ -18,6 +18,19 @@ static const struct {
 	{ "{\"manifest_version\":1,\"name\":\"x\",\"description\":\"d\",\"models\":[{\"hub\":"
 		"\"modelscope\",\"repo\":\"a/b\",\"revision\":\"master\",\"include\":[\"*.json\"],"
 		"\"exclude\":[\"x/\"],\"note\":\"n\"}]}", NULL },
+	{ "{\"manifest_version\":1,\"name\":\"x\",\"models\":[{\"hub\":\"hf\",\"repo\":\"a/b\","
+		"\"arca\":{\"convert\":true,\"validate\":false,\"note\":\"n\"}}]}", NULL },
+	{ "{\"manifest_version\":1,\"name\":\"x\",\"models\":[{\"hub\":\"hf\",\"repo\":\"a/b\","
+		"\"arca\":{\"convert\":true}}]}", "\"convert\" and \"validate\" must be" },
+	{ "{\"manifest_version\":1,\"name\":\"x\",\"models\":[{\"hub\":\"hf\",\"repo\":\"a/b\","
+		"\"arca\":{\"convert\":\"yes\",\"validate\":true}}]}", "must be true or false" },
+	{ "{\"manifest_version\":1,\"name\":\"x\",\"models\":[{\"hub\":\"hf\",\"repo\":\"a/b\","
+		"\"arca\":{\"convert\":false,\"validate\":true}}]}", "\"validate\" is true but" },
+	{ "{\"manifest_version\":1,\"name\":\"x\",\"models\":[{\"hub\":\"hf\",\"repo\":\"a/b\","
+		"\"arca\":{\"convert\":true,\"validate\":true,\"runs\":true}}]}",
+		"models[0]: \"arca\": unknown key \"runs\"" },
+	{ "{\"manifest_version\":1,\"name\":\"x\",\"models\":[{\"hub\":\"hf\",\"repo\":\"a/b\","
+		"\"arca\":true}]}", "\"arca\" must be an object" },
 	{ "not json", "1:" },
 	{ "[]", "not a JSON object" },
 	{ "{\"manifest_version\":2,\"name\":\"x\",\"models\":[]}", "must be 1" },
@@ -51,6 +64,10 @@ static void test_manifests(void **state)
 			if (err != ARCA_OK)
 				fail_msg("manifest %zu refused: %s", i, arca_error_last());
 			assert_int_equal(m.n_models, 1);
+			if (m.models[0].has_arca) {
+				assert_true(m.models[0].arca_convert && !m.models[0].arca_validate);
+				assert_string_equal(m.models[0].arca_note, "n");
+			}
 			arca_manifest_dispose(&m);
 			continue;
 		}

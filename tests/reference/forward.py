@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 """An independent float64 forward pass (numpy) for Hugging Face checkpoints of the qwen2, qwen3,
-llama, qwen3_moe, deepseek_v2/deepseek_v3 and glm4 architectures, written from the architectures'
-definitions. It reads the original folder (config.json + model.safetensors or shards; BF16,
+llama (and internlm3), qwen3_moe, deepseek_v2/deepseek_v3, glm4, internlm2, glm4_moe, minimax_m2
+and chatglm architectures, written from the architectures' definitions. It reads the original folder (config.json + model.safetensors or shards; BF16,
 F16, F32, and F8_E4M3 with per-block `_scale_inv`) and shares nothing with arca or llama.cpp:
 it works on the unconverted weights with the Hugging Face RoPE layouts (rotate-half for
 qwen2/qwen3/llama, so the converter's LLaMA Q/K row permutation is checked too; adjacent pairs
@@ -68,7 +68,7 @@ class Tensors:
                 b, e = t["data_offsets"]
                 self.where[name] = (mm, 8 + n + b, 8 + n + e, t["dtype"], t["shape"])
         self.cache = {}
-        total = sum((e - b) for _, b, e, _, _ in self.where.values())
+        total = sum((v[2] - v[1]) for v in self.where.values())
         self.keep = total < 512 << 20   # keep float64 copies when the model is small
 
     def __contains__(self, name):
@@ -86,6 +86,8 @@ class Tensors:
     def __getitem__(self, name):
         if name in self.cache:
             return self.cache[name]
+        if name in self.where and self.where[name] is None:
+            raise SystemExit("forward.py: %s was dropped" % name)
         if name not in self.where:
             raise SystemExit("forward.py: the checkpoint has no tensor %s" % name)
         a = self.raw(name)
@@ -100,6 +102,16 @@ class Tensors:
 
     def get(self, name):
         return self[name] if name in self.where else None
+
+    def alias(self, new, old):
+        """Makes `new` another name of tensor `old` (when it exists)."""
+        if old in self.where:
+            self.where[new] = self.where[old]
+
+    def put(self, name, array):
+        """A tensor derived from others (a split of a fused projection)."""
+        self.where[name] = None
+        self.cache[name] = array
 
 
 def load(model_dir):
@@ -220,7 +232,68 @@ def attention(q, k, v, p0, scale):
 # the model
 
 
-ARCHS = ("qwen2", "qwen3", "llama", "qwen3_moe", "deepseek_v2", "deepseek_v3", "glm4")
+ARCHS = ("qwen2", "qwen3", "llama", "qwen3_moe", "deepseek_v2", "deepseek_v3", "glm4",
+         "internlm2", "internlm3", "glm4_moe", "minimax_m2", "chatglm")
+
+
+def internlm2_names(c, w):
+    """InternLM2 under LLaMA's names: wqkv's rows are, per kv head, its query heads, its key
+    and its value (the modeling file's "(h gs d)" rearrange, gs = q_per_kv + 2)."""
+    H, KV = c["num_attention_heads"], c["num_key_value_heads"]
+    hd, per = c["hidden_size"] // H, H // KV
+    w.alias("model.embed_tokens.weight", "model.tok_embeddings.weight")
+    w.alias("lm_head.weight", "output.weight")
+    for i in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        qkv = w[p + "attention.wqkv.weight"]
+        g = qkv.reshape(KV, per + 2, hd, qkv.shape[-1])
+        w.put(p + "self_attn.q_proj.weight", g[:, :per].reshape(H * hd, -1))
+        w.put(p + "self_attn.k_proj.weight", g[:, per].reshape(KV * hd, -1))
+        w.put(p + "self_attn.v_proj.weight", g[:, per + 1].reshape(KV * hd, -1))
+        for new, old in (("self_attn.o_proj", "attention.wo"), ("mlp.gate_proj", "feed_forward.w1"),
+                         ("mlp.up_proj", "feed_forward.w3"), ("mlp.down_proj", "feed_forward.w2"),
+                         ("input_layernorm", "attention_norm"),
+                         ("post_attention_layernorm", "ffn_norm")):
+            w.alias(p + new + ".weight", p + old + ".weight")
+
+
+def chatglm_names(c, w):
+    """ChatGLM (GLM-4-9B) under LLaMA's names: query_key_value's rows are all of q, then k,
+    then v; dense_h_to_4h is [gate; up] (GLM-4's gate_up_proj)."""
+    H, KV = c["num_attention_heads"], c["multi_query_group_num"]
+    hd = c.get("kv_channels") or c["hidden_size"] // H
+    t = "transformer."
+    w.alias("model.embed_tokens.weight", t + "embedding.word_embeddings.weight")
+    w.alias("model.norm.weight", t + "encoder.final_layernorm.weight")
+    w.alias("lm_head.weight", t + "output_layer.weight")
+    for i in range(c["num_layers"]):
+        p, q = "model.layers.%d." % i, t + "encoder.layers.%d." % i
+        for kind in ("weight", "bias"):
+            fused = w.get(q + "self_attention.query_key_value." + kind)
+            if fused is None:
+                continue
+            parts = np.split(fused, [H * hd, (H + KV) * hd], axis=0)
+            for name, part in zip(("q_proj", "k_proj", "v_proj"), parts):
+                w.put(p + "self_attn.%s.%s" % (name, kind), part)
+        for new, old in (("self_attn.o_proj", "self_attention.dense"),
+                         ("mlp.gate_up_proj", "mlp.dense_h_to_4h"),
+                         ("mlp.down_proj", "mlp.dense_4h_to_h"),
+                         ("input_layernorm", "input_layernorm"),
+                         ("post_attention_layernorm", "post_attention_layernorm")):
+            w.alias(p + new + ".weight", q + old + ".weight")
+
+
+def minimax_m2_names(c, w):
+    """MiniMax-M2's block_sparse_moe (experts w1 = gate, w3 = up, w2 = down) under mlp."""
+    for i in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        w.alias(p + "mlp.gate.weight", p + "block_sparse_moe.gate.weight")
+        w.alias(p + "mlp.gate.e_score_correction_bias",
+                p + "block_sparse_moe.e_score_correction_bias")
+        for e in range(c["num_local_experts"]):
+            for new, old in (("gate_proj", "w1"), ("up_proj", "w3"), ("down_proj", "w2")):
+                w.alias(p + "mlp.experts.%d.%s.weight" % (e, new),
+                        p + "block_sparse_moe.experts.%d.%s.weight" % (e, old))
 
 
 class Model:
@@ -232,6 +305,17 @@ class Model:
         if self.kind not in ARCHS:
             raise SystemExit("forward.py: model_type %r is not implemented (have %s)"
                              % (self.kind, ", ".join(ARCHS)))
+        if self.kind == "chatglm":
+            c = self.c = dict(c, num_hidden_layers=c["num_layers"],
+                              num_key_value_heads=c["multi_query_group_num"],
+                              head_dim=c.get("kv_channels"),
+                              rms_norm_eps=c.get("layernorm_epsilon", 1e-5),
+                              rope_theta=10000.0 * float(c.get("rope_ratio", 1)))
+            chatglm_names(c, self.w)
+        if self.kind == "internlm2":
+            internlm2_names(c, self.w)
+        if self.kind == "minimax_m2":
+            minimax_m2_names(c, self.w)
         self.E, self.H = c["hidden_size"], c["num_attention_heads"]
         self.KV = c.get("num_key_value_heads") or self.H
         self.hd = c.get("head_dim") or self.E // self.H
@@ -249,8 +333,12 @@ class Model:
                 self.scale *= m * m
         else:
             rot = self.hd
-            if self.kind == "glm4":
+            if self.kind in ("glm4", "glm4_moe"):
                 rot = int(self.hd * float(c.get("partial_rotary_factor", 0.5)))
+            elif self.kind == "chatglm":      # RoPE over half of each head
+                rot = self.hd // 2
+            elif self.kind == "minimax_m2":
+                rot = int(c.get("rotary_dim", self.hd))
             self.inv, self.att = rope_freqs(c, rot)
             self.scale = 1.0 / math.sqrt(self.hd)
         head = self.w.get("lm_head.weight")
@@ -289,7 +377,9 @@ class Model:
         if self.mla:
             return (c.get("n_routed_experts") and i >= c.get("first_k_dense_replace", 0)
                     and i % (c.get("moe_layer_freq", 1) or 1) == 0)
-        return False
+        if self.kind == "glm4_moe":
+            return bool(c.get("n_routed_experts")) and i >= c.get("first_k_dense_replace", 0)
+        return self.kind == "minimax_m2"
 
     def moe(self, p, x):
         """Routed experts (+ DeepSeek's shared experts) for tokens x [t, E]."""
@@ -301,7 +391,8 @@ class Model:
             probs = softmax(router)
             choose = probs
         else:
-            func = c.get("scoring_func", "softmax")
+            # GLM-4.5's router is always a sigmoid
+            func = "sigmoid" if self.kind == "glm4_moe" else c.get("scoring_func", "softmax")
             if func == "sigmoid":
                 probs = 1.0 / (1.0 + np.exp(-router))
             elif func == "softmax":
@@ -311,7 +402,7 @@ class Model:
             bias = self.w.get(p + "gate.e_score_correction_bias")
             choose = probs + bias if bias is not None else probs.copy()
             ng, tg = c.get("n_group") or 1, c.get("topk_group") or 1
-            method = c.get("topk_method", "greedy")
+            method = "noaux_tc" if self.kind == "glm4_moe" else c.get("topk_method", "greedy")
             if ng > 1 and method in ("group_limited_greedy", "noaux_tc"):
                 grouped = choose.reshape(t, ng, n // ng)
                 if method == "noaux_tc":
@@ -327,7 +418,9 @@ class Model:
         if self.kind == "qwen3_moe":
             if c.get("norm_topk_prob", False):
                 wts = wts / wts.sum(axis=-1, keepdims=True)
-        elif self.kind == "deepseek_v3":
+        elif self.kind == "minimax_m2":    # always renormalized, never scaled
+            wts = wts / wts.sum(axis=-1, keepdims=True)
+        elif self.kind in ("deepseek_v3", "glm4_moe"):
             if c.get("norm_topk_prob", False):
                 wts = wts / (wts.sum(axis=-1, keepdims=True) + 1e-20)
             wts = wts * float(c.get("routed_scaling_factor", 1.0))
@@ -350,13 +443,18 @@ class Model:
         t = a.shape[0]
         if self.mla:
             return self.attn_mla(p, a, pos, cache)
-        q = self.lin(p + "q_proj", a).reshape(t, self.H, self.hd)
-        k = self.lin(p + "k_proj", a).reshape(t, self.KV, self.hd)
-        v = self.lin(p + "v_proj", a).reshape(t, self.KV, self.hd)
-        if p + "q_norm.weight" in self.w:                    # Qwen3: per-head norm before RoPE
+        q, k = self.lin(p + "q_proj", a), self.lin(p + "k_proj", a)
+        if self.kind == "minimax_m2":      # one RMSNorm over all of q, one over all of k
             q = rms_norm(q, self.w[p + "q_norm.weight"], self.eps)
             k = rms_norm(k, self.w[p + "k_norm.weight"], self.eps)
-        inter = self.kind == "glm4"
+        q = q.reshape(t, self.H, self.hd)
+        k = k.reshape(t, self.KV, self.hd)
+        v = self.lin(p + "v_proj", a).reshape(t, self.KV, self.hd)
+        if self.kind != "minimax_m2" and p + "q_norm.weight" in self.w:
+            # Qwen3, GLM-4.5: per-head norm before RoPE
+            q = rms_norm(q, self.w[p + "q_norm.weight"], self.eps)
+            k = rms_norm(k, self.w[p + "k_norm.weight"], self.eps)
+        inter = self.kind in ("glm4", "chatglm")
         q = rope(q, pos, self.inv, self.att, inter)
         k = rope(k, pos, self.inv, self.att, inter)
         k, v = cache.append(i, k, v)
