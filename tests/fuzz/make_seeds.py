@@ -3,7 +3,8 @@
 """Writes small valid seed files for the fuzz targets (standard library only):
 
     make_seeds.py OUT_DIR    -> OUT_DIR/safetensors/*.safetensors, OUT_DIR/gguf/*.gguf,
-                                OUT_DIR/sig/* (tests/data/model-signing, with a selector)
+                                OUT_DIR/sig/* (tests/data/model-signing, with a selector),
+                                OUT_DIR/spm/*.model (tests/data/tokenizers/spm)
 
 Valid files let the fuzzer start from deep inside the parsers instead of rediscovering
 the magic numbers.
@@ -87,6 +88,14 @@ def main():
             blob = bytes([kind]) + open(os.path.join(dirpath, name), "rb").read()
             seed = os.path.relpath(os.path.join(dirpath, name), data).replace("/", "-")
             open(os.path.join(root, "sig", seed), "wb").write(blob)
+
+    # SentencePiece models: the vendored ones (a few kB each)
+    os.makedirs(os.path.join(root, "spm"), exist_ok=True)
+    spm = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "tokenizers",
+                       "spm")
+    for name in ("unigram.model", "bpe.model"):
+        open(os.path.join(root, "spm", name), "wb").write(
+            open(os.path.join(spm, name), "rb").read())
 
     # bundle manifests (docs/bundle.md): one snapshot with a file, a variant and a signature,
     # planned whole and in pieces across two volumes
