@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# SentencePiece checkpoints through arca convert and arca tokenize: a tiny llama model whose
+# only tokenizer is tokenizer.model (the vendored tests/data/tokenizers/spm models) converts
+# to a `llama` vocabulary; with the BPE model arca's ids equal llama.cpp's on the same GGUF
+# (node-llama-cpp) and sentencepiece's; with the unigram model arca's ids equal
+# sentencepiece's (tests/data/tokenizer_corpus/expected_spm_unigram.json), which llama.cpp's
+# merge search does not always give. Skipped without tests/node's node-llama-cpp.
+. "$(dirname "$0")/lib.sh"
+
+need_node_module node-llama-cpp
+SPM="$ARCA_SOURCE/tests/data/tokenizers/spm"
+EXPECTED="$ARCA_SOURCE/tests/data/tokenizer_corpus"
+run 0 "$ARCA" init
+for kind in bpe unigram; do
+	make_llm "$T/$kind" --arch llama --hidden 64 --ffn 128 --layers 2 --heads 4 --kv-heads 2 \
+		--no-tokenizer --vocab 1216 --seed 4
+	cp "$SPM/$kind.model" "$T/$kind/tokenizer.model"
+	run 0 "$ARCA" add "$T/$kind" --as "acme/$kind" -q
+	run 0 "$ARCA" convert "acme/$kind" --quant q8_0 --out "$T/$kind.gguf" -q
+	run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/$kind.gguf" --check-load
+done
+
+# the first corpus line: BOS, then what sentencepiece gives
+LINE=$(head -n 1 "$ARCA_SOURCE/tests/data/tokenizer_corpus/corpus.txt")
+for kind in bpe unigram; do
+	run 0 "$ARCA" tokenize "acme/$kind:q8_0" --json -- "$LINE"
+	ours=$(json 'd["ids"]')
+	want=$(python3 -c 'import json,sys; print([1] + json.load(open(sys.argv[1]))["lines"][0])' \
+		"$EXPECTED/expected_spm_$kind.json")
+	[ "$ours" = "$want" ] || fail "$kind: arca $ours, sentencepiece $want"
+done
+
+# llama.cpp on the BPE model: the same ids (its SPM search is SentencePiece's BPE search)
+TEXT=$'Hello 世界! tabs\tand  spaces 12345 😀 naïve café'
+run 0 "$ARCA" tokenize acme/bpe:q8_0 --json -- "$TEXT"
+ours=$(json 'd["ids"]')
+run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/bpe.gguf" --tokenize "$TEXT"
+[ "$(json 'd["ids"]')" = "$ours" ] || fail "bpe: arca $ours, llama.cpp $(json 'd["ids"]')"
+pass
