@@ -26,6 +26,19 @@ enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, T
 #define DSV3_RE2 "[一-龥぀-ゟ゠-ヿ]+"
 #define DSV3_RE3 "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
+/* Kimi K2's pat_str (tokenization_kimi.py) for PCRE2, which has no class intersection:
+ * [X&&[^\p{Han}]] is written (?:(?!\p{sc=Han})[X]). \p{Han} is the Script property in
+ * tiktoken's Rust regex; PCRE2's \p{Han} also takes Script_Extensions (so "。" would be Han),
+ * hence sc=. tiktoken.model vocabularies only. */
+#define KIMI_NOT_HAN(cls) "(?:(?!\\p{sc=Han})[" cls "])"
+#define KIMI_CONTRACTION "(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+#define KIMI_RE "[\\p{sc=Han}]+|" \
+	"[^\\r\\n\\p{L}\\p{N}]?" KIMI_NOT_HAN("\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}") "*" \
+	KIMI_NOT_HAN("\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}") "+" KIMI_CONTRACTION "|" \
+	"[^\\r\\n\\p{L}\\p{N}]?" KIMI_NOT_HAN("\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}") "+" \
+	KIMI_NOT_HAN("\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}") "*" KIMI_CONTRACTION "|" \
+	"\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
 /* ByteLevel's own split (use_regex: true), as GPT-2 defined it */
 #define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
@@ -38,6 +51,7 @@ static const struct {
 	{ "glm4", { LLAMA3_RE, NULL } },
 	{ "deepseek-v3", { DSV3_RE1, DSV3_RE2, DSV3_RE3, NULL } },
 	{ "gpt-2", { NULL } },
+	{ "kimi-k2", { KIMI_RE, NULL } },
 };
 
 static const char *const gpt2_regexes[] = { GPT2_RE, NULL };

@@ -242,10 +242,13 @@ static arca_err compile_splits(arca_tokenizer *t, const arca_gguf *g)
 	const char *const *res = arca_pretokenizer_regexes(pre);
 	if (!res) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer: pre-tokenizer '%.40s' is not one "
-			"arca knows (qwen2, llama-bpe, glm4, deepseek-v3, deepseek-r1-qwen, gpt-2)", pre);
+			"arca knows (qwen2, llama-bpe, glm4, deepseek-v3, deepseek-r1-qwen, gpt-2, kimi-k2)",
+			pre);
 		free(pre);
 		return err;
 	}
+	/* tiktoken vocabularies: a piece that is itself a token is never split */
+	t->ignore_merges = !strcmp(pre, "kimi-k2");
 	free(pre);
 	for (size_t i = 0; res[i] && i < 4; i++) {
 		int code;

@@ -39,6 +39,7 @@ struct arca_tokenizer {
 	pcre2_code *split[4];
 	size_t n_split;
 	int nfc;
+	int ignore_merges;        /* a piece that is a token is that token (tiktoken's rule) */
 	int add_bos, add_eos;
 	int32_t bos, eos;
 	int32_t eog[8];
