@@ -31,6 +31,24 @@ for kind in bpe unigram; do
 	[ "$ours" = "$want" ] || fail "$kind: arca $ours, sentencepiece $want"
 done
 
+# Google's sentencepiece itself (Debian's python3-sentencepiece, for /usr/bin/python3), when
+# installed: the vendored expected ids are still what it gives for the vendored models
+if /usr/bin/python3 -c 'import sentencepiece' 2>/dev/null; then
+	/usr/bin/python3 - "$SPM" "$EXPECTED" "$ARCA_SOURCE/tests/data/tokenizer_corpus/corpus.txt" <<'PY' ||
+import json, sys
+import sentencepiece as spm
+models, expected, corpus = sys.argv[1:4]
+text = open(corpus, encoding="utf-8").read()
+for kind in ("unigram", "bpe"):
+    sp = spm.SentencePieceProcessor(model_file="%s/%s.model" % (models, kind))
+    want = json.load(open("%s/expected_spm_%s.json" % (expected, kind)))
+    got = [sp.encode(l) for l in text.split("\n") if l]
+    if got != want["lines"] or sp.encode(text) != want["whole"]:
+        sys.exit("%s: sentencepiece's ids differ from expected_spm_%s.json" % (kind, kind))
+PY
+		fail "the vendored SentencePiece ids are stale (tests/data/tokenizers/spm/make_spm.py)"
+fi
+
 # llama.cpp on the BPE model: the same ids (its SPM search is SentencePiece's BPE search)
 TEXT=$'Hello 世界! tabs\tand  spaces 12345 😀 naïve café'
 run 0 "$ARCA" tokenize acme/bpe:q8_0 --json -- "$TEXT"
