@@ -19,6 +19,9 @@ enum { TOKT_NORMAL = 1, TOKT_UNKNOWN = 2, TOKT_CONTROL = 3, TOKT_USER_DEFINED = 
 /* `<|…|>`, `<｜…｜>`, `<s>`, `<pad>`, … : text convert_hf_to_gguf treats as special. */
 int arca_convert__looks_special(const char *s);
 
+/* ARCA_EINVALID naming `file` when two ids have one text (llama.cpp refuses those). */
+arca_err arca_convert__check_unique(char *const *texts, uint32_t n, const char *file);
+
 /* The special-token ids (bos, eos, unk, sep, pad, mask): tokenizer_config.json's
  * `<x>_token` text looked up in texts[0..n), else the id in `fallback` (-1: none; indexed
  * bos, eos, unk, sep, pad, mask), else config.json's `<x>_token_id`; and add_bos/add_eos

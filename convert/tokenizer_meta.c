@@ -311,17 +311,17 @@ static int text_order(const void *a, const void *b)
 }
 
 /* llama.cpp refuses vocabularies with two ids for one string. */
-static arca_err check_unique(const vocab *v)
+arca_err arca_convert__check_unique(char *const *texts, uint32_t n, const char *file)
 {
-	char **sorted = malloc((v->n ? v->n : 1) * sizeof(*sorted));
+	char **sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	if (!sorted)
 		return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
-	memcpy(sorted, v->text, v->n * sizeof(*sorted));
-	qsort(sorted, v->n, sizeof(*sorted), text_order);
+	memcpy(sorted, texts, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), text_order);
 	arca_err err = ARCA_OK;
-	for (uint32_t k = 1; k < v->n && err == ARCA_OK; k++)
+	for (uint32_t k = 1; k < n && err == ARCA_OK; k++)
 		if (!strcmp(sorted[k], sorted[k - 1]))
-			err = arca_error_set(ARCA_EINVALID, "tokenizer.json: the token '%.60s' has two ids",
+			err = arca_error_set(ARCA_EINVALID, "%s: the token '%.60s' has two ids", file,
 				sorted[k]);
 	free(sorted);
 	return err;
@@ -556,7 +556,8 @@ arca_err arca_tokenizer_to_gguf(void *gguf_writer, const arca_tokenizer_sources 
 		goto cleanup;
 	}
 	if ((err = detect_pre(&pre, root, src->arch_pre)) < 0 ||
-	    (err = build_vocab(&v, root, src->vocab_size)) < 0 || (err = check_unique(&v)) < 0)
+	    (err = build_vocab(&v, root, src->vocab_size)) < 0 ||
+	    (err = arca_convert__check_unique(v.text, v.n, "tokenizer.json")) < 0)
 		goto cleanup;
 	if ((err = arca_gguf_add_str(w, "tokenizer.ggml.model", "gpt2")) < 0 ||
 	    (err = arca_gguf_add_str(w, "tokenizer.ggml.pre", pre)) < 0 ||

@@ -153,7 +153,8 @@ arca_err arca_convert__tokenizer_spm(arca_gguf_writer *w, const arca_tokenizer_s
 			"word" : "char");
 		goto cleanup;
 	}
-	if ((err = build(&v, m, src, tok_config)) < 0)
+	if ((err = build(&v, m, src, tok_config)) < 0 ||
+	    (err = arca_convert__check_unique(v.text, v.n, "tokenizer.model")) < 0)
 		goto cleanup;
 	/* ids from the proto (bos, eos, unk, sep, pad, mask order); tokenizer_config's texts
 	 * take precedence, config.json fills what neither names */

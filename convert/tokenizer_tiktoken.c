@@ -9,8 +9,9 @@
  *    using only ranks below its own; when that ends in exactly two parts, "left right" is
  *    a merge (ranked by the token's rank, i.e. the merges keep the rank order);
  *  - added_tokens_decoder entries of tokenizer_config.json are CONTROL tokens at their ids
- *    (Kimi: right after the ranks); ids up to config.json's vocab_size left over are
- *    [PAD<id>] UNUSED; tokenizer.ggml.pre = "kimi-k2" (the split regex of Kimi's
+ *    (Kimi: right after the ranks); the other ids of the 256 after the ranks are
+ *    <|reserved_token_<id>|> CONTROL, as tokenization_kimi.py names them; ids up to
+ *    config.json's vocab_size left over are [PAD<id>] UNUSED; tokenizer.ggml.pre = "kimi-k2" (the split regex of Kimi's
  *    tokenization_kimi.py, which llama.cpp knows by that name).
  * The reader is strict: a bad base64 token, a missing or repeated rank, ranks that do not
  * run 0..n−1, or a token repeated is ARCA_EINVALID naming the line.
@@ -20,6 +21,9 @@
 #include <string.h>
 
 #include "convert/tokenizer_internal.h"
+
+/* special-token ids after the ranks (tokenization_kimi.py's num_reserved_special_tokens) */
+#define RESERVED 256u
 
 /* longer tokens are refused (real vocabularies stay far below: o200k's longest is 128) */
 #define MAX_TOKEN_BYTES 1024
@@ -273,11 +277,14 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 		if ((uint64_t)id + 1 > n)
 			n = (uint32_t)id + 1;
 	}
+	/* n: the ranks and every added id; vocab_size must hold them, and then decides */
 	if (src->vocab_size && n > src->vocab_size) {
 		err = arca_error_set(ARCA_EINVALID, "tiktoken.model and tokenizer_config.json have "
 			"%u tokens, more than the model's vocab_size %u (config.json)", n, src->vocab_size);
 		goto cleanup;
 	}
+	if (n < n_ranks + RESERVED)
+		n = n_ranks + RESERVED;
 	if (src->vocab_size)
 		n = src->vocab_size;
 	text = calloc(n, sizeof(*text));
@@ -311,15 +318,18 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 	for (uint32_t id = n_ranks; id < n; id++) {
 		if (text[id] && text[id][0])
 			continue;
-		char pad[32];
-		snprintf(pad, sizeof(pad), "[PAD%u]", id);
+		char pad[48];
+		int reserved = id < n_ranks + RESERVED;
+		snprintf(pad, sizeof(pad), reserved ? "<|reserved_token_%u|>" : "[PAD%u]", id);
 		free(text[id]);
 		if (!(text[id] = strdup(pad))) {
 			err = arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
 			goto cleanup;
 		}
-		type[id] = TOKT_UNUSED;
+		type[id] = reserved ? TOKT_CONTROL : TOKT_UNUSED;
 	}
+	if ((err = arca_convert__check_unique(text, n, "tiktoken.model")) < 0)
+		goto cleanup;
 	/* merges, in rank order */
 	for (uint32_t r = 0; r < n_ranks; r++) {
 		size_t split;
