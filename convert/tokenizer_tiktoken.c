@@ -145,9 +145,14 @@ static arca_err read_ranks(token **out, uint32_t *n_out, const char *text, size_
 			p = nl + 1;
 			continue;
 		}
-		char *rank_end = NULL;
-		long long rank = sp ? strtoll(sp + 1, &rank_end, 10) : -1;
-		if (!sp || rank_end == sp + 1 || rank_end != nl || rank != (long long)n) {
+		/* the rank: decimal digits up to the end of the line (the buffer need not end in
+		 * a NUL, so no strtoll) */
+		uint64_t rank = 0;
+		const char *d = sp ? sp + 1 : nl;
+		int digits = 0;
+		for (; d < nl && *d >= '0' && *d <= '9' && digits < 10; d++, digits++)
+			rank = rank * 10 + (uint64_t)(*d - '0');
+		if (!sp || !digits || d != nl || rank != n) {
 			err = arca_error_set(ARCA_EINVALID, "tiktoken.model line %zu: not \"<base64> "
 				"<rank>\" with rank %u (ranks must run 0, 1, 2, …)", line, n);
 			break;
