@@ -55,4 +55,9 @@ run 0 "$ARCA" tokenize acme/bpe:q8_0 --json -- "$TEXT"
 ours=$(json 'd["ids"]')
 run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/bpe.gguf" --tokenize "$TEXT"
 [ "$(json 'd["ids"]')" = "$ours" ] || fail "bpe: arca $ours, llama.cpp $(json 'd["ids"]')"
+CORPUS=$(cat "$ARCA_SOURCE/tests/data/tokenizer_corpus/corpus.txt")
+run 0 "$ARCA" tokenize acme/bpe:q8_0 --json -- "$CORPUS"
+ours=$(json 'd["ids"]')
+run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/bpe.gguf" --tokenize "$CORPUS"
+[ "$(json 'd["ids"]')" = "$ours" ] || fail "bpe corpus: arca and llama.cpp differ"
 pass

@@ -25,4 +25,11 @@ ours=$(json 'd["ids"]')
 [ "$(json "len(d[\"ids\"])")" -gt 20 ] || fail "too few ids: $ours"
 run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/k.gguf" --tokenize "$TEXT"
 [ "$(json 'd["ids"]')" = "$ours" ] || fail "arca $ours, llama.cpp $(json 'd["ids"]')"
+
+# and the whole parity corpus as one text (every script, CRLF, runs of blanks, specials)
+CORPUS=$(cat "$ARCA_SOURCE/tests/data/tokenizer_corpus/corpus.txt")
+run 0 "$ARCA" tokenize acme/k:q8_0 --json -- "$CORPUS"
+ours=$(json 'd["ids"]')
+run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/k.gguf" --tokenize "$CORPUS"
+[ "$(json 'd["ids"]')" = "$ours" ] || fail "corpus: arca and llama.cpp differ"
 pass
