@@ -193,7 +193,8 @@ static arca_err load_rest(arca_tokenizer *t, const arca_gguf *g)
 	if (!t->specials)
 		return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
 	for (uint32_t i = 0; i < t->n_vocab; i++)
-		if ((t->type[i] == TOK_CONTROL || t->type[i] == TOK_USER_DEFINED) && t->text[i][0])
+		if ((t->type[i] == TOK_CONTROL || t->type[i] == TOK_USER_DEFINED ||
+		     t->type[i] == TOK_UNKNOWN) && t->text[i][0]) /* as llama.cpp: <unk> too */
 			t->specials[t->n_specials++] = (int32_t)i;
 	qsort_r(t->specials, t->n_specials, sizeof(int32_t), longer_first, t);
 	for (size_t i = 0; i < t->n_specials; i++)
@@ -339,7 +340,7 @@ static int32_t special_at(const arca_tokenizer *t, const char *s, size_t left, i
 		return -1;
 	for (size_t i = 0; i < t->n_specials; i++) {
 		int32_t id = t->specials[i];
-		if (t->type[id] == TOK_CONTROL && !parse_ctrl)
+		if ((t->type[id] == TOK_CONTROL || t->type[id] == TOK_UNKNOWN) && !parse_ctrl)
 			continue;
 		const char *tx = t->text[id];
 		size_t l = strlen(tx);

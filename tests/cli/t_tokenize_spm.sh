@@ -50,7 +50,7 @@ PY
 fi
 
 # llama.cpp on the BPE model: the same ids (its SPM search is SentencePiece's BPE search)
-TEXT=$'Hello 世界! tabs\tand  spaces 12345 😀 naïve café'
+TEXT=$'Hello 世界! tabs\tand  spaces 12345 😀 naïve café a<unk>b <s>x</s>  y'
 run 0 "$ARCA" tokenize acme/bpe:q8_0 --json -- "$TEXT"
 ours=$(json 'd["ids"]')
 run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/bpe.gguf" --tokenize "$TEXT"
