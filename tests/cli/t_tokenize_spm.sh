@@ -39,7 +39,7 @@ import json, sys
 import sentencepiece as spm
 models, expected, corpus = sys.argv[1:4]
 text = open(corpus, encoding="utf-8").read()
-for kind in ("unigram", "bpe"):
+for kind in ("unigram", "bpe", "unigram_nofb", "bpe_nofb"):
     sp = spm.SentencePieceProcessor(model_file="%s/%s.model" % (models, kind))
     want = json.load(open("%s/expected_spm_%s.json" % (expected, kind)))
     got = [sp.encode(l) for l in text.split("\n") if l]

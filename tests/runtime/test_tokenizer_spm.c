@@ -5,7 +5,8 @@
  * both with byte fallback) go through the converter into GGUF metadata and back into the
  * runtime tokenizer, whose ids must equal Google's sentencepiece ids
  * (tests/data/tokenizer_corpus/expected_spm_*.json) on every corpus line and on the whole
- * corpus; decoding gives the text back (after the dummy-prefix space). Also: what llama.cpp's
+ * corpus; decoding gives the text back (after the dummy-prefix space). The same for two
+ * models without byte fallback, where unknown characters become <unk>. Also: what llama.cpp's
  * merge search gives on the unigram model (counted, printed), BOS and byte fallback, the
  * merge-search tie rule, and refusals.
  */
@@ -100,7 +101,10 @@ static int same_ids(const arca_tokenizer *t, const char *text, size_t len, json_
 		fail_msg("%s \"%.60s\": %zu ids, want %zu; first difference at %zu: %d vs %lld", what,
 			text, n, json_array_size(want), i, i < n ? ids[i] : -1,
 			(long long)json_integer_value(json_array_get(want, i)));
-	if (same && strict) { /* decoding: the text after the dummy-prefix space */
+	int has_unk = 0;  /* an unknown decodes as its own text, not the character */
+	for (size_t k = 0; k < n; k++)
+		has_unk |= ids[k] == 0;
+	if (same && strict && !has_unk) { /* decoding: the text after the dummy-prefix space */
 		char *back = malloc(len * 4 + 64);
 		size_t o = 0;
 		for (size_t k = 0; k < n; k++) {
@@ -181,6 +185,32 @@ static void test_bpe_parity(void **state)
 	assert_int_equal(parity(t, "expected_spm_bpe.json", "bpe", 1, &texts, &ids), 0);
 	printf("bpe (merge): %zu texts, %zu ids, all equal to sentencepiece's\n", texts, ids);
 	unload(t, &file, g);
+}
+
+/* Without byte fallback, characters outside the vocabulary are <unk>: one for a run. */
+static void test_no_byte_fallback_parity(void **state)
+{
+	(void)state;
+	static const char *const models[] = { "unigram_nofb", "bpe_nofb" };
+	for (int k = 0; k < 2; k++) {
+		t_buffer file;
+		arca_gguf *g;
+		arca_tokenizer *t = load(models[k], NULL, NULL, &file, &g);
+		char expected[64];
+		snprintf(expected, sizeof(expected), "expected_spm_%s.json", models[k]);
+		size_t texts, ids;
+		assert_int_equal(parity(t, expected, models[k], 1, &texts, &ids), 0);
+		printf("%s: %zu texts, %zu ids, all equal to sentencepiece's\n", models[k], texts, ids);
+		int32_t *out;
+		size_t n;
+		assert_int_equal(arca_tokenize(t, "\xf0\x9f\xa6\x9c\xf0\x9f\xa6\x9c", 8, 0, &out, &n),
+			ARCA_OK);
+		assert_true(n >= 1);
+		assert_int_equal(out[n - 1], 0);          /* 🦜🦜: one <unk> */
+		assert_true(n == 1 || out[n - 2] != 0);
+		free(out);
+		unload(t, &file, g);
+	}
 }
 
 static void test_bos_bytes_and_config(void **state)
@@ -289,6 +319,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unigram_parity),
 		cmocka_unit_test(test_bpe_parity),
+		cmocka_unit_test(test_no_byte_fallback_parity),
 		cmocka_unit_test(test_bos_bytes_and_config),
 		cmocka_unit_test(test_refusals),
 	};

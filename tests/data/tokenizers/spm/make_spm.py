@@ -9,7 +9,9 @@ which is installed for /usr/bin/python3 (hence the interpreter above):
 Writes, next to this script:
   unigram.model  Yi-like: unigram, byte_fallback, identity normalizer, spaces kept as they are
   bpe.model      InternLM-like: BPE, byte_fallback, identity normalizer, spaces kept
-and tests/data/tokenizer_corpus/expected_spm_{unigram,bpe}.json in the same layout as the
+  unigram_nofb.model, bpe_nofb.model   the same without byte fallback and with ~400 pieces,
+                 so that characters outside the vocabulary become <unk>
+and tests/data/tokenizer_corpus/expected_spm_<name>.json in the same layout as the
 other expected files ("lines": the ids of every non-empty line, "whole": the entire corpus),
 encoded with sentencepiece's encode() (no BOS/EOS).
 """
@@ -42,6 +44,8 @@ COMMON = dict(
 MODELS = {
     "unigram": dict(model_type="unigram", vocab_size=1200),
     "bpe": dict(model_type="bpe", vocab_size=1200),
+    "unigram_nofb": dict(model_type="unigram", vocab_size=400, byte_fallback=False),
+    "bpe_nofb": dict(model_type="bpe", vocab_size=400, byte_fallback=False),
 }
 
 
@@ -55,7 +59,7 @@ def main():
     for name, opts in MODELS.items():
         model = io.BytesIO()
         spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model,
-                                       **COMMON, **opts)
+                                       **{**COMMON, **opts})
         with open(os.path.join(HERE, name + ".model"), "wb") as f:
             f.write(model.getvalue())
         sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
