@@ -11,8 +11,9 @@
  *  - added_tokens_decoder entries of tokenizer_config.json are CONTROL tokens at their ids
  *    (Kimi: right after the ranks); the other ids of the 256 after the ranks are
  *    <|reserved_token_<id>|> CONTROL, as tokenization_kimi.py names them; ids up to
- *    config.json's vocab_size left over are [PAD<id>] UNUSED; tokenizer.ggml.pre = "kimi-k2" (the split regex of Kimi's
- *    tokenization_kimi.py, which llama.cpp knows by that name).
+ *    config.json's vocab_size left over are [PAD<id>] UNUSED;
+ *  - tokenizer.ggml.pre = "kimi-k2" (the split regex of Kimi's tokenization_kimi.py,
+ *    which llama.cpp knows by that name).
  * The reader is strict: a bad base64 token, a missing or repeated rank, ranks that do not
  * run 0..n−1, or a token repeated is ARCA_EINVALID naming the line.
  */
