@@ -578,6 +578,36 @@ static arca_err write_tensor(conv *c, arca_gguf_writer *w, size_t index, size_t 
 
 /* ------------------------------------------------------------------ metadata */
 
+
+/* tokenizer.json was refused as unsupported: reads tokenizer.model when the snapshot has
+ * one (1), else keeps the refusal's message (0). */
+static int has_spm_fallback(conv *c, char **spm, size_t *spm_len)
+{
+	char refusal[1024];
+	snprintf(refusal, sizeof(refusal), "%s", arca_error_last());
+	if (arca_convert__source_read_file(&c->src, "tokenizer.model", 256u << 20, spm,
+			spm_len) == ARCA_OK)
+		return 1;
+	arca_error_set(ARCA_EUNSUPPORTED, "%s", refusal);
+	return 0;
+}
+
+/* Without tokenizer.json: a SentencePiece tokenizer.model, else a tiktoken.model; neither is
+ * ARCA_EUNSUPPORTED naming all three files. */
+static arca_err read_other_tokenizer(conv *c, char **spm, size_t *spm_len, char **tiktoken,
+	size_t *tiktoken_len)
+{
+	arca_err err = arca_convert__source_read_file(&c->src, "tokenizer.model", 256u << 20,
+		spm, spm_len);
+	if (err == ARCA_ENOTFOUND)
+		err = arca_convert__source_read_file(&c->src, "tiktoken.model", 256u << 20,
+			tiktoken, tiktoken_len);
+	if (err == ARCA_ENOTFOUND)
+		return arca_error_set(ARCA_EUNSUPPORTED, "the snapshot has no tokenizer.json, no "
+			"SentencePiece tokenizer.model and no tiktoken.model");
+	return err;
+}
+
 static arca_err add_metadata(conv *c, arca_gguf_writer *w, const arca_quant_plan *plan,
 	int *llama3)
 {
@@ -609,19 +639,8 @@ static arca_err add_metadata(conv *c, arca_gguf_writer *w, const arca_quant_plan
 		&tok_len);
 	if (err < 0 && err != ARCA_ENOTFOUND)
 		goto cleanup;
-	err = arca_convert__source_read_file(&c->src, "tokenizer.model", 256u << 20, &spm,
-		&spm_len);
-	if (err == ARCA_ENOTFOUND && !tok)
-		err = arca_convert__source_read_file(&c->src, "tiktoken.model", 256u << 20,
-			&tiktoken, &tiktoken_len);
-	if (err < 0 && err != ARCA_ENOTFOUND)
+	if (!tok && (err = read_other_tokenizer(c, &spm, &spm_len, &tiktoken, &tiktoken_len)) < 0)
 		goto cleanup;
-	arca_error_clear();
-	if (!tok && !spm && !tiktoken) {
-		err = arca_error_set(ARCA_EUNSUPPORTED, "the snapshot has no tokenizer.json, no "
-			"SentencePiece tokenizer.model and no tiktoken.model");
-		goto cleanup;
-	}
 	if (arca_convert__source_read_file(&c->src, "tokenizer_config.json", 64u << 20,
 			&tok_config, NULL) < 0)
 		arca_error_clear();
@@ -635,7 +654,7 @@ static arca_err add_metadata(conv *c, arca_gguf_writer *w, const arca_quant_plan
 		arca_error_clear();
 	arca_tokenizer_sources ts = {
 		.tokenizer_json = tok, .tokenizer_json_len = tok_len,
-		.spm_model = tok ? NULL : spm, .spm_model_len = spm_len,
+		.spm_model = spm, .spm_model_len = spm_len,
 		.tiktoken_model = tiktoken, .tiktoken_model_len = tiktoken_len,
 		.added_tokens_json = added,
 		.tokenizer_config_json = tok_config, .config_json = config, .chat_template = jinja,
@@ -643,12 +662,16 @@ static arca_err add_metadata(conv *c, arca_gguf_writer *w, const arca_quant_plan
 		.vocab_size = config_u32(c->src.config, "vocab_size|padded_vocab_size", 0),
 	};
 	err = arca_tokenizer_to_gguf(w, &ts);
-	if (err == ARCA_EUNSUPPORTED && tok && spm) {
+	if (err == ARCA_EUNSUPPORTED && tok && has_spm_fallback(c, &spm, &spm_len)) {
 		/* a tokenizer.json that is not byte-level BPE (Metaspace, Unigram) is refused
 		 * before any key is written: the SentencePiece model it was made from serves */
-		arca_error_clear();
 		ts.tokenizer_json = NULL;
 		ts.spm_model = spm;
+		ts.spm_model_len = spm_len;
+		if (arca_convert__source_read_file(&c->src, "added_tokens.json", 64u << 20, &added,
+				NULL) < 0)
+			arca_error_clear();
+		ts.added_tokens_json = added;
 		err = arca_tokenizer_to_gguf(w, &ts);
 	}
 cleanup:

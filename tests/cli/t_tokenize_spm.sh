@@ -21,6 +21,25 @@ for kind in bpe unigram; do
 	run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/$kind.gguf" --check-load
 done
 
+# a tokenizer.json that is not byte-level BPE (as Hugging Face makes from a SentencePiece
+# model) next to tokenizer.model: the SentencePiece model is converted
+make_llm "$T/both" --arch llama --hidden 64 --ffn 128 --layers 2 --heads 4 --kv-heads 2 \
+	--no-tokenizer --vocab 1216 --seed 4
+cp "$SPM/bpe.model" "$T/both/tokenizer.model"
+echo '{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type":
+	"Metaspace", "replacement": "\u2581"}}' > "$T/both/tokenizer.json"
+run 0 "$ARCA" add "$T/both" --as acme/both -q
+run 0 "$ARCA" convert acme/both --quant q8_0 --out "$T/both.gguf" -q
+run 0 "$ARCA" tokenize acme/bpe:q8_0 --json -- "hello"
+want=$(json 'd["ids"]')
+run 0 "$ARCA" tokenize acme/both:q8_0 --json -- "hello"
+[ "$(json 'd["ids"]')" = "$want" ] ||
+	fail "tokenizer.json + tokenizer.model: not the SentencePiece vocabulary"
+rm "$T/both/tokenizer.model"
+run 0 "$ARCA" add "$T/both" --as acme/jsononly -q
+run 1 "$ARCA" convert acme/jsononly
+expect_stderr "Metaspace"
+
 # the first corpus line: BOS, then what sentencepiece gives
 LINE=$(head -n 1 "$ARCA_SOURCE/tests/data/tokenizer_corpus/corpus.txt")
 for kind in bpe unigram; do
