@@ -626,6 +626,36 @@ static arca_err write_tensor(conv *c, arca_gguf_writer *w, size_t index, size_t 
 
 /* ------------------------------------------------------------------ metadata */
 
+
+/* tokenizer.json was refused as unsupported: reads tokenizer.model when the snapshot has
+ * one (1), else keeps the refusal's message (0). */
+static int has_spm_fallback(conv *c, char **spm, size_t *spm_len)
+{
+	char refusal[1024];
+	snprintf(refusal, sizeof(refusal), "%s", arca_error_last());
+	if (arca_convert__source_read_file(&c->src, "tokenizer.model", 256u << 20, spm,
+			spm_len) == ARCA_OK)
+		return 1;
+	arca_error_set(ARCA_EUNSUPPORTED, "%s", refusal);
+	return 0;
+}
+
+/* Without tokenizer.json: a SentencePiece tokenizer.model, else a tiktoken.model; neither is
+ * ARCA_EUNSUPPORTED naming all three files. */
+static arca_err read_other_tokenizer(conv *c, char **spm, size_t *spm_len, char **tiktoken,
+	size_t *tiktoken_len)
+{
+	arca_err err = arca_convert__source_read_file(&c->src, "tokenizer.model", 256u << 20,
+		spm, spm_len);
+	if (err == ARCA_ENOTFOUND)
+		err = arca_convert__source_read_file(&c->src, "tiktoken.model", 256u << 20,
+			tiktoken, tiktoken_len);
+	if (err == ARCA_ENOTFOUND)
+		return arca_error_set(ARCA_EUNSUPPORTED, "the snapshot has no tokenizer.json, no "
+			"SentencePiece tokenizer.model and no tiktoken.model");
+	return err;
+}
+
 static arca_err add_metadata(conv *c, arca_gguf_writer *w, const arca_quant_plan *plan,
 	int *llama3)
 {
@@ -648,16 +678,16 @@ static arca_err add_metadata(conv *c, arca_gguf_writer *w, const arca_quant_plan
 	if ((err = add_rope_scaling(c, w, llama3)) < 0)
 		return err;
 
-	char *tok = NULL, *tok_config = NULL, *config = NULL, *jinja = NULL;
-	size_t tok_len = 0;
+	/* tokenizer.json (byte-level BPE); without it, or when it is not byte-level BPE, a
+	 * SentencePiece tokenizer.model; else a tiktoken.model (Kimi K2) */
+	char *tok = NULL, *tok_config = NULL, *config = NULL, *jinja = NULL, *spm = NULL,
+		*tiktoken = NULL, *added = NULL;
+	size_t tok_len = 0, spm_len = 0, tiktoken_len = 0;
 	err = arca_convert__source_read_file(&c->src, "tokenizer.json", 256u << 20, &tok,
 		&tok_len);
-	if (err == ARCA_ENOTFOUND) {
-		err = arca_error_set(ARCA_EUNSUPPORTED, "the snapshot has no tokenizer.json "
-			"(SentencePiece tokenizer.model alone is not supported yet)");
+	if (err < 0 && err != ARCA_ENOTFOUND)
 		goto cleanup;
-	}
-	if (err < 0)
+	if (!tok && (err = read_other_tokenizer(c, &spm, &spm_len, &tiktoken, &tiktoken_len)) < 0)
 		goto cleanup;
 	if (arca_convert__source_read_file(&c->src, "tokenizer_config.json", 64u << 20,
 			&tok_config, NULL) < 0)
@@ -667,15 +697,36 @@ static arca_err add_metadata(conv *c, arca_gguf_writer *w, const arca_quant_plan
 	if (arca_convert__source_read_file(&c->src, "chat_template.jinja", 16u << 20, &jinja,
 			NULL) < 0)
 		arca_error_clear();
+	if (spm && arca_convert__source_read_file(&c->src, "added_tokens.json", 64u << 20,
+			&added, NULL) < 0)
+		arca_error_clear();
 	arca_tokenizer_sources ts = {
 		.tokenizer_json = tok, .tokenizer_json_len = tok_len,
+		.spm_model = spm, .spm_model_len = spm_len,
+		.tiktoken_model = tiktoken, .tiktoken_model_len = tiktoken_len,
+		.added_tokens_json = added,
 		.tokenizer_config_json = tok_config, .config_json = config, .chat_template = jinja,
 		.arch_pre = c->arch->default_pre,
 		.vocab_size = config_u32(c->src.config, "vocab_size|padded_vocab_size", 0),
 	};
 	err = arca_tokenizer_to_gguf(w, &ts);
+	if (err == ARCA_EUNSUPPORTED && tok && has_spm_fallback(c, &spm, &spm_len)) {
+		/* a tokenizer.json that is not byte-level BPE (Metaspace, Unigram) is refused
+		 * before any key is written: the SentencePiece model it was made from serves */
+		ts.tokenizer_json = NULL;
+		ts.spm_model = spm;
+		ts.spm_model_len = spm_len;
+		if (arca_convert__source_read_file(&c->src, "added_tokens.json", 64u << 20, &added,
+				NULL) < 0)
+			arca_error_clear();
+		ts.added_tokens_json = added;
+		err = arca_tokenizer_to_gguf(w, &ts);
+	}
 cleanup:
 	free(tok);
+	free(spm);
+	free(tiktoken);
+	free(added);
 	free(tok_config);
 	free(config);
 	free(jinja);

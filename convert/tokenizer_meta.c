@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "arca/gguf.h"
+#include "convert/tokenizer_internal.h"
 
 enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5 };
 
@@ -25,6 +26,19 @@ enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, T
 #define DSV3_RE2 "[一-龥぀-ゟ゠-ヿ]+"
 #define DSV3_RE3 "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
+/* Kimi K2's pat_str (tokenization_kimi.py) for PCRE2, which has no class intersection:
+ * [X&&[^\p{Han}]] is written (?:(?!\p{sc=Han})[X]). \p{Han} is the Script property in
+ * tiktoken's Rust regex; PCRE2's \p{Han} also takes Script_Extensions (so "。" would be Han),
+ * hence sc=. tiktoken.model vocabularies only. */
+#define KIMI_NOT_HAN(cls) "(?:(?!\\p{sc=Han})[" cls "])"
+#define KIMI_CONTRACTION "(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+#define KIMI_RE "[\\p{sc=Han}]+|" \
+	"[^\\r\\n\\p{L}\\p{N}]?" KIMI_NOT_HAN("\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}") "*" \
+	KIMI_NOT_HAN("\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}") "+" KIMI_CONTRACTION "|" \
+	"[^\\r\\n\\p{L}\\p{N}]?" KIMI_NOT_HAN("\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}") "+" \
+	KIMI_NOT_HAN("\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}") "*" KIMI_CONTRACTION "|" \
+	"\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
 /* ByteLevel's own split (use_regex: true), as GPT-2 defined it */
 #define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
@@ -37,6 +51,7 @@ static const struct {
 	{ "glm4", { LLAMA3_RE, NULL } },
 	{ "deepseek-v3", { DSV3_RE1, DSV3_RE2, DSV3_RE3, NULL } },
 	{ "gpt-2", { NULL } },
+	{ "kimi-k2", { KIMI_RE, NULL } },
 };
 
 static const char *const gpt2_regexes[] = { GPT2_RE, NULL };
@@ -191,7 +206,7 @@ static void vocab_free(vocab *v)
 	free(v->type);
 }
 
-static int looks_special(const char *s)
+int arca_convert__looks_special(const char *s)
 {
 	size_t n = strlen(s);
 	if (n >= 4 && !strncmp(s, "<|", 2) && !strcmp(s + n - 2, "|>"))
@@ -269,7 +284,8 @@ static arca_err build_vocab(vocab *v, json_t *root, uint32_t vocab_size)
 	json_array_foreach(added, i, t) {
 		uint32_t k = (uint32_t)json_integer_value(json_object_get(t, "id"));
 		const char *content = json_string_value(json_object_get(t, "content"));
-		int special = json_is_true(json_object_get(t, "special")) || looks_special(content);
+		int special = json_is_true(json_object_get(t, "special")) ||
+			arca_convert__looks_special(content);
 		free(v->text[k]);
 		v->text[k] = special ? strdup(content) : spaces_for_metaspace(content);
 		if (!v->text[k])
@@ -295,17 +311,17 @@ static int text_order(const void *a, const void *b)
 }
 
 /* llama.cpp refuses vocabularies with two ids for one string. */
-static arca_err check_unique(const vocab *v)
+arca_err arca_convert__check_unique(char *const *texts, uint32_t n, const char *file)
 {
-	char **sorted = malloc((v->n ? v->n : 1) * sizeof(*sorted));
+	char **sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	if (!sorted)
 		return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
-	memcpy(sorted, v->text, v->n * sizeof(*sorted));
-	qsort(sorted, v->n, sizeof(*sorted), text_order);
+	memcpy(sorted, texts, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), text_order);
 	arca_err err = ARCA_OK;
-	for (uint32_t k = 1; k < v->n && err == ARCA_OK; k++)
+	for (uint32_t k = 1; k < n && err == ARCA_OK; k++)
 		if (!strcmp(sorted[k], sorted[k - 1]))
-			err = arca_error_set(ARCA_EINVALID, "tokenizer.json: the token '%.60s' has two ids",
+			err = arca_error_set(ARCA_EINVALID, "%s: the token '%.60s' has two ids", file,
 				sorted[k]);
 	free(sorted);
 	return err;
@@ -366,10 +382,10 @@ static arca_err add_merges(arca_gguf_writer *w, json_t *root)
 
 /* ------------------------------------------------------------------ special tokens */
 
-static int find_id(const vocab *v, const char *text, uint32_t *out)
+static int find_id(char *const *texts, uint32_t n, const char *text, uint32_t *out)
 {
-	for (uint32_t k = 0; k < v->n; k++) {
-		if (!strcmp(v->text[k], text)) {
+	for (uint32_t k = 0; k < n; k++) {
+		if (!strcmp(texts[k], text)) {
 			*out = k;
 			return 1;
 		}
@@ -389,8 +405,8 @@ static const struct {
 	{ "mask", "tokenizer.ggml.mask_token_id" },
 };
 
-static arca_err add_specials(arca_gguf_writer *w, const vocab *v, json_t *tok_config,
-	json_t *config)
+arca_err arca_convert__add_special_ids(arca_gguf_writer *w, char *const *texts, uint32_t n,
+	json_t *tok_config, json_t *config, const int32_t fallback[6])
 {
 	arca_err err = ARCA_OK;
 	for (size_t i = 0; i < sizeof(special_keys) / sizeof(special_keys[0]) && err == ARCA_OK; i++) {
@@ -400,12 +416,16 @@ static arca_err add_specials(arca_gguf_writer *w, const vocab *v, json_t *tok_co
 		const char *text = json_is_string(t) ? json_string_value(t) :
 			json_string_value(json_object_get(t, "content"));
 		uint32_t id;
-		int found = text && find_id(v, text, &id);
+		int found = text && find_id(texts, n, text, &id);
+		if (!found && fallback && fallback[i] >= 0 && (uint32_t)fallback[i] < n) {
+			id = (uint32_t)fallback[i];
+			found = 1;
+		}
 		if (!found) {
 			snprintf(key, sizeof(key), "%s_token_id", special_keys[i].config_key);
 			json_t *cid = json_object_get(config, key);
 			if (json_is_integer(cid) && json_integer_value(cid) >= 0 &&
-			    json_integer_value(cid) < v->n) {
+			    json_integer_value(cid) < n) {
 				id = (uint32_t)json_integer_value(cid);
 				found = 1;
 			}
@@ -425,7 +445,8 @@ static arca_err add_specials(arca_gguf_writer *w, const vocab *v, json_t *tok_co
 	return err;
 }
 
-static arca_err add_chat_template(arca_gguf_writer *w, json_t *tok_config, const char *jinja)
+arca_err arca_convert__add_chat_template(arca_gguf_writer *w, json_t *tok_config,
+	const char *jinja)
 {
 	json_t *t = json_object_get(tok_config, "chat_template");
 	if (json_is_string(t))
@@ -474,9 +495,36 @@ static int normalizer_is_nfc(json_t *norm)
 
 /* ------------------------------------------------------------------ all together */
 
+/* No tokenizer.json: a SentencePiece or tiktoken model, with the optional JSON files. */
+static arca_err other_format(arca_gguf_writer *w, const arca_tokenizer_sources *src)
+{
+	json_error_t jerr;
+	json_t *tok_config = NULL, *config = NULL;
+	arca_err err = ARCA_OK;
+	if (src->tokenizer_config_json &&
+	    !(tok_config = json_loads(src->tokenizer_config_json, 0, &jerr)))
+		err = arca_error_set(ARCA_EINVALID, "tokenizer_config.json: %s (line %d)",
+			jerr.text, jerr.line);
+	else if (src->config_json && !(config = json_loads(src->config_json, 0, &jerr)))
+		err = arca_error_set(ARCA_EINVALID, "config.json: %s (line %d)", jerr.text,
+			jerr.line);
+	else if (src->spm_model)
+		err = arca_convert__tokenizer_spm(w, src, tok_config, config);
+	else if (src->tiktoken_model)
+		err = arca_convert__tokenizer_tiktoken(w, src, tok_config, config);
+	else
+		err = arca_error_set(ARCA_EUNSUPPORTED, "no tokenizer: the snapshot has neither "
+			"tokenizer.json, a SentencePiece tokenizer.model nor a tiktoken.model");
+	json_decref(tok_config);
+	json_decref(config);
+	return err;
+}
+
 arca_err arca_tokenizer_to_gguf(void *gguf_writer, const arca_tokenizer_sources *src)
 {
 	arca_gguf_writer *w = gguf_writer;
+	if (!src->tokenizer_json)
+		return other_format(w, src);
 	json_error_t jerr;
 	json_t *root = json_loadb(src->tokenizer_json, src->tokenizer_json_len, 0, &jerr);
 	json_t *tok_config = NULL, *config = NULL;
@@ -508,7 +556,8 @@ arca_err arca_tokenizer_to_gguf(void *gguf_writer, const arca_tokenizer_sources 
 		goto cleanup;
 	}
 	if ((err = detect_pre(&pre, root, src->arch_pre)) < 0 ||
-	    (err = build_vocab(&v, root, src->vocab_size)) < 0 || (err = check_unique(&v)) < 0)
+	    (err = build_vocab(&v, root, src->vocab_size)) < 0 ||
+	    (err = arca_convert__check_unique(v.text, v.n, "tokenizer.json")) < 0)
 		goto cleanup;
 	if ((err = arca_gguf_add_str(w, "tokenizer.ggml.model", "gpt2")) < 0 ||
 	    (err = arca_gguf_add_str(w, "tokenizer.ggml.pre", pre)) < 0 ||
@@ -517,8 +566,8 @@ arca_err arca_tokenizer_to_gguf(void *gguf_writer, const arca_tokenizer_sources 
 	    (err = arca_gguf_add_arr(w, "tokenizer.ggml.token_type", ARCA_GGUF_I32, v.type,
 			v.n)) < 0 ||
 	    (err = add_merges(w, root)) < 0 ||
-	    (err = add_specials(w, &v, tok_config, config)) < 0 ||
-	    (err = add_chat_template(w, tok_config, src->chat_template)) < 0)
+	    (err = arca_convert__add_special_ids(w, v.text, v.n, tok_config, config, NULL)) < 0 ||
+	    (err = arca_convert__add_chat_template(w, tok_config, src->chat_template)) < 0)
 		goto cleanup;
 	if (normalizer_is_nfc(json_object_get(root, "normalizer")))
 		err = arca_gguf_add_str(w, "tokenizer.ggml.normalizer", "nfc");

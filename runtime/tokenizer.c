@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * runtime/tokenizer.c — see arca/tokenizer.h: building the tables from GGUF metadata,
- * splitting text at added and special tokens, NFC, and decoding ids back to bytes.
+ * splitting text at added and special tokens, NFC, and decoding ids back to bytes. The
+ * SentencePiece ("llama") search itself is in tokenizer_spm.c, byte-level BPE in
+ * tokenizer_bpe.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -102,6 +105,64 @@ static arca_err load_merges(arca_tokenizer *t, const arca_gguf *g)
 	return ARCA_OK;
 }
 
+/* SentencePiece: scores, the <0xXX> byte tokens, the unknown id, the search to use. */
+static arca_err load_spm(arca_tokenizer *t, const arca_gguf *g)
+{
+	const arca_gguf_kv *scores;
+	arca_err err = arca_gguf_get_arr(g, "tokenizer.ggml.scores", ARCA_GGUF_F32, &scores);
+	if (err < 0)
+		return arca_error_prefix(err, "tokenizer: a SentencePiece vocabulary needs scores");
+	if (scores->n_elems != t->n_vocab)
+		return arca_error_set(ARCA_EINVALID, "tokenizer: %llu scores for %u tokens",
+			(unsigned long long)scores->n_elems, t->n_vocab);
+	if (!(t->score = malloc(t->n_vocab * sizeof(float))))
+		return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
+	memcpy(t->score, scores->elems, t->n_vocab * sizeof(float));
+	t->spm_min_score = 3.4e38f;
+	t->spm_max_score = 1.17549435e-38f; /* FLT_MIN, where SentencePiece starts too */
+	for (uint32_t i = 0; i < t->n_vocab; i++) {
+		size_t len = strlen(t->text[i]);
+		if ((t->type[i] == TOK_NORMAL || t->type[i] == TOK_USER_DEFINED) && len > t->spm_max_len)
+			t->spm_max_len = len;
+		if (t->type[i] == TOK_NORMAL) {
+			if (t->score[i] < t->spm_min_score)
+				t->spm_min_score = t->score[i];
+			if (t->score[i] > t->spm_max_score)
+				t->spm_max_score = t->score[i];
+		}
+	}
+	t->spm_byte_fallback = 1;
+	for (int b = 0; b < 256; b++) {
+		char name[8];
+		snprintf(name, sizeof(name), "<0x%02X>", b);
+		t->spm_byte[b] = arca_tok__find_text(t, name, 6);
+		if (t->spm_byte[b] < 0 || t->type[t->spm_byte[b]] != TOK_BYTE)
+			t->spm_byte_fallback = 0;
+	}
+	uint32_t v;
+	t->unk = -1;
+	if (arca_gguf_get_u32(g, "tokenizer.ggml.unknown_token_id", &v) == ARCA_OK &&
+	    v < t->n_vocab)
+		t->unk = (int32_t)v;
+	arca_error_clear();
+	t->add_space_prefix = 1; /* llama.cpp's default */
+	if (arca_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &t->add_space_prefix) < 0)
+		arca_error_clear();
+	char *type = NULL;
+	t->spm = ARCA_TOK__SPM_MERGE;
+	if (arca_gguf_get_str(g, "tokenizer.arca.spm_model_type", &type) == ARCA_OK) {
+		if (!strcmp(type, "unigram"))
+			t->spm = ARCA_TOK__SPM_VITERBI;
+		else if (strcmp(type, "bpe") != 0)
+			err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer: SentencePiece model type "
+				"'%.40s' is not supported (unigram and bpe are)", type);
+		free(type);
+	} else {
+		arca_error_clear();
+	}
+	return err;
+}
+
 static int longer_first(const void *a, const void *b, void *ctx)
 {
 	const arca_tokenizer *t = ctx;
@@ -132,14 +193,19 @@ static arca_err load_rest(arca_tokenizer *t, const arca_gguf *g)
 	if (!t->specials)
 		return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
 	for (uint32_t i = 0; i < t->n_vocab; i++)
-		if ((t->type[i] == TOK_CONTROL || t->type[i] == TOK_USER_DEFINED) && t->text[i][0])
+		if ((t->type[i] == TOK_CONTROL || t->type[i] == TOK_USER_DEFINED ||
+		     t->type[i] == TOK_UNKNOWN) && t->text[i][0]) /* as llama.cpp: <unk> too */
 			t->specials[t->n_specials++] = (int32_t)i;
 	qsort_r(t->specials, t->n_specials, sizeof(int32_t), longer_first, t);
 	for (size_t i = 0; i < t->n_specials; i++)
 		t->special_first[(unsigned char)t->text[t->specials[i]][0]] = 1;
 	t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab);
 	t->eos = get_id(g, "tokenizer.ggml.eos_token_id", t->n_vocab);
-	t->add_bos = get_flag(g, "tokenizer.ggml.add_bos_token") && t->bos >= 0;
+	/* llama.cpp adds BOS for SentencePiece vocabularies unless told not to */
+	int add_bos = t->spm ? 1 : 0;
+	if (arca_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &add_bos) < 0)
+		arca_error_clear();
+	t->add_bos = add_bos && t->bos >= 0;
 	t->add_eos = get_flag(g, "tokenizer.ggml.add_eos_token") && t->eos >= 0;
 	static const char *const ends[] = { "<|im_end|>", "<|endoftext|>", "<|eot_id|>",
 		"<|eom_id|>", "<|end_of_text|>", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81"
@@ -177,10 +243,13 @@ static arca_err compile_splits(arca_tokenizer *t, const arca_gguf *g)
 	const char *const *res = arca_pretokenizer_regexes(pre);
 	if (!res) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer: pre-tokenizer '%.40s' is not one "
-			"arca knows (qwen2, llama-bpe, glm4, deepseek-v3, deepseek-r1-qwen, gpt-2)", pre);
+			"arca knows (qwen2, llama-bpe, glm4, deepseek-v3, deepseek-r1-qwen, gpt-2, kimi-k2)",
+			pre);
 		free(pre);
 		return err;
 	}
+	/* tiktoken vocabularies: a piece that is itself a token is never split */
+	t->ignore_merges = !strcmp(pre, "kimi-k2");
 	free(pre);
 	for (size_t i = 0; res[i] && i < 4; i++) {
 		int code;
@@ -203,10 +272,10 @@ arca_err arca_tokenizer_from_gguf(arca_tokenizer **out, const arca_gguf *g)
 	arca_err err = arca_gguf_get_str(g, "tokenizer.ggml.model", &model);
 	if (err < 0)
 		return arca_error_prefix(err, "tokenizer");
-	int bpe = !strcmp(model, "gpt2");
-	if (!bpe) {
+	int bpe = !strcmp(model, "gpt2"), spm = !strcmp(model, "llama");
+	if (!bpe && !spm) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer: model '%.40s' is not supported "
-			"(byte-level BPE, \"gpt2\", is)", model);
+			"(byte-level BPE \"gpt2\" and SentencePiece \"llama\" are)", model);
 		free(model);
 		return err;
 	}
@@ -214,8 +283,9 @@ arca_err arca_tokenizer_from_gguf(arca_tokenizer **out, const arca_gguf *g)
 	arca_tokenizer *t = calloc(1, sizeof(*t));
 	if (!t)
 		return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
-	if ((err = load_tokens(t, g)) < 0 || (err = load_merges(t, g)) < 0 ||
-	    (err = load_rest(t, g)) < 0 || (err = compile_splits(t, g)) < 0) {
+	if ((err = load_tokens(t, g)) < 0 ||
+	    (err = bpe ? load_merges(t, g) : load_spm(t, g)) < 0 ||
+	    (err = load_rest(t, g)) < 0 || (bpe && (err = compile_splits(t, g)) < 0)) {
 		arca_tokenizer_free(t);
 		return err;
 	}
@@ -233,6 +303,7 @@ void arca_tokenizer_free(arca_tokenizer *t)
 	free(t->type);
 	free(t->by_text.slots);
 	free(t->merges.slots);
+	free(t->score);
 	free(t->specials);
 	for (size_t i = 0; i < t->n_split; i++)
 		pcre2_code_free(t->split[i]);
@@ -248,6 +319,8 @@ static arca_err encode_plain(const arca_tokenizer *t, const char *s, size_t len,
 {
 	if (!len)
 		return ARCA_OK;
+	if (t->spm)
+		return arca_tok__spm_encode(t, s, len, ids, n, cap);
 	if (!t->nfc)
 		return arca_tok__encode_segment(t, s, len, ids, n, cap);
 	utf8proc_uint8_t *norm = NULL;
@@ -267,7 +340,7 @@ static int32_t special_at(const arca_tokenizer *t, const char *s, size_t left, i
 		return -1;
 	for (size_t i = 0; i < t->n_specials; i++) {
 		int32_t id = t->specials[i];
-		if (t->type[id] == TOK_CONTROL && !parse_ctrl)
+		if ((t->type[id] == TOK_CONTROL || t->type[id] == TOK_UNKNOWN) && !parse_ctrl)
 			continue;
 		const char *tx = t->text[id];
 		size_t l = strlen(tx);
@@ -342,18 +415,42 @@ int arca_tokenizer_is_eog(const arca_tokenizer *t, int32_t id)
 	return 0;
 }
 
+/* A SentencePiece piece: <0xXX> is that byte, `▁` a space, the rest its own UTF-8. */
+static int spm_piece_bytes(const arca_tokenizer *t, int32_t id, char *buf, size_t cap)
+{
+	const char *s = t->text[id];
+	size_t o = 0;
+	unsigned byte;
+	if (t->type[id] == TOK_BYTE && sscanf(s, "<0x%2X>", &byte) == 1) {
+		if (cap)
+			buf[0] = (char)byte;
+		return 1;
+	}
+	for (const char *p = s; *p;) {
+		int space = !strncmp(p, "\xe2\x96\x81", 3);
+		if (o < cap)
+			buf[o] = space ? ' ' : *p;
+		o++;
+		p += space ? 3 : 1;
+	}
+	return (int)o;
+}
+
 int arca_token_to_bytes(const arca_tokenizer *t, int32_t id, char *buf, size_t cap)
 {
 	if (id < 0 || (uint32_t)id >= t->n_vocab)
 		return -1;
 	const char *s = t->text[id];
 	size_t len = strlen(s), o = 0;
-	if (t->type[id] == TOK_CONTROL || t->type[id] == TOK_USER_DEFINED) {
+	if (t->type[id] == TOK_CONTROL || t->type[id] == TOK_USER_DEFINED ||
+	    (t->spm && t->type[id] == TOK_UNKNOWN)) {
 		for (size_t i = 0; i < len; i++, o++)
 			if (o < cap)
 				buf[o] = s[i];
 		return (int)o;
 	}
+	if (t->spm)
+		return spm_piece_bytes(t, id, buf, cap);
 	for (size_t i = 0; i < len;) {
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,

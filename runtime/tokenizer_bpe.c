@@ -4,16 +4,46 @@
  * (each applied to the pieces of the one before, matches and the gaps between them both
  * kept, as Hugging Face's Split with behaviour Isolated), then byte-level BPE on every
  * piece: bytes become their characters' tokens, and the adjacent pair with the lowest merge
- * rank is merged until none is left.
+ * rank is merged until none is left. With ignore_merges (tiktoken vocabularies) a piece that
+ * is itself a token is that token, merges or not.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/tokenizer_internal.h"
 
+/* The token whose byte-level text is the piece, or -1. */
+static int32_t whole_piece(const arca_tokenizer *t, const char *piece, size_t len)
+{
+	char small[256], *text = 2 * len <= sizeof(small) ? small : malloc(2 * len);
+	if (!text)
+		return -1;
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		int32_t id = t->byte_token[(unsigned char)piece[i]];
+		const char *c = id >= 0 ? t->text[id] : NULL;
+		size_t cl = c ? strlen(c) : 0;
+		if (!cl || cl > 2) {
+			o = 0;
+			break;
+		}
+		memcpy(text + o, c, cl);
+		o += cl;
+	}
+	int32_t id = o ? arca_tok__find_text(t, text, o) : -1;
+	if (text != small)
+		free(text);
+	return id >= 0 && t->type[id] == TOK_NORMAL ? id : -1;
+}
+
 arca_err arca_tok__bpe(const arca_tokenizer *t, const char *piece, size_t len, int32_t **ids,
 	size_t *n, size_t *cap)
 {
+	if (t->ignore_merges && len > 1) {
+		int32_t id = whole_piece(t, piece, len);
+		if (id >= 0)
+			return arca_tok__push_id(ids, n, cap, id);
+	}
 	int32_t small[64], *sym = len <= 64 ? small : malloc(len * sizeof(int32_t));
 	if (!sym)
 		return arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");

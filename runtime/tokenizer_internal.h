@@ -22,7 +22,10 @@ typedef struct {
 	size_t mask;
 } tok_map;
 
-enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4 };
+enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_BYTE = 6 };
+
+/* How a SentencePiece ("llama") vocabulary encodes: see tokenizer_spm.c */
+enum { ARCA_TOK__SPM_NONE = 0, ARCA_TOK__SPM_MERGE = 1, ARCA_TOK__SPM_VITERBI = 2 };
 
 struct arca_tokenizer {
 	uint32_t n_vocab;
@@ -36,6 +39,7 @@ struct arca_tokenizer {
 	pcre2_code *split[4];
 	size_t n_split;
 	int nfc;
+	int ignore_merges;        /* a piece that is a token is that token (tiktoken's rule) */
 	int add_bos, add_eos;
 	int32_t bos, eos;
 	int32_t eog[8];
@@ -44,6 +48,15 @@ struct arca_tokenizer {
 	int32_t byte_token[256];  /* the id of each single byte's character */
 	uint8_t char_byte[512];   /* byte-level character (U+0000..U+01FF) → byte */
 	int char_is_byte[512];
+	/* SentencePiece vocabularies only */
+	int spm;                  /* ARCA_TOK__SPM_* */
+	float *score;             /* per id */
+	float spm_min_score, spm_max_score; /* over NORMAL pieces */
+	size_t spm_max_len;       /* longest piece, bytes */
+	int add_space_prefix;
+	int spm_byte_fallback;    /* every <0xXX> token is present */
+	int32_t spm_byte[256];    /* the id of <0xXX> */
+	int32_t unk;
 };
 
 /* tokenizer_map.c: FNV-1a of a text (never 0); a map sized for `entries`; insert unless
@@ -61,6 +74,10 @@ arca_err arca_tok__bpe(const arca_tokenizer *t, const char *piece, size_t len, i
 	size_t *n, size_t *cap);
 /* Splits a segment with the regexes, BPE-encoding each piece. */
 arca_err arca_tok__encode_segment(const arca_tokenizer *t, const char *s, size_t len,
+	int32_t **ids, size_t *n, size_t *cap);
+
+/* tokenizer_spm.c: a SentencePiece encoding of text without special tokens. */
+arca_err arca_tok__spm_encode(const arca_tokenizer *t, const char *s, size_t len,
 	int32_t **ids, size_t *n, size_t *cap);
 
 #endif

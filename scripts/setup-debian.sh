@@ -4,7 +4,8 @@
 # the libraries DESIGN.md names (plus libyaml for model cards), clang with its libFuzzer
 # runtime for the fuzz targets, python3 (with numpy, for the float64 reference and the
 # benchmark generator, and python3-cryptography for an independent check of arca's
-# signatures) for the test fixtures and test hub, and Node.js/npm (Debian's, only
+# signatures, python3-sentencepiece for Google's SentencePiece ids in the tokenizer tests)
+# for the test fixtures and test hub, and Node.js/npm (Debian's, only
 # when no node is installed) for the test tools from the npm registry, and the zstd program
 # for the compressed test data, and Debian's chromium (with a font) to render the audit's HTML
 # report headless in the tests. With --bench also the peers the benchmarks compare

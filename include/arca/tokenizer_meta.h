@@ -10,7 +10,16 @@
  * regex the architecture's choice decides (glm4 vs llama-bpe) and DeepSeek's special tokens
  * mark deepseek-r1-qwen. A normalizer llama.cpp would ignore is recorded too
  * (tokenizer.ggml.normalizer = "nfc"), so arca's own tokenizer can apply it.
- * Only byte-level BPE (tokenizer.json "BPE") is handled; others are ARCA_EUNSUPPORTED.
+ * tokenizer.json must be byte-level BPE ("BPE"); others are ARCA_EUNSUPPORTED.
+ *
+ * Without tokenizer.json, two other sources are read:
+ *  - a SentencePiece tokenizer.model (unigram or BPE; convert/tokenizer_spm.c) becomes a
+ *    `llama` vocabulary (tokens, scores, token types, <0xXX> byte tokens) as llama.cpp's
+ *    convert_hf_to_gguf writes it, plus tokenizer.arca.spm_model_type ("unigram" / "bpe")
+ *    so arca's own tokenizer can encode unigram models with SentencePiece's Viterbi search;
+ *  - a tiktoken.model (Kimi K2: "base64-token rank" lines; convert/tokenizer_tiktoken.c)
+ *    becomes a `gpt2` vocabulary with byte-level token strings and merges derived from the
+ *    ranks, pre-tokenizer "kimi-k2", special tokens from tokenizer_config.json.
  */
 #ifndef ARCA_TOKENIZER_META_H
 #define ARCA_TOKENIZER_META_H
@@ -21,8 +30,13 @@
 #include "arca/error.h"
 
 typedef struct {
-	const char *tokenizer_json;         /* required */
+	const char *tokenizer_json;         /* one of the three sources is required */
 	size_t tokenizer_json_len;
+	const void *spm_model;              /* tokenizer.model, read when tokenizer_json is NULL */
+	size_t spm_model_len;
+	const char *tiktoken_model;         /* tiktoken.model, read when both are NULL */
+	size_t tiktoken_model_len;
+	const char *added_tokens_json;      /* optional, SentencePiece: added_tokens.json */
 	const char *tokenizer_config_json;  /* optional */
 	const char *config_json;            /* optional: bos/eos ids fill gaps */
 	const char *chat_template;          /* optional: chat_template.jinja contents */

@@ -3,7 +3,9 @@
 """Writes small valid seed files for the fuzz targets (standard library only):
 
     make_seeds.py OUT_DIR    -> OUT_DIR/safetensors/*.safetensors, OUT_DIR/gguf/*.gguf,
-                                OUT_DIR/sig/* (tests/data/model-signing, with a selector)
+                                OUT_DIR/sig/* (tests/data/model-signing, with a selector),
+                                OUT_DIR/spm/*.model (tests/data/tokenizers/spm),
+                                OUT_DIR/tiktoken/* (small tiktoken.model files)
 
 Valid files let the fuzzer start from deep inside the parsers instead of rediscovering
 the magic numbers.
@@ -87,6 +89,21 @@ def main():
             blob = bytes([kind]) + open(os.path.join(dirpath, name), "rb").read()
             seed = os.path.relpath(os.path.join(dirpath, name), data).replace("/", "-")
             open(os.path.join(root, "sig", seed), "wb").write(blob)
+
+    # SentencePiece models: the vendored ones (a few kB each)
+    os.makedirs(os.path.join(root, "spm"), exist_ok=True)
+    spm = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "tokenizers",
+                       "spm")
+    for name in ("unigram.model", "bpe.model"):
+        open(os.path.join(root, "spm", name), "wb").write(
+            open(os.path.join(spm, name), "rb").read())
+
+    # tiktoken.model: single bytes, then merges of them (base64 of the bytes, rank)
+    os.makedirs(os.path.join(root, "tiktoken"), exist_ok=True)
+    import base64
+    toks = [bytes([b]) for b in b"abc d"] + [b"ab", b"abc", b" d", b"abc d"]
+    open(os.path.join(root, "tiktoken", "small.model"), "w").write(
+        "".join("%s %d\n" % (base64.b64encode(t).decode(), r) for r, t in enumerate(toks)))
 
     # bundle manifests (docs/bundle.md): one snapshot with a file, a variant and a signature,
     # planned whole and in pieces across two volumes
