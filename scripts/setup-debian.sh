@@ -17,7 +17,8 @@ packages=(
 	build-essential cmake pkg-config git ca-certificates curl python3 python3-numpy util-linux
 	libcurl4-openssl-dev libssl-dev libarchive-dev libsqlite3-dev libzstd-dev
 	libjansson-dev libpcre2-dev libmicrohttpd-dev libutf8proc-dev libyaml-dev
-	libcmocka-dev clang libclang-rt-14-dev zstd python3-cryptography chromium fonts-dejavu-core
+	libcmocka-dev clang libclang-rt-14-dev zstd python3-cryptography python3-sentencepiece
+	chromium fonts-dejavu-core
 )
 
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
