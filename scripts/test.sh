@@ -43,6 +43,6 @@ echo "== build with ASan/UBSan and test"
 BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DARCA_WERROR=ON -DARCA_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	run_ctest build-asan -j "$jobs" -E "^hub/"
-echo "== fuzz the safetensors, GGUF, signature, bundle-manifest and tokenizer-model readers (clang libFuzzer, ${ARCA_FUZZ_SECONDS:-45}s each)"
-scripts/fuzz.sh "${ARCA_FUZZ_SECONDS:-45}"
+echo "== fuzz the safetensors, GGUF, signature, bundle-manifest and tokenizer-model readers (clang libFuzzer, ${ARCA_FUZZ_SECONDS:-30}s each)"
+scripts/fuzz.sh "${ARCA_FUZZ_SECONDS:-30}"
 echo "== all tests passed"
