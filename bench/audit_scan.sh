@@ -98,8 +98,8 @@ $py - "$work/scan.json" "$models" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["scan"]
 best = d["candidates"][0]
-print("scan: %d models, %d index rows; best %s (identical %.0f%%, est. cosine %.4f); "
-      "in-process %.3f s" % (d["models"], d["tensor_rows"], best["owner"],
+print("scan: %d models, %d indexed files; best %s (identical %.0f%%, est. cosine %.4f); "
+      "in-process %.3f s" % (d["models"], d["files"], best["owner"],
                             100 * best["identical_frac"], best["est_cosine"], d["seconds"]))
 assert best["owner"].startswith("local:bench/m00000@"), "the base is not first"
 PY

@@ -207,11 +207,11 @@ static void scan_table(FILE *f, json_t *scan)
 {
 	if (!scan)
 		return;
-	fprintf(f, "<h2>Scan</h2>\n<p>%lld stored models, %lld index rows, %.3f s.</p>\n"
+	fprintf(f, "<h2>Scan</h2>\n<p>%lld stored models, %lld indexed files, %.3f s.</p>\n"
 		"<table><tr><th>candidate</th><th>identical tensors</th><th>estimated cosine</th>"
 		"<th>score</th></tr>\n",
 		(long long)json_integer_value(json_object_get(scan, "models")),
-		(long long)json_integer_value(json_object_get(scan, "tensor_rows")),
+		(long long)json_integer_value(json_object_get(scan, "files")),
 		num(scan, "seconds", 0));
 	size_t i;
 	json_t *c;

@@ -177,7 +177,7 @@ static json_t *scan_json(const arca_scan_result *s)
 	for (size_t i = 0; i < s->n_candidates; i++)
 		json_array_append_new(list, candidate_json(&s->candidates[i]));
 	return json_pack("{s:s,s:o,s:I,s:I,s:o}", "fork", s->fork_what, "candidates", list,
-		"models", (json_int_t)s->n_models, "tensor_rows", (json_int_t)s->n_tensors,
+		"models", (json_int_t)s->n_models, "files", (json_int_t)s->n_files,
 		"seconds", number(s->seconds));
 }
 
@@ -185,8 +185,8 @@ static json_t *scan_json(const arca_scan_result *s)
 
 static void print_scan(const arca_scan_result *s)
 {
-	printf("scan: %zu stored models, %llu index rows, %.3f s\n", s->n_models,
-		(unsigned long long)s->n_tensors, s->seconds);
+	printf("scan: %zu stored models, %llu indexed files, %.3f s\n", s->n_models,
+		(unsigned long long)s->n_files, s->seconds);
 	if (!s->n_candidates) {
 		printf("  no stored model shares tensors with %s or resembles it\n", s->fork_what);
 		return;

@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convert/fork_scan.c — `arca audit FORK --scan` (arca/audit.h): every stored snapshot and
- * variant ranked as a base of FORK from the tensor index alone, in one pass over the
- * catalog's tensor rows (arca_catalog_scan_tensors), without reading weights.
- *
- * Per candidate: tensors whose sha256 one of FORK's tensors has (hashes first: proof of
- * copied bytes), and the sketches' estimate of the global cosine, Σ⟨sketch_a, sketch_b⟩ /
- * √(Σ‖a‖² Σ‖b‖²) over tensors of ≥ 2 dims with the same name and element count (the
- * count-sketch keeps inner products in expectation, arca/tensor_index.h). Tensors with one
- * value everywhere (std 0: norms initialised to 1) are not evidence and are skipped. Names
- * are compared as stored, so a safetensors fork is ranked against safetensors files and a
- * GGUF fork against GGUF variants. Score: the mean of the identical fraction and the
- * estimated cosine (clamped at 0).
+ * variant ranked as a base of FORK from the tensor index alone, without reading weights:
+ *   1. hashes: the blobs holding one of FORK's tensor hashes (the catalog's sha256 index;
+ *      constant tensors, std 0 — norms initialised to 1 — are no evidence and left out);
+ *   2. sketches: each indexed file's sketch (arca_file_sketch: per-tensor sketches spread by
+ *      name, one row per file), so the estimate of the global cosine over same-name
+ *      matrices, ⟨s_fork, s_cand⟩ / √(Σ‖a‖² Σ‖b‖²), costs one 1024-float dot per file.
+ * Files add up per snapshot or variant (shards). Names are compared as stored, so a
+ * safetensors fork is ranked against safetensors files and a GGUF fork against GGUF
+ * variants. Score: the mean of the identical fraction and the estimated cosine (≥ 0).
  */
 #include <math.h>
 #include <stdio.h>
@@ -27,68 +25,29 @@
 #define MIN_COSINE 0.3
 
 typedef struct {
-	char *name;
 	char sha[ARCA_SHA256_HEX];
-	uint64_t n_elements;
-	int n_dims, has_values, constant;
-	double l2;
-	float sketch[ARCA_TENSOR_SKETCH_DIM];
+	int constant;            /* one value everywhere: no evidence */
 } fork_row;
 
 typedef struct {
 	arca_scan_candidate c;
-	double dot, na, nb;
+	double dot, norm2;
 } candidate;
 
 typedef struct {
-	fork_row *rows;        /* by name */
+	fork_row *rows;          /* FORK's index rows */
 	size_t n;
-	char (*shas)[ARCA_SHA256_HEX]; /* non-constant tensors' hashes, sorted */
+	const char **shas;       /* its non-constant tensors' hashes */
 	size_t n_shas;
+	arca_file_sketch sketch; /* of all its files together */
 	arca_blob_owner *owners; /* by blob */
 	size_t n_owners;
-	size_t *owner_candidate; /* owners[i] belongs to candidates[owner_candidate[i]] */
 	candidate *candidates;
 	size_t n_candidates;
-	uint64_t n_rows;
+	size_t *owner_candidate; /* owners[i] belongs to candidates[owner_candidate[i]] */
 } scan_ctx;
 
-static int by_name(const void *x, const void *y)
-{
-	return strcmp(((const fork_row *)x)->name, ((const fork_row *)y)->name);
-}
-
-static int by_sha(const void *x, const void *y)
-{
-	return strcmp((const char *)x, (const char *)y);
-}
-
-static const fork_row *find_name(const scan_ctx *c, const char *name)
-{
-	fork_row key = { .name = (char *)name };
-	return bsearch(&key, c->rows, c->n, sizeof(*c->rows), by_name);
-}
-
-static int has_sha(const scan_ctx *c, const char *sha)
-{
-	return bsearch(sha, c->shas, c->n_shas, sizeof(*c->shas), by_sha) != NULL;
-}
-
-/* The first owner of blob (owners are sorted by blob), or n_owners. */
-static size_t first_owner(const scan_ctx *c, const char *blob)
-{
-	size_t lo = 0, hi = c->n_owners;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(c->owners[mid].blob, blob) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->n_owners && !strcmp(c->owners[lo].blob, blob) ? lo : c->n_owners;
-}
-
-/* One candidate per snapshot or variant, whatever number of blobs it has. */
+/* One candidate per snapshot or variant, whatever number of files it has. */
 static arca_err group_owners(scan_ctx *c)
 {
 	c->owner_candidate = calloc(c->n_owners + 1, sizeof(*c->owner_candidate));
@@ -112,36 +71,66 @@ static arca_err group_owners(scan_ctx *c)
 	return ARCA_OK;
 }
 
-static int on_row(const arca_tensor_scan_row *row, void *payload)
+/* The owners of blob (owners are sorted by blob): [*lo, *hi). */
+static void owners_of(const scan_ctx *c, const char *blob, size_t *lo_out, size_t *hi_out)
 {
-	scan_ctx *c = payload;
-	c->n_rows++;
-	size_t first = first_owner(c, row->blob);
-	if (first == c->n_owners)
-		return 0;
-	int constant = row->has_values && row->std == 0;
-	int identical = !constant && has_sha(c, row->sha256);
-	double dot = 0, na = 0, nb = 0;
-	int matrix = 0;
-	const fork_row *f = row->has_values && row->n_dims >= 2 && !constant ?
-		find_name(c, row->name) : NULL;
-	if (f && f->has_values && !f->constant && f->n_elements == row->n_elements) {
-		for (size_t i = 0; i < ARCA_TENSOR_SKETCH_DIM; i++)
-			dot += (double)f->sketch[i] * (double)row->sketch[i];
-		na = f->l2 * f->l2;
-		nb = row->l2 * row->l2;
-		matrix = 1;
+	size_t lo = 0, hi = c->n_owners;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(c->owners[mid].blob, blob) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	for (size_t i = first; i < c->n_owners && !strcmp(c->owners[i].blob, row->blob); i++) {
-		candidate *k = &c->candidates[c->owner_candidate[i]];
-		k->c.n_identical += (size_t)identical;
-		k->c.bytes_identical += identical ? row->nbytes : 0;
-		k->dot += dot;
-		k->na += na;
-		k->nb += nb;
-		k->c.n_matrices += (size_t)matrix;
+	*lo_out = lo;
+	while (lo < c->n_owners && !strcmp(c->owners[lo].blob, blob))
+		lo++;
+	*hi_out = lo;
+}
+
+static arca_err add_hashes(scan_ctx *c, arca_catalog *cat)
+{
+	arca_hash_hits *hits;
+	size_t n;
+	arca_err err = arca_catalog_hash_hits(&hits, &n, cat, c->shas, c->n_shas);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		size_t lo, hi;
+		owners_of(c, hits[i].blob, &lo, &hi);
+		for (size_t o = lo; o < hi; o++) {
+			candidate *k = &c->candidates[c->owner_candidate[o]];
+			k->c.n_identical += (size_t)hits[i].n_tensors;
+			k->c.bytes_identical += hits[i].bytes;
+		}
 	}
-	return 0;
+	free(hits);
+	return ARCA_OK;
+}
+
+static arca_err add_sketches(scan_ctx *c, arca_catalog *cat, uint64_t *files)
+{
+	arca_file_sketch *fs;
+	size_t n;
+	arca_err err = arca_catalog_file_sketches(&fs, &n, cat);
+	if (err < 0)
+		return err;
+	*files = n;
+	for (size_t i = 0; i < n; i++) {
+		size_t lo, hi;
+		owners_of(c, fs[i].blob, &lo, &hi);
+		if (lo == hi)
+			continue;
+		double dot = arca_convert__dot(c->sketch.sketch, fs[i].sketch, ARCA_FILE_SKETCH_DIM);
+		for (size_t o = lo; o < hi; o++) {
+			candidate *k = &c->candidates[c->owner_candidate[o]];
+			k->dot += dot;
+			k->norm2 += fs[i].norm2;
+			k->c.n_matrices += (size_t)fs[i].n_matrices;
+		}
+	}
+	free(fs);
+	return ARCA_OK;
 }
 
 static int by_score(const void *x, const void *y)
@@ -175,6 +164,12 @@ static arca_err load_fork(scan_ctx *c, arca_catalog *cat, int64_t snapshot, int6
 		size_t n;
 		if ((err = arca_catalog_list_tensors(&rows, &n, cat, blobs[b].sha256)) < 0)
 			break;
+		arca_file_sketch part;
+		arca_file_sketch_of(&part, rows, n);
+		for (size_t i = 0; i < ARCA_FILE_SKETCH_DIM; i++)
+			c->sketch.sketch[i] += part.sketch[i];
+		c->sketch.norm2 += part.norm2;
+		c->sketch.n_matrices += part.n_matrices;
 		fork_row *grown = realloc(c->rows, (c->n + n + 1) * sizeof(*grown));
 		void *shas = realloc(c->shas, (c->n_shas + n + 1) * sizeof(*c->shas));
 		if (grown)
@@ -189,19 +184,10 @@ static arca_err load_fork(scan_ctx *c, arca_catalog *cat, int64_t snapshot, int6
 		for (size_t i = 0; i < n; i++) {
 			fork_row *f = &c->rows[c->n++];
 			memset(f, 0, sizeof(*f));
-			f->name = rows[i].name;
-			rows[i].name = NULL;
 			memcpy(f->sha, rows[i].sha256, sizeof(f->sha));
-			f->n_elements = rows[i].n_elements;
-			f->n_dims = 1;
-			for (const char *p = rows[i].shape_json; p && *p; p++)
-				f->n_dims += *p == ',';
-			f->has_values = rows[i].has_values;
-			f->constant = f->has_values && rows[i].std == 0;
-			f->l2 = rows[i].l2;
-			memcpy(f->sketch, rows[i].sketch, sizeof(f->sketch));
+			f->constant = rows[i].has_values && rows[i].std == 0;
 			if (!f->constant)
-				memcpy(c->shas[c->n_shas++], f->sha, sizeof(f->sha));
+				c->n_shas++;
 		}
 		arca_tensor_records_free(rows, n);
 	}
@@ -209,10 +195,11 @@ static arca_err load_fork(scan_ctx *c, arca_catalog *cat, int64_t snapshot, int6
 	if (err == ARCA_OK && !used)
 		err = arca_error_set(ARCA_EINVALID, "%s has no safetensors or GGUF file to scan with",
 			text);
-	if (err == ARCA_OK) {
-		qsort(c->rows, c->n, sizeof(*c->rows), by_name);
-		qsort(c->shas, c->n_shas, sizeof(*c->shas), by_sha);
-	}
+	/* the hashes point into rows, which no longer move */
+	c->n_shas = 0;
+	for (size_t i = 0; err == ARCA_OK && i < c->n; i++)
+		if (!c->rows[i].constant)
+			c->shas[c->n_shas++] = c->rows[i].sha;
 	return err;
 }
 
@@ -248,8 +235,9 @@ arca_err arca_audit_scan(arca_scan_result *out, arca_store *store, const char *f
 	if (err == ARCA_OK)
 		err = group_owners(&c);
 	if (err == ARCA_OK)
-		err = arca_catalog_scan_tensors(cat, on_row, &c);
-	out->n_tensors = c.n_rows;
+		err = add_hashes(&c, cat);
+	if (err == ARCA_OK)
+		err = add_sketches(&c, cat, &out->n_files);
 	out->n_models = c.n_candidates;
 	if (err == ARCA_OK) {
 		out->candidates = calloc(c.n_candidates + 1, sizeof(*out->candidates));
@@ -259,7 +247,8 @@ arca_err arca_audit_scan(arca_scan_result *out, arca_store *store, const char *f
 	for (size_t i = 0; err == ARCA_OK && i < c.n_candidates; i++) {
 		candidate *k = &c.candidates[i];
 		k->c.identical_frac = c.n_shas ? (double)k->c.n_identical / (double)c.n_shas : 0;
-		k->c.est_cosine = k->na > 0 && k->nb > 0 ? k->dot / sqrt(k->na * k->nb) : 0;
+		k->c.est_cosine = c.sketch.norm2 > 0 && k->norm2 > 0 ?
+			k->dot / sqrt(c.sketch.norm2 * k->norm2) : 0;
 		k->c.score = (fmin(1, k->c.identical_frac) + fmax(0, fmin(1, k->c.est_cosine))) / 2;
 		if (k->c.n_identical || k->c.est_cosine >= MIN_COSINE)
 			out->candidates[out->n_candidates++] = k->c;
@@ -272,8 +261,6 @@ arca_err arca_audit_scan(arca_scan_result *out, arca_store *store, const char *f
 	arca_blob_owners_free(c.owners, c.n_owners);
 	free(c.owner_candidate);
 	free(c.candidates);
-	for (size_t i = 0; i < c.n; i++)
-		free(c.rows[i].name);
 	free(c.rows);
 	free(c.shas);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -90,6 +90,9 @@ arca_err arca_index_weights(arca_index_result *out, arca_store *store, int64_t s
 	if (err < 0)
 		return err;
 	out->n_blobs = n;
+	/* files indexed before the catalog kept whole-file sketches get theirs from their rows */
+	if ((err = arca_catalog_fill_file_sketches(arca_store_catalog(store))) < 0)
+		goto cleanup;
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (blobs[i].index_version == ARCA_TENSOR_INDEX_VERSION && !opts->force)

@@ -62,6 +62,9 @@ static void bind_stat(sqlite3_stmt *st, int i, int has, double v)
 		sqlite3_bind_null(st, i);
 }
 
+static arca_err store_file_sketch(arca_catalog *cat, const char *blob,
+	const arca_tensor_record *rows, size_t n);
+
 static arca_err insert_rows(arca_catalog *cat, sqlite3_stmt *st, const char *blob,
 	const arca_tensor_record *rows, size_t n)
 {
@@ -152,6 +155,8 @@ arca_err arca_catalog_put_tensor_index(arca_catalog *cat, const char *blob, cons
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		err = arca_catalog__db_error(cat, rc, "record tensor index");
+	if (err == ARCA_OK)
+		err = store_file_sketch(cat, blob, rows, n);
 cleanup:
 	sqlite3_finalize(st);
 	if (err < 0) {
@@ -443,50 +448,231 @@ arca_err arca_catalog_indexed_owners(arca_blob_owner **out, size_t *n_out, arca_
 	return err;
 }
 
-arca_err arca_catalog_scan_tensors(arca_catalog *cat, arca_tensor_scan_fn fn, void *payload)
+/* The bucket and sign of coordinate i of a tensor's sketch in the file sketch. */
+static inline uint64_t spread(uint64_t name_hash, uint64_t i)
 {
-	/* one pass over the table in storage order: no join, no sort. Mapping the file lets
-	 * SQLite read pages without a copy each (the index rows are mostly sketches). */
-	arca_err err = ARCA_OK;
+	uint64_t x = name_hash + (i + 1) * 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *p = (const unsigned char *)name; p && *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h;
+}
+
+static int dims_of(const char *shape_json)
+{
+	int n = shape_json && shape_json[0] == '[' && shape_json[1] != ']' ? 1 : 0;
+	for (const char *p = shape_json; p && *p; p++)
+		n += *p == ',';
+	return n;
+}
+
+void arca_file_sketch_of(arca_file_sketch *out, const arca_tensor_record *rows, size_t n)
+{
+	double acc[ARCA_FILE_SKETCH_DIM] = { 0 };
+	out->norm2 = 0;
+	out->n_matrices = 0;
+	for (size_t r = 0; r < n; r++) {
+		const arca_tensor_record *t = &rows[r];
+		if (!t->has_values || dims_of(t->shape_json) < 2 || !(t->std > 0))
+			continue;
+		uint64_t h = name_hash(t->name);
+		for (uint64_t i = 0; i < ARCA_TENSOR_SKETCH_DIM; i++) {
+			uint64_t x = spread(h, i);
+			double v = (double)t->sketch[i];
+			acc[x % ARCA_FILE_SKETCH_DIM] += (x >> 63) ? -v : v;
+		}
+		out->norm2 += t->l2 * t->l2;
+		out->n_matrices++;
+	}
+	for (size_t i = 0; i < ARCA_FILE_SKETCH_DIM; i++)
+		out->sketch[i] = (float)acc[i];
+}
+
+static arca_err store_file_sketch(arca_catalog *cat, const char *blob,
+	const arca_tensor_record *rows, size_t n)
+{
+	arca_file_sketch fs;
+	arca_file_sketch_of(&fs, rows, n);
+	unsigned char *bytes = malloc(ARCA_FILE_SKETCH_DIM * 4);
+	if (!bytes)
+		return arca_error_set(ARCA_ENOMEM, "record file sketch: out of memory");
+	for (size_t i = 0; i < ARCA_FILE_SKETCH_DIM; i++) {
+		uint32_t u;
+		memcpy(&u, &fs.sketch[i], 4);
+		for (int b = 0; b < 4; b++)
+			bytes[i * 4 + (size_t)b] = (unsigned char)(u >> (8 * b));
+	}
 	sqlite3_stmt *st;
-	if ((err = arca_catalog__prepare(cat, &st, "PRAGMA mmap_size=4294967296")) < 0)
+	arca_err err = arca_catalog__prepare(cat, &st, "UPDATE tensor_index SET file_sketch = ?2, "
+		"file_norm2 = ?3, n_matrices = ?4 WHERE blob = ?1");
+	if (err == ARCA_OK) {
+		sqlite3_bind_text(st, 1, blob, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, bytes, ARCA_FILE_SKETCH_DIM * 4, SQLITE_TRANSIENT);
+		sqlite3_bind_double(st, 3, fs.norm2);
+		sqlite3_bind_int64(st, 4, fs.n_matrices);
+		int rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			err = arca_catalog__db_error(cat, rc, "record file sketch");
+		sqlite3_finalize(st);
+	}
+	free(bytes);
+	return err;
+}
+
+static arca_err read_file_sketch_row(void *elem, sqlite3_stmt *st)
+{
+	arca_file_sketch *f = elem;
+	arca_catalog__column_copy(f->blob, sizeof(f->blob), st, 0);
+	f->n_matrices = -1; /* not stored: made from the rows after the query */
+	if (sqlite3_column_bytes(st, 1) != ARCA_FILE_SKETCH_DIM * 4)
+		return ARCA_OK;
+	const unsigned char *in = sqlite3_column_blob(st, 1);
+	for (size_t i = 0; i < ARCA_FILE_SKETCH_DIM; i++) {
+		uint32_t u = (uint32_t)in[i * 4] | (uint32_t)in[i * 4 + 1] << 8 |
+			(uint32_t)in[i * 4 + 2] << 16 | (uint32_t)in[i * 4 + 3] << 24;
+		memcpy(&f->sketch[i], &u, 4);
+	}
+	f->norm2 = sqlite3_column_double(st, 2);
+	f->n_matrices = sqlite3_column_int64(st, 3);
+	return ARCA_OK;
+}
+
+static void free_plain(void *items, size_t n)
+{
+	(void)n;
+	free(items);
+}
+
+static const arca_catalog__rows file_sketch_rows = {
+	"read file sketches", sizeof(arca_file_sketch), read_file_sketch_row, free_plain,
+};
+
+arca_err arca_catalog_file_sketches(arca_file_sketch **out, size_t *n_out, arca_catalog *cat)
+{
+	*out = NULL;
+	*n_out = 0;
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st, "SELECT blob, file_sketch, file_norm2, "
+		"n_matrices FROM tensor_index ORDER BY blob");
+	if (err < 0)
 		return err;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		;
-	sqlite3_finalize(st);
-	if ((err = arca_catalog__prepare(cat, &st, "SELECT blob, name, shape, n_elements, nbytes,"
-		" sha256, std, l2, sketch FROM tensors")) < 0)
+	void *items;
+	if ((err = arca_catalog__collect(&items, n_out, cat, st, &file_sketch_rows)) < 0)
 		return err;
-	arca_tensor_scan_row row;
+	*out = items;
+	for (size_t i = 0; err == ARCA_OK && i < *n_out; i++) {
+		if ((*out)[i].n_matrices >= 0)
+			continue;
+		arca_tensor_record *rows;
+		size_t n;
+		if ((err = arca_catalog_list_tensors(&rows, &n, cat, (*out)[i].blob)) < 0)
+			break;
+		char blob[ARCA_SHA256_HEX];
+		memcpy(blob, (*out)[i].blob, sizeof(blob));
+		arca_file_sketch_of(&(*out)[i], rows, n);
+		memcpy((*out)[i].blob, blob, sizeof(blob));
+		arca_tensor_records_free(rows, n);
+	}
+	if (err < 0) {
+		free(*out);
+		*out = NULL;
+		*n_out = 0;
+	}
+	return err;
+}
+
+arca_err arca_catalog_fill_file_sketches(arca_catalog *cat)
+{
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st,
+		"SELECT blob FROM tensor_index WHERE file_sketch IS NULL");
+	if (err < 0)
+		return err;
+	char (*blobs)[ARCA_SHA256_HEX] = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&row, 0, sizeof(row));
-		row.blob = (const char *)sqlite3_column_text(st, 0);
-		row.name = (const char *)sqlite3_column_text(st, 1);
-		const char *shape = (const char *)sqlite3_column_text(st, 2);
-		row.n_dims = shape && shape[0] == '[' && shape[1] != ']' ? 1 : 0;
-		for (const char *p = shape; p && *p; p++)
-			row.n_dims += *p == ',';
-		row.n_elements = (uint64_t)sqlite3_column_int64(st, 3);
-		row.nbytes = (uint64_t)sqlite3_column_int64(st, 4);
-		row.sha256 = (const char *)sqlite3_column_text(st, 5);
-		row.std = column_stat(st, 6);
-		row.l2 = column_stat(st, 7);
-		if (sqlite3_column_bytes(st, 8) == ARCA_TENSOR_SKETCH_DIM * 4) {
-			sketch_decode(row.sketch, sqlite3_column_blob(st, 8));
-			row.has_values = 1;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			void *grown = realloc(blobs, cap * sizeof(*blobs));
+			if (!grown) {
+				err = arca_error_set(ARCA_ENOMEM, "file sketches: out of memory");
+				break;
+			}
+			blobs = grown;
 		}
-		if (!row.blob || !row.name || !row.sha256) {
-			err = arca_error_set(ARCA_ENOMEM, "scan tensors: out of memory");
-			break;
-		}
-		if (fn(&row, payload)) {
-			err = arca_error_set(ARCA_EINTERRUPTED, "scan tensors: stopped");
-			break;
-		}
+		arca_catalog__column_copy(blobs[n++], ARCA_SHA256_HEX, st, 0);
 	}
 	if (err == ARCA_OK && rc != SQLITE_DONE)
-		err = arca_catalog__db_error(cat, rc, "scan tensors");
+		err = arca_catalog__db_error(cat, rc, "find file sketches");
 	sqlite3_finalize(st);
+	if (err < 0 || !n) {
+		free(blobs);
+		return err;
+	}
+	if ((err = arca_catalog_begin(cat)) < 0) {
+		free(blobs);
+		return err;
+	}
+	for (size_t i = 0; err == ARCA_OK && i < n; i++) {
+		arca_tensor_record *rows;
+		size_t nr;
+		if ((err = arca_catalog_list_tensors(&rows, &nr, cat, blobs[i])) < 0)
+			break;
+		err = store_file_sketch(cat, blobs[i], rows, nr);
+		arca_tensor_records_free(rows, nr);
+	}
+	free(blobs);
+	if (err < 0) {
+		arca_catalog_rollback(cat);
+		return err;
+	}
+	return arca_catalog_commit(cat);
+}
+
+static arca_err read_hit_row(void *elem, sqlite3_stmt *st)
+{
+	arca_hash_hits *h = elem;
+	arca_catalog__column_copy(h->blob, sizeof(h->blob), st, 0);
+	h->n_tensors = sqlite3_column_int64(st, 1);
+	h->bytes = (uint64_t)sqlite3_column_int64(st, 2);
+	return ARCA_OK;
+}
+
+static const arca_catalog__rows hit_rows = {
+	"find tensor hashes", sizeof(arca_hash_hits), read_hit_row, free_plain,
+};
+
+arca_err arca_catalog_hash_hits(arca_hash_hits **out, size_t *n_out, arca_catalog *cat,
+	const char *const *sha256s, size_t n)
+{
+	*out = NULL;
+	*n_out = 0;
+	json_t *set = json_array();
+	for (size_t i = 0; set && i < n; i++)
+		json_array_append_new(set, json_string(sha256s[i]));
+	char *text = set ? json_dumps(set, JSON_COMPACT) : NULL;
+	json_decref(set);
+	if (!text)
+		return arca_error_set(ARCA_ENOMEM, "find tensor hashes: out of memory");
+	sqlite3_stmt *st;
+	arca_err err = arca_catalog__prepare(cat, &st,
+		"WITH h(sha256) AS (SELECT DISTINCT value FROM json_each(?1))"
+		"SELECT t.blob, count(*), sum(t.nbytes) FROM h JOIN tensors t ON t.sha256 = h.sha256"
+		" GROUP BY t.blob ORDER BY t.blob");
+	if (err == ARCA_OK) {
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+		void *items;
+		err = arca_catalog__collect(&items, n_out, cat, st, &hit_rows);
+		*out = items;
+	}
+	free(text);
 	return err;
 }

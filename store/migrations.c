@@ -171,5 +171,13 @@ static const char v4[] =
 	"  indexed_at TEXT NOT NULL"
 	") WITHOUT ROWID;";
 
-const char *const arca__migrations[] = { v1, v2, v3, v4 };
+/* Version 5: a whole-file sketch per indexed blob (store/catalog_tensors.c makes it from the
+ * tensor rows), so that a scan compares a model with thousands of stored ones by reading
+ * one row each. NULL for blobs indexed before: it is made from their rows when read. */
+static const char v5[] =
+	"ALTER TABLE tensor_index ADD COLUMN file_sketch BLOB;"
+	"ALTER TABLE tensor_index ADD COLUMN file_norm2 REAL;"
+	"ALTER TABLE tensor_index ADD COLUMN n_matrices INTEGER;";
+
+const char *const arca__migrations[] = { v1, v2, v3, v4, v5 };
 const size_t arca__n_migrations = sizeof(arca__migrations) / sizeof(arca__migrations[0]);

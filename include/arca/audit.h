@@ -16,8 +16,8 @@
  * card (base_model, base_model_relation, licence) against it.
  *
  * A scan ranks every stored snapshot and variant as a base for FORK from the tensor index
- * alone (no weights read): tensors with the same bytes first, then the sketches' estimate
- * of the global cosine over same-name, same-size matrices. Tensors with one value
+ * alone (no weights read): tensors with the same bytes first, then the file sketches'
+ * estimate of the global cosine over same-name matrices (one row per stored file). Tensors with one value
  * everywhere (norms initialised to 1) are not evidence and are left out of both.
  *
  * Nothing here prints; results are plain structs.
@@ -158,7 +158,7 @@ typedef struct {
 	arca_scan_candidate *candidates; /* best first */
 	size_t n_candidates;
 	size_t n_models;             /* snapshots and variants looked at */
-	uint64_t n_tensors;          /* index rows read */
+	uint64_t n_files;            /* indexed files whose sketches were read */
 	double seconds;
 } arca_scan_result;
 

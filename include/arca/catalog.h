@@ -11,7 +11,8 @@
  *   artifacts    derived files (GGUF, ...) with artifact_inputs/_outputs as lineage
  *   validations, keys, signatures             for the runtime and signing
  *   tensors, tensor_index                     the tensor index of safetensors and GGUF
- *                                             blobs (arca/tensor_index.h), for audits
+ *                                             blobs (arca/tensor_index.h), with a sketch
+ *                                             of each whole file, for audits
  *
  * The database runs in WAL mode with foreign keys on and a busy timeout, so several arca
  * processes can use it at once. Migrations are applied in order when a store is opened; a
@@ -32,7 +33,7 @@
 
 typedef struct arca_catalog arca_catalog;
 
-#define ARCA_CATALOG_SCHEMA 4
+#define ARCA_CATALOG_SCHEMA 5
 
 /* Opens (create = 1: creates) the catalog at path and applies pending migrations. */
 arca_err arca_catalog_open(arca_catalog **out, const char *path, int create);
@@ -459,20 +460,41 @@ void arca_blob_owners_free(arca_blob_owner *owners, size_t n);
 arca_err arca_catalog_indexed_owners(arca_blob_owner **out, size_t *n_out, arca_catalog *cat,
 	int64_t exclude_snapshot);
 
-/* One indexed tensor as a scan sees it; the strings live until the callback returns. */
+/* Floats in a whole file's sketch. */
+#define ARCA_FILE_SKETCH_DIM 1024
+
+/* The sketch of a whole indexed file: each matrix's sketch (≥ 2 dims, not constant) spread
+ * over ARCA_FILE_SKETCH_DIM buckets with signs keyed by the tensor's name, so that the inner
+ * product of two files' sketches estimates Σ over same-name matrices of ⟨a, b⟩ (what the
+ * global cosine needs) and sketches of several files of a model add up. norm2 = Σ ‖a‖² over
+ * those matrices. */
 typedef struct {
-	const char *blob, *name, *sha256;
-	int n_dims;
-	uint64_t n_elements, nbytes;
-	int has_values;               /* 0: no statistics or sketch */
-	double std, l2;
-	float sketch[ARCA_TENSOR_SKETCH_DIM];
-} arca_tensor_scan_row;
+	char blob[ARCA_SHA256_HEX];
+	float sketch[ARCA_FILE_SKETCH_DIM];
+	double norm2;
+	int64_t n_matrices;
+} arca_file_sketch;
 
-/* Non-zero stops the scan with ARCA_EINTERRUPTED. */
-typedef int (*arca_tensor_scan_fn)(const arca_tensor_scan_row *row, void *payload);
+/* Computes the file sketch of a blob's rows (what the catalog stores with them). */
+void arca_file_sketch_of(arca_file_sketch *out, const arca_tensor_record *rows, size_t n);
 
-/* Every row of the tensor index, in storage order (one sequential pass). */
-arca_err arca_catalog_scan_tensors(arca_catalog *cat, arca_tensor_scan_fn fn, void *payload);
+/* The file sketch of every indexed blob, sorted by blob (blobs indexed before schema 5
+ * get theirs computed from their rows here). */
+arca_err arca_catalog_file_sketches(arca_file_sketch **out, size_t *n_out, arca_catalog *cat);
+
+/* Records the file sketch of every indexed blob that has none yet (indexed before schema
+ * 5), from its rows; one transaction. */
+arca_err arca_catalog_fill_file_sketches(arca_catalog *cat);
+
+/* Blobs holding tensors with one of these hashes: per blob, how many such rows and their
+ * bytes. Uses the tensors_by_sha256 index. */
+typedef struct {
+	char blob[ARCA_SHA256_HEX];
+	int64_t n_tensors;
+	uint64_t bytes;
+} arca_hash_hits;
+
+arca_err arca_catalog_hash_hits(arca_hash_hits **out, size_t *n_out, arca_catalog *cat,
+	const char *const *sha256s, size_t n);
 
 #endif

@@ -159,6 +159,26 @@ for arch in llama qwen2; do
 		"['local:acme/$arch-merge']"
 done
 
+# a store indexed before file sketches were kept (schema < 5: NULL) scans the same, the
+# sketches made from the tensor rows; arca index records them
+run 0 "$ARCA" audit acme/llama-ft --scan --shallow --json
+cp "$OUT" "$T/scan-before.json"
+python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE tensor_index SET file_sketch = NULL, file_norm2 = NULL, n_matrices = NULL")
+db.commit()' "$ARCA_HOME/catalog.db" || fail "cannot clear the file sketches"
+run 0 "$ARCA" audit acme/llama-ft --scan --shallow --json
+python3 -c 'import json, sys
+a, b = (json.load(open(p))["scan"]["candidates"] for p in sys.argv[1:3])
+assert [c["owner"] for c in a] == [c["owner"] for c in b]
+assert all(abs(x["est_cosine"] - y["est_cosine"]) < 1e-6 for x, y in zip(a, b))' \
+	"$T/scan-before.json" "$OUT" || fail "the scan changed without stored file sketches"
+run 0 "$ARCA" index -q
+python3 -c 'import sqlite3, sys
+n = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT count(*) FROM tensor_index WHERE file_sketch IS NULL").fetchone()[0]
+assert n == 0, n' "$ARCA_HOME/catalog.db" || fail "arca index did not record the file sketches"
+
 # folders work without a store; no card claims can name a repo then
 run 0 "$ARCA" audit "$T/llama-ft" --base "$T/llama" --json
 expect_json 'd["relation"]' fine-tune
