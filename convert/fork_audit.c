@@ -7,6 +7,7 @@
  * confidence, and checks the fork's card against it.
  *
  * Classification, first rule that fits:
+ *   no tensor paired by name                                unrelated (nothing compared)
  *   every tensor identical                                  re-upload         proof
  *   every tensor the same values / converted / requantized  (re)quantization  proof when a
  *                                                           quantized tensor is reproduced
@@ -672,6 +673,19 @@ static void classify(arca_audit_result *r, int vocab_ok, int shared_same)
 				c[ARCA_DIFF_SAME_VALUES], c[ARCA_DIFF_CONVERTED], c[ARCA_DIFF_IDENTICAL]);
 		return;
 	}
+	size_t paired = 0;
+	for (size_t i = 0; i < n; i++)
+		paired += d->tensors[i].verdict != ARCA_DIFF_ADDED &&
+			d->tensors[i].verdict != ARCA_DIFF_REMOVED;
+	if (!paired) {
+		r->relation = ARCA_RELATION_UNRELATED;
+		r->confidence = 0.5;
+		snprintf(r->level, sizeof(r->level), "statistical");
+		say(r->summary, sizeof(r->summary), "nothing to compare: no tensor of the fork has "
+			"a counterpart of the same name in %s (%zu added, %zu removed)", base,
+			c[ARCA_DIFF_ADDED], c[ARCA_DIFF_REMOVED]);
+		return;
+	}
 	size_t foreign = count_status(r, "foreign");
 	if (r->n_layers && foreign == r->n_layers && fabs(d->global_cosine) < FOREIGN_BELOW) {
 		const arca_align_result *a = &r->align;
@@ -790,6 +804,11 @@ arca_err arca_audit_fork(arca_audit_result *out, arca_store *store, const char *
 		goto done;
 	snprintf(out->base_what, sizeof(out->base_what), "%s", out->diff.what_a);
 	snprintf(out->fork_what, sizeof(out->fork_what), "%s", out->diff.what_b);
+	if (!out->diff.n_tensors) {
+		err = arca_error_set(ARCA_EINVALID, "audit: neither %s nor %s has a tensor",
+			out->fork_what, out->base_what);
+		goto done;
+	}
 	if ((err = sort_layers(out)) < 0)
 		goto done;
 	/* vocabulary: every reshaped tensor an embedding with new rows and its shared rows kept */

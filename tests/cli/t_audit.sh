@@ -184,6 +184,14 @@ run 0 "$ARCA" audit "$T/llama-ft" --base "$T/llama" --json
 expect_json 'd["relation"]' fine-tune
 expect_json 'd["changed_layers"]' "[0, 2]"
 
+# nothing in common by name: unrelated, and says why
+python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import make_fork
+make_fork.write_safetensors(sys.argv[2], None, {"foo.weight": ("F32", [2, 2], bytes(16))})' \
+	"$ARCA_SOURCE/tests/fixtures" "$T/foo.safetensors" || fail "cannot write foo.safetensors"
+run 0 "$ARCA" audit "$T/foo.safetensors" --base "$T/llama" --json
+expect_json 'd["relation"]' unrelated
+expect_json 'd["summary"].startswith("nothing to compare: no tensor of the fork has a counterpart")' True
+
 # a snapshot added without an index cannot be scanned, and says what to run
 make_llm "$T/plain" --arch llama --layers 2 --hidden 64 --ffn 128 --heads 4 --kv-heads 2 --seed 5
 run 0 "$ARCA" add "$T/plain" --as acme/plain --no-index -q
