@@ -270,11 +270,6 @@ typedef struct {
 	int layer;
 } fork_tensor;
 
-static int by_sha(const void *x, const void *y)
-{
-	return strcmp(((const fork_tensor *)x)->sha, ((const fork_tensor *)y)->sha);
-}
-
 /* The fork's tensors (constant ones left out) in its index. */
 static arca_err fork_tensors(fork_tensor **out, size_t *n_out, arca_catalog *cat,
 	const side *f)
@@ -345,6 +340,17 @@ static int by_str(const void *x, const void *y)
 
 /* For each foreign or changed layer, a stored model (not the base, not the fork) holding
  * every one of the fork's (non-constant) tensors of that layer byte for byte. */
+static int by_hits(const void *x, const void *y)
+{
+	const arca_hash_hits *a = x, *b = y;
+	if (a->n_tensors != b->n_tensors)
+		return a->n_tensors > b->n_tensors ? -1 : 1;
+	return strcmp(a->blob, b->blob);
+}
+
+/* The stored files (not the fork's, not the base's) holding bytes of the fork's changed
+ * layers, most first: found through the catalog's sha256 index, so the cost follows what
+ * is shared, not the size of the store. */
 static arca_err find_sources(arca_audit_result *r, arca_catalog *cat, const side *f,
 	const side *b)
 {
@@ -355,68 +361,60 @@ static arca_err find_sources(arca_audit_result *r, arca_catalog *cat, const side
 		free(ft);
 		return err;
 	}
-	qsort(ft, nf, sizeof(*ft), by_sha);
-	const char **blob_list = NULL;
-	arca_weight_blob *blobs = NULL;
-	size_t nb = 0;
-	if ((err = arca_catalog_list_weight_blobs(&blobs, &nb, cat, f->snapshot, f->artifact)) < 0) {
-		free(ft);
-		return err;
-	}
-	blob_list = calloc(nb + 1, sizeof(*blob_list));
-	size_t n_list = 0;
-	for (size_t i = 0; blob_list && i < nb; i++)
-		if (blobs[i].artifact == f->artifact)
-			blob_list[n_list++] = blobs[i].sha256;
-	arca_tensor_overlap *ov = NULL;
-	size_t n_ov = 0;
-	err = blob_list ? arca_catalog_tensor_overlaps(&ov, &n_ov, cat, blob_list, n_list,
-		f->snapshot) : arca_error_set(ARCA_ENOMEM, "audit: out of memory");
-	for (size_t o = 0; err == ARCA_OK && o < n_ov && r->n_others < 8; o++) {
-		if (b->stored && ov[o].snapshot == b->snapshot)
-			continue;
+	/* only tensors of layers that are not the base's count: copies of the base share
+	 * every unchanged layer and say nothing about where the rest came from */
+	const char **wanted = calloc(nf + 1, sizeof(*wanted));
+	size_t n_wanted = 0;
+	for (size_t i = 0; wanted && i < nf; i++)
+		if (outside_base(r, ft[i].layer))
+			wanted[n_wanted++] = ft[i].sha;
+	arca_hash_hits *hits = NULL;
+	arca_blob_owner *owners = NULL;
+	size_t n_hits = 0, n_owners = 0;
+	if (!wanted)
+		err = arca_error_set(ARCA_ENOMEM, "audit: out of memory");
+	else if (n_wanted)
+		err = arca_catalog_hash_hits(&hits, &n_hits, cat, wanted, n_wanted);
+	if (err == ARCA_OK && n_hits)
+		err = arca_catalog_indexed_owners(&owners, &n_owners, cat, f->snapshot);
+	if (n_hits)
+		qsort(hits, n_hits, sizeof(*hits), by_hits);
+	for (size_t h = 0; err == ARCA_OK && h < n_hits && r->n_others < 8; h++) {
 		arca_tensor_record *rows;
 		size_t n;
-		if ((err = arca_catalog_list_tensors(&rows, &n, cat, ov[o].blob)) < 0)
+		if ((err = arca_catalog_list_tensors(&rows, &n, cat, hits[h].blob)) < 0)
 			break;
 		char **shas = calloc(n + 1, sizeof(*shas));
 		for (size_t i = 0; shas && i < n; i++)
 			shas[i] = rows[i].sha256;
 		if (shas)
 			qsort(shas, n, sizeof(*shas), by_str);
-		arca_scan_candidate c = { 0 };
-		snprintf(c.owner, sizeof(c.owner), "%s", ov[o].owner);
-		c.snapshot = ov[o].snapshot;
-		c.artifact = ov[o].artifact;
-		/* only tensors of layers that are not the base's count: copies of the base
-		 * share every unchanged layer and say nothing about where the rest came from */
-		size_t counted = 0;
-		for (size_t i = 0; shas && i < nf; i++) {
-			if (!outside_base(r, ft[i].layer))
+		for (size_t o = 0; shas && o < n_owners && r->n_others < 8; o++) {
+			const arca_blob_owner *ow = &owners[o];
+			if (strcmp(ow->blob, hits[h].blob) || (b->stored && ow->snapshot == b->snapshot))
 				continue;
-			counted++;
-			c.n_identical += holds(shas, n, ft[i].sha);
-		}
-		c.bytes_identical = ov[o].bytes_shared;
-		c.identical_frac = counted ? (double)c.n_identical / (double)counted : 0;
-		/* attribute the layers this model holds entirely */
-		for (size_t l = 0; shas && l < r->n_layers; l++) {
-			arca_audit_layer *al = &r->layers[l];
-			if (!strcmp(al->status, "same") || al->source[0])
-				continue;
-			size_t in_layer = 0, held = 0;
-			for (size_t i = 0; i < nf; i++) {
-				if (ft[i].layer != al->layer)
+			arca_scan_candidate c = { 0 };
+			snprintf(c.owner, sizeof(c.owner), "%s", ow->owner);
+			c.snapshot = ow->snapshot;
+			c.artifact = ow->artifact;
+			c.n_identical = (size_t)hits[h].n_tensors;
+			c.bytes_identical = hits[h].bytes;
+			c.identical_frac = (double)c.n_identical / (double)n_wanted;
+			/* the layers this file holds entirely */
+			for (size_t l = 0; l < r->n_layers; l++) {
+				arca_audit_layer *al = &r->layers[l];
+				if (!strcmp(al->status, "same") || al->source[0])
 					continue;
-				in_layer++;
-				held += holds(shas, n, ft[i].sha);
+				size_t in_layer = 0, held = 0;
+				for (size_t i = 0; i < nf; i++) {
+					if (ft[i].layer != al->layer)
+						continue;
+					in_layer++;
+					held += holds(shas, n, ft[i].sha);
+				}
+				if (in_layer && held == in_layer)
+					snprintf(al->source, sizeof(al->source), "%s", ow->owner);
 			}
-			if (in_layer && held == in_layer)
-				snprintf(al->source, sizeof(al->source), "%s", ov[o].owner);
-		}
-		free(shas);
-		arca_tensor_records_free(rows, n);
-		if (c.n_identical) {
 			arca_scan_candidate *grown = realloc(r->others, (r->n_others + 1) * sizeof(*grown));
 			if (!grown) {
 				err = arca_error_set(ARCA_ENOMEM, "audit: out of memory");
@@ -425,10 +423,12 @@ static arca_err find_sources(arca_audit_result *r, arca_catalog *cat, const side
 			r->others = grown;
 			r->others[r->n_others++] = c;
 		}
+		free(shas);
+		arca_tensor_records_free(rows, n);
 	}
-	arca_tensor_overlaps_free(ov, n_ov);
-	free(blob_list);
-	arca_weight_blobs_free(blobs, nb);
+	arca_blob_owners_free(owners, n_owners);
+	free(hits);
+	free(wanted);
 	free(ft);
 	return err;
 }
