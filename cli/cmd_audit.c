@@ -232,8 +232,9 @@ static void print_audit(const arca_audit_result *r)
 	printf("\ncard:\n");
 	for (size_t i = 0; i < r->n_claims; i++) {
 		const arca_claim_check *c = &r->claims[i];
+		int repeated = i > 0 && !strcmp(c->message, r->claims[i - 1].message);
 		printf("  %-20s %-11s %s\n", c->field, c->agrees < 0 ? "-" : c->agrees ? "agrees" :
-			"DISAGREES", c->message);
+			"DISAGREES", repeated ? "(the same)" : c->message);
 	}
 	printf("\nglobal cosine %.6f; %.2f s\n", r->diff.global_cosine, r->seconds);
 }
