@@ -49,6 +49,7 @@ static const struct {
 	{ "qwen2", { QWEN2_RE, NULL } },
 	{ "llama-bpe", { LLAMA3_RE, NULL } },
 	{ "glm4", { LLAMA3_RE, NULL } },
+	{ "chatglm-bpe", { LLAMA3_RE, NULL } }, /* GLM-4-9B-chat's tiktoken pat_str */
 	{ "deepseek-v3", { DSV3_RE1, DSV3_RE2, DSV3_RE3, NULL } },
 	{ "gpt-2", { NULL } },
 	{ "kimi-k2", { KIMI_RE, NULL } },
@@ -508,6 +509,9 @@ static arca_err other_format(arca_gguf_writer *w, const arca_tokenizer_sources *
 	else if (src->config_json && !(config = json_loads(src->config_json, 0, &jerr)))
 		err = arca_error_set(ARCA_EINVALID, "config.json: %s (line %d)", jerr.text,
 			jerr.line);
+	else if (src->spm_model && arca_convert__is_tiktoken_text(src->spm_model,
+			src->spm_model_len))
+		err = arca_convert__tokenizer_chatglm4(w, src, tok_config, config);
 	else if (src->spm_model)
 		err = arca_convert__tokenizer_spm(w, src, tok_config, config);
 	else if (src->tiktoken_model)
