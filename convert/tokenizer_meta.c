@@ -39,6 +39,15 @@ enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, T
 	KIMI_NOT_HAN("\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}") "*" KIMI_CONTRACTION "|" \
 	"\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
+/* OpenAI's o200k split (GPT-4o), which MiniMax-M2's tokenizer.json uses: llama.cpp's
+ * "minimax-m2" pre-tokenizer splits by it */
+#define O200K_CONTRACTION "(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+#define O200K_RE "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*" \
+	"[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+" O200K_CONTRACTION "|" \
+	"[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+" \
+	"[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*" O200K_CONTRACTION "|" \
+	"\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
 /* ByteLevel's own split (use_regex: true), as GPT-2 defined it */
 #define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
@@ -53,6 +62,7 @@ static const struct {
 	{ "deepseek-v3", { DSV3_RE1, DSV3_RE2, DSV3_RE3, NULL } },
 	{ "gpt-2", { NULL } },
 	{ "kimi-k2", { KIMI_RE, NULL } },
+	{ "minimax-m2", { O200K_RE, NULL } },
 };
 
 static const char *const gpt2_regexes[] = { GPT2_RE, NULL };
@@ -166,7 +176,8 @@ static arca_err detect_pre(const char **out, json_t *root, const char *arch_pre)
 	}
 	if (err == ARCA_OK && !found) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer.json: unknown pre-tokenizer (%zu "
-			"Split regex%s%s%.200s); known: qwen2, llama-bpe, glm4, deepseek-v3, gpt-2", n,
+			"Split regex%s%s%.200s); known: qwen2, llama-bpe, glm4, deepseek-v3, gpt-2, "
+			"minimax-m2", n,
 			n == 1 ? "" : "es", n ? ", first: " : "", n ? regexes[0] : "");
 	}
 	if (err == ARCA_OK && !strcmp(found, "qwen2") &&

@@ -244,7 +244,7 @@ static arca_err compile_splits(arca_tokenizer *t, const arca_gguf *g)
 	if (!res) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer: pre-tokenizer '%.40s' is not one "
 			"arca knows (qwen2, llama-bpe, glm4, chatglm-bpe, deepseek-v3, deepseek-r1-qwen, "
-			"gpt-2, kimi-k2)",
+			"gpt-2, kimi-k2, minimax-m2)",
 			pre);
 		free(pre);
 		return err;
