@@ -32,6 +32,10 @@ static const struct {
 		{ "<|start_header_id|>system<|end_header_id|>\n\n", "<|eot_id|>" },
 		{ "<|start_header_id|>user<|end_header_id|>\n\n", "<|eot_id|>" },
 		"<|start_header_id|>assistant<|end_header_id|>\n\n" },
+	/* GLM-4 (glm-4-9b-chat's template; GLM-4-0414 and 4.5 open the same way): the model's
+	 * answer starts with its own newline */
+	{ ARCA_CHAT_GLM4, "glm4", "[gMASK]<sop>", "[gMASK]<sop>",
+		{ "<|system|>\n", "" }, { "<|user|>\n", "" }, "<|assistant|>" },
 };
 #define N_FORMS (sizeof(forms) / sizeof(forms[0]))
 
@@ -46,7 +50,7 @@ arca_err arca_chat_detect(arca_chat_form *out, const char *template_text)
 		}
 	}
 	return arca_error_set(ARCA_EUNSUPPORTED, "the model's chat template is none of the forms "
-		"arca applies (chatml, deepseek, llama3)");
+		"arca applies (chatml, deepseek, llama3, glm4)");
 }
 
 const char *arca_chat_form_name(arca_chat_form form)

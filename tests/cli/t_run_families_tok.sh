@@ -10,7 +10,8 @@
 # architecture are in t_run_llama*.sh, and the tokenizer does not change the forward pass;
 # llama.cpp keeps K/V in F32 here, so that no near-tie of its F16 cache decides a step),
 # arca run from text, and arca validate twice (recorded with the agreement to F32, then the
-# same). Skipped without tests/node's node-llama-cpp.
+# same); GLM-4-9B-chat also runs in its chat form. Skipped without tests/node's
+# node-llama-cpp.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/llama_greedy.sh"
 
@@ -39,4 +40,7 @@ family internlm3 internlm3 spm-bpe 22 --untied
 family yi llama spm-unigram 22
 family kimi deepseek2 tiktoken 21
 family glm-4-9b-chat chatglm chatglm4 21
+# and its chat form: [gMASK]<sop><|user|>\n…<|assistant|> (the specials after the 16384 ranks)
+run 0 "$ARCA" run acme/glm-4-9b-chat:q8_0 --chat -p "hi" -n 2 --ignore-eos --json
+expect_json 'd["prompt_ids"][:3] + d["prompt_ids"][-1:]' "[16386, 16388, 16391, 16392]"
 pass
