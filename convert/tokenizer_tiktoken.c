@@ -290,8 +290,9 @@ static arca_err convert_ranks(arca_gguf_writer *w, const char *data, size_t len,
 	}
 	for (uint32_t r = 0; r < n_ranks; r++) {
 		if (!map_put(&map, r)) {
-			err = arca_error_set(ARCA_EINVALID, "%s: rank %u repeats the token "
-				"of rank %lld", fl->file, r, (long long)map_get(&map, tokens[r].bytes, tokens[r].len));
+			err = arca_error_set(ARCA_EINVALID, "%s: rank %u repeats the token of rank "
+				"%lld", fl->file, r,
+				(long long)map_get(&map, tokens[r].bytes, tokens[r].len));
 			goto cleanup;
 		}
 	}

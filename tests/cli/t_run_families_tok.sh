@@ -21,7 +21,8 @@ need_node_module node-llama-cpp
 family() {
 	local name=$1 arch=$2 tok=$3 seed=$4
 	shift 4
-	NAME=$name QUANTS=q8_0 KV_F32=1 greedy_vs_llama "$arch" "$seed" --tokenizer "$tok" --fast-random "$@"
+	NAME=$name QUANTS=q8_0 KV_F32=1 greedy_vs_llama "$arch" "$seed" --tokenizer "$tok" \
+		--fast-random "$@"
 	[ -f "$T/$name/tokenizer.json" ] && fail "$name: the checkpoint has a tokenizer.json"
 	run 0 "$ARCA" convert "acme/$name" --quant f32 -q
 	run 0 "$ARCA" convert "acme/$name" --quant q8_0 -q

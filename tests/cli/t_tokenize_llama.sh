@@ -27,7 +27,8 @@ run 0 "$ARCA" tokenize acme/m:q8_0 --json -- "$TEXT"
 ours=$(json 'd["ids"]')
 run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/m-q8_0.gguf" --tokenize "$TEXT"
 [ "$(json 'd["ids"]')" = "$ours" ] || fail "tokenize: arca $ours, llama.cpp $(json 'd["ids"]')"
-python3 - "$T/tok/tokenizer.json" "$ARCA_SOURCE/tests/data/tokenizers/minimax_m2/pre_tokenizer.json" <<'PY' ||
+PRE="$ARCA_SOURCE/tests/data/tokenizers/minimax_m2/pre_tokenizer.json"
+python3 - "$T/tok/tokenizer.json" "$PRE" <<'PY' ||
 import json, sys
 tok = json.load(open(sys.argv[1], encoding="utf-8"))
 tok["pre_tokenizer"] = json.load(open(sys.argv[2], encoding="utf-8"))
