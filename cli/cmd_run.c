@@ -58,7 +58,7 @@ const cli_spec cmd_run_spec = {
 		"--json prints one document with the prompt ids, each token with its text (and\n"
 		"with --top-logits K its step's K largest logits), the text and the speeds.\n"
 		"--chat applies the model's chat form for one user turn (ChatML for Qwen, Yi and\n"
-		"InternLM, DeepSeek's, Llama 3's, GLM-4's); control-token text in the prompt\n"
+		"InternLM, DeepSeek's, Llama 3's, GLM-4's, Kimi K2's); control-token text in the prompt\n"
 		"becomes the token.",
 	.options = options,
 	.min_args = 1,

@@ -3,8 +3,8 @@
  * tests/runtime/test_chat_template.c — chat forms: recognised from the real Qwen3 and
  * DeepSeek-V3 templates vendored in tests/data/tokenizers, the exact text of one turn in
  * each form (what those templates render for one user message with
- * add_generation_prompt; GLM-4's as glm-4-9b-chat's template renders it), and refusal of
- * templates arca does not know.
+ * add_generation_prompt; GLM-4's as glm-4-9b-chat's template renders it, Kimi K2's with its
+ * default system message), and refusal of templates arca does not know.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +75,20 @@ static void test_apply(void **state)
 	assert_int_equal(arca_chat_apply(&t, ARCA_CHAT_GLM4, "S", "Q"), ARCA_OK);
 	assert_string_equal(t, "[gMASK]<sop><|system|>\nS<|user|>\nQ<|assistant|>");
 	free(t);
+	/* Kimi K2: without a system message its template writes its own */
+	assert_int_equal(arca_chat_apply(&t, ARCA_CHAT_KIMI, NULL, "Q"), ARCA_OK);
+	assert_string_equal(t, "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant "
+		"created by Moonshot AI.<|im_end|><|im_user|>user<|im_middle|>Q<|im_end|>"
+		"<|im_assistant|>assistant<|im_middle|>");
+	free(t);
+	assert_int_equal(arca_chat_apply(&t, ARCA_CHAT_KIMI, "S", "Q"), ARCA_OK);
+	assert_string_equal(t, "<|im_system|>system<|im_middle|>S<|im_end|><|im_user|>user"
+		"<|im_middle|>Q<|im_end|><|im_assistant|>assistant<|im_middle|>");
+	free(t);
+	arca_chat_form f;
+	assert_int_equal(arca_chat_detect(&f, "{%- if add_generation_prompt -%}{{- "
+		"'<|im_assistant|>assistant<|im_middle|>' -}}{%- endif -%}"), ARCA_OK);
+	assert_int_equal(f, ARCA_CHAT_KIMI);
 }
 
 int main(void)
