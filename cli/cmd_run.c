@@ -57,8 +57,9 @@ const cli_spec cmd_run_spec = {
 		"--ignore-eos). Streams the text as it comes (or, with --prompt-ids, the ids);\n"
 		"--json prints one document with the prompt ids, each token with its text (and\n"
 		"with --top-logits K its step's K largest logits), the text and the speeds.\n"
-		"--chat applies the model's chat form for one user turn (ChatML for Qwen and Yi,\n"
-		"DeepSeek's, Llama 3's); control-token text in the prompt becomes the token.",
+		"--chat applies the model's chat form for one user turn (ChatML for Qwen, Yi and\n"
+		"InternLM, DeepSeek's, Llama 3's, GLM-4's, Kimi K2's); control-token text in the prompt\n"
+		"becomes the token.",
 	.options = options,
 	.min_args = 1,
 	.max_args = 1,

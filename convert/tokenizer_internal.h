@@ -33,6 +33,11 @@ arca_err arca_convert__tokenizer_spm(arca_gguf_writer *w, const arca_tokenizer_s
 	json_t *tok_config, json_t *config);
 arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 	const arca_tokenizer_sources *src, json_t *tok_config, json_t *config);
+/* A tiktoken-format tokenizer.model (GLM-4-9B-chat's ChatGLM4Tokenizer): tiktoken lines
+ * where a SentencePiece protobuf would be. */
+int arca_convert__is_tiktoken_text(const void *data, size_t len);
+arca_err arca_convert__tokenizer_chatglm4(arca_gguf_writer *w,
+	const arca_tokenizer_sources *src, json_t *tok_config, json_t *config);
 arca_err arca_convert__add_chat_template(arca_gguf_writer *w, json_t *tok_config,
 	const char *jinja);
 

@@ -39,6 +39,15 @@ enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, T
 	KIMI_NOT_HAN("\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}") "*" KIMI_CONTRACTION "|" \
 	"\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
+/* OpenAI's o200k split (GPT-4o), which MiniMax-M2's tokenizer.json uses: llama.cpp's
+ * "minimax-m2" pre-tokenizer splits by it */
+#define O200K_CONTRACTION "(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+#define O200K_RE "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*" \
+	"[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+" O200K_CONTRACTION "|" \
+	"[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+" \
+	"[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*" O200K_CONTRACTION "|" \
+	"\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
 /* ByteLevel's own split (use_regex: true), as GPT-2 defined it */
 #define GPT2_RE "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
@@ -49,9 +58,11 @@ static const struct {
 	{ "qwen2", { QWEN2_RE, NULL } },
 	{ "llama-bpe", { LLAMA3_RE, NULL } },
 	{ "glm4", { LLAMA3_RE, NULL } },
+	{ "chatglm-bpe", { LLAMA3_RE, NULL } }, /* GLM-4-9B-chat's tiktoken pat_str */
 	{ "deepseek-v3", { DSV3_RE1, DSV3_RE2, DSV3_RE3, NULL } },
 	{ "gpt-2", { NULL } },
 	{ "kimi-k2", { KIMI_RE, NULL } },
+	{ "minimax-m2", { O200K_RE, NULL } },
 };
 
 static const char *const gpt2_regexes[] = { GPT2_RE, NULL };
@@ -165,7 +176,8 @@ static arca_err detect_pre(const char **out, json_t *root, const char *arch_pre)
 	}
 	if (err == ARCA_OK && !found) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer.json: unknown pre-tokenizer (%zu "
-			"Split regex%s%s%.200s); known: qwen2, llama-bpe, glm4, deepseek-v3, gpt-2", n,
+			"Split regex%s%s%.200s); known: qwen2, llama-bpe, glm4, deepseek-v3, gpt-2, "
+			"minimax-m2", n,
 			n == 1 ? "" : "es", n ? ", first: " : "", n ? regexes[0] : "");
 	}
 	if (err == ARCA_OK && !strcmp(found, "qwen2") &&
@@ -508,6 +520,9 @@ static arca_err other_format(arca_gguf_writer *w, const arca_tokenizer_sources *
 	else if (src->config_json && !(config = json_loads(src->config_json, 0, &jerr)))
 		err = arca_error_set(ARCA_EINVALID, "config.json: %s (line %d)", jerr.text,
 			jerr.line);
+	else if (src->spm_model && arca_convert__is_tiktoken_text(src->spm_model,
+			src->spm_model_len))
+		err = arca_convert__tokenizer_chatglm4(w, src, tok_config, config);
 	else if (src->spm_model)
 		err = arca_convert__tokenizer_spm(w, src, tok_config, config);
 	else if (src->tiktoken_model)

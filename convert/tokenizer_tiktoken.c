@@ -14,6 +14,15 @@
  *    config.json's vocab_size left over are [PAD<id>] UNUSED;
  *  - tokenizer.ggml.pre = "kimi-k2" (the split regex of Kimi's tokenization_kimi.py,
  *    which llama.cpp knows by that name).
+ * GLM-4-9B-chat (ChatGLM4Tokenizer, tokenization_chatglm.py) ships the same format under
+ * the name tokenizer.model; that flavour differs only in what surrounds the ranks:
+ *  - its 14 special tokens are fixed in the tokenizer code, at the ids right after the
+ *    ranks (glm_specials below), CONTROL; no reserved ids; added_tokens_decoder entries
+ *    are honoured as for Kimi;
+ *  - tokenizer.ggml.pre = "chatglm-bpe" (its pat_str is LLaMA 3's split, the name
+ *    llama.cpp's converter gives glm-4-9b-chat); eos and unk are <|endoftext|> and eot is
+ *    <|user|>, as llama.cpp's converter sets them; no BOS (its prompts start with the
+ *    chat template's [gMASK]<sop>).
  * The reader is strict: a bad base64 token, a missing or repeated rank, ranks that do not
  * run 0..n−1, or a token repeated is ARCA_EINVALID naming the line.
  */
@@ -33,6 +42,25 @@ typedef struct {
 	uint8_t *bytes;
 	size_t len;
 } token;
+
+/* what differs between the vocabularies shipped in this format */
+typedef struct {
+	const char *file;                /* the file name, for messages */
+	const char *pre;                 /* tokenizer.ggml.pre */
+	uint32_t reserved;               /* <|reserved_token_<id>|> ids after the ranks */
+	const char *const *specials;     /* fixed special tokens after the ranks, NULL-ended */
+	const char *eot;                 /* the end-of-turn token's text, or NULL */
+} flavour;
+
+static const flavour kimi = { "tiktoken.model", "kimi-k2", RESERVED, NULL, NULL };
+
+/* tokenization_chatglm.py's special tokens, in id order after the ranks */
+static const char *const glm_specials[] = { "<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]",
+	"<sop>", "<eop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>",
+	"<|begin_of_image|>", "<|end_of_image|>", "<|begin_of_video|>", "<|end_of_video|>",
+	NULL };
+static const flavour chatglm4 = { "tokenizer.model", "chatglm-bpe", 0, glm_specials,
+	"<|user|>" };
 
 /* ------------------------------------------------------------------ bytes → rank */
 
@@ -122,17 +150,18 @@ static uint8_t *b64_decode(const char *s, size_t n, size_t *out_len)
 	return out;
 }
 
-static arca_err read_ranks(token **out, uint32_t *n_out, const char *text, size_t len)
+static arca_err read_ranks(token **out, uint32_t *n_out, const char *text, size_t len,
+	const char *file)
 {
 	size_t lines = 0;
 	for (size_t i = 0; i < len; i++)
 		lines += text[i] == '\n';
 	lines++;
 	if (lines > (1u << 24))
-		return arca_error_set(ARCA_EINVALID, "tiktoken.model: more than 16M lines");
+		return arca_error_set(ARCA_EINVALID, "%s: more than 16M lines", file);
 	token *tokens = calloc(lines, sizeof(*tokens));
 	if (!tokens)
-		return arca_error_set(ARCA_ENOMEM, "tiktoken.model: out of memory");
+		return arca_error_set(ARCA_ENOMEM, "%s: out of memory", file);
 	uint32_t n = 0;
 	size_t line = 0;
 	arca_err err = ARCA_OK;
@@ -154,24 +183,24 @@ static arca_err read_ranks(token **out, uint32_t *n_out, const char *text, size_
 		for (; d < nl && *d >= '0' && *d <= '9' && digits < 10; d++, digits++)
 			rank = rank * 10 + (uint64_t)(*d - '0');
 		if (!sp || !digits || d != nl || rank != n) {
-			err = arca_error_set(ARCA_EINVALID, "tiktoken.model line %zu: not \"<base64> "
-				"<rank>\" with rank %u (ranks must run 0, 1, 2, …)", line, n);
+			err = arca_error_set(ARCA_EINVALID, "%s line %zu: not \"<base64> "
+				"<rank>\" with rank %u (ranks must run 0, 1, 2, …)", file, line, n);
 			break;
 		}
 		if (!(tokens[n].bytes = b64_decode(p, (size_t)(sp - p), &tokens[n].len))) {
-			err = arca_error_set(ARCA_EINVALID, "tiktoken.model line %zu: the token is not "
-				"base64", line);
+			err = arca_error_set(ARCA_EINVALID, "%s line %zu: the token is not "
+				"base64", file, line);
 			break;
 		}
 		if (tokens[n++].len > MAX_TOKEN_BYTES) {
-			err = arca_error_set(ARCA_EINVALID, "tiktoken.model line %zu: a token of more "
-				"than %d bytes", line, MAX_TOKEN_BYTES);
+			err = arca_error_set(ARCA_EINVALID, "%s line %zu: a token of more "
+				"than %d bytes", file, line, MAX_TOKEN_BYTES);
 			break;
 		}
 		p = nl + 1;
 	}
 	if (err == ARCA_OK && n == 0)
-		err = arca_error_set(ARCA_EINVALID, "tiktoken.model: no tokens");
+		err = arca_error_set(ARCA_EINVALID, "%s: no tokens", file);
 	if (err < 0) {
 		for (uint32_t i = 0; i < n; i++)
 			free(tokens[i].bytes);
@@ -238,8 +267,8 @@ static int two_parts(const rank_map *m, const token *t, uint32_t max_rank, size_
 
 /* ------------------------------------------------------------------ all together */
 
-arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
-	const arca_tokenizer_sources *src, json_t *tok_config, json_t *config)
+static arca_err convert_ranks(arca_gguf_writer *w, const char *data, size_t len,
+	const flavour *fl, const arca_tokenizer_sources *src, json_t *tok_config, json_t *config)
 {
 	token *tokens = NULL;
 	uint32_t n_ranks = 0;
@@ -248,7 +277,7 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 	int32_t *type = NULL;
 	size_t n_merges = 0;
 	uint32_t n = 0;
-	arca_err err = read_ranks(&tokens, &n_ranks, src->tiktoken_model, src->tiktoken_model_len);
+	arca_err err = read_ranks(&tokens, &n_ranks, data, len, fl->file);
 	if (err < 0)
 		return err;
 	size_t cap = 1;
@@ -256,18 +285,22 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 		cap <<= 1;
 	map = (rank_map){ calloc(cap, sizeof(uint32_t)), cap - 1, tokens };
 	if (!map.slot) {
-		err = arca_error_set(ARCA_ENOMEM, "tiktoken.model: out of memory");
+		err = arca_error_set(ARCA_ENOMEM, "%s: out of memory", fl->file);
 		goto cleanup;
 	}
 	for (uint32_t r = 0; r < n_ranks; r++) {
 		if (!map_put(&map, r)) {
-			err = arca_error_set(ARCA_EINVALID, "tiktoken.model: rank %u repeats the token "
-				"of rank %lld", r, (long long)map_get(&map, tokens[r].bytes, tokens[r].len));
+			err = arca_error_set(ARCA_EINVALID, "%s: rank %u repeats the token of rank "
+				"%lld", fl->file, r,
+				(long long)map_get(&map, tokens[r].bytes, tokens[r].len));
 			goto cleanup;
 		}
 	}
-	/* the vocabulary: ranks, then added tokens, up to vocab_size */
-	n = n_ranks;
+	/* the vocabulary: ranks, the flavour's fixed specials, added tokens, up to vocab_size */
+	uint32_t n_fixed = 0;
+	while (fl->specials && fl->specials[n_fixed])
+		n_fixed++;
+	n = n_ranks + n_fixed;
 	json_t *decoder = json_object_get(tok_config, "added_tokens_decoder");
 	const char *key;
 	json_t *entry;
@@ -285,12 +318,13 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 	}
 	/* n: the ranks and every added id; vocab_size must hold them, and then decides */
 	if (src->vocab_size && n > src->vocab_size) {
-		err = arca_error_set(ARCA_EINVALID, "tiktoken.model and tokenizer_config.json have "
-			"%u tokens, more than the model's vocab_size %u (config.json)", n, src->vocab_size);
+		err = arca_error_set(ARCA_EINVALID, "%s and tokenizer_config.json have "
+			"%u tokens, more than the model's vocab_size %u (config.json)", fl->file, n,
+			src->vocab_size);
 		goto cleanup;
 	}
-	if (n < n_ranks + RESERVED)
-		n = n_ranks + RESERVED;
+	if (n < n_ranks + fl->reserved)
+		n = n_ranks + fl->reserved;
 	if (src->vocab_size)
 		n = src->vocab_size;
 	text = calloc(n, sizeof(*text));
@@ -306,6 +340,13 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 			goto cleanup;
 		}
 		type[r] = TOKT_NORMAL;
+	}
+	for (uint32_t k = 0; k < n_fixed; k++) {
+		if (!(text[n_ranks + k] = strdup(fl->specials[k]))) {
+			err = arca_error_set(ARCA_ENOMEM, "tokenizer: out of memory");
+			goto cleanup;
+		}
+		type[n_ranks + k] = TOKT_CONTROL;
 	}
 	json_object_foreach(decoder, key, entry) {
 		uint32_t id = (uint32_t)strtoll(key, NULL, 10);
@@ -325,7 +366,7 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 		if (text[id] && text[id][0])
 			continue;
 		char pad[48];
-		int reserved = id < n_ranks + RESERVED;
+		int reserved = id < n_ranks + fl->reserved;
 		snprintf(pad, sizeof(pad), reserved ? "<|reserved_token_%u|>" : "[PAD%u]", id);
 		free(text[id]);
 		if (!(text[id] = strdup(pad))) {
@@ -334,7 +375,7 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 		}
 		type[id] = reserved ? TOKT_CONTROL : TOKT_UNUSED;
 	}
-	if ((err = arca_convert__check_unique(text, n, "tiktoken.model")) < 0)
+	if ((err = arca_convert__check_unique(text, n, fl->file)) < 0)
 		goto cleanup;
 	/* merges, in rank order */
 	for (uint32_t r = 0; r < n_ranks; r++) {
@@ -354,16 +395,26 @@ arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
 		}
 		merges[n_merges++] = m;
 	}
+	/* the flavour's own end-of-text: eos and unk (overridable by tokenizer_config.json) */
+	int32_t fallback[6] = { -1, -1, -1, -1, -1, -1 };
+	if (n_fixed)
+		fallback[1] = fallback[2] = (int32_t)n_ranks;
 	if ((err = arca_gguf_add_str(w, "tokenizer.ggml.model", "gpt2")) < 0 ||
-	    (err = arca_gguf_add_str(w, "tokenizer.ggml.pre", "kimi-k2")) < 0 ||
+	    (err = arca_gguf_add_str(w, "tokenizer.ggml.pre", fl->pre)) < 0 ||
 	    (err = arca_gguf_add_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)text,
 			n)) < 0 ||
 	    (err = arca_gguf_add_arr(w, "tokenizer.ggml.token_type", ARCA_GGUF_I32, type, n)) < 0 ||
 	    (err = arca_gguf_add_arr_str(w, "tokenizer.ggml.merges", (const char *const *)merges,
 			n_merges)) < 0 ||
-	    (err = arca_convert__add_special_ids(w, text, n, tok_config, config, NULL)) < 0 ||
+	    (err = arca_convert__add_special_ids(w, text, n, tok_config, config,
+			n_fixed ? fallback : NULL)) < 0 ||
 	    (err = arca_convert__add_chat_template(w, tok_config, src->chat_template)) < 0)
 		goto cleanup;
+	for (uint32_t id = 0; fl->eot && id < n; id++)
+		if (type[id] == TOKT_CONTROL && !strcmp(text[id], fl->eot)) {
+			err = arca_gguf_add_u32(w, "tokenizer.ggml.eot_token_id", id);
+			break;
+		}
 cleanup:
 	for (uint32_t i = 0; text && i < n; i++)
 		free(text[i]);
@@ -377,4 +428,38 @@ cleanup:
 	free(tokens);
 	free(map.slot);
 	return err;
+}
+
+arca_err arca_convert__tokenizer_tiktoken(arca_gguf_writer *w,
+	const arca_tokenizer_sources *src, json_t *tok_config, json_t *config)
+{
+	return convert_ranks(w, src->tiktoken_model, src->tiktoken_model_len, &kimi, src,
+		tok_config, config);
+}
+
+int arca_convert__is_tiktoken_text(const void *data, size_t len)
+{
+	/* "<base64> 0\n" first: a SentencePiece ModelProto starts with a field tag (0x0A) */
+	const char *p = data, *end = p + (len < 4096 ? len : 4096);
+	const char *q = p;
+	while (q < end && b64_value((unsigned char)*q) >= 0)
+		q++;
+	while (q < end && *q == '=')
+		q++;
+	return q > p && end - q >= 3 && q[0] == ' ' && q[1] == '0' &&
+		(q[2] == '\n' || q[2] == '\r');
+}
+
+arca_err arca_convert__tokenizer_chatglm4(arca_gguf_writer *w,
+	const arca_tokenizer_sources *src, json_t *tok_config, json_t *config)
+{
+	const char *cls = json_string_value(json_object_get(tok_config, "tokenizer_class"));
+	const char *type = json_string_value(json_object_get(config, "model_type"));
+	if (!(cls && !strcmp(cls, "ChatGLM4Tokenizer")) && !(type && !strcmp(type, "chatglm")))
+		return arca_error_set(ARCA_EUNSUPPORTED, "tokenizer.model holds a tiktoken-format "
+			"vocabulary, which arca reads as GLM-4's (ChatGLM4Tokenizer, model_type "
+			"chatglm); this is tokenizer_class %.60s, model_type %.60s",
+			cls ? cls : "(none)", type ? type : "(none)");
+	return convert_ranks(w, src->spm_model, src->spm_model_len, &chatglm4, src, tok_config,
+		config);
 }

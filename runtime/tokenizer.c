@@ -243,13 +243,15 @@ static arca_err compile_splits(arca_tokenizer *t, const arca_gguf *g)
 	const char *const *res = arca_pretokenizer_regexes(pre);
 	if (!res) {
 		err = arca_error_set(ARCA_EUNSUPPORTED, "tokenizer: pre-tokenizer '%.40s' is not one "
-			"arca knows (qwen2, llama-bpe, glm4, deepseek-v3, deepseek-r1-qwen, gpt-2, kimi-k2)",
+			"arca knows (qwen2, llama-bpe, glm4, chatglm-bpe, deepseek-v3, deepseek-r1-qwen, "
+			"gpt-2, kimi-k2, minimax-m2)",
 			pre);
 		free(pre);
 		return err;
 	}
-	/* tiktoken vocabularies: a piece that is itself a token is never split */
-	t->ignore_merges = !strcmp(pre, "kimi-k2");
+	/* tiktoken vocabularies (Kimi K2, GLM-4-9B-chat): a piece that is itself a token is
+	 * never split */
+	t->ignore_merges = !strcmp(pre, "kimi-k2") || !strcmp(pre, "chatglm-bpe");
 	free(pre);
 	for (size_t i = 0; res[i] && i < 4; i++) {
 		int code;

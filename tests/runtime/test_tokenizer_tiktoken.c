@@ -7,7 +7,10 @@
  * then into the runtime tokenizer, whose ids must equal js-tiktoken's
  * (tests/data/tokenizer_corpus/expected_tiktoken.json) on every corpus line and on the whole
  * corpus, and decode back to the text. The derived merges must be the ones Qwen3's own
- * tokenizer.json lists for those ranks, in the same order. Also the converter's refusals.
+ * tokenizer.json lists for those ranks, in the same order. The same ranks as GLM-4-9B-chat
+ * ships them (a tiktoken-format tokenizer.model, ChatGLM4Tokenizer with its fixed special
+ * tokens; tests/data/tokenizers/chatglm4) give pre-tokenizer "chatglm-bpe" and js-tiktoken's
+ * ids with GLM's pat_str (expected_chatglm4.json). Also the converter's refusals.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +43,18 @@ static char *read_text(const char *rel, size_t *len)
 	return buf;
 }
 
-static void load(loaded *l)
+/* The test ranks as Kimi's tiktoken.model, or (glm) as GLM-4-9B-chat's tokenizer.model. */
+static void load_as(loaded *l, int glm)
 {
 	size_t len, clen;
 	char *model = t_read_data_zst("tokenizers/tiktoken/tiktoken.model", &len);
-	char *config = read_text("tokenizers/tiktoken/tokenizer_config.json", &clen);
+	char *config = read_text(glm ? "tokenizers/chatglm4/tokenizer_config.json" :
+		"tokenizers/tiktoken/tokenizer_config.json", &clen);
 	arca_tokenizer_sources src = { .tiktoken_model = model, .tiktoken_model_len = len,
 		.tokenizer_config_json = config };
+	if (glm)
+		src = (arca_tokenizer_sources){ .spm_model = model, .spm_model_len = len,
+			.tokenizer_config_json = config };
 	arca_gguf_writer *w;
 	assert_int_equal(arca_gguf_writer_new(&w, 32), ARCA_OK);
 	if (arca_tokenizer_to_gguf(w, &src) != ARCA_OK)
@@ -59,6 +67,11 @@ static void load(loaded *l)
 		fail_msg("tokenizer: %s", arca_error_last());
 	free(model);
 	free(config);
+}
+
+static void load(loaded *l)
+{
+	load_as(l, 0);
 }
 
 static void unload(loaded *l)
@@ -95,13 +108,12 @@ static void expect_ids(const arca_tokenizer *t, const char *text, size_t len, js
 	free(ids);
 }
 
-static void test_parity_with_js_tiktoken(void **state)
+/* Every corpus line and the whole corpus give the ids of the expected file. */
+static void expect_corpus(const arca_tokenizer *tok, const char *expected_file,
+	const char *what)
 {
-	(void)state;
-	loaded l;
-	load(&l);
 	size_t elen, clen;
-	char *expected = read_text("tokenizer_corpus/expected_tiktoken.json", &elen);
+	char *expected = read_text(expected_file, &elen);
 	char *corpus = read_text("tokenizer_corpus/corpus.txt", &clen);
 	json_t *want = json_loads(expected, 0, NULL);
 	assert_non_null(want);
@@ -113,24 +125,73 @@ static void test_parity_with_js_tiktoken(void **state)
 			nl = p + strlen(p);
 		if (nl > p) {
 			n_ids += json_array_size(json_array_get(lines, li));
-			expect_ids(l.tok, p, (size_t)(nl - p), json_array_get(lines, li++));
+			expect_ids(tok, p, (size_t)(nl - p), json_array_get(lines, li++));
 		}
 		if (!*nl)
 			break;
 	}
 	assert_int_equal(li, json_array_size(lines));
-	expect_ids(l.tok, corpus, clen, json_object_get(want, "whole"));
+	expect_ids(tok, corpus, clen, json_object_get(want, "whole"));
 	n_ids += json_array_size(json_object_get(want, "whole"));
-	printf("tiktoken (kimi-k2): %zu texts, %zu ids, all equal to js-tiktoken's\n", li + 1, n_ids);
+	printf("%s: %zu texts, %zu ids, all equal to js-tiktoken's\n", what, li + 1, n_ids);
+	json_decref(want);
+	free(expected);
+	free(corpus);
+}
+
+static void test_parity_with_js_tiktoken(void **state)
+{
+	(void)state;
+	loaded l;
+	load(&l);
+	expect_corpus(l.tok, "tokenizer_corpus/expected_tiktoken.json", "tiktoken (kimi-k2)");
 	/* special tokens: [BOS] is bos, <|im_end|> a control token that ends a turn */
 	assert_int_equal(arca_tokenizer_bos(l.tok), 16384);
 	assert_int_equal(arca_tokenizer_eos(l.tok), 16385);
 	assert_string_equal(arca_tokenizer_text(l.tok, 16386), "<|im_end|>");
 	assert_true(arca_tokenizer_is_eog(l.tok, 16386));
-	json_decref(want);
-	free(expected);
-	free(corpus);
 	unload(&l);
+}
+
+/* GLM-4-9B-chat's format: a tiktoken-format tokenizer.model, ChatGLM4Tokenizer's specials */
+static void test_chatglm4(void **state)
+{
+	(void)state;
+	loaded l;
+	load_as(&l, 1);
+	char *pre = NULL;
+	assert_int_equal(arca_gguf_get_str(l.g, "tokenizer.ggml.pre", &pre), ARCA_OK);
+	assert_string_equal(pre, "chatglm-bpe");
+	free(pre);
+	expect_corpus(l.tok, "tokenizer_corpus/expected_chatglm4.json",
+		"tiktoken-format tokenizer.model (chatglm-bpe)");
+	/* the 14 specials right after the 16384 ranks; eos/unk <|endoftext|>, eot <|user|> */
+	assert_string_equal(arca_tokenizer_text(l.tok, 16384), "<|endoftext|>");
+	assert_string_equal(arca_tokenizer_text(l.tok, 16386), "[gMASK]");
+	assert_string_equal(arca_tokenizer_text(l.tok, 16397), "<|end_of_video|>");
+	assert_int_equal(arca_tokenizer_eos(l.tok), 16384);
+	assert_true(arca_tokenizer_bos(l.tok) < 0);
+	uint32_t eot;
+	assert_int_equal(arca_gguf_get_u32(l.g, "tokenizer.ggml.eot_token_id", &eot), ARCA_OK);
+	assert_int_equal(eot, 16391);
+	int32_t *ids;
+	size_t n;
+	const char *chat = "[gMASK]<sop><|user|>\nhi";
+	assert_int_equal(arca_tokenize(l.tok, chat, strlen(chat), ARCA_TOK_PARSE_SPECIAL, &ids,
+		&n), ARCA_OK);
+	assert_true(n >= 4 && ids[0] == 16386 && ids[1] == 16388 && ids[2] == 16391);
+	free(ids);
+	unload(&l);
+
+	/* the format under another tokenizer class is refused by name */
+	arca_gguf_writer *w;
+	assert_int_equal(arca_gguf_writer_new(&w, 32), ARCA_OK);
+	const char *ranks = "IQ== 0\nIg== 1\n", *cfg = "{\"tokenizer_class\": \"Other\"}";
+	arca_tokenizer_sources src = { .spm_model = ranks, .spm_model_len = strlen(ranks),
+		.tokenizer_config_json = cfg };
+	assert_int_equal(arca_tokenizer_to_gguf(w, &src), ARCA_EUNSUPPORTED);
+	assert_non_null(strstr(arca_error_last(), "ChatGLM4Tokenizer"));
+	arca_gguf_writer_free(w);
 }
 
 /* The merges derived from ranks are the ones Qwen3's tokenizer.json has for those tokens. */
@@ -203,6 +264,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parity_with_js_tiktoken),
 		cmocka_unit_test(test_merges_match_qwen3),
+		cmocka_unit_test(test_chatglm4),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

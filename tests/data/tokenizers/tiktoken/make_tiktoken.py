@@ -11,7 +11,10 @@ from the first N ranks of the vendored Qwen3 byte-level BPE (tests/data/tokenize
 Apache-2.0; Qwen's ids are tiktoken ranks, and the first N of them form a complete BPE
 vocabulary because every token is a merge of two lower ranks), and a tokenizer_config.json
 whose added_tokens_decoder names Kimi-style special tokens right after the ranks. Writes
-tiktoken.model.zst and tokenizer_config.json next to this script.
+tiktoken.model.zst and tokenizer_config.json next to this script, and ../chatglm4/
+tokenizer_config.json: GLM-4-9B-chat ships the same format as tokenizer.model, with its
+special tokens fixed in its tokenizer code (so the config names only the class, eos and
+pad, as glm-4-9b-chat's does).
 """
 import base64
 import json
@@ -65,6 +68,24 @@ def main():
         "tokenizer_class": "TikTokenTokenizer",
     }
     with open(os.path.join(HERE, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=1)
+        f.write("\n")
+    write_chatglm4_config()
+
+
+def write_chatglm4_config():
+    config = {
+        "tokenizer_class": "ChatGLM4Tokenizer",
+        "eos_token": "<|endoftext|>",
+        "pad_token": "<|endoftext|>",
+        "clean_up_tokenization_spaces": False,
+        "chat_template": "[gMASK]<sop>{% for m in messages %}<|{{ m['role'] }}|>\n"
+                         "{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}"
+                         "<|assistant|>{% endif %}",
+    }
+    out = os.path.join(HERE, "..", "chatglm4")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=1)
         f.write("\n")
 
