@@ -297,6 +297,14 @@ static const arca_arch_kv qwen3moe_kvs[] = {
 		ARCA_T_MOE_ONLY }, \
 	{ L "mlp.experts.{e}.down_proj.weight", B "ffn_down_exps.weight", ARCA_TX_STACK_EXPERTS, \
 		ARCA_T_MOE_ONLY }
+/* DeepSeek's and GLM-4.5's shared experts: one more FFN every token of a MoE layer passes */
+#define SHARED_EXPERTS \
+	{ L "mlp.shared_experts.gate_proj.weight", B "ffn_gate_shexp.weight", ARCA_TX_NONE, \
+		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL }, \
+	{ L "mlp.shared_experts.up_proj.weight", B "ffn_up_shexp.weight", ARCA_TX_NONE, \
+		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL }, \
+	{ L "mlp.shared_experts.down_proj.weight", B "ffn_down_shexp.weight", ARCA_TX_NONE, \
+		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL }
 static const arca_arch_tensor qwen3moe_tensors[] = {
 	COMMON_TOP, NORMS, QWEN3_ATTN, MOE_EXPERTS, { NULL },
 };
@@ -344,12 +352,7 @@ static const arca_arch_tensor deepseek2_tensors[] = {
 	MOE_EXPERTS,
 	{ L "mlp.gate.e_score_correction_bias", B "exp_probs_b.bias", ARCA_TX_NONE,
 		ARCA_T_F32 | ARCA_T_OPTIONAL | ARCA_T_MOE_ONLY },
-	{ L "mlp.shared_experts.gate_proj.weight", B "ffn_gate_shexp.weight", ARCA_TX_NONE,
-		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
-	{ L "mlp.shared_experts.up_proj.weight", B "ffn_up_shexp.weight", ARCA_TX_NONE,
-		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
-	{ L "mlp.shared_experts.down_proj.weight", B "ffn_down_shexp.weight", ARCA_TX_NONE,
-		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
+	SHARED_EXPERTS,
 	{ NULL },
 };
 
@@ -422,12 +425,7 @@ static const arca_arch_tensor glm4moe_tensors[] = {
 	MOE_EXPERTS,
 	{ L "mlp.gate.e_score_correction_bias", B "exp_probs_b.bias", ARCA_TX_NONE,
 		ARCA_T_F32 | ARCA_T_MOE_ONLY },
-	{ L "mlp.shared_experts.gate_proj.weight", B "ffn_gate_shexp.weight", ARCA_TX_NONE,
-		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
-	{ L "mlp.shared_experts.up_proj.weight", B "ffn_up_shexp.weight", ARCA_TX_NONE,
-		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
-	{ L "mlp.shared_experts.down_proj.weight", B "ffn_down_shexp.weight", ARCA_TX_NONE,
-		ARCA_T_MOE_ONLY | ARCA_T_OPTIONAL },
+	SHARED_EXPERTS,
 	{ NULL },
 };
 

@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arca/digest.h"
+
 #include "convert/tokenizer_internal.h"
 
 /* special-token ids after the ranks (tokenization_kimi.py's num_reserved_special_tokens) */
@@ -105,45 +107,12 @@ static int64_t map_get(const rank_map *m, const uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------------ reading */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Standard base64 with padding; NULL when malformed. */
+/* Standard base64 with padding; NULL when malformed or empty. */
 static uint8_t *b64_decode(const char *s, size_t n, size_t *out_len)
 {
-	if (!n || n % 4)
-		return NULL;
-	size_t pad = s[n - 1] == '=' ? (s[n - 2] == '=' ? 2 : 1) : 0;
-	uint8_t *out = malloc(n / 4 * 3);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		for (int k = 0; k < 4; k++) {
-			int last = i + 4 == n && k >= 4 - (int)pad;
-			v[k] = last && s[i + k] == '=' ? 0 : b64_value((unsigned char)s[i + k]);
-			if (v[k] < 0) {
-				free(out);
-				return NULL;
-			}
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-			(uint32_t)v[3];
-		out[o++] = (uint8_t)(w >> 16);
-		out[o++] = (uint8_t)(w >> 8);
-		out[o++] = (uint8_t)w;
-	}
-	*out_len = o - pad;
-	if (!*out_len) {
+	int malformed;
+	uint8_t *out = arca_base64_decode(s, n, out_len, &malformed);
+	if (out && !*out_len) {
 		free(out);
 		return NULL;
 	}
@@ -442,7 +411,9 @@ int arca_convert__is_tiktoken_text(const void *data, size_t len)
 	/* "<base64> 0\n" first: a SentencePiece ModelProto starts with a field tag (0x0A) */
 	const char *p = data, *end = p + (len < 4096 ? len : 4096);
 	const char *q = p;
-	while (q < end && b64_value((unsigned char)*q) >= 0)
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	while (q < end && *q && strchr(alphabet, *q))
 		q++;
 	while (q < end && *q == '=')
 		q++;

@@ -10,78 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arca/digest.h"
 #include "verify/sig_internal.h"
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *arca_sig__base64(const unsigned char *data, size_t len)
 {
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return NULL;
-	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-	if (!out)
-		return NULL;
-	size_t i = 0;
-	for (; i + 3 <= len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = b64[(v >> 6) & 63];
-		*o++ = b64[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
+	return arca_base64_encode(data, len);
 }
 
 unsigned char *arca_sig__unbase64(const char *text, size_t *len_out, int *bad)
 {
-	*bad = 1;
-	*len_out = 0;
-	size_t n = strlen(text);
-	if (n % 4)
-		return NULL;
-	size_t pad = n && text[n - 1] == '=' ? (text[n - 2] == '=' ? 2 : 1) : 0;
-	unsigned char *out = malloc(n / 4 * 3 + 1), *o = out;
-	if (!out) {
-		*bad = 0;
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		for (int k = 0; k < 4; k++) {
-			int last = i + 4 == n;
-			v[k] = text[i + k] == '=' && last && k >= 4 - (int)pad ? 0 : b64_value(text[i + k]);
-			if (v[k] < 0) {
-				free(out);
-				return NULL;
-			}
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
-		*o++ = (unsigned char)(w >> 16);
-		*o++ = (unsigned char)(w >> 8);
-		*o++ = (unsigned char)w;
-	}
-	*bad = 0;
-	*len_out = (size_t)(o - out) - pad;
-	return out;
+	return arca_base64_decode(text, strlen(text), len_out, bad);
 }
 
 unsigned char *arca_sig__pae(const char *type, const unsigned char *body, size_t len,

@@ -2,7 +2,7 @@
 /*
  * arca/digest.h — content digests: streaming SHA-256 and SHA-1 through OpenSSL EVP (which
  * picks SHA-NI or AVX2 code at run time), git blob ids ("blob <len>\0" + bytes), hex
- * encoding, and a file hasher that reads in large blocks.
+ * and base64 encoding, and a file hasher that reads in large blocks.
  *
  * A digest handle is owned by its creator and used by one thread at a time. Nothing here
  * prints or exits.
@@ -52,6 +52,16 @@ arca_err arca_hex_decode(unsigned char *out, size_t n, const char *hex);
 
 /* True when s is exactly `digits` lowercase hex digits. */
 int arca_hex_is_lower(const char *s, size_t digits);
+
+/* Standard base64 with padding (RFC 4648 §4), no line breaks, through OpenSSL's block
+ * coder: malloc'ed and NUL-terminated; NULL when out of memory or too long. */
+char *arca_base64_encode(const void *data, size_t len);
+
+/* Strict decoding of the same: length a multiple of 4, the alphabet only, '=' only as the
+ * last one or two characters. malloc'ed (*len_out bytes); NULL with *malformed = 1 when
+ * the text is not that, *malformed = 0 when out of memory. */
+unsigned char *arca_base64_decode(const char *text, size_t n, size_t *len_out,
+	int *malformed);
 
 /* Digests of a whole file, computed in one pass. */
 typedef struct {

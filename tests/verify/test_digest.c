@@ -87,6 +87,38 @@ static void test_sha1_plain(void **state)
 	arca_digest_free(d);
 }
 
+/* RFC 4648 §10's vectors both ways; malformed text (length, alphabet, '=' not at the end,
+ * whitespace OpenSSL would skip) is refused. */
+static void test_base64(void **state)
+{
+	(void)state;
+	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *const coded[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+		"Zm9vYmFy" };
+	for (size_t i = 0; i < 7; i++) {
+		char *e = arca_base64_encode(plain[i], strlen(plain[i]));
+		assert_non_null(e);
+		assert_string_equal(e, coded[i]);
+		free(e);
+		size_t len;
+		int malformed;
+		unsigned char *d = arca_base64_decode(coded[i], strlen(coded[i]), &len, &malformed);
+		assert_non_null(d);
+		assert_int_equal(malformed, 0);
+		assert_int_equal(len, strlen(plain[i]));
+		assert_memory_equal(d, plain[i], len);
+		free(d);
+	}
+	static const char *const bad[] = { "Zm9", "Zm=v", "Z===", " Zm9v", "Zm9v\n", "Zm9-",
+		"Zm\0v" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len;
+		int malformed = 0;
+		assert_null(arca_base64_decode(bad[i], 4 + (i == 4), &len, &malformed));
+		assert_int_equal(malformed, 1);
+	}
+}
+
 static void test_hex(void **state)
 {
 	(void)state;
@@ -200,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_streaming_in_pieces),
 		cmocka_unit_test(test_sha1_plain),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_hash_file_matches_sha256sum),
 		cmocka_unit_test(test_hash_file_errors),
 		cmocka_unit_test(test_hash_interrupted),
