@@ -12,7 +12,9 @@
 # (default 4096; "" skips; e.g. "4096 16384") adds rows at long context: prefill of LONG tokens
 # from empty, and decode of GEN tokens after LONG tokens already in the cache (llama-bench -d,
 # arca bench --depth). CACHE_TYPE (default f16, llama.cpp's default) is the KV cache type both
-# use. REPS (default 1) repetitions inside each tool per round. Never run in CI.
+# use. REPS (default 1) repetitions inside each tool per round. SHORT=0 leaves out the
+# PROMPT/GEN rows (long rows only). GGUF_DIR: use GGUF_DIR/TYPE.gguf made earlier (the same
+# model) instead of making them (minutes). Never run in CI.
 # Needs tests/node installed (for the llama.cpp source), cmake, a C++ compiler, numpy.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +27,7 @@ types=${TYPES:-"q8_0 q4_k_m f16"}
 thread_counts=${THREADS:-"1 2"}
 long=${LONG-4096}
 ctype=${CACHE_TYPE:-f16}
+short=${SHORT:-1}
 # shellcheck source=bench/native_llama.sh
 . "$root/bench/native_llama.sh"
 llama=$(native_llama_bench)
@@ -34,19 +37,23 @@ export ARCA_HOME=$work/store
 "$arca" init -q
 results=$work/results.jsonl
 
-mkdir -p "$work/tok"
-for f in tokenizer.json tokenizer_config.json; do
-	zstd -dqf "$root/tests/data/tokenizers/qwen3/$f.zst" -o "$work/tok/$f"
-done
-echo "making a random Qwen2.5-0.5B-shaped checkpoint..."
-/usr/bin/python3 "$root/tests/fixtures/make_tiny_model.py" "$work/m" --arch qwen2 \
-	--hidden 896 --layers 24 --heads 14 --kv-heads 2 --ffn 4864 --vocab 151936 \
-	--tokenizer-dir "$work/tok" --fast-random >/dev/null
-"$arca" add "$work/m" --as bench/0.5b -q
-rm -rf "$work/m"
-for q in $types; do
-	"$arca" convert bench/0.5b --quant "$q" --out "$work/$q.gguf" -q
-done
+if [ -n "${GGUF_DIR:-}" ]; then
+	for q in $types; do ln -s "$(cd "$GGUF_DIR" && pwd)/$q.gguf" "$work/$q.gguf"; done
+else
+	mkdir -p "$work/tok"
+	for f in tokenizer.json tokenizer_config.json; do
+		zstd -dqf "$root/tests/data/tokenizers/qwen3/$f.zst" -o "$work/tok/$f"
+	done
+	echo "making a random Qwen2.5-0.5B-shaped checkpoint..."
+	/usr/bin/python3 "$root/tests/fixtures/make_tiny_model.py" "$work/m" --arch qwen2 \
+		--hidden 896 --layers 24 --heads 14 --kv-heads 2 --ffn 4864 --vocab 151936 \
+		--tokenizer-dir "$work/tok" --fast-random >/dev/null
+	"$arca" add "$work/m" --as bench/0.5b -q
+	rm -rf "$work/m"
+	for q in $types; do
+		"$arca" convert bench/0.5b --quant "$q" --out "$work/$q.gguf" -q
+	done
+fi
 
 # llama TYPE THREADS TEST P N D: one llama-bench measurement into the results.
 llama() {
@@ -74,11 +81,12 @@ print(json.dumps({"side": "arca", "type": sys.argv[1], "threads": int(sys.argv[2
 }
 
 # The rows: TEST P N D (one test per line).
-tests="pp$prompt $prompt 0 0
+tests=""
+[ "$short" = 0 ] || tests="pp$prompt $prompt 0 0
 tg$gen 0 $gen 0"
 for l in $long; do
-	tests="$tests
-pp$l $l 0 0
+	tests="$tests${tests:+
+}pp$l $l 0 0
 tg$gen@d$l 0 $gen $l"
 done
 
