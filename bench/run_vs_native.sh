@@ -14,7 +14,8 @@
 # arca bench --depth). CACHE_TYPE (default f16, llama.cpp's default) is the KV cache type both
 # use. REPS (default 1) repetitions inside each tool per round. SHORT=0 leaves out the
 # PROMPT/GEN rows (long rows only). GGUF_DIR: use GGUF_DIR/TYPE.gguf made earlier (the same
-# model) instead of making them (minutes). Never run in CI.
+# model) instead of making them (minutes). WARMUP=0 skips both tools' warm-up runs (a full
+# prompt each: on a slow machine the long rows double without it). Never run in CI.
 # Needs tests/node installed (for the llama.cpp source), cmake, a C++ compiler, numpy.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +29,8 @@ thread_counts=${THREADS:-"1 2"}
 long=${LONG-4096}
 ctype=${CACHE_TYPE:-f16}
 short=${SHORT:-1}
+warm=()
+[ "${WARMUP:-1}" = 1 ] || warm=(--no-warmup)
 # shellcheck source=bench/native_llama.sh
 . "$root/bench/native_llama.sh"
 llama=$(native_llama_bench)
@@ -59,7 +62,7 @@ fi
 llama() {
 	local out
 	out=$("$llama" -m "$work/$1.gguf" -t "$2" -p "$4" -n "$5" -d "$6" -r "$reps" -ctk "$ctype" \
-		-ctv "$ctype" -o jsonl 2>/dev/null)
+		-ctv "$ctype" "${warm[@]}" -o jsonl 2>/dev/null)
 	python3 -c 'import json,sys
 for line in sys.argv[5].splitlines():
     r = json.loads(line)
@@ -71,7 +74,7 @@ for line in sys.argv[5].splitlines():
 arca_run() {
 	local out
 	out=$("$arca" bench "$work/$1.gguf" -t "$2" -p "$4" -n "$5" --depth "$6" -r "$reps" \
-		--cache-type "$ctype" --json)
+		--cache-type "$ctype" "${warm[@]}" --json)
 	python3 -c 'import json,sys
 a = json.loads(sys.argv[4])
 tps = a["prefill_tps"]["mean"] if sys.argv[3].startswith("pp") else a["decode_tps"]["mean"]

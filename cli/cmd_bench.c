@@ -16,9 +16,9 @@
 #include "model_open.h"
 
 static struct {
-	int prompt, gen, threads, reps, depth;
+	int prompt, gen, threads, reps, depth, no_warmup;
 	const char *cache_type;
-} opt = { 512, 128, 0, 3, 0, NULL };
+} opt = { 512, 128, 0, 3, 0, 0, NULL };
 
 static const cli_option options[] = {
 	{ "prompt", 'p', CLI_INT, "P", "prompt tokens evaluated as one batch (default 512; 0: skip)",
@@ -31,6 +31,8 @@ static const cli_option options[] = {
 		&opt.depth },
 	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0",
 		&opt.cache_type },
+	{ "no-warmup", 0, CLI_FLAG, NULL, "skip the warm-up run (as llama-bench's --no-warmup)",
+		&opt.no_warmup },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -184,7 +186,7 @@ int cmd_bench(int argc, char **argv)
 		double warm_pp, warm_tg;
 		int saved = opt.gen;
 		opt.gen = opt.gen ? 4 : 0; /* warm-up: page in the weights, start the threads */
-		if (err == ARCA_OK)
+		if (err == ARCA_OK && !opt.no_warmup)
 			err = run_once(s, prompt, &warm_pp, &warm_tg);
 		opt.gen = saved;
 		for (int r = 0; r < opt.reps && err == ARCA_OK; r++)

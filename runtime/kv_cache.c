@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arca/ggml_blocks.h"
 #include "arca/quant.h"
 #include "runtime/ops.h"
 #include "runtime/session_internal.h"
@@ -70,6 +71,38 @@ typedef struct {
 	size_t nb;
 } kv_job;
 
+/* IEEE half to float, exactly, in integer and float steps the vectorizer widens (no table,
+ * no call): the exponent and mantissa moved into place and rescaled by 2^112, which also
+ * makes subnormals right; infinities and NaNs get the all-ones exponent back. */
+static inline float half_to_float(uint16_t h)
+{
+	uint32_t em = h & 0x7fffu, sign = (uint32_t)(h & 0x8000u) << 16;
+	union { uint32_t u; float f; } v = { em << 13 };
+	v.f *= 0x1p112f;
+	if (em >= 0x7c00u)
+		v.u |= 0x7f800000u;
+	v.u |= sign;
+	return v.f;
+}
+
+/* n values (a whole number of blocks for Q8_0) of one cached row into float: the values
+ * arca_dequantize gives, inlined into the vectorized worker. */
+static inline void decode_row(int type, const void *src, float *dst, size_t n)
+{
+	if (type == ARCA_GGML_F16) {
+		const uint16_t *h = src;
+		for (size_t i = 0; i < n; i++)
+			dst[i] = half_to_float(h[i]);
+		return;
+	}
+	const arca_block_q8_0 *b = src;
+	for (size_t k = 0; k < n / 32; k++, dst += 32) {
+		const float d = half_to_float(b[k].d);
+		for (int i = 0; i < 32; i++)
+			dst[i] = d * (float)b[k].qs[i];
+	}
+}
+
 /* One work item is a token and a kv head: the group's query heads share each decoded tile. */
 VECTOR_CLONES static void kv_attend_worker(void *ctx, int ith, int nth)
 {
@@ -94,8 +127,7 @@ VECTOR_CLONES static void kv_attend_worker(void *ctx, int ith, int nth)
 		for (size_t p0 = 0; p0 < n_keys; p0 += KV_TILE) {
 			size_t np = n_keys - p0 < KV_TILE ? n_keys - p0 : KV_TILE;
 			for (size_t i = 0; i < np; i++)
-				(void)arca_dequantize(type, kc + (p0 + i) * s->k_row + k_off, tile + i * hd,
-					hd);
+				decode_row(type, kc + (p0 + i) * s->k_row + k_off, tile + i * hd, hd);
 			for (size_t h = 0; h < group; h++) {
 				const float *q = s->q + t * s->q_dim + (g * group + h) * hd;
 				float *sc = scores + h * s->n_ctx + p0;
@@ -110,8 +142,7 @@ VECTOR_CLONES static void kv_attend_worker(void *ctx, int ith, int nth)
 		for (size_t p0 = 0; p0 < n_keys; p0 += KV_TILE) {
 			size_t np = n_keys - p0 < KV_TILE ? n_keys - p0 : KV_TILE;
 			for (size_t i = 0; i < np; i++)
-				(void)arca_dequantize(type, vc + (p0 + i) * s->v_row + v_off, tile + i * hv,
-					hv);
+				decode_row(type, vc + (p0 + i) * s->v_row + v_off, tile + i * hv, hv);
 			for (size_t h = 0; h < group; h++) {
 				float *out = s->att + t * s->att_dim + (g * group + h) * hv;
 				const float *w = scores + h * s->n_ctx + p0;
