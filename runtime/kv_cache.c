@@ -5,7 +5,8 @@
  * Keys and values are stored position-major, one row of the type per layer and position
  * ([layer][n_ctx] rows of k_dim and v_dim elements), written as each token's k and v are
  * made. Attention reads them a tile at a time: a thread takes one token and one kv head,
- * dequantizes KV_TILE positions of that head's keys into float, scores every query head of
+ * dequantizes KV_TILE positions of that head's keys into float (transposed, so 16 keys
+ * take one vector step, as forward.c's F32 keys), scores every query head of
  * the group against them, and after the softmax does the same with the values — so each
  * cached row is decoded once per token and kv head, not once per query head, and the
  * memory a thread touches stays KV_TILE rows whatever the context length.
@@ -21,7 +22,7 @@
 #include "runtime/ops.h"
 #include "runtime/session_internal.h"
 
-#define KV_TILE 64
+#define KV_TILE 64   /* a multiple of 16 */
 
 arca_err arca_rt__kv_alloc(arca_session *s)
 {
@@ -37,7 +38,7 @@ arca_err arca_rt__kv_alloc(arca_session *s)
 	s->k_row = (size_t)arca_ggml_row_size(type, s->k_dim);
 	s->v_row = (size_t)arca_ggml_row_size(type, s->v_dim);
 	size_t rows = (size_t)in->n_layer * s->n_ctx;
-	s->tile_floats = (size_t)KV_TILE * (hd > hv ? hd : hv);
+	s->tile_floats = (size_t)(KV_TILE + 1) * (hd > hv ? hd : hv);   /* the tile and a row */
 	s->kq_cache = malloc(rows * s->k_row + 1);
 	s->vq_cache = malloc(rows * s->v_row + 1);
 	s->kv_tile = malloc((size_t)arca_pool_threads(s->pool) * s->tile_floats * sizeof(float));
@@ -115,6 +116,7 @@ VECTOR_CLONES static void kv_attend_worker(void *ctx, int ith, int nth)
 	const float scale = s->m->attn_scale;
 	float *scores = s->scores + (size_t)ith * s->n_ctx * group;
 	float *tile = s->kv_tile + (size_t)ith * s->tile_floats;
+	float *row = tile + (size_t)KV_TILE * (hd > hv ? hd : hv);   /* one decoded key */
 	const char *kc = (const char *)s->kq_cache + (size_t)j->layer * s->n_ctx * s->k_row;
 	const char *vc = (const char *)s->vq_cache + (size_t)j->layer * s->n_ctx * s->v_row;
 	size_t lo, hi;
@@ -126,13 +128,27 @@ VECTOR_CLONES static void kv_attend_worker(void *ctx, int ith, int nth)
 		size_t v_off = (size_t)arca_ggml_row_size(type, g * hv);
 		for (size_t p0 = 0; p0 < n_keys; p0 += KV_TILE) {
 			size_t np = n_keys - p0 < KV_TILE ? n_keys - p0 : KV_TILE;
-			for (size_t i = 0; i < np; i++)
-				decode_row(type, kc + (p0 + i) * s->k_row + k_off, tile + i * hd, hd);
+			/* keys transposed into the tile ([hd][KV_TILE]), so 16 keys take one vector
+			 * multiply-add per channel; columns past np are zero */
+			for (size_t i = 0; i < np; i++) {
+				decode_row(type, kc + (p0 + i) * s->k_row + k_off, row, hd);
+				for (size_t d = 0; d < hd; d++)
+					tile[d * KV_TILE + i] = row[d];
+			}
+			for (size_t i = np; i < ((np + 15) & ~(size_t)15); i++)
+				for (size_t d = 0; d < hd; d++)
+					tile[d * KV_TILE + i] = 0.0f;
 			for (size_t h = 0; h < group; h++) {
 				const float *q = s->q + t * s->q_dim + (g * group + h) * hd;
 				float *sc = scores + h * s->n_ctx + p0;
-				for (size_t i = 0; i < np; i++)
-					sc[i] = arca_op_dot_inline(q, tile + i * hd, hd) * scale;
+				for (size_t b = 0; b < np; b += 16) {
+					float acc[16] = { 0 };
+					for (size_t d = 0; d < hd; d++)
+						for (int l = 0; l < 16; l++)
+							acc[l] += q[d] * tile[d * KV_TILE + b + l];
+					for (size_t l = 0; l < 16 && b + l < np; l++)
+						sc[b + l] = acc[l] * scale;
+				}
 			}
 		}
 		for (size_t h = 0; h < group; h++) {
