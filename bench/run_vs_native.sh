@@ -79,7 +79,8 @@ arca_run() {
 a = json.loads(sys.argv[4])
 tps = a["prefill_tps"]["mean"] if sys.argv[3].startswith("pp") else a["decode_tps"]["mean"]
 print(json.dumps({"side": "arca", "type": sys.argv[1], "threads": int(sys.argv[2]),
-    "test": sys.argv[3], "tps": tps, "kv_bytes_per_token": a.get("kv_bytes_per_token")}))' \
+    "test": sys.argv[3], "tps": tps, "kv_bytes_per_token": a.get("kv_bytes_per_token"),
+    "peak_rss_mib": a["peak_rss_mib"]}))' \
 		"$1" "$2" "$3" "$out" >>"$results"
 }
 
