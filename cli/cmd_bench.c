@@ -2,7 +2,9 @@
 /*
  * cli/cmd_bench.c — `arca bench TARGET`: prefill and decode speed of the runtime on a
  * model, as llama-bench measures them (a prompt of P tokens evaluated as one batch; N
- * tokens generated one at a time), with the read bandwidth decode implies and peak memory.
+ * tokens generated one at a time; both after D tokens already in the cache, as
+ * llama-bench's -d), with the read bandwidth decode implies, the KV cache's bytes per
+ * token and peak memory.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,8 +16,9 @@
 #include "model_open.h"
 
 static struct {
-	int prompt, gen, threads, reps;
-} opt = { 512, 128, 0, 3 };
+	int prompt, gen, threads, reps, depth, no_warmup;
+	const char *cache_type;
+} opt = { 512, 128, 0, 3, 0, 0, NULL };
 
 static const cli_option options[] = {
 	{ "prompt", 'p', CLI_INT, "P", "prompt tokens evaluated as one batch (default 512; 0: skip)",
@@ -24,6 +27,12 @@ static const cli_option options[] = {
 		&opt.gen },
 	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
 	{ "reps", 'r', CLI_INT, "R", "repetitions of each measurement (default 3)", &opt.reps },
+	{ "depth", 'd', CLI_INT, "D", "tokens in the cache before each measurement (default 0)",
+		&opt.depth },
+	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0",
+		&opt.cache_type },
+	{ "no-warmup", 0, CLI_FLAG, NULL, "skip the warm-up run (as llama-bench's --no-warmup)",
+		&opt.no_warmup },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -36,7 +45,9 @@ const cli_spec cmd_bench_spec = {
 		"faithful variant). Evaluates a prompt of P pseudo-random tokens as one batch\n"
 		"(prefill) and generates N tokens one at a time (decode), R times each, and\n"
 		"reports tokens/s (mean and standard deviation), the weight bytes a decoded token\n"
-		"reads and the bandwidth that implies, and the process's peak resident memory.",
+		"reads and the bandwidth that implies, the KV cache's bytes per token, and the\n"
+		"process's peak resident memory. With --depth D both start after D pseudo-random\n"
+		"tokens already in the cache (evaluated once, not timed), as llama-bench's -d.",
 	.options = options,
 	.min_args = 1,
 	.max_args = 1,
@@ -69,18 +80,19 @@ static int on_token(const arca_generated_token *t, void *payload)
  * time is the whole generation: that first token's evaluation and the greedy steps. */
 static arca_err run_once(arca_session *s, const int32_t *prompt, double *pp, double *tg)
 {
+	uint32_t depth = (uint32_t)opt.depth;
 	arca_generate_opts go = ARCA_GENERATE_OPTS_INIT;
 	arca_generate_result res;
 	arca_err err;
 	*pp = *tg = 0;
 	if (opt.prompt > 0) {
-		arca_session_truncate(s, 0);
+		arca_session_truncate(s, depth);
 		if ((err = arca_generate(&res, s, prompt, (size_t)opt.prompt, &go, NULL, NULL)) < 0)
 			return err;
 		*pp = opt.prompt / res.prefill_seconds;
 	}
 	if (opt.gen > 0) {
-		arca_session_truncate(s, 0);
+		arca_session_truncate(s, depth);
 		go.n_predict = (size_t)opt.gen;
 		if ((err = arca_generate(&res, s, prompt, 1, &go, on_token, NULL)) < 0)
 			return err;
@@ -98,15 +110,17 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 	getrusage(RUSAGE_SELF, &ru);
 	double rss_mib = (double)ru.ru_maxrss / 1024.0;
 	double gbps = tg.mean * (double)in->weight_bytes / 1e9;
+	const char *ctype = arca_cache_type_name(arca_session_cache_type(s));
+	uint64_t kv_token = arca_session_kv_bytes_per_token(s);
 	if (ctx->json) {
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:i, s:{s:f, s:f}, "
-			"s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch", in->arch,
+		json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:i, s:i, s:s, "
+			"s:I, s:{s:f, s:f}, s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch", in->arch,
 			"weight_types", in->weight_types, "threads", opt.threads, "kernels",
 			arca_runtime_kernels(), "n_params", (json_int_t)in->n_params, "weight_bytes",
 			(json_int_t)in->weight_bytes, "prompt", opt.prompt, "gen", opt.gen, "reps",
-			opt.reps, "prefill_tps", "mean", pp.mean, "stdev", pp.stdev, "decode_tps", "mean",
+			opt.reps, "depth", opt.depth, "cache_type", ctype, "kv_bytes_per_token",
+			(json_int_t)kv_token, "prefill_tps", "mean", pp.mean, "stdev", pp.stdev, "decode_tps", "mean",
 			tg.mean, "stdev", tg.stdev, "decode_gbps", gbps, "peak_rss_mib", rss_mib);
-		(void)s;
 		return cli_print_json(doc);
 	}
 	if (ctx->quiet)
@@ -115,6 +129,10 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 	cli_format_size(size, sizeof(size), in->weight_bytes);
 	printf("%s: %s, %s, %s per token, %d threads, %s kernels\n", cm->file.what, in->arch,
 		in->weight_types, size, opt.threads, arca_runtime_kernels());
+	printf("KV cache %s: %llu bytes per token", ctype, (unsigned long long)kv_token);
+	if (opt.depth)
+		printf(", %d tokens in the cache before each measurement", opt.depth);
+	printf("\n");
 	if (opt.prompt > 0)
 		printf("prefill %5d tokens: %9.2f ± %.2f tokens/s\n", opt.prompt, pp.mean, pp.stdev);
 	if (opt.gen > 0)
@@ -130,36 +148,46 @@ int cmd_bench(int argc, char **argv)
 	int rc = cli_parse(&ctx, &cmd_bench_spec, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if (opt.prompt < 0 || opt.gen < 0 || opt.reps < 1 || opt.threads < 0 ||
-	    opt.prompt + opt.gen == 0)
-		return cli_usage_error(&ctx, "bench: --prompt and --gen must be >= 0 (not both 0) and "
-			"--reps >= 1");
+	if (opt.prompt < 0 || opt.gen < 0 || opt.reps < 1 || opt.threads < 0 || opt.depth < 0 ||
+	    opt.prompt + opt.gen == 0 || opt.depth > (1 << 20))
+		return cli_usage_error(&ctx, "bench: --prompt, --gen and --depth must be >= 0 "
+			"(prompt and gen not both 0) and --reps >= 1");
+	arca_session_opts so = ARCA_SESSION_OPTS_INIT;
+	if (opt.cache_type && arca_cache_type_parse(&so.cache_type, opt.cache_type) < 0)
+		return cli_usage_error(&ctx, "bench: %s", arca_error_last());
 	cli_model cm;
 	arca_err err = cli_model_open(&cm, &ctx, ctx.args[0]);
 	if (err < 0)
 		return cli_fail(&ctx, err, "bench %s", ctx.args[0]);
 	const arca_model_info *in = arca_model_get_info(cm.model);
 	arca_session *s = NULL;
-	uint32_t n_ctx = (uint32_t)(opt.prompt > opt.gen ? opt.prompt : opt.gen) + 1;
-	int32_t *prompt = malloc(((size_t)opt.prompt + 1) * sizeof(int32_t));
+	so.n_ctx = (uint32_t)opt.depth + (uint32_t)(opt.prompt > opt.gen ? opt.prompt : opt.gen) + 1;
+	so.n_threads = opt.threads;
+	size_t n_ids = (size_t)opt.depth + (size_t)opt.prompt + 1;
+	int32_t *ids = malloc(n_ids * sizeof(int32_t)), *prompt = ids + opt.depth;
 	double *pps = calloc((size_t)opt.reps, sizeof(double));
 	double *tgs = calloc((size_t)opt.reps, sizeof(double));
-	if (!prompt || !pps || !tgs)
+	if (!ids || !pps || !tgs)
 		err = arca_error_set(ARCA_ENOMEM, "out of memory");
 	else
-		err = arca_session_new(&s, cm.model, n_ctx, opt.threads);
+		err = arca_session_new_opts(&s, cm.model, &so);
 	if (err == ARCA_OK) {
+		/* the prompt's tokens as before --depth existed; the depth's after them */
 		uint64_t state = 42;
-		for (int i = 0; i <= opt.prompt; i++) {
+		for (size_t i = 0; i < n_ids; i++) {
 			state = state * 6364136223846793005ull + 1442695040888963407ull;
-			prompt[i] = (int32_t)((state >> 33) % in->n_vocab);
+			ids[(i + (size_t)opt.depth) % n_ids] = (int32_t)((state >> 33) % in->n_vocab);
 		}
+		const float *logits;
+		if (opt.depth)
+			err = arca_session_eval(s, ids, (size_t)opt.depth, 0, &logits);
 		if (!opt.threads)
 			opt.threads = arca_session_threads(s);
 		double warm_pp, warm_tg;
 		int saved = opt.gen;
 		opt.gen = opt.gen ? 4 : 0; /* warm-up: page in the weights, start the threads */
-		err = run_once(s, prompt, &warm_pp, &warm_tg);
+		if (err == ARCA_OK && !opt.no_warmup)
+			err = run_once(s, prompt, &warm_pp, &warm_tg);
 		opt.gen = saved;
 		for (int r = 0; r < opt.reps && err == ARCA_OK; r++)
 			err = run_once(s, prompt, &pps[r], &tgs[r]);
@@ -168,7 +196,7 @@ int cmd_bench(int argc, char **argv)
 		rc = cli_fail(&ctx, err, "bench %s", ctx.args[0]);
 	else
 		rc = report(&ctx, &cm, s, summarize(pps, opt.reps), summarize(tgs, opt.reps));
-	free(prompt);
+	free(ids);
 	free(pps);
 	free(tgs);
 	arca_session_free(s);

@@ -21,8 +21,8 @@ static struct {
 	int chat;
 	const char *prompt_ids;
 	int n, threads, ctx, top_k, top_logits, ignore_eos;
-	const char *temp, *top_p, *seed;
-} opt = { NULL, NULL, 0, NULL, 32, 0, 0, 40, 0, 0, NULL, NULL, NULL };
+	const char *temp, *top_p, *seed, *cache_type;
+} opt = { NULL, NULL, 0, NULL, 32, 0, 0, 40, 0, 0, NULL, NULL, NULL, NULL };
 
 static const cli_option options[] = {
 	{ "prompt", 'p', CLI_STRING, "TEXT", "the prompt", &opt.prompt },
@@ -34,6 +34,8 @@ static const cli_option options[] = {
 	{ "n", 'n', CLI_INT, "N", "tokens to generate (default 32)", &opt.n },
 	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
 	{ "ctx", 'c', CLI_INT, "N", "context size (default: prompt + N)", &opt.ctx },
+	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0 "
+		"(llama.cpp's -ctk/-ctv)", &opt.cache_type },
 	{ "temp", 0, CLI_STRING, "T", "temperature (default 0: greedy)", &opt.temp },
 	{ "top-k", 0, CLI_INT, "K", "sample from the K most likely (default 40; with --temp)",
 		&opt.top_k },
@@ -207,7 +209,10 @@ int cmd_run(int argc, char **argv)
 	if (opt.prompt_ids && (rc = parse_ids(&ctx, opt.prompt_ids, &prompt, &n_prompt)) >= 0)
 		return rc;
 	arca_sampling sp;
+	arca_session_opts so = ARCA_SESSION_OPTS_INIT;
 	arca_err err = sampling_params(&sp);
+	if (err == ARCA_OK && opt.cache_type)
+		err = arca_cache_type_parse(&so.cache_type, opt.cache_type);
 	if (err < 0) {
 		free(prompt);
 		return cli_usage_error(&ctx, "run: %s", arca_error_last());
@@ -241,7 +246,9 @@ int cmd_run(int argc, char **argv)
 	if (n_prompt + (size_t)opt.n > n_ctx)
 		err = arca_error_set(ARCA_EINVALID, "the prompt (%zu tokens) and %d new tokens do "
 			"not fit the context of %u (use --ctx)", n_prompt, opt.n, n_ctx);
-	if (err == ARCA_OK && (err = arca_session_new(&s, cm.model, n_ctx, opt.threads)) == ARCA_OK) {
+	so.n_ctx = n_ctx;
+	so.n_threads = opt.threads;
+	if (err == ARCA_OK && (err = arca_session_new_opts(&s, cm.model, &so)) == ARCA_OK) {
 		setup = now() - setup;
 		err = arca_generate(&res, s, prompt, n_prompt, &go, on_token, &view);
 	}

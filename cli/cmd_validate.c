@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arca/catalog.h"
+#include "arca/quant.h"
 #include "arca/tokenizer.h"
 #include "arca/validate.h"
 #include "model_open.h"
@@ -17,6 +18,8 @@
 static struct {
 	const char *source;
 	int no_source, threads, no_record;
+	const char *cache_type;
+	int ctype;                 /* cache_type parsed */
 } opt;
 
 static const cli_option options[] = {
@@ -26,6 +29,8 @@ static const cli_option options[] = {
 	{ "no-record", 0, CLI_FLAG, NULL, "compare with the recorded fingerprint but record "
 		"nothing", &opt.no_record },
 	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
+	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0; a "
+		"fingerprint is compared only with ones made with the same type", &opt.cache_type },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -42,7 +47,8 @@ const cli_spec cmd_validate_spec = {
 		"same text: top-1 agreement and mean KL divergence of the next-token distributions.\n"
 		"The first run records the fingerprint; later runs (also on a re-pulled or imported\n"
 		"copy of the same commit) compare with it and exit 3 when the tokens or, with the\n"
-		"same kernels, the digest differ.",
+		"same kernels, the digest differ. Fingerprints are kept per KV cache type\n"
+		"(--cache-type): one made with f16 or q8_0 is never compared with an f32 one.",
 	.options = options,
 	.min_args = 1,
 	.max_args = 1,
@@ -118,13 +124,14 @@ static int report(const cli_ctx *ctx, const cli_model *cm, const arca_fingerprin
 	int differs = v->status == ARCA_VALIDATION_DIFFERS;
 	if (ctx->json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:O, s:s, s:O, s:s}", "model", cm->file.what,
-			"prompt_set", ARCA_VALIDATE_PROMPT_SET, "status",
+			"prompt_set", arca_validate_prompt_set(opt.ctype), "status",
 			arca_validation_status_name(v->status), "tokens", tokens,
 			"logits_digest", f->logits_digest, "metrics", metrics, "compared_with",
 			v->had_record ? v->at : "");
 		cli_print_json(doc);
 	} else if (!ctx->quiet) {
-		printf("%s: prompt set %s, digest %.16s…\n", cm->file.what, ARCA_VALIDATE_PROMPT_SET,
+		printf("%s: prompt set %s, digest %.16s…\n", cm->file.what,
+			arca_validate_prompt_set(opt.ctype),
 			f->logits_digest);
 		if (f->compared)
 			printf("agreement with %s: top-1 %.2f%%, mean KL %.6f (max %.6f) over %zu "
@@ -162,6 +169,15 @@ int cmd_validate(int argc, char **argv)
 	int rc = cli_parse(&ctx, &cmd_validate_spec, argc, argv);
 	if (rc >= 0)
 		return rc;
+	/* the variant runs with the cache type asked for; the source, the reference the
+	 * agreement is measured against, always with the exact F32 cache */
+	arca_session_opts so = ARCA_SESSION_OPTS_INIT, ref_so = ARCA_SESSION_OPTS_INIT;
+	opt.ctype = ARCA_GGML_F32;
+	if (opt.cache_type && arca_cache_type_parse(&opt.ctype, opt.cache_type) < 0)
+		return cli_usage_error(&ctx, "validate: %s", arca_error_last());
+	so.n_ctx = ref_so.n_ctx = 256;
+	so.n_threads = ref_so.n_threads = opt.threads;
+	so.cache_type = opt.ctype;
 	cli_model cm, src = { 0 };
 	arca_err err = cli_model_open(&cm, &ctx, ctx.args[0]);
 	if (err < 0)
@@ -174,9 +190,9 @@ int cmd_validate(int argc, char **argv)
 	const char *source = pick_source(&cm);
 	if ((err = arca_tokenizer_from_gguf(&tok, cm.file.gguf)) == ARCA_OK &&
 	    (err = tokenize_prompts(tok, ids, n)) == ARCA_OK &&
-	    (err = arca_session_new(&s, cm.model, 256, opt.threads)) == ARCA_OK && source &&
+	    (err = arca_session_new_opts(&s, cm.model, &so)) == ARCA_OK && source &&
 	    (err = open_source(&src, &ctx, &cm, source)) == ARCA_OK)
-		err = arca_session_new(&ref, src.model, 256, opt.threads);
+		err = arca_session_new_opts(&ref, src.model, &ref_so);
 	if (err == ARCA_OK)
 		err = arca_validate_run(&f, s, ref, (const int32_t *const *)ids, n,
 			arca_validate_n_prompts());
@@ -188,7 +204,7 @@ int cmd_validate(int argc, char **argv)
 		char *t = json_dumps(tokens, JSON_COMPACT), *m = json_dumps(metrics, JSON_COMPACT);
 		arca_validation_run run = {
 			.artifact = cm.file.artifact, .commit = cm.file.commit,
-			.variant = cm.file.variant, .prompt_set = ARCA_VALIDATE_PROMPT_SET,
+			.variant = cm.file.variant, .prompt_set = arca_validate_prompt_set(opt.ctype),
 			.tokens_json = t, .logits_digest = f.logits_digest,
 			.kernels = arca_runtime_kernels(), .metrics_json = m,
 		};

@@ -6,7 +6,8 @@
  * every head; ChatGLM's fused q/k/v are views, model.c); or DeepSeek's multi-head
  * latent attention) and the SwiGLU FFN (dense, or moe.c's experts), each with GLM4's post
  * norm when present and its residual; then the output norm and the logits. Matrix products
- * and attention heads are split across the session's threads.
+ * and attention heads are split across the session's threads. The KV cache is F32 here;
+ * F16 and Q8_0 caches are kv_cache.c's.
  */
 #include <math.h>
 #include <string.h>
@@ -101,6 +102,17 @@ VECTOR_CLONES static void attn_worker(void *ctx, int ith, int nth)
 	}
 }
 
+/* Attention of the batch over the cache: F32 here, F16 and Q8_0 in kv_cache.c. */
+static void attend(arca_session *s, uint32_t layer, size_t nb)
+{
+	if (s->cache_type != ARCA_GGML_F32) {
+		arca_rt__kv_attend(s, layer, nb);
+		return;
+	}
+	attn_job j = { s, layer, nb };
+	arca_pool_run(s->pool, attn_worker, &j);
+}
+
 /* ------------------------------------------------------------------ per-token steps */
 
 /* The element-wise steps between the products, split by token across the pool (decode:
@@ -155,6 +167,10 @@ static void residual_worker(void *ctx, int ith, int nth)
 static void cache_write(arca_session *s, uint32_t layer, size_t pos, const float *k,
 	const float *v)
 {
+	if (s->cache_type != ARCA_GGML_F32) {
+		arca_rt__kv_write(s, layer, pos, k, v);
+		return;
+	}
 	float *kt = s->k_cache + (size_t)layer * s->k_dim * s->kt_stride;
 	for (size_t ch = 0; ch < s->k_dim; ch++)
 		kt[ch * s->kt_stride + pos] = k[ch];
@@ -257,8 +273,7 @@ static void mla_block(arca_session *s, const arca_rt_layer *L, uint32_t layer, s
 		arca_rt_tensor kb = arca_rt__expert(&L->wk_b, (uint32_t)h);
 		head_product(s, &kb, s->mla_q + h * qh, H * qh, s->q + h * in->head_dim, s->q_dim, nb);
 	}
-	attn_job j = { s, layer, nb };
-	arca_pool_run(s->pool, attn_worker, &j);
+	attend(s, layer, nb);
 	for (size_t h = 0; h < H; h++) {
 		arca_rt_tensor vb = arca_rt__expert(&L->wv_b, (uint32_t)h);
 		head_product(s, &vb, s->att + h * a->kv_lora, s->att_dim, s->att_v + h * a->v,
@@ -282,8 +297,7 @@ static void attention_block(arca_session *s, const arca_rt_layer *L, uint32_t la
 		add_bias(s->k, &L->bk, nb);
 		add_bias(s->v, &L->bv, nb);
 		run_steps(&steps, qkv_worker);
-		attn_job j = { s, layer, nb };
-		arca_pool_run(s->pool, attn_worker, &j);
+		attend(s, layer, nb);
 		arca_rt__act_invalidate(s);
 		arca_rt__mul(s, &L->wo, s->att, nb, s->ffn_out);
 	}

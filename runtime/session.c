@@ -21,8 +21,22 @@ static float *floats(size_t n)
 arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ctx,
 	int n_threads)
 {
+	arca_session_opts o = ARCA_SESSION_OPTS_INIT;
+	o.n_ctx = n_ctx;
+	o.n_threads = n_threads;
+	return arca_session_new_opts(out, m, &o);
+}
+
+arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
+	const arca_session_opts *opts)
+{
 	*out = NULL;
 	const arca_model_info *i = &m->info;
+	uint32_t n_ctx = opts->n_ctx;
+	int n_threads = opts->n_threads;
+	if (!arca_cache_type_name(opts->cache_type))
+		return arca_error_set(ARCA_EINVALID, "KV cache type %d is not f32, f16 or q8_0",
+			opts->cache_type);
 	if (!n_ctx)
 		n_ctx = i->n_ctx_train && i->n_ctx_train < DEFAULT_CTX ? i->n_ctx_train : DEFAULT_CTX;
 	if (n_ctx > (1u << 20))
@@ -32,6 +46,7 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 		return arca_error_set(ARCA_ENOMEM, "session: out of memory");
 	s->m = m;
 	s->n_ctx = n_ctx;
+	s->cache_type = opts->cache_type;
 	s->n_batch = N_BATCH < n_ctx ? N_BATCH : n_ctx;
 	const arca_rt_mla *mla = &m->mla;
 	s->k_dim = (size_t)i->n_head_kv * i->head_dim;
@@ -46,8 +61,13 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	size_t B = s->n_batch, cache = (size_t)i->n_layer * n_ctx * s->v_dim;
 	size_t wide = s->q_dim > i->n_embd ? s->q_dim : i->n_embd;
 	s->kt_stride = (size_t)n_ctx + 16;
-	s->k_cache = floats((size_t)i->n_layer * s->k_dim * s->kt_stride);
-	s->v_cache = floats(cache);
+	if (s->cache_type == ARCA_GGML_F32) {
+		s->k_cache = floats((size_t)i->n_layer * s->k_dim * s->kt_stride);
+		s->v_cache = floats(cache);
+	} else if ((err = arca_rt__kv_alloc(s)) < 0) {
+		arca_session_free(s);
+		return err;
+	}
 	s->x = floats(B * i->n_embd);
 	s->xn = floats(B * wide);
 	s->q = floats(B * s->q_dim);
@@ -82,7 +102,8 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	s->scores = floats((size_t)arca_pool_threads(s->pool) * n_ctx * (i->n_head / i->n_head_kv));
 	s->act_cap = arca_rt__act_bytes(m, B);
 	s->act = malloc(s->act_cap ? s->act_cap : 1);
-	if (!s->k_cache || !s->v_cache || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||
+	int f32_cache = s->cache_type == ARCA_GGML_F32;
+	if ((f32_cache && (!s->k_cache || !s->v_cache)) || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||
 	    !s->gate || !s->up || !s->ffn_out || !s->rope_cos || !s->rope_sin || !s->scores ||
 	    !s->act || !s->router || !s->moe_w || !s->moe_tw || !s->moe_x || !s->moe_y ||
 	    !s->moe_sel || !s->moe_tok || (mla->kv_lora && (!s->mla_q || !s->mla_lora ||
@@ -102,6 +123,7 @@ void arca_session_free(arca_session *s)
 	arca_pool_free(s->pool);
 	free(s->k_cache);
 	free(s->v_cache);
+	arca_rt__kv_free(s);
 	free(s->x);
 	free(s->xn);
 	free(s->q);

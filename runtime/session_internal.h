@@ -21,6 +21,13 @@ struct arca_session {
 	 * the channels of one position do not share a cache set); values [layer][n_ctx][v_dim] */
 	float *k_cache, *v_cache;
 	size_t kt_stride;
+	/* cache_type F16 or Q8_0 (kv_cache.c): keys and values position-major rows of that
+	 * type, [layer][n_ctx] rows of k_row and v_row bytes (k_cache, v_cache stay NULL); each
+	 * thread dequantizes KV_TILE positions of one kv head at a time into its kv_tile */
+	int cache_type;
+	void *kq_cache, *vq_cache;
+	size_t k_row, v_row, tile_floats;
+	float *kv_tile;                 /* [threads][tile_floats] */
 	/* per batch, token-major */
 	float *x, *xn, *q, *k, *v, *att, *gate, *up, *ffn_out;
 	float *rope_cos, *rope_sin;     /* [n_batch][n_rot/2] */
@@ -58,6 +65,16 @@ void arca_rt__moe_ffn(arca_session *s, const arca_rt_layer *L, size_t nb);
 size_t arca_rt__act_bytes(const arca_model *m, size_t nb);
 
 enum { ARCA_RT_LOGITS_NONE, ARCA_RT_LOGITS_LAST, ARCA_RT_LOGITS_ALL };
+
+/* The KV cache in F16 or Q8_0 (kv_cache.c): sizes and buffers set up for s->cache_type
+ * (ARCA_EINVALID when the model's head widths do not fit the type, ARCA_ENOMEM); one
+ * position's key and value rows stored; causal attention of the batch's nb tokens (queries
+ * s->q, outputs s->att) over the cache, split across the pool. */
+arca_err arca_rt__kv_alloc(arca_session *s);
+void arca_rt__kv_free(arca_session *s);
+void arca_rt__kv_write(arca_session *s, uint32_t layer, size_t pos, const float *k,
+	const float *v);
+void arca_rt__kv_attend(arca_session *s, uint32_t layer, size_t nb);
 
 /* Runs tokens ids[0..n) (n <= n_batch) at positions n_past.., appending to the KV cache
  * and advancing n_past; writes to s->logits the logits the mode asks for. */

@@ -12,6 +12,7 @@
 
 #include "arca/digest.h"
 #include "arca/generate.h"
+#include "arca/quant.h"
 #include "arca/sample.h"
 
 /* Changing a text changes every fingerprint: add a new set instead (…-v2). */
@@ -38,6 +39,16 @@ const char *arca_validate_prompt(size_t i)
 const char *arca_validate_prompt_name(size_t i)
 {
 	return i < N_PROMPTS ? prompts_v1[i].name : NULL;
+}
+
+const char *arca_validate_prompt_set(int cache_type)
+{
+	switch (cache_type) {
+	case ARCA_GGML_F32: return ARCA_VALIDATE_PROMPT_SET;
+	case ARCA_GGML_F16: return ARCA_VALIDATE_PROMPT_SET "+kv-f16";
+	case ARCA_GGML_Q8_0: return ARCA_VALIDATE_PROMPT_SET "+kv-q8_0";
+	default: return NULL;
+	}
 }
 
 void arca_fingerprint_dispose(arca_fingerprint *f)

@@ -48,9 +48,34 @@ const arca_model_info *arca_model_get_info(const arca_model *m);
 
 typedef struct arca_session arca_session;
 
-/* n_ctx 0: the model's training context, at most 4096. n_threads <= 0: all cores. */
+/* n_ctx 0: the model's training context, at most 4096. n_threads <= 0: all cores. The KV
+ * cache is F32 (arca_session_new_opts chooses another). */
 arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ctx,
 	int n_threads);
+
+/* How the KV cache stores keys and values, as llama.cpp's --cache-type-k/-v offer: F32
+ * (arca's default: exact, what the float64 reference is checked against), F16 (llama.cpp's
+ * default; half the memory), Q8_0 (blocks of 32 int8 with an fp16 scale: 34 bytes per 32,
+ * a little over a quarter of F32; needs head widths that are multiples of 32). Values are
+ * ggml type ids (ARCA_GGML_F32, ARCA_GGML_F16, ARCA_GGML_Q8_0). */
+typedef struct {
+	uint32_t n_ctx;           /* 0: as arca_session_new */
+	int n_threads;            /* <= 0: all cores */
+	int cache_type;           /* ARCA_GGML_F32 (0), ARCA_GGML_F16 or ARCA_GGML_Q8_0 */
+} arca_session_opts;
+#define ARCA_SESSION_OPTS_INIT { 0, 0, 0 }
+
+/* ARCA_EINVALID for another cache type, or Q8_0 with a head width not a multiple of 32. */
+arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
+	const arca_session_opts *opts);
+
+/* "f32", "f16", "q8_0" <-> the ggml type id; ARCA_EINVALID naming the text otherwise. */
+arca_err arca_cache_type_parse(int *out, const char *name);
+const char *arca_cache_type_name(int cache_type);   /* NULL for a type no cache has */
+int arca_session_cache_type(const arca_session *s);
+/* Bytes of KV cache one position takes over all layers: n_layer × (row(k_dim) + row(v_dim)),
+ * a row of n elements being 4n bytes (F32), 2n (F16) or 34·n/32 (Q8_0). */
+uint64_t arca_session_kv_bytes_per_token(const arca_session *s);
 void arca_session_free(arca_session *s);
 
 /* Feeds n tokens at the next positions. *logits points at n_vocab floats for the last

@@ -22,6 +22,13 @@ size_t arca_validate_n_prompts(void);
 const char *arca_validate_prompt(size_t i);
 const char *arca_validate_prompt_name(size_t i);
 
+/* The key a fingerprint is recorded and looked up under: the prompt set, and the KV cache
+ * type when it is not F32 ("arca-validate-v1" for F32, as every fingerprint recorded before
+ * cache types existed; "arca-validate-v1+kv-q8_0", "…+kv-f16" otherwise). A fingerprint made
+ * with one cache type is therefore never compared with one made with another: their logits
+ * differ by design, and so may their greedy tokens. NULL for an unknown cache type. */
+const char *arca_validate_prompt_set(int cache_type);
+
 #define ARCA_VALIDATE_GEN 16
 
 typedef struct {
