@@ -247,8 +247,9 @@ arca_err arca_audit_scan(arca_scan_result *out, arca_store *store, const char *f
 	for (size_t i = 0; err == ARCA_OK && i < c.n_candidates; i++) {
 		candidate *k = &c.candidates[i];
 		k->c.identical_frac = c.n_shas ? (double)k->c.n_identical / (double)c.n_shas : 0;
+		/* an estimate: with few tensors its noise can carry it past ±1 */
 		k->c.est_cosine = c.sketch.norm2 > 0 && k->norm2 > 0 ?
-			k->dot / sqrt(c.sketch.norm2 * k->norm2) : 0;
+			fmax(-1, fmin(1, k->dot / sqrt(c.sketch.norm2 * k->norm2))) : 0;
 		k->c.score = (fmin(1, k->c.identical_frac) + fmax(0, fmin(1, k->c.est_cosine))) / 2;
 		if (k->c.n_identical || k->c.est_cosine >= MIN_COSINE)
 			out->candidates[out->n_candidates++] = k->c;

@@ -107,7 +107,8 @@ typedef struct {
 	                                an audit's `others`, only tensors of changed layers) */
 	uint64_t bytes_identical;
 	double identical_frac;       /* of FORK's tensors (constant ones left out) */
-	double est_cosine;           /* the sketches' estimate of the global cosine */
+	double est_cosine;           /* the sketches' estimate of the global cosine (clamped
+	                                to [-1, 1]: with few tensors the noise is large) */
 	size_t n_matrices;           /* same-name, same-size matrices the estimate summed */
 	double score;
 } arca_scan_candidate;
