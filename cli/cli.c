@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 volatile sig_atomic_t cli_interrupted;
@@ -350,6 +351,20 @@ int cli_print_json(json_t *doc)
 		return CLI_EXIT_FAILED;
 	}
 	return CLI_EXIT_OK;
+}
+
+int cli_is_local(const char *target)
+{
+	struct stat st;
+	return stat(target, &st) == 0;
+}
+
+json_t *cli_shape_json(uint32_t n, const uint64_t *shape)
+{
+	json_t *a = json_array();
+	for (uint32_t d = 0; d < n; d++)
+		json_array_append_new(a, json_integer((json_int_t)shape[d]));
+	return a;
 }
 
 void cli_format_size(char *buf, size_t cap, uint64_t bytes)

@@ -101,6 +101,12 @@ int cli_print_json(json_t *doc);
 /* "1.5 GiB", "512 B". */
 void cli_format_size(char *buf, size_t cap, uint64_t bytes);
 
+/* A file or folder that exists here (no store needed), rather than a REF. */
+int cli_is_local(const char *target);
+
+/* A tensor shape as a JSON array of integers. */
+json_t *cli_shape_json(uint32_t n, const uint64_t *shape);
+
 /* "4G", "700M", "64k", "4GiB", "123" (bytes): K, M, G, T are powers of 1024. */
 arca_err cli_parse_size(const char *text, uint64_t *out);
 
@@ -141,6 +147,8 @@ int cli_progress_update(cli_progress *p, const char *item, uint64_t done, uint64
 int cli_progress_update_item(cli_progress *p, const char *item, uint64_t item_done,
 	uint64_t item_size, uint64_t done, uint64_t total);
 void cli_progress_finish(cli_progress *p);
+/* A progress callback over bytes (done, total) for a cli_progress payload: diff, audit. */
+int cli_progress_bytes(uint64_t done, uint64_t total, void *payload);
 
 /* ------------------------------------------------------------------ commands */
 

@@ -8,7 +8,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "arca/audit.h"
 #include "audit_html.h"
@@ -67,14 +66,6 @@ const cli_spec cmd_audit_spec = {
 
 /* ------------------------------------------------------------------ JSON */
 
-static json_t *shape_json(uint32_t n, const uint64_t *shape)
-{
-	json_t *a = json_array();
-	for (uint32_t d = 0; d < n; d++)
-		json_array_append_new(a, json_integer((json_int_t)shape[d]));
-	return a;
-}
-
 static json_t *number(double x)
 {
 	return isfinite(x) ? json_real(x) : json_null();
@@ -88,8 +79,8 @@ static json_t *tensors_json(const arca_diff_result *d)
 		json_t *o = json_pack("{s:s,s:i,s:s,s:s,s:s,s:o,s:o}", "name", t->name, "layer",
 			t->layer, "verdict", arca_diff_verdict_name(t->verdict), "dtype_base",
 			t->dtype_a, "dtype_fork", t->dtype_b, "shape_base",
-			shape_json(t->n_dims_a, t->shape_a), "shape_fork",
-			shape_json(t->n_dims_b, t->shape_b));
+			cli_shape_json(t->n_dims_a, t->shape_a), "shape_fork",
+			cli_shape_json(t->n_dims_b, t->shape_b));
 		if (t->n_compared) {
 			json_object_set_new(o, "cosine", number(t->cosine));
 			json_object_set_new(o, "rel_l2", number(t->rel_l2));
@@ -241,17 +232,6 @@ static void print_audit(const arca_audit_result *r)
 
 /* ------------------------------------------------------------------ the command */
 
-static int is_local(const char *target)
-{
-	struct stat st;
-	return stat(target, &st) == 0;
-}
-
-static int on_progress(uint64_t done, uint64_t total, void *payload)
-{
-	return cli_progress_update(payload, "", done, total);
-}
-
 int cmd_audit(int argc, char **argv)
 {
 	cli_ctx ctx;
@@ -271,7 +251,7 @@ int cmd_audit(int argc, char **argv)
 		return cli_usage_error(&ctx, "--html needs an audit; drop --shallow");
 	arca_store *store = NULL;
 	arca_err err = ARCA_OK;
-	if (opt.scan || !is_local(fork) || !is_local(opt.base))
+	if (opt.scan || !cli_is_local(fork) || !cli_is_local(opt.base))
 		err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
 	if (err < 0)
 		return cli_fail(&ctx, err, "audit %s", fork);
@@ -304,7 +284,7 @@ int cmd_audit(int argc, char **argv)
 		cli_progress_init(&bar, &ctx, "comparing");
 		arca_audit_opts aopts = ARCA_AUDIT_OPTS_INIT;
 		aopts.threads = opt.threads;
-		aopts.progress = on_progress;
+		aopts.progress = cli_progress_bytes;
 		aopts.payload = &bar;
 		err = arca_audit_fork(&r, store, fork, base_ref, &aopts);
 		cli_progress_finish(&bar);

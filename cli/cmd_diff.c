@@ -8,7 +8,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "arca/diff.h"
 #include "cli.h"
@@ -61,14 +60,6 @@ static void shape_str(char *buf, size_t cap, uint32_t n, const uint64_t *shape)
 		snprintf(buf + used, cap - used, "]");
 }
 
-static json_t *shape_json(uint32_t n, const uint64_t *shape)
-{
-	json_t *a = json_array();
-	for (uint32_t d = 0; d < n; d++)
-		json_array_append_new(a, json_integer((json_int_t)shape[d]));
-	return a;
-}
-
 static int compared(const arca_diff_tensor *t)
 {
 	return t->n_compared > 0;
@@ -81,12 +72,12 @@ static json_t *tensor_json(const arca_diff_tensor *t)
 	json_object_set_new(o, "layer", t->layer >= 0 ? json_integer(t->layer) : json_null());
 	if (t->verdict != ARCA_DIFF_ADDED) {
 		json_object_set_new(o, "dtype_a", json_string(t->dtype_a));
-		json_object_set_new(o, "shape_a", shape_json(t->n_dims_a, t->shape_a));
+		json_object_set_new(o, "shape_a", cli_shape_json(t->n_dims_a, t->shape_a));
 		json_object_set_new(o, "bytes_a", json_integer((json_int_t)t->bytes_a));
 	}
 	if (t->verdict != ARCA_DIFF_REMOVED) {
 		json_object_set_new(o, "dtype_b", json_string(t->dtype_b));
-		json_object_set_new(o, "shape_b", shape_json(t->n_dims_b, t->shape_b));
+		json_object_set_new(o, "shape_b", cli_shape_json(t->n_dims_b, t->shape_b));
 		json_object_set_new(o, "bytes_b", json_integer((json_int_t)t->bytes_b));
 	}
 	if (compared(t)) {
@@ -202,18 +193,6 @@ static void print_result(const arca_diff_result *r)
 		(unsigned long long)r->global_elements, size, r->seconds, r->threads);
 }
 
-/* A file or folder here (no store needed) rather than a REF. */
-static int is_local(const char *target)
-{
-	struct stat st;
-	return stat(target, &st) == 0;
-}
-
-static int on_progress(uint64_t done, uint64_t total, void *payload)
-{
-	return cli_progress_update(payload, "", done, total);
-}
-
 int cmd_diff(int argc, char **argv)
 {
 	cli_ctx ctx;
@@ -224,7 +203,7 @@ int cmd_diff(int argc, char **argv)
 	const char *a = ctx.args[0], *b = ctx.args[1];
 	arca_store *store = NULL;
 	arca_err err = ARCA_OK;
-	if (!is_local(a) || !is_local(b))
+	if (!cli_is_local(a) || !cli_is_local(b))
 		err = cli_open_store(&store, &ctx, ARCA_LOCK_SHARED);
 	if (err < 0)
 		return cli_fail(&ctx, err, "diff %s %s", a, b);
@@ -233,7 +212,7 @@ int cmd_diff(int argc, char **argv)
 	cli_progress_init(&bar, &ctx, "comparing");
 	arca_diff_opts opts = ARCA_DIFF_OPTS_INIT;
 	opts.threads = opt.threads;
-	opts.progress = on_progress;
+	opts.progress = cli_progress_bytes;
 	opts.payload = &bar;
 	arca_diff_result r;
 	err = arca_diff_models(&r, store, a, b, &opts);

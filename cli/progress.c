@@ -66,6 +66,11 @@ int cli_progress_update_item(cli_progress *p, const char *item, uint64_t item_do
 	return cli_interrupted;
 }
 
+int cli_progress_bytes(uint64_t done, uint64_t total, void *payload)
+{
+	return cli_progress_update(payload, "", done, total);
+}
+
 void cli_progress_finish(cli_progress *p)
 {
 	if (p->enabled && p->drawn) {

@@ -29,8 +29,6 @@ const arca_tview_tensor *arca_convert__tview_find(const arca_tview *v, const cha
 arca_err arca_convert__tview_gather(const arca_tview *v, const arca_tview_tensor *t,
 	const uint64_t *rows, size_t n_rows, const uint64_t *cols, size_t n_cols, float *out);
 
-/* Σ x·y over n floats (float64 lanes: the result does not depend on the machine). */
-double arca_convert__dot(const float *x, const float *y, size_t n);
 
 /* Matches FORK's hidden units to BASE's (Llama-family names: model.embed_tokens,
  * model.layers.N.mlp.{gate,up,down}_proj, self_attn.{q,k,v,o}_proj) and compares the

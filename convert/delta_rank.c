@@ -91,12 +91,14 @@ arca_err arca_convert__delta_rank(arca_rank_estimate *out, const arca_tview *va,
 	k = k < n ? k : n;
 	out->max_rank = (int)k;
 	float *ra = malloc(n * sizeof(float) + 1), *rb = malloc(n * sizeof(float) + 1);
+	uint64_t sa = arca_convert__tview_scratch(va, ta), sb = arca_convert__tview_scratch(vb, tb);
+	float *scratch = malloc(((size_t)(sa > sb ? sa : sb) + 1) * sizeof(float));
 	double *d = malloc(n * sizeof(double) + 1);
 	double *omega = malloc(n * k * sizeof(double) + 1);
 	double *y = calloc(m * k + 1, sizeof(double));
 	double *bm = calloc(k * n + 1, sizeof(double));
 	double *g = calloc(k * k + 1, sizeof(double)), *ev = calloc(k + 1, sizeof(double));
-	arca_err err = ra && rb && d && omega && y && bm && g && ev ? ARCA_OK :
+	arca_err err = ra && rb && scratch && d && omega && y && bm && g && ev ? ARCA_OK :
 		arca_error_set(ARCA_ENOMEM, "audit: out of memory estimating the rank of %s",
 			tb->name);
 	for (size_t i = 0; err == ARCA_OK && i < n * k; i++)
@@ -104,8 +106,8 @@ arca_err arca_convert__delta_rank(arca_rank_estimate *out, const arca_tview *va,
 	double total = 0;
 	/* pass 1: Y = ΔW·Ω */
 	for (size_t i = 0; err == ARCA_OK && i < m; i++) {
-		if ((err = arca_convert__tview_gather(va, ta, &(uint64_t){ i }, 1, NULL, n, ra)) < 0 ||
-		    (err = arca_convert__tview_gather(vb, tb, &(uint64_t){ i }, 1, NULL, n, rb)) < 0)
+		if ((err = arca_convert__tview_rows(va, ta, i, 1, ra, scratch)) < 0 ||
+		    (err = arca_convert__tview_rows(vb, tb, i, 1, rb, scratch)) < 0)
 			break;
 		double *yi = y + i * k;
 		for (size_t c = 0; c < n; c++) {
@@ -142,8 +144,8 @@ arca_err arca_convert__delta_rank(arca_rank_estimate *out, const arca_tview *va,
 	}
 	/* pass 2: B = Qᵀ·ΔW */
 	for (size_t i = 0; err == ARCA_OK && kept && i < m; i++) {
-		if ((err = arca_convert__tview_gather(va, ta, &(uint64_t){ i }, 1, NULL, n, ra)) < 0 ||
-		    (err = arca_convert__tview_gather(vb, tb, &(uint64_t){ i }, 1, NULL, n, rb)) < 0)
+		if ((err = arca_convert__tview_rows(va, ta, i, 1, ra, scratch)) < 0 ||
+		    (err = arca_convert__tview_rows(vb, tb, i, 1, rb, scratch)) < 0)
 			break;
 		for (size_t c = 0; c < n; c++)
 			d[c] = (double)rb[c] - (double)ra[c];
@@ -182,6 +184,7 @@ arca_err arca_convert__delta_rank(arca_rank_estimate *out, const arca_tview *va,
 	}
 	free(ra);
 	free(rb);
+	free(scratch);
 	free(d);
 	free(omega);
 	free(y);

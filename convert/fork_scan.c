@@ -25,19 +25,13 @@
 #define MIN_COSINE 0.3
 
 typedef struct {
-	char sha[ARCA_SHA256_HEX];
-	int constant;            /* one value everywhere: no evidence */
-} fork_row;
-
-typedef struct {
 	arca_scan_candidate c;
 	double dot, norm2;
 } candidate;
 
 typedef struct {
-	fork_row *rows;          /* FORK's index rows */
-	size_t n;
-	const char **shas;       /* its non-constant tensors' hashes */
+	const char **shas;       /* FORK's non-constant tensors' hashes (point into sha_buf) */
+	char (*sha_buf)[ARCA_SHA256_HEX];
 	size_t n_shas;
 	arca_file_sketch sketch; /* of all its files together */
 	arca_blob_owner *owners; /* by blob */
@@ -170,36 +164,27 @@ static arca_err load_fork(scan_ctx *c, arca_catalog *cat, int64_t snapshot, int6
 			c->sketch.sketch[i] += part.sketch[i];
 		c->sketch.norm2 += part.norm2;
 		c->sketch.n_matrices += part.n_matrices;
-		fork_row *grown = realloc(c->rows, (c->n + n + 1) * sizeof(*grown));
-		void *shas = realloc(c->shas, (c->n_shas + n + 1) * sizeof(*c->shas));
-		if (grown)
-			c->rows = grown;
-		if (shas)
-			c->shas = shas;
-		if (!grown || !shas) {
+		void *grown = realloc(c->sha_buf, (c->n_shas + n + 1) * sizeof(*c->sha_buf));
+		if (!grown) {
 			arca_tensor_records_free(rows, n);
 			err = arca_error_set(ARCA_ENOMEM, "scan: out of memory");
 			break;
 		}
-		for (size_t i = 0; i < n; i++) {
-			fork_row *f = &c->rows[c->n++];
-			memset(f, 0, sizeof(*f));
-			memcpy(f->sha, rows[i].sha256, sizeof(f->sha));
-			f->constant = rows[i].has_values && rows[i].std == 0;
-			if (!f->constant)
-				c->n_shas++;
-		}
+		c->sha_buf = grown;
+		for (size_t i = 0; i < n; i++)
+			if (!(rows[i].has_values && rows[i].std == 0))
+				memcpy(c->sha_buf[c->n_shas++], rows[i].sha256, ARCA_SHA256_HEX);
 		arca_tensor_records_free(rows, n);
 	}
 	arca_weight_blobs_free(blobs, nb);
 	if (err == ARCA_OK && !used)
 		err = arca_error_set(ARCA_EINVALID, "%s has no safetensors or GGUF file to scan with",
 			text);
-	/* the hashes point into rows, which no longer move */
-	c->n_shas = 0;
-	for (size_t i = 0; err == ARCA_OK && i < c->n; i++)
-		if (!c->rows[i].constant)
-			c->shas[c->n_shas++] = c->rows[i].sha;
+	/* the list the hash query takes, once the buffer no longer moves */
+	if (err == ARCA_OK && !(c->shas = calloc(c->n_shas + 1, sizeof(*c->shas))))
+		err = arca_error_set(ARCA_ENOMEM, "scan: out of memory");
+	for (size_t i = 0; err == ARCA_OK && i < c->n_shas; i++)
+		c->shas[i] = c->sha_buf[i];
 	return err;
 }
 
@@ -262,7 +247,7 @@ arca_err arca_audit_scan(arca_scan_result *out, arca_store *store, const char *f
 	arca_blob_owners_free(c.owners, c.n_owners);
 	free(c.owner_candidate);
 	free(c.candidates);
-	free(c.rows);
+	free(c.sha_buf);
 	free(c.shas);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

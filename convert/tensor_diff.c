@@ -63,17 +63,7 @@ static int is_float_type(int type)
 
 static double sum_squares(const float *x, uint64_t n)
 {
-	double acc[LANES] = { 0 };
-	uint64_t i = 0;
-	for (; i + LANES <= n; i += LANES)
-		for (int l = 0; l < LANES; l++)
-			acc[l] += (double)x[i + l] * (double)x[i + l];
-	double s = 0;
-	for (; i < n; i++)
-		s += (double)x[i] * (double)x[i];
-	for (int l = 0; l < LANES; l++)
-		s += acc[l];
-	return s;
+	return arca_convert__dot(x, x, (size_t)n);
 }
 
 /* out: Σxy, Σx², Σy², Σ(x−y)²; *max_out: max |x−y|. */

@@ -58,4 +58,8 @@ uint64_t arca_convert__tview_stored_row(const arca_tview *v, const arca_tview_te
 arca_err arca_convert__tview_rows(const arca_tview *v, const arca_tview_tensor *t, uint64_t r0,
 	uint64_t n, float *dst, float *scratch);
 
+/* Σ x·y over n floats in eight float64 lanes of fixed order (vectorizes; the result does
+ * not depend on the machine or the thread count). Defined in audit_rows.c. */
+double arca_convert__dot(const float *x, const float *y, size_t n);
+
 #endif
