@@ -6,7 +6,8 @@
  * every head; ChatGLM's fused q/k/v are views, model.c); or DeepSeek's multi-head
  * latent attention) and the SwiGLU FFN (dense, or moe.c's experts), each with GLM4's post
  * norm when present and its residual; then the output norm and the logits. Matrix products
- * and attention heads are split across the session's threads. The KV cache is F32 here;
+ * and attention heads are split across the session's threads. A session on a GPU runs its
+ * first layers there (runtime/gpu.h) and the rest here. The KV cache is F32 here;
  * F16 and Q8_0 caches are kv_cache.c's.
  */
 #include <math.h>
@@ -324,7 +325,7 @@ static void ffn_block(arca_session *s, const arca_rt_layer *L, size_t nb)
 	run_steps(&steps, residual_worker);
 }
 
-void arca_rt__forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode)
+arca_err arca_rt__forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode)
 {
 	const arca_model *m = s->m;
 	const arca_model_info *in = &m->info;
@@ -335,17 +336,32 @@ void arca_rt__forward(arca_session *s, const int32_t *ids, size_t n, int logits_
 		arca_op_rope_table(s->rope_cos + t * half, s->rope_sin + t * half,
 			s->n_past + (uint32_t)t, &m->rope);
 	}
-	for (uint32_t l = 0; l < in->n_layer; l++) {
+	uint32_t first_layer = 0;
+	if (s->gpu) {
+		/* the device's layers (and, with all of them, the logits) */
+		size_t rows = logits_mode == ARCA_RT_LOGITS_NONE ? 0 :
+			logits_mode == ARCA_RT_LOGITS_ALL ? n : 1;
+		arca_err err = arca_gpu_forward(s->gpu, s->x, n, s->n_past, rows, s->logits);
+		if (err < 0)
+			return err;
+		first_layer = arca_gpu_layers(s->gpu);
+		if (first_layer == in->n_layer) {
+			s->n_past += (uint32_t)n;
+			return ARCA_OK;
+		}
+	}
+	for (uint32_t l = first_layer; l < in->n_layer; l++) {
 		attention_block(s, &m->layers[l], l, n);
 		ffn_block(s, &m->layers[l], n);
 	}
 	s->n_past += (uint32_t)n;
 	if (logits_mode == ARCA_RT_LOGITS_NONE)
-		return;
+		return ARCA_OK;
 	size_t first = logits_mode == ARCA_RT_LOGITS_ALL ? 0 : n - 1, rows = n - first;
 	for (size_t t = first; t < n; t++)
 		arca_op_rmsnorm(s->xn + (t - first) * E, s->x + t * E, m->out_norm.data, E,
 			in->rms_eps);
 	arca_rt__act_invalidate(s);
 	arca_rt__mul(s, in->tied_embeddings ? &m->tok_embd : &m->output, s->xn, rows, s->logits);
+	return ARCA_OK;
 }

@@ -112,6 +112,19 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 		return arca_error_set(ARCA_ENOMEM, "session: out of memory for a context of %u "
 			"tokens", n_ctx);
 	}
+	if (opts->device >= 0) {
+		if (s->cache_type != ARCA_GGML_F16) {
+			arca_session_free(s);
+			return arca_error_set(ARCA_EINVALID, "the GPU keeps its KV cache in f16 "
+				"(--cache-type f16, the default with a GPU); %s was asked for",
+				arca_cache_type_name(opts->cache_type));
+		}
+		arca_gpu_opts go = { opts->device, opts->gpu_layers, s->n_ctx, s->n_batch };
+		if ((err = arca_gpu_open(&s->gpu, m, &go)) < 0) {
+			arca_session_free(s);
+			return err;
+		}
+	}
 	*out = s;
 	return ARCA_OK;
 }
@@ -121,6 +134,7 @@ void arca_session_free(arca_session *s)
 	if (!s)
 		return;
 	arca_pool_free(s->pool);
+	arca_gpu_free(s->gpu);
 	free(s->k_cache);
 	free(s->v_cache);
 	arca_rt__kv_free(s);
@@ -182,9 +196,11 @@ arca_err arca_session_eval(arca_session *s, const int32_t *ids, size_t n, int al
 			/* each batch's logits land after the previous ones */
 			s->logits = all + done * info->n_vocab;
 		}
-		arca_rt__forward(s, ids + done, b, all_logits ? ARCA_RT_LOGITS_ALL :
+		arca_err err = arca_rt__forward(s, ids + done, b, all_logits ? ARCA_RT_LOGITS_ALL :
 			last ? ARCA_RT_LOGITS_LAST : ARCA_RT_LOGITS_NONE);
 		s->logits = all;
+		if (err < 0)
+			return err;
 		done += b;
 	}
 	*logits = all;
@@ -215,6 +231,21 @@ void arca_session_truncate(arca_session *s, uint32_t n)
 {
 	if (n < s->n_past)
 		s->n_past = n;
+}
+
+const char *arca_session_device_name(const arca_session *s)
+{
+	return s->gpu ? arca_gpu_device_name(s->gpu) : NULL;
+}
+
+uint32_t arca_session_gpu_layers(const arca_session *s)
+{
+	return s->gpu ? arca_gpu_layers(s->gpu) : 0;
+}
+
+const char *arca_runtime_gpu_backend(void)
+{
+	return arca_gpu_backend();
 }
 
 const char *arca_runtime_kernels(void)

@@ -9,10 +9,12 @@
 
 #include "runtime/model_internal.h"
 #include "common/pool.h"
+#include "runtime/gpu.h"
 
 struct arca_session {
 	const arca_model *m;
 	arca_pool *pool;
+	arca_gpu *gpu;                  /* the device running the first layers, or NULL */
 	uint32_t n_ctx, n_past, n_batch;
 	/* widths per token: keys and values of all kv heads, queries and attention outputs of
 	 * all heads (MLA: queries absorbed into the latent, outputs still in it) */
@@ -77,7 +79,8 @@ void arca_rt__kv_write(arca_session *s, uint32_t layer, size_t pos, const float 
 void arca_rt__kv_attend(arca_session *s, uint32_t layer, size_t nb);
 
 /* Runs tokens ids[0..n) (n <= n_batch) at positions n_past.., appending to the KV cache
- * and advancing n_past; writes to s->logits the logits the mode asks for. */
-void arca_rt__forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode);
+ * and advancing n_past; writes to s->logits the logits the mode asks for. Fails only when
+ * the GPU does (n_past then stays). */
+arca_err arca_rt__forward(arca_session *s, const int32_t *ids, size_t n, int logits_mode);
 
 #endif

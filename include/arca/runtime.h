@@ -62,10 +62,16 @@ typedef struct {
 	uint32_t n_ctx;           /* 0: as arca_session_new */
 	int n_threads;            /* <= 0: all cores */
 	int cache_type;           /* ARCA_GGML_F32 (0), ARCA_GGML_F16 or ARCA_GGML_Q8_0 */
+	int device;               /* -1: the CPU only; k: CUDA device k runs the first
+	                           * gpu_layers layers (its KV cache is F16: cache_type must
+	                           * be F16) */
+	int32_t gpu_layers;       /* -1: every layer and the output */
 } arca_session_opts;
-#define ARCA_SESSION_OPTS_INIT { 0, 0, 0 }
+#define ARCA_SESSION_OPTS_INIT { 0, 0, 0, -1, -1 }
 
-/* ARCA_EINVALID for another cache type, or Q8_0 with a head width not a multiple of 32. */
+/* ARCA_EINVALID for another cache type, or Q8_0 with a head width not a multiple of 32;
+ * with a device, ARCA_EUNSUPPORTED in a build without the GPU backend, ARCA_EIO when no
+ * GPU is usable, ARCA_ENOMEM when the layers asked for do not fit on it. */
 arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 	const arca_session_opts *opts);
 
@@ -91,6 +97,12 @@ int arca_session_threads(const arca_session *s);
 const arca_model_info *arca_session_model_info(const arca_session *s);
 /* Forgets positions from n on (0: all). */
 void arca_session_truncate(arca_session *s, uint32_t n);
+/* The GPU running the session's first layers: its name and how many layers it holds
+ * (NULL and 0 on the CPU). */
+const char *arca_session_device_name(const arca_session *s);
+uint32_t arca_session_gpu_layers(const arca_session *s);
+/* "cuda" when this build has the GPU backend, NULL otherwise. */
+const char *arca_runtime_gpu_backend(void);
 /* The kernels in use, for reports ("avx512-vnni"). */
 const char *arca_runtime_kernels(void);
 

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// runtime/cuda/attention.cu — the attention steps on the GPU: per token, the q/k norms,
+// RoPE from the session's cos/sin tables, and the key and value rows into the F16 cache
+// (DeepSeek's latent form too); then causal attention of every query head over the cache,
+// a block per (head, token), keys taken 128 at a time with a running max and sum (online
+// softmax), so nothing grows with the context but the loop.
+#include "runtime/cuda/kernels.cuh"
+
+namespace arca_cuda {
+
+namespace {
+
+constexpr int THREADS = 128;
+
+/* x[0, n) = rmsnorm(x) · w by one warp. */
+__device__ void warp_rmsnorm(float *x, const float *w, int n, float eps)
+{
+	const int lane = (int)threadIdx.x % 32;
+	float s = 0.0f;
+	for (int i = lane; i < n; i += 32)
+		s += x[i] * x[i];
+	s = warp_sum(s);
+	const float scale = 1.0f / sqrtf(s / (float)n + eps);
+	__syncwarp();
+	for (int i = lane; i < n; i += 32)
+		x[i] = x[i] * scale * w[i];
+}
+
+/* Pair i of a head: (i, i + half) with neox, (2i, 2i + 1) otherwise; rotated from src
+ * into dst (may be the same). */
+__device__ __forceinline__ void rope_pair(float *dst, const float *src, int i, int half,
+	int neox, float c, float s)
+{
+	int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+	float x0 = src[a], x1 = src[b];
+	dst[a] = x0 * c - x1 * s;
+	dst[b] = x0 * s + x1 * c;
+}
+
+__global__ void __launch_bounds__(THREADS) qkv_rope_k(qkv_args a, const int *pos)
+{
+	const int t = (int)blockIdx.x, p = pos[0] + t, tid = (int)threadIdx.x;
+	const int warp = tid / 32, warps = (int)blockDim.x / 32, half = a.n_rot / 2;
+	float *q = a.q + (size_t)t * a.q_dim, *k = a.k + (size_t)t * a.k_dim;
+	if (a.q_norm)
+		for (int o = warp * a.q_span; o < a.q_dim; o += warps * a.q_span)
+			warp_rmsnorm(q + o, a.q_norm, a.q_span, a.eps);
+	if (a.k_norm)
+		for (int o = warp * a.k_span; o < a.k_dim; o += warps * a.k_span)
+			warp_rmsnorm(k + o, a.k_norm, a.k_span, a.eps);
+	__syncthreads();
+	const float *c = a.cos_t + (size_t)p * half, *s = a.sin_t + (size_t)p * half;
+	for (int i = tid; i < a.n_head * half; i += (int)blockDim.x) {
+		float *h = q + (size_t)(i / half) * a.head_dim;
+		rope_pair(h, h, i % half, half, a.neox, c[i % half], s[i % half]);
+	}
+	for (int i = tid; i < a.n_head_kv * half; i += (int)blockDim.x) {
+		float *h = k + (size_t)(i / half) * a.head_dim;
+		rope_pair(h, h, i % half, half, a.neox, c[i % half], s[i % half]);
+	}
+	__syncthreads();
+	for (int i = tid; i < a.k_dim; i += (int)blockDim.x)
+		a.k_cache[(size_t)p * a.k_dim + i] = __float2half(k[i]);
+	for (int i = tid; i < a.v_dim; i += (int)blockDim.x)
+		a.v_cache[(size_t)p * a.v_dim + i] = __float2half(a.v[(size_t)t * a.v_dim + i]);
+}
+
+__global__ void __launch_bounds__(THREADS) mla_rope_k(mla_args a, const int *pos)
+{
+	const int t = (int)blockIdx.x, p = pos[0] + t, tid = (int)threadIdx.x, half = a.n_rot / 2;
+	const int qh = a.nope + a.rope;
+	float *k = a.k + (size_t)t * a.k_dim;
+	if (tid < 32)
+		warp_rmsnorm(k, a.kv_norm, a.kv_lora, a.eps);
+	const float *c = a.cos_t + (size_t)p * half, *s = a.sin_t + (size_t)p * half;
+	for (int i = tid; i < half; i += (int)blockDim.x)   /* the rope key: after the latent */
+		rope_pair(k + a.kv_lora, k + a.kv_lora, i, half, a.neox, c[i], s[i]);
+	for (int i = tid; i < a.n_head * half; i += (int)blockDim.x) {
+		int h = i / half;
+		const float *src = a.mla_q + (size_t)t * a.n_head * qh + (size_t)h * qh + a.nope;
+		float *dst = a.q + (size_t)t * a.q_dim + (size_t)h * a.head_dim + a.kv_lora;
+		rope_pair(dst, src, i % half, half, a.neox, c[i % half], s[i % half]);
+	}
+	__syncthreads();
+	for (int i = tid; i < a.k_dim; i += (int)blockDim.x)
+		a.k_cache[(size_t)p * a.k_dim + i] = __float2half(k[i]);
+	for (int i = tid; i < a.kv_lora; i += (int)blockDim.x)
+		a.v_cache[(size_t)p * a.kv_lora + i] = __float2half(k[i]);
+}
+
+__global__ void __launch_bounds__(THREADS) attention_k(attn_args a, const int *pos)
+{
+	const int h = (int)blockIdx.x, t = (int)blockIdx.y, tid = (int)threadIdx.x;
+	const int n_keys = pos[0] + t + 1, g = h / (a.n_head / a.n_head_kv);
+	const int hd = a.head_dim, hv = a.head_dim_v;
+	ARCA_DYNAMIC_SHARED(float, sm);
+	float *qs = sm, *acc = sm + hd, *pr = acc + hv;
+	for (int d = tid; d < hd; d += THREADS)
+		qs[d] = a.q[(size_t)t * a.q_dim + (size_t)h * hd + d];
+	for (int d = tid; d < hv; d += THREADS)
+		acc[d] = 0.0f;
+	__syncthreads();
+	float m = -INFINITY, l = 0.0f;
+	for (int p0 = 0; p0 < n_keys; p0 += THREADS) {
+		const int p = p0 + tid;
+		float s = -INFINITY;
+		if (p < n_keys) {
+			const __half *kr = a.k_cache + (size_t)p * a.k_dim + (size_t)g * hd;
+			float dot = 0.0f;
+			for (int d = 0; d < hd; d++)
+				dot += qs[d] * __half2float(kr[d]);
+			s = dot * a.scale;
+		}
+		const float m_new = fmaxf(m, block_max(s));
+		const float corr = expf(m - m_new);   /* 0 on the first chunk (m = −∞) */
+		const float e = p < n_keys ? expf(s - m_new) : 0.0f;
+		pr[tid] = e;
+		l = l * corr + block_sum(e);          /* its barriers publish pr[] */
+		m = m_new;
+		const int n = n_keys - p0 < THREADS ? n_keys - p0 : THREADS;
+		for (int d = tid; d < hv; d += THREADS) {
+			const __half *vc = a.v_cache + (size_t)p0 * a.v_dim + (size_t)g * hv + d;
+			float v = acc[d] * corr;
+			for (int i = 0; i < n; i++)
+				v += pr[i] * __half2float(vc[(size_t)i * a.v_dim]);
+			acc[d] = v;
+		}
+		__syncthreads();   /* pr[] is rewritten by the next chunk */
+	}
+	for (int d = tid; d < hv; d += THREADS)
+		a.out[(size_t)t * a.out_dim + (size_t)h * hv + d] = acc[d] / l;
+}
+
+} // namespace
+
+void qkv_rope(cudaStream_t st, const qkv_args &a, const int *pos, int nb)
+{
+	launch(qkv_rope_k, dim3((unsigned)nb), dim3(THREADS), 0, st, a, pos);
+}
+
+void mla_rope(cudaStream_t st, const mla_args &a, const int *pos, int nb)
+{
+	launch(mla_rope_k, dim3((unsigned)nb), dim3(THREADS), 0, st, a, pos);
+}
+
+void attention(cudaStream_t st, const attn_args &a, const int *pos, int nb)
+{
+	size_t smem = (size_t)(a.head_dim + a.head_dim_v + THREADS) * sizeof(float);
+	launch(attention_k, dim3((unsigned)a.n_head, (unsigned)nb), dim3(THREADS), smem, st, a, pos);
+}
+
+} // namespace arca_cuda

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/cuda/blocks.cuh — the weight types the GPU reads in their stored form (no
+ * dequantized copy): for each, how many elements a block holds, its bytes, and decode8(),
+ * which turns eight consecutive elements of a block into floats. Matrix-vector products
+ * dot those with the activations; matrix-matrix products write them into shared-memory
+ * tiles. The layouts are arca/ggml_blocks.h's; the arithmetic is quant/dequant.c's
+ * (d · q, d · q + m, and the K-quants' sub-block scales), so a decoded weight is the CPU's
+ * bit for bit.
+ */
+#ifndef ARCA_RUNTIME_CUDA_BLOCKS_CUH
+#define ARCA_RUNTIME_CUDA_BLOCKS_CUH
+
+#include "runtime/cuda/compat.cuh"
+
+#include <stdint.h>
+
+namespace arca_cuda {
+
+/* ggml type ids (arca/quant.h's ARCA_GGML_*, spelled here so device code needs no C
+ * header). */
+enum {
+	T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8,
+	T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_BF16 = 30
+};
+
+static __device__ __forceinline__ float half_at(const uint8_t *p)
+{
+	return __half2float(*(const __half *)p);
+}
+
+static __device__ __forceinline__ uint32_t le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The 6-bit scale and min j of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4). */
+static __device__ __forceinline__ void scale_min_k4(int j, const uint8_t *s, float *sc, float *m)
+{
+	if (j < 4) {
+		*sc = (float)(s[j] & 63);
+		*m = (float)(s[j + 4] & 63);
+	} else {
+		*sc = (float)((s[j + 4] & 15) | ((s[j - 4] >> 6) << 4));
+		*m = (float)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+	}
+}
+
+template <int T> struct block;
+/* F32, F16, BF16: a "block" is eight elements, so every type steps the same way. */
+template <> struct block<T_F32> { static constexpr int qk = 8, bytes = 32; };
+template <> struct block<T_F16> { static constexpr int qk = 8, bytes = 16; };
+template <> struct block<T_BF16> { static constexpr int qk = 8, bytes = 16; };
+template <> struct block<T_Q4_0> { static constexpr int qk = 32, bytes = 18; };
+template <> struct block<T_Q4_1> { static constexpr int qk = 32, bytes = 20; };
+template <> struct block<T_Q5_0> { static constexpr int qk = 32, bytes = 22; };
+template <> struct block<T_Q5_1> { static constexpr int qk = 32, bytes = 24; };
+template <> struct block<T_Q8_0> { static constexpr int qk = 32, bytes = 34; };
+template <> struct block<T_Q4_K> { static constexpr int qk = 256, bytes = 144; };
+template <> struct block<T_Q5_K> { static constexpr int qk = 256, bytes = 176; };
+template <> struct block<T_Q6_K> { static constexpr int qk = 256, bytes = 210; };
+
+/* Elements [8c, 8c + 8) of block b into out. */
+template <int T> static __device__ __forceinline__ void decode8(const uint8_t *b, int c, float *out);
+
+template <> __device__ __forceinline__ void decode8<T_F32>(const uint8_t *b, int c, float *out)
+{
+	const float4 *p = (const float4 *)b;
+	float4 u = p[0], v = p[1];
+	out[0] = u.x, out[1] = u.y, out[2] = u.z, out[3] = u.w;
+	out[4] = v.x, out[5] = v.y, out[6] = v.z, out[7] = v.w;
+}
+
+template <> __device__ __forceinline__ void decode8<T_F16>(const uint8_t *b, int c, float *out)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = half_at(b + 2 * i);
+}
+
+template <> __device__ __forceinline__ void decode8<T_BF16>(const uint8_t *b, int c, float *out)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = __bfloat162float(*(const __nv_bfloat16 *)(b + 2 * i));
+}
+
+template <> __device__ __forceinline__ void decode8<T_Q8_0>(const uint8_t *b, int c, float *out)
+{
+	float d = half_at(b);
+	const int8_t *q = (const int8_t *)(b + 2) + 8 * c;
+	for (int i = 0; i < 8; i++)
+		out[i] = (float)q[i] * d;
+}
+
+/* Q4_0/Q4_1/Q5_0/Q5_1: element j < 16 in the low nibble of qs[j], j ≥ 16 in the high
+ * nibble of qs[j − 16]; the fifth bit of element j is bit j of qh. */
+template <> __device__ __forceinline__ void decode8<T_Q4_0>(const uint8_t *b, int c, float *out)
+{
+	float d = half_at(b);
+	const uint8_t *q = b + 2 + (8 * c) % 16;
+	int shift = c >= 2 ? 4 : 0;
+	for (int i = 0; i < 8; i++)
+		out[i] = (float)(((q[i] >> shift) & 15) - 8) * d;
+}
+
+template <> __device__ __forceinline__ void decode8<T_Q4_1>(const uint8_t *b, int c, float *out)
+{
+	float d = half_at(b), m = half_at(b + 2);
+	const uint8_t *q = b + 4 + (8 * c) % 16;
+	int shift = c >= 2 ? 4 : 0;
+	for (int i = 0; i < 8; i++)
+		out[i] = (float)((q[i] >> shift) & 15) * d + m;
+}
+
+template <> __device__ __forceinline__ void decode8<T_Q5_0>(const uint8_t *b, int c, float *out)
+{
+	float d = half_at(b);
+	uint32_t qh = le32_at(b + 2);
+	const uint8_t *q = b + 6 + (8 * c) % 16;
+	int shift = c >= 2 ? 4 : 0;
+	for (int i = 0; i < 8; i++) {
+		int j = 8 * c + i;
+		int v = ((q[i] >> shift) & 15) | (int)((qh >> j) & 1) << 4;
+		out[i] = (float)(v - 16) * d;
+	}
+}
+
+template <> __device__ __forceinline__ void decode8<T_Q5_1>(const uint8_t *b, int c, float *out)
+{
+	float d = half_at(b), m = half_at(b + 2);
+	uint32_t qh = le32_at(b + 4);
+	const uint8_t *q = b + 8 + (8 * c) % 16;
+	int shift = c >= 2 ? 4 : 0;
+	for (int i = 0; i < 8; i++) {
+		int j = 8 * c + i;
+		int v = ((q[i] >> shift) & 15) | (int)((qh >> j) & 1) << 4;
+		out[i] = (float)v * d + m;
+	}
+}
+
+/* Q4_K/Q5_K: four groups of 64; in group g, elements [0, 32) are the low nibbles of
+ * qs[32g ..] with sub-block 2g's scale and min, [32, 64) the high nibbles with 2g + 1's;
+ * Q5_K's fifth bit of element l of sub-block s is bit s of qh[l]. */
+template <int FIFTH>
+static __device__ __forceinline__ void decode8_k45(const uint8_t *b, int c, float *out)
+{
+	int e = 8 * c, g = e / 64, hi = (e % 64) / 32, l0 = e % 32, sub = 2 * g + hi;
+	float d = half_at(b), dmin = half_at(b + 2), sc, m;
+	scale_min_k4(sub, b + 4, &sc, &m);
+	float d1 = d * sc, m1 = dmin * m;
+	const uint8_t *qh = b + 16, *q = b + (FIFTH ? 48 : 16) + 32 * g + l0;
+	for (int i = 0; i < 8; i++) {
+		int v = hi ? q[i] >> 4 : q[i] & 15;
+		if (FIFTH && ((qh[l0 + i] >> sub) & 1))
+			v += 16;
+		out[i] = d1 * (float)v - m1;
+	}
+}
+
+template <> __device__ __forceinline__ void decode8<T_Q4_K>(const uint8_t *b, int c, float *out)
+{
+	decode8_k45<0>(b, c, out);
+}
+
+template <> __device__ __forceinline__ void decode8<T_Q5_K>(const uint8_t *b, int c, float *out)
+{
+	decode8_k45<1>(b, c, out);
+}
+
+/* Q6_K: two halves of 128; in half n, quarter k (32 elements l) takes the low (k < 2) or
+ * high nibble of ql[64n + 32(k & 1) + l], bits 2k of qh[32n + l], scale 8n + l/16 + 2k. */
+template <> __device__ __forceinline__ void decode8<T_Q6_K>(const uint8_t *b, int c, float *out)
+{
+	int e = 8 * c, n = e / 128, k = (e % 128) / 32, l0 = e % 32;
+	float d = half_at(b + 208);
+	const int8_t *sc = (const int8_t *)(b + 192);
+	float ds = d * (float)sc[8 * n + l0 / 16 + 2 * k];
+	const uint8_t *ql = b + 64 * n + 32 * (k & 1) + l0, *qh = b + 128 + 32 * n + l0;
+	int shift = k >= 2 ? 4 : 0;
+	for (int i = 0; i < 8; i++) {
+		int v = ((ql[i] >> shift) & 15) | ((qh[i] >> (2 * k)) & 3) << 4;
+		out[i] = ds * (float)(v - 32);
+	}
+}
+
+} // namespace arca_cuda
+
+#endif

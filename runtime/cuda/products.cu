@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// runtime/cuda/products.cu — weight × activation products on the GPU, reading weights in
+// their stored type (blocks.cuh decodes them in registers). One token: a warp per output
+// row walks the row eight elements per lane and step (consecutive lanes, consecutive
+// bytes), dots them with the float activations, and sums across the warp — a decode step
+// reads every weight byte once, which is what bounds it. Several tokens: 64 rows × 32
+// tokens per block through the tensor cores (wmma 16×16×16): weights decoded into a half
+// (BF16 weights: bfloat16) tile in shared memory, activations converted the same way,
+// float accumulators.
+#include "runtime/cuda/blocks.cuh"
+#include "runtime/cuda/kernels.cuh"
+
+namespace arca_cuda {
+
+namespace {
+
+constexpr int MV_WARPS = 4;             /* rows per matrix-vector block */
+constexpr int BM = 64, BN = 32, BK = 32, PAD = 8;
+
+__device__ __forceinline__ const uint8_t *matrix_of(const prod &p, int z)
+{
+	size_t which = p.index ? (size_t)p.index[z] : (size_t)z;
+	return p.w + which * p.w_z;
+}
+
+template <int T> __global__ void __launch_bounds__(32 * MV_WARPS) matvec(prod p)
+{
+	const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32;
+	const int row = (int)blockIdx.x * MV_WARPS + warp, z = (int)blockIdx.y, t = (int)blockIdx.z;
+	if (row >= p.m)
+		return;   /* the whole warp: no shuffle is left waiting */
+	const uint8_t *w = matrix_of(p, z) + (size_t)row * p.row_bytes;
+	const float *x = p.x + (size_t)(z / p.x_div) * p.x_z + (size_t)t * p.x_stride;
+	constexpr int cpb = block<T>::qk / 8;
+	const int chunks = p.n / 8;
+	float acc = 0.0f;
+	for (int i = lane; i < chunks; i += 32) {
+		float v[8];
+		decode8<T>(w + (size_t)(i / cpb) * block<T>::bytes, i % cpb, v);
+		const float *xx = x + 8 * i;
+		for (int k = 0; k < 8; k++)
+			acc += v[k] * xx[k];
+	}
+	acc = warp_sum(acc);
+	if (lane == 0)
+		p.y[(size_t)z * p.y_z + (size_t)t * p.y_stride + row] = acc;
+}
+
+template <class A> __device__ __forceinline__ A to_tile(float f);
+template <> __device__ __forceinline__ __half to_tile<__half>(float f) { return __float2half(f); }
+template <> __device__ __forceinline__ __nv_bfloat16 to_tile<__nv_bfloat16>(float f)
+{
+	return __float2bfloat16(f);
+}
+
+/* Block (bx, by, z): rows [64·bx, +64) × tokens [32·by, +32) of matrix z; 4 warps, each
+ * 16 rows × 32 tokens (two accumulator tiles). n is a multiple of 32. */
+template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
+{
+	namespace wm = nvcuda::wmma;
+	__shared__ __align__(32) A ws[BM][BK + PAD];
+	__shared__ __align__(32) A xs[BN][BK + PAD];
+	__shared__ __align__(32) float cs[BN][BM + 4];
+	const int tid = (int)threadIdx.x, warp = tid / 32;
+	const int r0 = (int)blockIdx.x * BM, t0 = (int)blockIdx.y * BN, z = (int)blockIdx.z;
+	const uint8_t *w = matrix_of(p, z);
+	const float *x = p.x + (size_t)(z / p.x_div) * p.x_z;
+	constexpr int cpb = block<T>::qk / 8;
+	wm::fragment<wm::accumulator, 16, 16, 16, float> acc[2];
+	wm::fill_fragment(acc[0], 0.0f);
+	wm::fill_fragment(acc[1], 0.0f);
+	for (int k0 = 0; k0 < p.n; k0 += BK) {
+		/* 64 rows × 4 chunks of 8 weights, 2 per thread; 32 tokens × 32 floats, 8 each */
+		for (int j = tid; j < BM * (BK / 8); j += 128) {
+			int r = j / (BK / 8), c = j % (BK / 8);
+			float v[8];
+			if (r0 + r < p.m) {
+				int i = (k0 / 8) + c;
+				decode8<T>(w + (size_t)(r0 + r) * p.row_bytes +
+					(size_t)(i / cpb) * block<T>::bytes, i % cpb, v);
+			} else {
+				for (int e = 0; e < 8; e++)
+					v[e] = 0.0f;
+			}
+			for (int e = 0; e < 8; e++)
+				ws[r][8 * c + e] = to_tile<A>(v[e]);
+		}
+		for (int j = tid; j < BN * BK; j += 128) {
+			int t = j / BK, k = j % BK;
+			float f = t0 + t < p.nb ? x[(size_t)(t0 + t) * p.x_stride + k0 + k] : 0.0f;
+			xs[t][k] = to_tile<A>(f);
+		}
+		__syncthreads();
+		for (int kk = 0; kk < BK; kk += 16) {
+			wm::fragment<wm::matrix_a, 16, 16, 16, A, wm::row_major> fa;
+			wm::load_matrix_sync(fa, &ws[16 * warp][kk], BK + PAD);
+			for (int n = 0; n < 2; n++) {
+				wm::fragment<wm::matrix_b, 16, 16, 16, A, wm::col_major> fb;
+				wm::load_matrix_sync(fb, &xs[16 * n][kk], BK + PAD);
+				wm::mma_sync(acc[n], fa, fb, acc[n]);
+			}
+		}
+		__syncthreads();
+	}
+	/* cs[token][row]: element (row r, token n) of a tile at cs[n][r] (column-major) */
+	for (int n = 0; n < 2; n++)
+		wm::store_matrix_sync(&cs[16 * n][16 * warp], acc[n], BM + 4, wm::mem_col_major);
+	__syncthreads();
+	for (int j = tid; j < BM * BN; j += 128) {
+		int t = j / BM, r = j % BM;
+		if (t0 + t < p.nb && r0 + r < p.m)
+			p.y[(size_t)z * p.y_z + (size_t)(t0 + t) * p.y_stride + r0 + r] = cs[t][r];
+	}
+}
+
+template <int T> void run(cudaStream_t st, const prod &p)
+{
+	/* tiles need whole 32-column steps; F32 weights keep float products (half tiles
+	 * would round them) */
+	if constexpr (T != T_F32) {
+		if (p.nb >= 2 && p.n % BK == 0) {
+			dim3 grid((unsigned)((p.m + BM - 1) / BM), (unsigned)((p.nb + BN - 1) / BN),
+				(unsigned)p.nz);
+			if (T == T_BF16)
+				launch(matmul<T, __nv_bfloat16>, grid, dim3(128), 0, st, p);
+			else
+				launch(matmul<T, __half>, grid, dim3(128), 0, st, p);
+			return;
+		}
+	}
+	dim3 grid((unsigned)((p.m + MV_WARPS - 1) / MV_WARPS), (unsigned)p.nz, (unsigned)p.nb);
+	launch(matvec<T>, grid, dim3(32 * MV_WARPS), 0, st, p);
+}
+
+} // namespace
+
+int type_supported(int type)
+{
+	switch (type) {
+	case T_F32: case T_F16: case T_BF16: case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1:
+	case T_Q8_0: case T_Q4_K: case T_Q5_K: case T_Q6_K:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void product(cudaStream_t st, const prod &p)
+{
+	switch (p.type) {
+	case T_F32: run<T_F32>(st, p); break;
+	case T_F16: run<T_F16>(st, p); break;
+	case T_BF16: run<T_BF16>(st, p); break;
+	case T_Q4_0: run<T_Q4_0>(st, p); break;
+	case T_Q4_1: run<T_Q4_1>(st, p); break;
+	case T_Q5_0: run<T_Q5_0>(st, p); break;
+	case T_Q5_1: run<T_Q5_1>(st, p); break;
+	case T_Q8_0: run<T_Q8_0>(st, p); break;
+	case T_Q4_K: run<T_Q4_K>(st, p); break;
+	case T_Q5_K: run<T_Q5_K>(st, p); break;
+	case T_Q6_K: run<T_Q6_K>(st, p); break;
+	default: break;   /* backend.cu refuses other types when it opens */
+	}
+}
+
+} // namespace arca_cuda
