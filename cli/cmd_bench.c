@@ -13,12 +13,14 @@
 #include <sys/resource.h>
 
 #include "arca/generate.h"
+#include "device_opts.h"
 #include "model_open.h"
 
 static struct {
 	int prompt, gen, threads, reps, depth, no_warmup;
 	const char *cache_type;
-} opt = { 512, 128, 0, 3, 0, 0, NULL };
+	cli_device dev;
+} opt = { 512, 128, 0, 3, 0, 0, NULL, CLI_DEVICE_INIT };
 
 static const cli_option options[] = {
 	{ "prompt", 'p', CLI_INT, "P", "prompt tokens evaluated as one batch (default 512; 0: skip)",
@@ -33,6 +35,7 @@ static const cli_option options[] = {
 		&opt.cache_type },
 	{ "no-warmup", 0, CLI_FLAG, NULL, "skip the warm-up run (as llama-bench's --no-warmup)",
 		&opt.no_warmup },
+	CLI_DEVICE_OPTIONS(opt.dev),
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -112,11 +115,13 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 	double gbps = tg.mean * (double)in->weight_bytes / 1e9;
 	const char *ctype = arca_cache_type_name(arca_session_cache_type(s));
 	uint64_t kv_token = arca_session_kv_bytes_per_token(s);
+	const char *gpu = arca_session_device_name(s);
 	if (ctx->json) {
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:i, s:i, s:s, "
-			"s:I, s:{s:f, s:f}, s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch", in->arch,
-			"weight_types", in->weight_types, "threads", opt.threads, "kernels",
-			arca_runtime_kernels(), "n_params", (json_int_t)in->n_params, "weight_bytes",
+		json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:i, s:i, "
+			"s:s, s:I, s:{s:f, s:f}, s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch",
+			in->arch, "weight_types", in->weight_types, "threads", opt.threads, "kernels",
+			arca_session_kernels(s), "device", gpu ? gpu : "cpu", "gpu_layers",
+			(int)arca_session_gpu_layers(s), "n_params", (json_int_t)in->n_params, "weight_bytes",
 			(json_int_t)in->weight_bytes, "prompt", opt.prompt, "gen", opt.gen, "reps",
 			opt.reps, "depth", opt.depth, "cache_type", ctype, "kv_bytes_per_token",
 			(json_int_t)kv_token, "prefill_tps", "mean", pp.mean, "stdev", pp.stdev, "decode_tps", "mean",
@@ -127,8 +132,10 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 		return CLI_EXIT_OK;
 	char size[32];
 	cli_format_size(size, sizeof(size), in->weight_bytes);
-	printf("%s: %s, %s, %s per token, %d threads, %s kernels\n", cm->file.what, in->arch,
-		in->weight_types, size, opt.threads, arca_runtime_kernels());
+	char where[256];
+	cli_device_describe(s, where, sizeof(where));
+	printf("%s: %s, %s, %s per token, %d threads, %s kernels, on %s\n", cm->file.what,
+		in->arch, in->weight_types, size, opt.threads, arca_session_kernels(s), where);
 	printf("KV cache %s: %llu bytes per token", ctype, (unsigned long long)kv_token);
 	if (opt.depth)
 		printf(", %d tokens in the cache before each measurement", opt.depth);
@@ -153,7 +160,8 @@ int cmd_bench(int argc, char **argv)
 		return cli_usage_error(&ctx, "bench: --prompt, --gen and --depth must be >= 0 "
 			"(prompt and gen not both 0) and --reps >= 1");
 	arca_session_opts so = ARCA_SESSION_OPTS_INIT;
-	if (opt.cache_type && arca_cache_type_parse(&so.cache_type, opt.cache_type) < 0)
+	if ((opt.cache_type && arca_cache_type_parse(&so.cache_type, opt.cache_type) < 0) ||
+	    cli_device_apply(&opt.dev, opt.cache_type != NULL, &so) < 0)
 		return cli_usage_error(&ctx, "bench: %s", arca_error_last());
 	cli_model cm;
 	arca_err err = cli_model_open(&cm, &ctx, ctx.args[0]);

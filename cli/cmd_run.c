@@ -14,6 +14,7 @@
 #include "arca/chat_template.h"
 #include "arca/generate.h"
 #include "arca/tokenizer.h"
+#include "device_opts.h"
 #include "model_open.h"
 
 static struct {
@@ -22,7 +23,8 @@ static struct {
 	const char *prompt_ids;
 	int n, threads, ctx, top_k, top_logits, ignore_eos;
 	const char *temp, *top_p, *seed, *cache_type;
-} opt = { NULL, NULL, 0, NULL, 32, 0, 0, 40, 0, 0, NULL, NULL, NULL, NULL };
+	cli_device dev;
+} opt = { NULL, NULL, 0, NULL, 32, 0, 0, 40, 0, 0, NULL, NULL, NULL, NULL, CLI_DEVICE_INIT };
 
 static const cli_option options[] = {
 	{ "prompt", 'p', CLI_STRING, "TEXT", "the prompt", &opt.prompt },
@@ -44,6 +46,7 @@ static const cli_option options[] = {
 	{ "top-logits", 0, CLI_INT, "K", "with --json: the K largest logits of every step",
 		&opt.top_logits },
 	{ "ignore-eos", 0, CLI_FLAG, NULL, "go on past end-of-generation tokens", &opt.ignore_eos },
+	CLI_DEVICE_OPTIONS(opt.dev),
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -213,6 +216,8 @@ int cmd_run(int argc, char **argv)
 	arca_err err = sampling_params(&sp);
 	if (err == ARCA_OK && opt.cache_type)
 		err = arca_cache_type_parse(&so.cache_type, opt.cache_type);
+	if (err == ARCA_OK)
+		err = cli_device_apply(&opt.dev, opt.cache_type != NULL, &so);
 	if (err < 0) {
 		free(prompt);
 		return cli_usage_error(&ctx, "run: %s", arca_error_last());
@@ -261,13 +266,15 @@ int cmd_run(int argc, char **argv)
 		for (size_t i = 0; i < n_prompt; i++)
 			json_array_append_new(ids, json_integer(prompt[i]));
 		json_t *text = view.text ? json_stringn(view.text, view.text_len) : json_string("");
-		rc = cli_print_json(json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:i, s:f, s:f, s:s}",
+		char where[256];
+		cli_device_describe(s, where, sizeof(where));
+		rc = cli_print_json(json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:i, s:f, s:f, s:s, s:s}",
 			"model", cm.file.what, "arch", in->arch, "prompt_ids", ids, "tokens",
 			view.tokens, "text", text ? text : json_null(), "stop",
 			arca_generate_stop_name(res.stop), "n_vocab", (int)in->n_vocab, "prefill_tps",
 			(double)n_prompt / (setup + res.prefill_seconds), "decode_tps",
 			res.n_generated > 1 ? (double)(res.n_generated - 1) / res.decode_seconds : 0.0,
-			"kernels", arca_runtime_kernels()));
+			"kernels", arca_session_kernels(s), "device", where));
 	} else {
 		if (!ctx.quiet && !opt.prompt_ids)
 			fwrite(res.tail, 1, res.tail_len, stdout);

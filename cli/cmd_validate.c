@@ -13,6 +13,7 @@
 #include "arca/quant.h"
 #include "arca/tokenizer.h"
 #include "arca/validate.h"
+#include "device_opts.h"
 #include "model_open.h"
 
 static struct {
@@ -20,7 +21,9 @@ static struct {
 	int no_source, threads, no_record;
 	const char *cache_type;
 	int ctype;                 /* cache_type parsed */
-} opt;
+	cli_device dev;
+	char prompt_set[96];       /* the fingerprint's key: prompts, cache type, device */
+} opt = { .dev = CLI_DEVICE_INIT };
 
 static const cli_option options[] = {
 	{ "source", 0, CLI_STRING, "VARIANT", "the unquantized variant to compare with (default: "
@@ -31,6 +34,7 @@ static const cli_option options[] = {
 	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
 	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0; a "
 		"fingerprint is compared only with ones made with the same type", &opt.cache_type },
+	CLI_DEVICE_OPTIONS(opt.dev),
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -48,7 +52,8 @@ const cli_spec cmd_validate_spec = {
 		"The first run records the fingerprint; later runs (also on a re-pulled or imported\n"
 		"copy of the same commit) compare with it and exit 3 when the tokens or, with the\n"
 		"same kernels, the digest differ. Fingerprints are kept per KV cache type\n"
-		"(--cache-type): one made with f16 or q8_0 is never compared with an f32 one.",
+		"(--cache-type): one made with f16 or q8_0 is never compared with an f32 one;\n"
+		"and per device: one made on a GPU (--gpu) only with others made on a GPU.",
 	.options = options,
 	.min_args = 1,
 	.max_args = 1,
@@ -107,9 +112,10 @@ static json_t *tokens_json(const arca_fingerprint *f)
 	return o;
 }
 
-static json_t *metrics_json(const arca_fingerprint *f, const char *source, int threads)
+static json_t *metrics_json(const arca_fingerprint *f, const char *source, int threads,
+	const char *kernels)
 {
-	json_t *m = json_pack("{s:s, s:s, s:i}", "kernels", arca_runtime_kernels(), "arca",
+	json_t *m = json_pack("{s:s, s:s, s:i}", "kernels", kernels, "arca",
 		ARCA_VERSION, "threads", threads);
 	if (f->compared)
 		json_object_set_new(m, "agreement", json_pack("{s:s, s:I, s:f, s:f, s:f}", "source",
@@ -124,14 +130,13 @@ static int report(const cli_ctx *ctx, const cli_model *cm, const arca_fingerprin
 	int differs = v->status == ARCA_VALIDATION_DIFFERS;
 	if (ctx->json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:O, s:s, s:O, s:s}", "model", cm->file.what,
-			"prompt_set", arca_validate_prompt_set(opt.ctype), "status",
+			"prompt_set", opt.prompt_set, "status",
 			arca_validation_status_name(v->status), "tokens", tokens,
 			"logits_digest", f->logits_digest, "metrics", metrics, "compared_with",
 			v->had_record ? v->at : "");
 		cli_print_json(doc);
 	} else if (!ctx->quiet) {
-		printf("%s: prompt set %s, digest %.16s…\n", cm->file.what,
-			arca_validate_prompt_set(opt.ctype),
+		printf("%s: prompt set %s, digest %.16s…\n", cm->file.what, opt.prompt_set,
 			f->logits_digest);
 		if (f->compared)
 			printf("agreement with %s: top-1 %.2f%%, mean KL %.6f (max %.6f) over %zu "
@@ -175,6 +180,15 @@ int cmd_validate(int argc, char **argv)
 	opt.ctype = ARCA_GGML_F32;
 	if (opt.cache_type && arca_cache_type_parse(&opt.ctype, opt.cache_type) < 0)
 		return cli_usage_error(&ctx, "validate: %s", arca_error_last());
+	so.cache_type = opt.ctype;
+	if (cli_device_apply(&opt.dev, opt.cache_type != NULL, &so) < 0)
+		return cli_usage_error(&ctx, "validate: %s", arca_error_last());
+	opt.ctype = so.cache_type;   /* f16 on a GPU */
+	/* a GPU multiplies in other precisions than the CPU path (float or half activations,
+	 * where the CPU rounds them to 8 bits for quantized weights), so near-ties may resolve
+	 * otherwise: its fingerprints are kept apart, as each cache type's are */
+	snprintf(opt.prompt_set, sizeof(opt.prompt_set), "%s%s",
+		arca_validate_prompt_set(opt.ctype), so.device >= 0 ? "+gpu" : "");
 	so.n_ctx = ref_so.n_ctx = 256;
 	so.n_threads = ref_so.n_threads = opt.threads;
 	so.cache_type = opt.ctype;
@@ -200,13 +214,13 @@ int cmd_validate(int argc, char **argv)
 	arca_validation_verdict v = { 0 };
 	if (err == ARCA_OK) {
 		tokens = tokens_json(&f);
-		metrics = metrics_json(&f, source, arca_session_threads(s));
+		metrics = metrics_json(&f, source, arca_session_threads(s), arca_session_kernels(s));
 		char *t = json_dumps(tokens, JSON_COMPACT), *m = json_dumps(metrics, JSON_COMPACT);
 		arca_validation_run run = {
 			.artifact = cm.file.artifact, .commit = cm.file.commit,
-			.variant = cm.file.variant, .prompt_set = arca_validate_prompt_set(opt.ctype),
+			.variant = cm.file.variant, .prompt_set = opt.prompt_set,
 			.tokens_json = t, .logits_digest = f.logits_digest,
-			.kernels = arca_runtime_kernels(), .metrics_json = m,
+			.kernels = arca_session_kernels(s), .metrics_json = m,
 		};
 		if (cm.store && opt.no_record)
 			err = arca_validation_check(&v, arca_store_catalog(cm.store), &run);

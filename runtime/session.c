@@ -3,6 +3,7 @@
  * runtime/session.c — sessions (arca/runtime.h): allocating the KV cache and batch buffers,
  * checking what is fed in, and cutting long inputs into batches for forward.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,8 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 			arca_session_free(s);
 			return err;
 		}
+		snprintf(s->kernels, sizeof(s->kernels), "%s (%s)", arca_gpu_backend(),
+			arca_gpu_device_name(s->gpu));
 	}
 	*out = s;
 	return ARCA_OK;
@@ -241,6 +244,11 @@ const char *arca_session_device_name(const arca_session *s)
 uint32_t arca_session_gpu_layers(const arca_session *s)
 {
 	return s->gpu ? arca_gpu_layers(s->gpu) : 0;
+}
+
+const char *arca_session_kernels(const arca_session *s)
+{
+	return s->gpu ? s->kernels : arca_rt_kernel_name();
 }
 
 const char *arca_runtime_gpu_backend(void)

@@ -15,6 +15,7 @@ struct arca_session {
 	const arca_model *m;
 	arca_pool *pool;
 	arca_gpu *gpu;                  /* the device running the first layers, or NULL */
+	char kernels[160];              /* with a GPU: "cuda (its name)" */
 	uint32_t n_ctx, n_past, n_batch;
 	/* widths per token: keys and values of all kv heads, queries and attention outputs of
 	 * all heads (MLA: queries absorbed into the latent, outputs still in it) */

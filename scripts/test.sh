@@ -40,15 +40,20 @@ BUILD_DIR=build scripts/build.sh -DARCA_WERROR=ON
 run_ctest build -j "$jobs"
 
 echo "== build with ASan/UBSan and test"
-BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DARCA_WERROR=ON -DARCA_SANITIZE=ON
+# (without nvcc's build of the CUDA backend: its sources run under the sanitizers here
+# through the CPU emulation of CUDA, t_gpu_emu)
+BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DARCA_WERROR=ON -DARCA_SANITIZE=ON \
+	-DARCA_CUDA=OFF
 # leaves out the test hub's selftest (python) and the tests whose time goes to peers that
 # are not instrumented: the *_llama and t_reference comparisons with llama.cpp
 # (node-llama-cpp), the *_js clients (node), and t_kv_cache (its runtime code is sanitized
 # in unit/runtime/test_kv_cache); the arca code they drive (convert, run, tokenize of every
 # architecture, serve) runs under the sanitizers in t_convert, t_run, t_run_families_tok,
-# t_serve, t_hf_cache and the unit tests. Keeps CI inside 30 minutes on two cores.
+# t_serve, t_hf_cache and the unit tests; and t_gpu_emu_matrix (every architecture and type
+# on the emulated GPU: t_gpu_emu runs three of them under the sanitizers). Keeps CI inside
+# 30 minutes on two cores.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	run_ctest build-asan -j "$jobs" -E "^hub/|_llama|t_reference|_js$|t_kv_cache"
+	run_ctest build-asan -j "$jobs" -E "^hub/|_llama|t_reference|_js$|t_kv_cache|_matrix$"
 echo "== fuzz the safetensors, GGUF, signature, bundle-manifest and tokenizer-model readers (clang libFuzzer, ${ARCA_FUZZ_SECONDS:-15}s each)"
 scripts/fuzz.sh "${ARCA_FUZZ_SECONDS:-15}"
 echo "== all tests passed"

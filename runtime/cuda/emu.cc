@@ -76,6 +76,7 @@ struct state {
 	unsigned current = 0, n_threads = 0;
 	const std::function<void()> *job = nullptr;
 	std::vector<uint64_t> slots;
+	std::vector<float> sums, scratch;   /* per warp: warp_sum's values, fragment tiles */
 	std::vector<unsigned char> dyn;
 	/* capture */
 	bool capturing = false;
@@ -228,6 +229,8 @@ void run_launch(dim3 grid, dim3 block, size_t smem, const std::function<void()> 
 	block_dim = block;
 	s.dyn.assign(smem ? smem : 1, 0xA5);   /* poisoned: kernels must write before reading */
 	s.slots.assign((n + 31) / 32 * 32, 0);
+	s.sums.assign((n + 31) / 32 * 32, 0.0f);
+	s.scratch.assign((n + 31) / 32 * 256, 0.0f);
 	while (s.fibers.size() < n) {
 		s.fibers.emplace_back();
 		s.fibers.back().stack = (char *)malloc(STACK);
@@ -287,24 +290,32 @@ float warp_sum(float v)
 {
 	state &s = st();
 	unsigned base = s.current / 32 * 32;
-	float bits;
-	s.slots[s.current] = 0;
-	memcpy(&s.slots[s.current], &v, sizeof(v));
+	float *vals = s.sums.data() + base;
+	vals[s.current - base] = v;
 	sync_warp();
-	/* the xor butterfly every lane computes on a device, replayed: same sums, same order */
-	float vals[32];
-	for (unsigned l = 0; l < 32; l++) {
-		memcpy(&bits, &s.slots[base + l], sizeof(bits));
-		vals[l] = bits;
+	/* the xor butterfly every lane computes on a device, replayed once for the warp: the
+	 * same sums in the same order (partial warps: absent lanes add 0) */
+	if (s.current == base) {
+		float cur[32], next[32];
+		for (unsigned l = 0; l < 32; l++)
+			cur[l] = base + l < s.n_threads ? vals[l] : 0.0f;
+		for (int m = 16; m > 0; m >>= 1) {
+			for (int l = 0; l < 32; l++)
+				next[l] = cur[l] + cur[l ^ m];
+			memcpy(cur, next, sizeof(cur));
+		}
+		memcpy(vals, cur, sizeof(cur));
 	}
 	sync_warp();
-	for (int m = 16; m > 0; m >>= 1) {
-		float next[32];
-		for (int l = 0; l < 32; l++)
-			next[l] = vals[l] + vals[l ^ m];
-		memcpy(vals, next, sizeof(vals));
-	}
-	return vals[s.current % 32];
+	float r = vals[s.current - base];
+	sync_warp();   /* the next call's writes wait for every lane's read */
+	return r;
+}
+
+float *warp_scratch()
+{
+	state &s = st();
+	return s.scratch.data() + (size_t)(s.current / 32) * 256;
 }
 
 } // namespace arca_emu

@@ -60,8 +60,10 @@ void sync_warp();
 uint64_t exchange(uint64_t bits, unsigned src);
 unsigned lane();
 /* The xor-butterfly sum of a warp's values (what compat.cuh's warp_sum computes with five
- * shuffles), in two barriers instead of ten. */
+ * shuffles), in three barriers instead of ten, computed once per warp. */
 float warp_sum(float v);
+/* 256 floats the running warp shares (the matrix fragments' common tile). */
+float *warp_scratch();
 } // namespace arca_emu
 
 #define threadIdx arca_emu::thread_idx
@@ -132,7 +134,23 @@ struct __half {
 struct __nv_bfloat16 {
 	uint16_t bits;
 };
-static inline float __half2float(__half h) { return arca_fp16_to_fp32(h.bits); }
+static inline float __half2float(__half h)
+{
+	/* exact: normals and infinities/NaN by shifting, subnormals by one multiply */
+	uint32_t sign = (uint32_t)(h.bits & 0x8000u) << 16, em = h.bits & 0x7fffu, bits;
+	if (em >= 0x7c00u)
+		bits = sign | 0x7f800000u | (em & 0x3ffu) << 13;
+	else if (em >= 0x400u)
+		bits = sign | ((em << 13) + 0x38000000u);
+	else {
+		float f = (float)em * 5.9604644775390625e-8f;   /* 2^-24 */
+		memcpy(&bits, &f, 4);
+		bits |= sign;
+	}
+	float out;
+	memcpy(&out, &bits, 4);
+	return out;
+}
 static inline __half __float2half(float f) { return __half{ arca_fp32_to_fp16(f) }; }
 static inline __half __float2half_rn(float f) { return __float2half(f); }
 static inline float __bfloat162float(__nv_bfloat16 h) { return arca_bf16_to_fp32(h.bits); }
@@ -164,29 +182,39 @@ static inline void fill_fragment(fragment<Use, M, N, K, T, Layout> &f, float v)
 static inline float emu_to_float(const __half &h) { return __half2float(h); }
 static inline float emu_to_float(const __nv_bfloat16 &h) { return __bfloat162float(h); }
 static inline float emu_to_float(const float &f) { return f; }
-/* A: element (r, c) at p[r·ld + c] row-major, p[c·ld + r] col-major; same for B (k, n). */
+/* A: element (r, c) at p[r·ld + c] row-major, p[c·ld + r] col-major; same for B (k, n).
+ * Lanes 0-15 read a row each into the warp's scratch tile; then every lane takes a copy. */
 template <class Use, int M, int N, int K, class T, class Layout>
 static inline void load_matrix_sync(fragment<Use, M, N, K, T, Layout> &f, const T *p, unsigned ld)
 {
 	bool col = std::is_same<Layout, col_major>::value;
-	for (int r = 0; r < 16; r++)
+	float *tile = arca_emu::warp_scratch();
+	unsigned r = arca_emu::lane();
+	if (r < 16)
 		for (int c = 0; c < 16; c++)
-			f.x[r * 16 + c] = emu_to_float(col ? p[c * ld + r] : p[r * ld + c]);
+			tile[r * 16 + c] = emu_to_float(col ? p[c * ld + r] : p[r * ld + c]);
+	arca_emu::sync_warp();
+	memcpy(f.x, tile, sizeof(f.x));
+	arca_emu::sync_warp();
 }
+/* Lanes 0-15 compute a row each of the product; every lane takes the whole tile. */
 template <int M, int N, int K, class TA, class LA, class TB, class LB>
 static inline void mma_sync(fragment<accumulator, M, N, K, float> &d,
 	const fragment<matrix_a, M, N, K, TA, LA> &a, const fragment<matrix_b, M, N, K, TB, LB> &b,
 	const fragment<accumulator, M, N, K, float> &c)
 {
-	float out[256];
-	for (int r = 0; r < 16; r++)
+	float *tile = arca_emu::warp_scratch();
+	unsigned r = arca_emu::lane();
+	if (r < 16)
 		for (int n = 0; n < 16; n++) {
-			float s = c.x[r * 16 + n];
+			float acc = c.x[r * 16 + n];
 			for (int k = 0; k < 16; k++)
-				s += a.x[r * 16 + k] * b.x[k * 16 + n];
-			out[r * 16 + n] = s;
+				acc += a.x[r * 16 + k] * b.x[k * 16 + n];
+			tile[r * 16 + n] = acc;
 		}
-	memcpy(d.x, out, sizeof(out));
+	arca_emu::sync_warp();
+	memcpy(d.x, tile, sizeof(d.x));
+	arca_emu::sync_warp();
 }
 static inline void store_matrix_sync(float *p, const fragment<accumulator, 16, 16, 16, float> &f,
 	unsigned ld, layout_t layout)

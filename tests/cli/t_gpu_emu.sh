@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The GPU backend run over the CPU emulation of CUDA (runtime/cuda/emu.h), so its kernels
+# and forward pass are checked on every machine: for a dense model with biases (qwen2), a
+# mixture of experts (qwen3moe) and latent attention with shared experts (deepseek2), in
+# Q8_0 and Q4_K_M, the logits of a prompt and of each greedy step agree with the CPU path
+# (gpu_check.sh), also with only some layers on the GPU (--gpu-layers), and against the
+# same GGUF on the CPU for F16; then the command line: run/bench/validate --gpu, a
+# validation fingerprint recorded on the CPU matched on the GPU, the errors for a cache
+# type the GPU does not keep, too little device memory (naming the layers that fit) and
+# a weight type it does not read. t_gpu_emu_matrix.sh covers every architecture and type.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gpu_check.sh"
+: "${ARCA_GPU_COMPARE_EMU:?the emulated gpu_compare (tests/CMakeLists.txt)}"
+COMPARE=$ARCA_GPU_COMPARE_EMU
+EMU=$ARCA_GPU_EMU_CLI
+
+run 0 "$ARCA" init
+TYPES="f32 f16 q8_0 q4_k_m" gpu_models qwen2 21
+TYPES="f32 q8_0 q4_k_m" gpu_models qwen3moe 22
+TYPES="f32 q8_0 q4_k_m" gpu_models deepseek2 21
+for arch in qwen2 qwen3moe deepseek2; do
+	for q in q8_0 q4_k_m; do
+		gpu_compare $arch $q
+	done
+	# the layers after the first on the CPU: F32, where the CPU path is exact too (its
+	# quantized products round activations to 8 bits, which would hide the split's error)
+	gpu_compare $arch f32 --gpu-layers 1
+	expect_json 'd["gpu_layers"]' 1
+done
+gpu_compare qwen2 f16 --reference same
+[ "$(gpu_steps_total)" -ge 40 ] || fail "too few greedy steps compared: $(gpu_steps_total)"
+
+# the command line over the emulated GPU
+M=$T/qwen2-q8_0.gguf
+STEP="arca run --gpu"
+run 0 "$EMU" run "$M" --gpu --prompt-ids 3,17,101,5 -n 6 --ignore-eos --json
+expect_json 'd["device"]' "arca CPU emulation of CUDA (3 of 3 layers)"
+expect_json 'd["kernels"]' "cuda-emulator (arca CPU emulation of CUDA)"
+gpu_tokens=$(json '[t["id"] for t in d["tokens"]]')
+run 0 "$ARCA" run "$M" --cache-type f16 --prompt-ids 3,17,101,5 -n 6 --ignore-eos --json
+[ "$(json '[t["id"] for t in d["tokens"]]')" = "$gpu_tokens" ] ||
+	fail "GPU tokens $gpu_tokens differ from the CPU's"
+run 0 "$EMU" run "$M" --device cuda:0 --gpu-layers 2 --prompt-ids 3,17,101,5 -n 6 --ignore-eos --json
+[ "$(json '[t["id"] for t in d["tokens"]]')" = "$gpu_tokens" ] || fail "--gpu-layers 2 tokens differ"
+run 0 "$EMU" bench "$M" --gpu -p 16 -n 4 -r 1 --json
+expect_json 'd["gpu_layers"]' 3
+expect_json 'd["cache_type"]' f16
+expect_json 'd["device"]' "arca CPU emulation of CUDA"
+run 0 "$EMU" bench "$M" --gpu -p 16 -n 4 -r 1
+expect_stdout "on arca CPU emulation of CUDA (3 of 3 layers)"
+
+# validate: fingerprints made on a GPU are kept apart from the CPU's (its products round
+# otherwise, so near-ties may go the other way) and match the next GPU run
+run 0 "$ARCA" validate acme/qwen2:q8_0 --cache-type f16 --no-source
+expect_stdout "prompt set arca-validate-v1+kv-f16,"
+run 0 "$EMU" validate acme/qwen2:q8_0 --gpu --no-source
+expect_stdout "prompt set arca-validate-v1+kv-f16+gpu,"
+expect_stdout "fingerprint recorded"
+run 0 "$EMU" validate acme/qwen2:q8_0 --gpu --no-source --json
+expect_json 'd["status"]' same
+
+# errors
+run 2 "$EMU" run "$M" --gpu --cache-type q8_0 --prompt-ids 3 -n 1
+expect_stderr "on a GPU the KV cache is f16"
+run 2 "$EMU" run "$M" --gpu-layers 1 --prompt-ids 3 -n 1
+expect_stderr "--gpu-layers needs a GPU"
+run 2 "$EMU" run "$M" --gpu --device cuda:0 --prompt-ids 3 -n 1
+expect_stderr "not both"
+run 1 "$EMU" run "$M" --device cuda:3 --prompt-ids 3 -n 1
+expect_stderr "no GPU cuda:3"
+run 1 env ARCA_GPU_EMU_MEMORY=1500000 "$EMU" run "$M" --gpu --prompt-ids 3 -n 1
+expect_stderr "layers fit (--gpu-layers"
+run 0 "$ARCA" convert acme/qwen2 --quant q3_k --out "$T/q3.gguf" -q
+run 1 "$EMU" run "$T/q3.gguf" --gpu --prompt-ids 3 -n 1
+expect_stderr "the GPU backend does not read Q3_K weights"
+if [ -z "${ARCA_GPU_COMPARE:-}" ]; then
+	run 1 "$ARCA" run "$M" --gpu --prompt-ids 3 -n 1
+	expect_stderr "built without the CUDA backend"
+fi
+pass
