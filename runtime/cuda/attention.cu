@@ -3,7 +3,9 @@
 // RoPE from the session's cos/sin tables, and the key and value rows into the F16 cache
 // (DeepSeek's latent form too); then causal attention of every query head over the cache,
 // a block per (head, token), keys taken 128 at a time with a running max and sum (online
-// softmax), so nothing grows with the context but the loop.
+// softmax), so nothing grows with the context but the loop. A decode step splits the
+// keys among several blocks per head (as flash-decoding does) and merges their partial
+// sums, so a long context keeps every multiprocessor busy.
 #include "runtime/cuda/kernels.cuh"
 
 namespace arca_cuda {
@@ -88,11 +90,20 @@ __global__ void __launch_bounds__(THREADS) mla_rope_k(mla_args a, const int *pos
 		a.v_cache[(size_t)p * a.kv_lora + i] = __float2half(k[i]);
 }
 
+/* Block (h, t, split): query head h of token t over its split's share of the keys
+ * (n_split 1: all of them, written as the output; more: the unnormalized sum with its
+ * running max and sum, for combine_k). */
 __global__ void __launch_bounds__(THREADS) attention_k(attn_args a, const int *pos)
 {
-	const int h = (int)blockIdx.x, t = (int)blockIdx.y, tid = (int)threadIdx.x;
+	const int h = (int)blockIdx.x, t = (int)blockIdx.y, split = (int)blockIdx.z;
+	const int tid = (int)threadIdx.x;
 	const int n_keys = pos[0] + t + 1, g = h / (a.n_head / a.n_head_kv);
 	const int hd = a.head_dim, hv = a.head_dim_v;
+	/* whole chunks of THREADS keys per split */
+	const int chunks = (n_keys + THREADS - 1) / THREADS;
+	const int per = (chunks + a.n_split - 1) / a.n_split;
+	const int p_begin = split * per * THREADS;
+	const int p_end = n_keys < (split + 1) * per * THREADS ? n_keys : (split + 1) * per * THREADS;
 	ARCA_DYNAMIC_SHARED(float, sm);
 	float *qs = sm, *acc = sm + hd, *pr = acc + hv;
 	for (int d = tid; d < hd; d += THREADS)
@@ -101,10 +112,10 @@ __global__ void __launch_bounds__(THREADS) attention_k(attn_args a, const int *p
 		acc[d] = 0.0f;
 	__syncthreads();
 	float m = -INFINITY, l = 0.0f;
-	for (int p0 = 0; p0 < n_keys; p0 += THREADS) {
+	for (int p0 = p_begin; p0 < p_end; p0 += THREADS) {
 		const int p = p0 + tid;
 		float s = -INFINITY;
-		if (p < n_keys) {
+		if (p < p_end) {
 			const __half *kr = a.k_cache + (size_t)p * a.k_dim + (size_t)g * hd;
 			float dot = 0.0f;
 			for (int d = 0; d < hd; d++)
@@ -113,11 +124,11 @@ __global__ void __launch_bounds__(THREADS) attention_k(attn_args a, const int *p
 		}
 		const float m_new = fmaxf(m, block_max(s));
 		const float corr = expf(m - m_new);   /* 0 on the first chunk (m = −∞) */
-		const float e = p < n_keys ? expf(s - m_new) : 0.0f;
+		const float e = p < p_end ? expf(s - m_new) : 0.0f;
 		pr[tid] = e;
 		l = l * corr + block_sum(e);          /* its barriers publish pr[] */
 		m = m_new;
-		const int n = n_keys - p0 < THREADS ? n_keys - p0 : THREADS;
+		const int n = p_end - p0 < THREADS ? p_end - p0 : THREADS;
 		for (int d = tid; d < hv; d += THREADS) {
 			const __half *vc = a.v_cache + (size_t)p0 * a.v_dim + (size_t)g * hv + d;
 			float v = acc[d] * corr;
@@ -127,8 +138,43 @@ __global__ void __launch_bounds__(THREADS) attention_k(attn_args a, const int *p
 		}
 		__syncthreads();   /* pr[] is rewritten by the next chunk */
 	}
+	if (a.n_split == 1) {
+		for (int d = tid; d < hv; d += THREADS)
+			a.out[(size_t)t * a.out_dim + (size_t)h * hv + d] = acc[d] / l;
+		return;
+	}
+	/* partial: [t][h][split] rows of hv sums, then its max and sum */
+	float *part = a.part + (((size_t)t * a.n_head + h) * a.n_split + split) * (size_t)(hv + 2);
 	for (int d = tid; d < hv; d += THREADS)
-		a.out[(size_t)t * a.out_dim + (size_t)h * hv + d] = acc[d] / l;
+		part[d] = acc[d];
+	if (tid == 0) {
+		part[hv] = m;
+		part[hv + 1] = l;
+	}
+}
+
+/* The splits of (h, t) merged: each rescaled by e^(m_split − max m). */
+__global__ void __launch_bounds__(THREADS) combine_k(attn_args a)
+{
+	const int h = (int)blockIdx.x, t = (int)blockIdx.y, hv = a.head_dim_v;
+	const float *part = a.part + ((size_t)t * a.n_head + h) * a.n_split * (size_t)(hv + 2);
+	float m = -INFINITY;
+	for (int s = 0; s < a.n_split; s++)
+		m = fmaxf(m, part[(size_t)s * (hv + 2) + hv]);
+	float l = 0.0f;
+	for (int s = 0; s < a.n_split; s++) {
+		const float *ps = part + (size_t)s * (hv + 2);
+		l += ps[hv + 1] > 0.0f ? ps[hv + 1] * expf(ps[hv] - m) : 0.0f;
+	}
+	for (int d = (int)threadIdx.x; d < hv; d += THREADS) {
+		float v = 0.0f;
+		for (int s = 0; s < a.n_split; s++) {
+			const float *ps = part + (size_t)s * (hv + 2);
+			if (ps[hv + 1] > 0.0f)
+				v += ps[d] * expf(ps[hv] - m);
+		}
+		a.out[(size_t)t * a.out_dim + (size_t)h * hv + d] = v / l;
+	}
 }
 
 } // namespace
@@ -146,7 +192,13 @@ void mla_rope(cudaStream_t st, const mla_args &a, const int *pos, int nb)
 void attention(cudaStream_t st, const attn_args &a, const int *pos, int nb)
 {
 	size_t smem = (size_t)(a.head_dim + a.head_dim_v + THREADS) * sizeof(float);
-	launch(attention_k, dim3((unsigned)a.n_head, (unsigned)nb), dim3(THREADS), smem, st, a, pos);
+	attn_args b = a;
+	if (nb > 1 || !a.part)
+		b.n_split = 1;
+	launch(attention_k, dim3((unsigned)a.n_head, (unsigned)nb, (unsigned)b.n_split),
+		dim3(THREADS), smem, st, b, pos);
+	if (b.n_split > 1)
+		launch(combine_k, dim3((unsigned)a.n_head, (unsigned)nb), dim3(THREADS), 0, st, b);
 }
 
 } // namespace arca_cuda

@@ -47,6 +47,8 @@ struct arca_gpu {
 		*moe_up = nullptr;
 	int32_t *moe_sel = nullptr;
 	float *mla_q = nullptr, *mla_lora = nullptr, *att_v = nullptr;
+	int n_split = 1;                 /* decode attention: blocks per head */
+	float *att_part = nullptr;
 	int *pos = nullptr;
 	int *h_pos = nullptr;            /* pinned: what a graph's copies read and write */
 	float *h_x = nullptr, *h_logits = nullptr;
@@ -227,7 +229,9 @@ static arca_err alloc_state(arca_gpu *g)
 	    (err = alloc_n(g, &g->up, B * g->ff, "activations")) < 0 ||
 	    (err = alloc_n(g, &g->ffn_out, B * E, "activations")) < 0 ||
 	    (err = alloc_n(g, &g->logits, g->all ? B * i->n_vocab : 1, "logits")) < 0 ||
-	    (err = alloc_n(g, &g->pos, 1, "the position")) < 0)
+	    (err = alloc_n(g, &g->pos, 1, "the position")) < 0 ||
+	    (err = alloc_n(g, &g->att_part, (size_t)i->n_head * g->n_split * (m->head_dim_v + 2),
+		"attention partial sums")) < 0)
 		return err;
 	if (i->n_expert &&
 	    ((err = alloc_n(g, &g->router, B * i->n_expert, "router logits")) < 0 ||
@@ -304,6 +308,9 @@ static arca_err open_device(arca_gpu *g, const arca_model *m, const arca_gpu_opt
 			o->n_layers, i->n_layer);
 	g->n_layers = o->n_layers < 0 ? i->n_layer : (uint32_t)o->n_layers;
 	g->all = g->n_layers == i->n_layer;
+	/* a decode step's keys in splits of at least 512 positions of the longest context,
+	 * at most 32 (heads × splits blocks fill the card from a few thousand positions) */
+	g->n_split = (int)std::min<uint32_t>(32, std::max<uint32_t>(1, g->n_ctx / 512));
 	const arca_rt_mla *a = &m->mla;
 	g->k_dim = (size_t)i->n_head_kv * i->head_dim;
 	g->v_dim = (size_t)i->n_head_kv * m->head_dim_v;
@@ -491,6 +498,8 @@ static void mla_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int nb)
 	at.v_dim = (int)g->v_dim;
 	at.out_dim = (int)g->att_dim;
 	at.scale = m->attn_scale;
+	at.n_split = g->n_split;
+	at.part = g->att_part;
 	attention(g->st, at, g->pos, nb);
 	mul_heads(g, L.wv_b, H, g->att, a->kv_lora, g->att_dim, g->att_v, a->v, (size_t)H * a->v, nb);
 	mul(g, L.wo, g->att_v, nb, g->ffn_out);
@@ -550,6 +559,8 @@ static void attention_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int
 		at.v_dim = (int)g->v_dim;
 		at.out_dim = (int)g->att_dim;
 		at.scale = m->attn_scale;
+		at.n_split = g->n_split;
+		at.part = g->att_part;
 		attention(g->st, at, g->pos, nb);
 		mul(g, L.wo, g->att, nb, g->ffn_out);
 	}

@@ -85,13 +85,17 @@ void mla_rope(cudaStream_t st, const mla_args &a, const int *pos, int nb);
 /* Causal attention of nb queries (token t at position pos[0] + t sees keys 0..pos + t) over
  * the layer's F16 cache: query head h uses kv head h / (n_head / n_head_kv); keys
  * head_dim wide, values head_dim_v; out[t][h · head_dim_v ..]. Online softmax, so memory
- * does not grow with the context. */
+ * does not grow with the context; one token's keys split n_split ways. */
 struct attn_args {
 	const float *q;
 	const __half *k_cache, *v_cache;
 	float *out;
 	int n_head, n_head_kv, head_dim, head_dim_v, q_dim, k_dim, v_dim, out_dim;
 	float scale;
+	/* one token: the keys split n_split ways, partial sums in part
+	 * ([n_head][n_split][head_dim_v + 2] floats); prompts run unsplit */
+	int n_split;
+	float *part;
 };
 void attention(cudaStream_t st, const attn_args &a, const int *pos, int nb);
 

@@ -5,7 +5,7 @@
 # mixture of experts (qwen3moe) and latent attention with shared experts (deepseek2), in
 # Q8_0 and Q4_K_M, the logits of a prompt and of each greedy step agree with the CPU path
 # (gpu_check.sh), also with only some layers on the GPU (--gpu-layers), and against the
-# same GGUF on the CPU for F16; then the command line: run/bench/validate --gpu, a
+# same GGUF on the CPU for F16, and a decode step whose keys are split among blocks; then the command line: run/bench/validate --gpu, a
 # validation fingerprint recorded on the CPU matched on the GPU, the errors for a cache
 # type the GPU does not keep, too little device memory (naming the layers that fit) and
 # a weight type it does not read. t_gpu_emu_matrix.sh covers every architecture and type.
@@ -29,6 +29,10 @@ for arch in qwen2 qwen3moe deepseek2; do
 	expect_json 'd["gpu_layers"]' 1
 done
 gpu_compare qwen2 f16 --reference same
+# a decode step over 300 cached positions in a 2048-token context: the keys split among
+# four blocks per head and merged (flash-decoding)
+gpu_compare qwen2 q8_0 --ctx 2048 --random-prompt 300
+gpu_compare deepseek2 q8_0 --ctx 2048 --random-prompt 300
 [ "$(gpu_steps_total)" -ge 40 ] || fail "too few greedy steps compared: $(gpu_steps_total)"
 
 # the command line over the emulated GPU

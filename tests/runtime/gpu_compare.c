@@ -120,7 +120,7 @@ static int die(const char *what, arca_err err)
 int main(int argc, char **argv)
 {
 	const char *path = NULL, *ids_text = "3,17,101,5,250,42,9,77";
-	int gen = 12, gpu_layers = -1, threads = 2, dequant = 1;
+	int gen = 12, gpu_layers = -1, threads = 2, dequant = 1, ctx = 256, random_prompt = 0;
 	double tol = 1e-3, tol_prefill = 1e-3, tie = 0.02;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--gpu-layers") && i + 1 < argc)
@@ -140,12 +140,16 @@ int main(int argc, char **argv)
 			tie = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--ctx") && i + 1 < argc)
+			ctx = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--random-prompt") && i + 1 < argc)
+			random_prompt = atoi(argv[++i]);
 		else if (argv[i][0] != '-' && !path)
 			path = argv[i];
 		else {
 			fprintf(stderr, "usage: gpu_compare MODEL.gguf [--gpu-layers N] [--prompt-ids "
 				"A,B,..] [-n N] [--tol REL] [--tol-prefill REL] [--tie GAP] [--threads N] "
-				"[--reference same|dequant]\n");
+				"[--reference same|dequant] [--ctx N] [--random-prompt N]\n");
 			return 2;
 		}
 	}
@@ -153,12 +157,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gpu_compare MODEL.gguf [options]\n");
 		return 2;
 	}
-	int32_t ids[256];
+	int32_t ids[4096];
 	size_t n_ids = 0;
-	for (char *s = (char *)ids_text; *s && n_ids < 256;) {
+	for (char *s = (char *)ids_text; *s && n_ids < 256 && !random_prompt;) {
 		ids[n_ids++] = (int32_t)strtol(s, &s, 10);
 		if (*s == ',')
 			s++;
+	}
+	if (random_prompt < 0 || random_prompt > 4096 || ctx < 16 || random_prompt + gen >= ctx) {
+		fprintf(stderr, "gpu_compare: --random-prompt 0..4096 and -n must fit --ctx\n");
+		return 2;
 	}
 	int fd = open(path, O_RDONLY);
 	struct stat st;
@@ -179,6 +187,11 @@ int main(int argc, char **argv)
 	    (err = arca_model_load(&m, g, path)) < 0)
 		return die("load", err);
 	const arca_model_info *in = arca_model_get_info(m);
+	uint64_t seed = 11;
+	for (int i = 0; i < random_prompt; i++) {   /* ids 3.. of the vocabulary, seeded */
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		ids[n_ids++] = 3 + (int32_t)((seed >> 33) % (in->n_vocab - 3));
+	}
 	membuf ref_file = { 0 };
 	arca_gguf *ref_g = NULL;
 	arca_model *ref_m = m;
@@ -187,7 +200,7 @@ int main(int argc, char **argv)
 	    (err = arca_model_load(&ref_m, ref_g, "reference")) < 0))
 		return die("the F32 reference", err);
 	arca_session_opts co = ARCA_SESSION_OPTS_INIT, go = ARCA_SESSION_OPTS_INIT;
-	co.n_ctx = go.n_ctx = 256;
+	co.n_ctx = go.n_ctx = (uint32_t)ctx;
 	co.n_threads = go.n_threads = threads;
 	co.cache_type = go.cache_type = ARCA_GGML_F16;
 	go.device = 0;
