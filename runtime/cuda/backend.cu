@@ -46,6 +46,7 @@ struct arca_gpu {
 	float *router = nullptr, *moe_w = nullptr, *moe_y = nullptr, *moe_gate = nullptr,
 		*moe_up = nullptr;
 	int32_t *moe_sel = nullptr;
+	int32_t *moe_list = nullptr, *moe_off = nullptr, *moe_cnt = nullptr;   /* grouped */
 	float *mla_q = nullptr, *mla_lora = nullptr, *att_v = nullptr;
 	int n_split = 1;                 /* decode attention: blocks per head */
 	float *att_part = nullptr;
@@ -237,6 +238,9 @@ static arca_err alloc_state(arca_gpu *g)
 	    ((err = alloc_n(g, &g->router, B * i->n_expert, "router logits")) < 0 ||
 	     (err = alloc_n(g, &g->moe_w, B * K, "expert weights")) < 0 ||
 	     (err = alloc_n(g, &g->moe_sel, B * K, "expert choices")) < 0 ||
+	     (err = alloc_n(g, &g->moe_list, B * K, "expert choices")) < 0 ||
+	     (err = alloc_n(g, &g->moe_off, i->n_expert, "expert choices")) < 0 ||
+	     (err = alloc_n(g, &g->moe_cnt, i->n_expert, "expert choices")) < 0 ||
 	     (err = alloc_n(g, &g->moe_y, B * K * E, "expert outputs")) < 0 ||
 	     (err = alloc_n(g, &g->moe_gate, B * K * i->n_ff_exp, "expert activations")) < 0 ||
 	     (err = alloc_n(g, &g->moe_up, B * K * i->n_ff_exp, "expert activations")) < 0))
@@ -425,11 +429,33 @@ static void mul_heads(const arca_gpu *g, const arca_rt_tensor &w, int nz, const 
 	product(g->st, p);
 }
 
-/* Expert products: for token t and choice j (z = t·k + j), matrix sel[z] of w. */
+/* Expert products: for token t and choice j (slot z = t·k + j), matrix sel[z] of w; x row
+ * z / x_div (x_z floats apart), y row z (y_z apart). A prompt's slots go grouped by
+ * expert (group_slots ran) when the weights allow tiles. */
 static void mul_experts(const arca_gpu *g, const arca_rt_tensor &w, int nb, int k,
 	const float *x, size_t x_z, int x_div, float *y, size_t y_z)
 {
 	prod p = {};
+	if (nb > 1 && grouped_supported(w.type, (int)w.ne0)) {
+		p.w = (const uint8_t *)w.data;
+		p.type = w.type;
+		p.row_bytes = w.row_bytes;
+		p.w_z = w.row_bytes * w.ne1;
+		p.list = g->moe_list;
+		p.off = g->moe_off;
+		p.cnt = g->moe_cnt;
+		p.n = (int)w.ne0;
+		p.m = (int)w.ne1;
+		p.x = x;
+		p.x_stride = x_z;
+		p.x_div = x_div;
+		p.y = y;
+		p.y_stride = y_z;
+		p.nb = nb;   /* an expert gets each token at most once */
+		p.nz = (int)w.ne2;
+		product(g->st, p);
+		return;
+	}
 	p.w = (const uint8_t *)w.data;
 	p.type = w.type;
 	p.row_bytes = w.row_bytes;
@@ -589,6 +615,9 @@ static void moe_ffn(arca_gpu *g, const arca_rt_layer &L, int nb)
 	ra.norm = m->moe.norm;
 	ra.scale = m->moe.scale;
 	route(g->st, ra, nb);
+	if (nb > 1)
+		group_slots(g->st, g->moe_sel, nb * K, (int)i->n_expert, g->moe_list, g->moe_off,
+			g->moe_cnt);
 	mul_experts(g, L.gate_exps, nb, K, g->xn, (size_t)E, K, g->moe_gate, (size_t)F);
 	mul_experts(g, L.up_exps, nb, K, g->xn, (size_t)E, K, g->moe_up, (size_t)F);
 	swiglu(g->st, g->moe_gate, g->moe_up, (size_t)nb * K * F);

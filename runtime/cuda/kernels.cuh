@@ -27,6 +27,10 @@ struct prod {
 	int type;
 	size_t row_bytes, w_z;
 	const int32_t *index;
+	/* grouped (a prompt's experts): matrix z multiplies the rows list[off[z] ..
+	 * off[z] + cnt[z]) — slots s, reading x row s / x_div (x_stride apart), writing y row s
+	 * (y_stride apart); nb is the most any matrix gets */
+	const int32_t *list, *off, *cnt;
 	int n, m;
 	const float *x;
 	size_t x_stride, x_z;
@@ -36,8 +40,10 @@ struct prod {
 	int nb, nz;
 };
 
-/* 1 when products of this weight type run on the GPU. */
+/* 1 when products of this weight type run on the GPU; 1 when a grouped product of these
+ * weights runs in tiles (else the caller multiplies token by token). */
 int type_supported(int type);
+int grouped_supported(int type, int n);
 /* The product: matrix × vector kernels for one token (and where tiles do not fit),
  * tensor-core tiles otherwise. */
 void product(cudaStream_t st, const prod &p);
@@ -113,6 +119,10 @@ struct route_args {
 	float scale;
 };
 void route(cudaStream_t st, const route_args &a, int nb);
+/* The nb·k slots (token t's choice j is slot t·k + j) grouped by expert, in token order:
+ * cnt[e], off[e] (prefix sums) and list (slots) for grouped products. */
+void group_slots(cudaStream_t st, const int32_t *sel, int n_slots, int n_expert, int32_t *list,
+	int32_t *off, int32_t *cnt);
 /* out[t] = Σ_j w[t][j] · y[t·k + j] (rows of n), experts added in ascending id order as
  * the CPU path does; out is overwritten. */
 void moe_combine(cudaStream_t st, float *out, const float *y, const int32_t *sel,

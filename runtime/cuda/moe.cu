@@ -3,7 +3,9 @@
 // (softmax or sigmoid, correction bias for the choice only, the best expert groups, the k
 // best experts with ties to the lower id, renormalized and scaled weights), one thread per
 // token since a router row is a few hundred floats; and the weighted sum of the chosen
-// experts' outputs, added in ascending expert order as the CPU path adds them.
+// experts' outputs, added in ascending expert order as the CPU path adds them. A prompt's
+// choices are also grouped by expert, so each expert's weights are read once per tile of
+// its tokens rather than once per token.
 #include "runtime/cuda/kernels.cuh"
 
 namespace arca_cuda {
@@ -80,6 +82,28 @@ __global__ void route_k(route_args a)
 	}
 }
 
+/* One thread: a counting sort of the slots by expert, stable (token order). */
+__global__ void group_k(const int32_t *sel, int n_slots, int n_expert, int32_t *list,
+	int32_t *off, int32_t *cnt)
+{
+	if (threadIdx.x != 0)
+		return;
+	for (int e = 0; e < n_expert; e++)
+		cnt[e] = 0;
+	for (int s = 0; s < n_slots; s++)
+		cnt[sel[s]]++;
+	int at = 0;
+	for (int e = 0; e < n_expert; e++) {
+		off[e] = at;
+		at += cnt[e];
+		cnt[e] = 0;
+	}
+	for (int s = 0; s < n_slots; s++) {
+		int e = sel[s];
+		list[off[e] + cnt[e]++] = s;
+	}
+}
+
 __global__ void combine_k(float *out, const float *y, const int32_t *sel, const float *w, int n,
 	int k)
 {
@@ -106,6 +130,12 @@ __global__ void combine_k(float *out, const float *y, const int32_t *sel, const 
 void route(cudaStream_t st, const route_args &a, int nb)
 {
 	launch(route_k, dim3((unsigned)nb), dim3(32), 0, st, a);
+}
+
+void group_slots(cudaStream_t st, const int32_t *sel, int n_slots, int n_expert, int32_t *list,
+	int32_t *off, int32_t *cnt)
+{
+	launch(group_k, dim3(1), dim3(32), 0, st, sel, n_slots, n_expert, list, off, cnt);
 }
 
 void moe_combine(cudaStream_t st, float *out, const float *y, const int32_t *sel,

@@ -6,7 +6,7 @@
 // reads every weight byte once, which is what bounds it. Several tokens: 64 rows × 32
 // tokens per block through the tensor cores (wmma 16×16×16): weights decoded into a half
 // (BF16 weights: bfloat16) tile in shared memory, activations converted the same way,
-// float accumulators.
+// float accumulators; grouped, each matrix (expert) takes its own list of rows.
 #include "runtime/cuda/blocks.cuh"
 #include "runtime/cuda/kernels.cuh"
 
@@ -63,8 +63,12 @@ template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
 	__shared__ __align__(32) float cs[BN][BM + 4];
 	const int tid = (int)threadIdx.x, warp = tid / 32;
 	const int r0 = (int)blockIdx.x * BM, t0 = (int)blockIdx.y * BN, z = (int)blockIdx.z;
+	const int count = p.list ? p.cnt[z] : p.nb;
+	if (t0 >= count)
+		return;   /* the whole block: a grouped matrix with fewer rows */
+	const int32_t *slots = p.list ? p.list + p.off[z] : nullptr;
 	const uint8_t *w = matrix_of(p, z);
-	const float *x = p.x + (size_t)(z / p.x_div) * p.x_z;
+	const float *x = p.x + (slots ? 0 : (size_t)(z / p.x_div) * p.x_z);
 	constexpr int cpb = block<T>::qk / 8;
 	wm::fragment<wm::accumulator, 16, 16, 16, float> acc[2];
 	wm::fill_fragment(acc[0], 0.0f);
@@ -87,7 +91,11 @@ template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
 		}
 		for (int j = tid; j < BN * BK; j += 128) {
 			int t = j / BK, k = j % BK;
-			float f = t0 + t < p.nb ? x[(size_t)(t0 + t) * p.x_stride + k0 + k] : 0.0f;
+			float f = 0.0f;
+			if (t0 + t < count) {
+				size_t row = slots ? (size_t)(slots[t0 + t] / p.x_div) : (size_t)(t0 + t);
+				f = x[row * p.x_stride + k0 + k];
+			}
 			xs[t][k] = to_tile<A>(f);
 		}
 		__syncthreads();
@@ -108,7 +116,11 @@ template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
 	__syncthreads();
 	for (int j = tid; j < BM * BN; j += 128) {
 		int t = j / BM, r = j % BM;
-		if (t0 + t < p.nb && r0 + r < p.m)
+		if (t0 + t >= count || r0 + r >= p.m)
+			continue;
+		if (slots)
+			p.y[(size_t)slots[t0 + t] * p.y_stride + r0 + r] = cs[t][r];
+		else
 			p.y[(size_t)z * p.y_z + (size_t)(t0 + t) * p.y_stride + r0 + r] = cs[t][r];
 	}
 }
@@ -118,7 +130,7 @@ template <int T> void run(cudaStream_t st, const prod &p)
 	/* tiles need whole 32-column steps; F32 weights keep float products (half tiles
 	 * would round them) */
 	if constexpr (T != T_F32) {
-		if (p.nb >= 2 && p.n % BK == 0) {
+		if ((p.nb >= 2 || p.list) && p.n % BK == 0) {
 			dim3 grid((unsigned)((p.m + BM - 1) / BM), (unsigned)((p.nb + BN - 1) / BN),
 				(unsigned)p.nz);
 			if (T == T_BF16)
@@ -143,6 +155,11 @@ int type_supported(int type)
 	default:
 		return 0;
 	}
+}
+
+int grouped_supported(int type, int n)
+{
+	return type_supported(type) && type != T_F32 && n % BK == 0;
 }
 
 void product(cudaStream_t st, const prod &p)

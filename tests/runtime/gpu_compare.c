@@ -219,9 +219,11 @@ int main(int argc, char **argv)
 	if ((err = arca_session_eval(gpu, ids, n_ids, 1, &lg)) < 0)
 		return die("GPU prompt", err);
 	double prefill = 0.0;
+	int over = 0;   /* positions past the tolerance */
 	for (size_t t = 0; t < n_ids; t++) {
 		double r = rel_diff(keep + t * V, lg + t * V, V);
 		prefill = r > prefill ? r : prefill;
+		over += r > tol_prefill;
 	}
 	/* greedy: each side feeds its own choice; compared until the CPU's first near-tie */
 	float gap_c, gap_g;
@@ -253,10 +255,10 @@ int main(int argc, char **argv)
 	printf("{\"model\": \"%s\", \"arch\": \"%s\", \"types\": \"%s\", \"reference\": \"%s\", "
 		"\"gpu_layers\": %u, \"device\": \"%s\", \"prefill_rel\": %.3g, \"decode_rel\": %.3g, "
 		"\"tol_prefill\": %g, \"tol\": %g, \"greedy_steps\": %d, \"greedy_same\": %s, "
-		"\"near_tie_at\": %d, \"ok\": %s}\n",
+		"\"near_tie_at\": %d, \"positions_over\": %d, \"ok\": %s}\n",
 		path, in->arch, in->weight_types, dequant ? "dequant" : "same",
 		arca_session_gpu_layers(gpu), arca_session_device_name(gpu), prefill, decode,
-		tol_prefill, tol, steps, same ? "true" : "false", tie_at, ok ? "true" : "false");
+		tol_prefill, tol, steps, same ? "true" : "false", tie_at, over, ok ? "true" : "false");
 	arca_session_free(cpu);
 	arca_session_free(gpu);
 	if (ref_m != m)
