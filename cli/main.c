@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arca/runtime.h"
 #include "cli.h"
 
 static const cli_command commands[] = {
@@ -68,7 +69,9 @@ int main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-		printf("arca %s\n", ARCA_VERSION);
+		const char *gpu = arca_runtime_gpu_backend();
+		printf("arca %s\nruntime: CPU kernels %s; GPU backend %s\n", ARCA_VERSION,
+			arca_runtime_kernels(), gpu ? gpu : "none (built without nvcc)");
 		return CLI_EXIT_OK;
 	}
 	for (size_t i = 0; i < N_COMMANDS; i++) {

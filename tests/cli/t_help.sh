@@ -21,6 +21,7 @@ expect_stdout "--layout ollama writes a GGUF variant"
 expect_stdout "--name NAME[:TAG]"
 run 0 "$ARCA" --version
 expect_stdout "arca "
+expect_stdout "runtime: CPU kernels "
 run 2 "$ARCA"
 expect_stderr "usage: arca"
 run 2 "$ARCA" frobnicate
