@@ -18,9 +18,11 @@
  *
  * Speed: for each (type, row length) POOL_ROWS rows of normal random floats are
  * quantized once with arca_quantize_rows; every tensor row is then one of those rows,
- * chosen by a PRNG, copied into a 4 MiB buffer that goes to the file. Quantized blocks are
- * therefore real quantizer output (finite scales, sane magnitudes), and writing is a
- * memcpy plus write(2): several GB/s on tmpfs. Norm weights are 1 + N(0, 0.02²), biases
+ * chosen by a PRNG, copied into a 4 MiB buffer that goes to the file, with one code byte
+ * changed (never a scale: any value is valid) so that no two rows are equal — equal rows
+ * of the output matrix would give exactly tied logits. Quantized blocks are therefore
+ * real quantizer output (finite scales, sane magnitudes), and writing is a memcpy plus
+ * write(2): GB/s on tmpfs. Norm weights are 1 + N(0, 0.02²), biases
  * and matrices N(0, std²) with std = 0.02 (embeddings too), so activations stay finite
  * through 48 layers.
  *
@@ -40,6 +42,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,7 @@
 
 #include "arca/convert.h"
 #include "arca/error.h"
+#include "arca/ggml_blocks.h"
 #include "arca/gguf.h"
 #include "arca/quant.h"
 #include "common/io.h"
@@ -180,7 +184,36 @@ typedef struct {
 	uint64_t ne0;
 	size_t row_bytes;
 	unsigned char *rows;    /* POOL_ROWS rows */
+	/* where a row may be changed without touching a scale: in each block of block_bytes,
+	 * the code bytes [lo, hi), each XORed under mask (0: not changed) */
+	size_t block_bytes, lo, hi;
+	unsigned mask;
 } pool;
+
+/* The code bytes of a block of the type (never its scales, so any value is valid); for the
+ * float types the low byte of an element (mantissa only: BF16's low byte holds one
+ * exponent bit, left alone). 0 for a type not listed. */
+static unsigned code_bytes(int type, size_t *lo, size_t *hi)
+{
+	switch (type) {
+#define SPAN(from, to) *lo = (from); *hi = (to); return 0xff
+	case ARCA_GGML_F32: SPAN(0, 1);
+	case ARCA_GGML_F16: SPAN(0, 1);
+	case ARCA_GGML_BF16: *lo = 0; *hi = 1; return 0x7f;
+	case ARCA_GGML_Q4_0: SPAN(offsetof(arca_block_q4_0, qs), sizeof(arca_block_q4_0));
+	case ARCA_GGML_Q4_1: SPAN(offsetof(arca_block_q4_1, qs), sizeof(arca_block_q4_1));
+	case ARCA_GGML_Q5_0: SPAN(offsetof(arca_block_q5_0, qs), sizeof(arca_block_q5_0));
+	case ARCA_GGML_Q5_1: SPAN(offsetof(arca_block_q5_1, qs), sizeof(arca_block_q5_1));
+	case ARCA_GGML_Q8_0: SPAN(offsetof(arca_block_q8_0, qs), sizeof(arca_block_q8_0));
+	case ARCA_GGML_Q2_K: SPAN(offsetof(arca_block_q2_K, qs), offsetof(arca_block_q2_K, d));
+	case ARCA_GGML_Q3_K: SPAN(0, offsetof(arca_block_q3_K, scales));
+	case ARCA_GGML_Q4_K: SPAN(offsetof(arca_block_q4_K, qs), sizeof(arca_block_q4_K));
+	case ARCA_GGML_Q5_K: SPAN(offsetof(arca_block_q5_K, qh), sizeof(arca_block_q5_K));
+	case ARCA_GGML_Q6_K: SPAN(0, offsetof(arca_block_q6_K, scales));
+#undef SPAN
+	default: return 0;
+	}
+}
 
 typedef struct {
 	pool v[16];
@@ -201,6 +234,8 @@ static arca_err pool_get(const pool **out, pools *ps, int type, uint64_t ne0, ui
 	p->type = type;
 	p->ne0 = ne0;
 	p->row_bytes = (size_t)arca_ggml_row_size(type, ne0);
+	p->block_bytes = arca_ggml_type_info_get(type)->type_size;
+	p->mask = code_bytes(type, &p->lo, &p->hi);
 	float *f = malloc((size_t)ne0 * POOL_ROWS * sizeof(float));
 	p->rows = malloc(p->row_bytes * POOL_ROWS);
 	arca_err err = ARCA_OK;
@@ -375,8 +410,16 @@ static arca_err write_tensor(arca_gguf_writer *w, arca_atomic_file *f, size_t in
 				err = arca_gguf_tensor_write(w, file_sink, f, buf, used);
 				used = 0;
 			}
-			memcpy(buf + used, p->rows + (splitmix(rng) % POOL_ROWS) * p->row_bytes,
-				p->row_bytes);
+			uint64_t pick = splitmix(rng);
+			memcpy(buf + used, p->rows + (pick % POOL_ROWS) * p->row_bytes, p->row_bytes);
+			if (p->mask) {
+				/* one code byte changed, so no two rows are equal (equal rows of the
+				 * output matrix would make exact ties of the logits) */
+				size_t block = (size_t)(pick >> 8) % (p->row_bytes / p->block_bytes);
+				size_t at = p->lo + (size_t)(pick >> 40) % (p->hi - p->lo);
+				unsigned x = (unsigned)(pick >> 32) & p->mask;
+				buf[used + block * p->block_bytes + at] ^= (unsigned char)(x ? x : 1);
+			}
 			used += p->row_bytes;
 		}
 		if (err == ARCA_OK && used)
