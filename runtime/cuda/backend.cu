@@ -387,28 +387,8 @@ extern "C" uint64_t arca_gpu_weight_bytes(const arca_gpu *g) { return g->weight_
 
 /* ------------------------------------------------------------------ the forward pass */
 
-/* y = w · x for nb rows of x (w->ne0 apart) into y (w->ne1 apart), as arca_rt__mul. */
-static void mul(const arca_gpu *g, const arca_rt_tensor &w, const float *x, int nb, float *y)
-{
-	prod p = {};
-	p.w = (const uint8_t *)w.data;
-	p.type = w.type;
-	p.row_bytes = w.row_bytes;
-	p.n = (int)w.ne0;
-	p.m = (int)w.ne1;
-	p.x = x;
-	p.x_stride = w.ne0;
-	p.x_div = 1;
-	p.y = y;
-	p.y_stride = w.ne1;
-	p.nb = nb;
-	p.nz = 1;
-	product(g->st, p);
-}
-
-/* One product per stacked matrix z < nz (MLA's per-head maps). */
-static void mul_heads(const arca_gpu *g, const arca_rt_tensor &w, int nz, const float *x,
-	size_t x_z, size_t x_stride, float *y, size_t y_z, size_t y_stride, int nb)
+/* A product of w (its stacked matrices w_z apart) with x into y; the caller sets the rest. */
+static prod prod_of(const arca_rt_tensor &w, const float *x, float *y)
 {
 	prod p = {};
 	p.w = (const uint8_t *)w.data;
@@ -418,10 +398,30 @@ static void mul_heads(const arca_gpu *g, const arca_rt_tensor &w, int nz, const 
 	p.n = (int)w.ne0;
 	p.m = (int)w.ne1;
 	p.x = x;
-	p.x_stride = x_stride;
-	p.x_z = x_z;
 	p.x_div = 1;
 	p.y = y;
+	p.nb = 1;
+	p.nz = 1;
+	return p;
+}
+
+/* y = w · x for nb rows of x (w->ne0 apart) into y (w->ne1 apart), as arca_rt__mul. */
+static void mul(const arca_gpu *g, const arca_rt_tensor &w, const float *x, int nb, float *y)
+{
+	prod p = prod_of(w, x, y);
+	p.x_stride = w.ne0;
+	p.y_stride = w.ne1;
+	p.nb = nb;
+	product(g->st, p);
+}
+
+/* One product per stacked matrix z < nz (MLA's per-head maps). */
+static void mul_heads(const arca_gpu *g, const arca_rt_tensor &w, int nz, const float *x,
+	size_t x_z, size_t x_stride, float *y, size_t y_z, size_t y_stride, int nb)
+{
+	prod p = prod_of(w, x, y);
+	p.x_stride = x_stride;
+	p.x_z = x_z;
 	p.y_stride = y_stride;
 	p.y_z = y_z;
 	p.nb = nb;
@@ -435,42 +435,46 @@ static void mul_heads(const arca_gpu *g, const arca_rt_tensor &w, int nz, const 
 static void mul_experts(const arca_gpu *g, const arca_rt_tensor &w, int nb, int k,
 	const float *x, size_t x_z, int x_div, float *y, size_t y_z)
 {
-	prod p = {};
+	prod p = prod_of(w, x, y);
+	p.x_div = x_div;
 	if (nb > 1 && grouped_supported(w.type, (int)w.ne0)) {
-		p.w = (const uint8_t *)w.data;
-		p.type = w.type;
-		p.row_bytes = w.row_bytes;
-		p.w_z = w.row_bytes * w.ne1;
 		p.list = g->moe_list;
 		p.off = g->moe_off;
 		p.cnt = g->moe_cnt;
-		p.n = (int)w.ne0;
-		p.m = (int)w.ne1;
-		p.x = x;
 		p.x_stride = x_z;
-		p.x_div = x_div;
-		p.y = y;
 		p.y_stride = y_z;
 		p.nb = nb;   /* an expert gets each token at most once */
 		p.nz = (int)w.ne2;
-		product(g->st, p);
-		return;
+	} else {
+		p.index = g->moe_sel;
+		p.x_z = x_z;
+		p.y_z = y_z;
+		p.nz = nb * k;
 	}
-	p.w = (const uint8_t *)w.data;
-	p.type = w.type;
-	p.row_bytes = w.row_bytes;
-	p.w_z = w.row_bytes * w.ne1;
-	p.index = g->moe_sel;
-	p.n = (int)w.ne0;
-	p.m = (int)w.ne1;
-	p.x = x;
-	p.x_z = x_z;
-	p.x_div = x_div;
-	p.y = y;
-	p.y_z = y_z;
-	p.nb = 1;
-	p.nz = nb * k;
 	product(g->st, p);
+}
+
+/* Attention of layer l over its cache slice, with n_head_kv kv heads (MLA: 1). */
+static attn_args attn_of(const arca_gpu *g, uint32_t l, int n_head_kv)
+{
+	const arca_model_info *i = &g->m->info;
+	attn_args at = {};
+	at.q = g->q;
+	at.k_cache = g->k_cache + (size_t)l * g->n_ctx * g->k_dim;
+	at.v_cache = g->v_cache + (size_t)l * g->n_ctx * g->v_dim;
+	at.out = g->att;
+	at.n_head = (int)i->n_head;
+	at.n_head_kv = n_head_kv;
+	at.head_dim = (int)i->head_dim;
+	at.head_dim_v = (int)g->m->head_dim_v;
+	at.q_dim = (int)g->q_dim;
+	at.k_dim = (int)g->k_dim;
+	at.v_dim = (int)g->v_dim;
+	at.out_dim = (int)g->att_dim;
+	at.scale = g->m->attn_scale;
+	at.n_split = g->n_split;
+	at.part = g->att_part;
+	return at;
 }
 
 static void mla_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int nb)
@@ -510,22 +514,7 @@ static void mla_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int nb)
 	mla_rope(g->st, ma, g->pos, nb);
 	/* each head's nope query into the latent space (k_b), after the rope part */
 	mul_heads(g, L.wk_b, H, g->mla_q, (size_t)qh, (size_t)H * qh, g->q, i->head_dim, g->q_dim, nb);
-	attn_args at = {};
-	at.q = g->q;
-	at.k_cache = ma.k_cache;
-	at.v_cache = ma.v_cache;
-	at.out = g->att;
-	at.n_head = H;
-	at.n_head_kv = 1;
-	at.head_dim = (int)i->head_dim;
-	at.head_dim_v = (int)m->head_dim_v;
-	at.q_dim = (int)g->q_dim;
-	at.k_dim = (int)g->k_dim;
-	at.v_dim = (int)g->v_dim;
-	at.out_dim = (int)g->att_dim;
-	at.scale = m->attn_scale;
-	at.n_split = g->n_split;
-	at.part = g->att_part;
+	attn_args at = attn_of(g, l, 1);
 	attention(g->st, at, g->pos, nb);
 	mul_heads(g, L.wv_b, H, g->att, a->kv_lora, g->att_dim, g->att_v, a->v, (size_t)H * a->v, nb);
 	mul(g, L.wo, g->att_v, nb, g->ffn_out);
@@ -571,22 +560,7 @@ static void attention_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int
 		qa.v_cache = g->v_cache + (size_t)l * g->n_ctx * g->v_dim;
 		qa.eps = i->rms_eps;
 		qkv_rope(g->st, qa, g->pos, nb);
-		attn_args at = {};
-		at.q = g->q;
-		at.k_cache = qa.k_cache;
-		at.v_cache = qa.v_cache;
-		at.out = g->att;
-		at.n_head = (int)i->n_head;
-		at.n_head_kv = (int)i->n_head_kv;
-		at.head_dim = (int)i->head_dim;
-		at.head_dim_v = (int)m->head_dim_v;
-		at.q_dim = (int)g->q_dim;
-		at.k_dim = (int)g->k_dim;
-		at.v_dim = (int)g->v_dim;
-		at.out_dim = (int)g->att_dim;
-		at.scale = m->attn_scale;
-		at.n_split = g->n_split;
-		at.part = g->att_part;
+		attn_args at = attn_of(g, l, (int)i->n_head_kv);
 		attention(g->st, at, g->pos, nb);
 		mul(g, L.wo, g->att, nb, g->ffn_out);
 	}
