@@ -22,7 +22,9 @@
  * changed (never a scale: any value is valid) so that no two rows are equal — equal rows
  * of the output matrix would give exactly tied logits. Quantized blocks are therefore
  * real quantizer output (finite scales, sane magnitudes), and writing is a memcpy plus
- * write(2): GB/s on tmpfs. Norm weights are 1 + N(0, 0.02²), biases
+ * pwrite(2), on --threads threads (default: the CPUs, at most 16), each item of work
+ * (up to 64 MiB of one tensor) with a random stream of its own, so the bytes do not
+ * depend on the number of threads: GB/s into tmpfs. Norm weights are 1 + N(0, 0.02²), biases
  * and matrices N(0, std²) with std = 0.02 (embeddings too), so activations stay finite
  * through 48 layers.
  *
@@ -40,14 +42,17 @@
  * tied): a prompt of T tokens costs about 2·layer_matrix_params·T + 2·output_params FLOPs
  * (arca computes the last token's logits only). Exit 0, 1 on failure, 2 on bad usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arca/convert.h"
 #include "arca/error.h"
@@ -356,9 +361,17 @@ cleanup:
 
 /* ------------------------------------------------------------------ writing */
 
+/* The header goes through the atomic writer in order; `written` finds where data starts. */
+typedef struct {
+	arca_atomic_file *f;
+	uint64_t written;
+} header_sink;
+
 static arca_err file_sink(void *ctx, const void *buf, size_t len)
 {
-	return arca_atomic_write(ctx, buf, len);
+	header_sink *h = ctx;
+	h->written += len;
+	return arca_atomic_write(h->f, buf, len);
 }
 
 static arca_err add_metadata(arca_gguf_writer *w, const shape *s, const arca_quant_plan *plan)
@@ -388,46 +401,164 @@ static arca_err add_metadata(arca_gguf_writer *w, const shape *s, const arca_qua
 	return add_tokenizer(w, s->vocab);
 }
 
-/* One tensor's bytes: 1-D tensors generated whole, matrices as rows drawn from a pool. */
-static arca_err write_tensor(arca_gguf_writer *w, arca_atomic_file *f, size_t index,
-	const tensor *t, pools *ps, unsigned char *buf, uint64_t *rng)
+/* The data is written by threads, each taking the next item: up to ITEM_BYTES of one
+ * tensor's rows (or a whole 1-D tensor), with a random stream of its own seeded by its
+ * index, so the file is the same whatever the number of threads. pwrite at the item's
+ * offset; the padding between tensors is the zeros of the file extended beforehand. */
+#define ITEM_BYTES (64u << 20)
+
+typedef struct {
+	const tensor *t;
+	const pool *p;       /* matrices */
+	uint64_t row0, rows; /* matrices: the rows of this item */
+	uint64_t offset;     /* in the file */
+} item;
+
+typedef struct {
+	item *items;
+	size_t n_items, next;
+	int fd;
+	const char *path;
+	uint64_t seed;
+	pthread_mutex_t lock;
+	arca_err err;        /* the first failure, its message copied */
+	char message[ARCA_ERROR_MAX];
+} job;
+
+static arca_err write_item(const job *j, size_t index, unsigned char *buf)
 {
-	arca_err err = arca_gguf_tensor_begin(w, index);
-	if (err < 0)
-		return err;
-	if (t->kind != K_MATRIX) {
-		float *v = (float *)buf;   /* 1-D F32: at most a few thousand values */
+	const item *it = &j->items[index];
+	const tensor *t = it->t;
+	uint64_t rng = j->seed ^ (0x9e3779b97f4a7c15ull * (index + 1));
+	splitmix(&rng);
+	if (t->kind != K_MATRIX) {   /* 1-D F32: at most a few thousand values */
+		float *v = (float *)buf;
 		for (uint64_t i = 0; i < t->ne[0]; i++)
-			v[i] = (t->kind == K_NORM ? 1.0f : 0.0f) + WEIGHT_STD * normal(rng);
-		err = arca_gguf_tensor_write(w, file_sink, f, v, t->ne[0] * sizeof(float));
-	} else {
-		const pool *p = NULL;
-		if ((err = pool_get(&p, ps, t->type, t->ne[0], rng)) < 0)
-			return arca_error_prefix(err, "%s", t->name);
-		size_t used = 0;
-		for (uint64_t r = 0; r < t->ne[1] && err == ARCA_OK; r++) {
-			if (used + p->row_bytes > BUF_BYTES) {
-				err = arca_gguf_tensor_write(w, file_sink, f, buf, used);
-				used = 0;
-			}
-			uint64_t pick = splitmix(rng);
-			memcpy(buf + used, p->rows + (pick % POOL_ROWS) * p->row_bytes, p->row_bytes);
-			if (p->mask) {
-				/* one code byte changed, so no two rows are equal (equal rows of the
-				 * output matrix would make exact ties of the logits) */
-				size_t block = (size_t)(pick >> 8) % (p->row_bytes / p->block_bytes);
-				size_t at = p->lo + (size_t)(pick >> 40) % (p->hi - p->lo);
-				unsigned x = (unsigned)(pick >> 32) & p->mask;
-				buf[used + block * p->block_bytes + at] ^= (unsigned char)(x ? x : 1);
-			}
-			used += p->row_bytes;
-		}
-		if (err == ARCA_OK && used)
-			err = arca_gguf_tensor_write(w, file_sink, f, buf, used);
+			v[i] = (t->kind == K_NORM ? 1.0f : 0.0f) + WEIGHT_STD * normal(&rng);
+		return arca_io_pwrite_all(j->fd, v, t->ne[0] * sizeof(float), it->offset, j->path);
 	}
-	if (err == ARCA_OK)
-		err = arca_gguf_tensor_end(w, file_sink, f);
-	return err < 0 ? arca_error_prefix(err, "%s", t->name) : ARCA_OK;
+	const pool *p = it->p;
+	uint64_t offset = it->offset;
+	size_t used = 0;
+	arca_err err = ARCA_OK;
+	for (uint64_t r = 0; r < it->rows && err == ARCA_OK; r++) {
+		if (used + p->row_bytes > BUF_BYTES) {
+			err = arca_io_pwrite_all(j->fd, buf, used, offset, j->path);
+			offset += used;
+			used = 0;
+		}
+		uint64_t pick = splitmix(&rng);
+		memcpy(buf + used, p->rows + (pick % POOL_ROWS) * p->row_bytes, p->row_bytes);
+		if (p->mask) {
+			/* one code byte changed, so no two rows are equal (equal rows of the output
+			 * matrix would make exact ties of the logits) */
+			size_t block = (size_t)(pick >> 8) % (p->row_bytes / p->block_bytes);
+			size_t at = p->lo + (size_t)(pick >> 40) % (p->hi - p->lo);
+			unsigned x = (unsigned)(pick >> 32) & p->mask;
+			buf[used + block * p->block_bytes + at] ^= (unsigned char)(x ? x : 1);
+		}
+		used += p->row_bytes;
+	}
+	if (err == ARCA_OK && used)
+		err = arca_io_pwrite_all(j->fd, buf, used, offset, j->path);
+	return err;
+}
+
+static void *worker(void *arg)
+{
+	job *j = arg;
+	unsigned char *buf = malloc(BUF_BYTES);
+	arca_err err = buf ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "out of memory");
+	while (err == ARCA_OK) {
+		pthread_mutex_lock(&j->lock);
+		size_t i = j->next++;
+		int stop = j->err < 0 || i >= j->n_items;
+		pthread_mutex_unlock(&j->lock);
+		if (stop)
+			break;
+		if ((err = write_item(j, i, buf)) < 0)
+			err = arca_error_prefix(err, "%s", j->items[i].t->name);
+	}
+	if (err < 0) {
+		pthread_mutex_lock(&j->lock);
+		if (j->err == ARCA_OK) {
+			j->err = err;
+			snprintf(j->message, sizeof(j->message), "%s", arca_error_last());
+		}
+		pthread_mutex_unlock(&j->lock);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Every tensor's bytes, from data_offset on, by up to n_threads threads. */
+static arca_err write_data(const tensor_list *l, pools *ps, arca_gguf_writer *w, int fd,
+	const char *path, uint64_t data_offset, uint64_t seed, int n_threads)
+{
+	size_t cap = 0;
+	item *items = NULL;
+	job j = { .fd = fd, .path = path, .seed = seed };
+	uint64_t rng = seed, offset = data_offset;
+	arca_err err = ARCA_OK;
+	for (size_t i = 0; i < l->n && err == ARCA_OK; i++) {
+		const tensor *t = &l->v[i];
+		const pool *p = NULL;
+		uint64_t per = 1, rows = 1;
+		if (t->kind == K_MATRIX) {
+			/* the pools first, on this thread: the workers only read them */
+			if ((err = pool_get(&p, ps, t->type, t->ne[0], &rng)) < 0) {
+				err = arca_error_prefix(err, "%s", t->name);
+				break;
+			}
+			rows = t->ne[1];
+			per = ITEM_BYTES / p->row_bytes ? ITEM_BYTES / p->row_bytes : 1;
+		}
+		for (uint64_t r = 0; r < rows; r += per) {
+			if (j.n_items == cap) {
+				cap = cap ? 2 * cap : 1024;
+				item *v = realloc(items, cap * sizeof(*v));
+				if (!v) {
+					err = arca_error_set(ARCA_ENOMEM, "out of memory");
+					break;
+				}
+				items = v;
+			}
+			uint64_t n = rows - r < per ? rows - r : per;
+			items[j.n_items++] = (item){ t, p, r, n,
+				offset + (p ? r * p->row_bytes : 0) };
+		}
+		uint64_t bytes = arca_gguf_writer_tensor_bytes(w, i);
+		offset += (bytes + 31) / 32 * 32;
+	}
+	if (err == ARCA_OK && offset != arca_gguf_writer_file_size(w))
+		err = arca_error_set(ARCA_EINVALID, "data ends at %llu, not at the file's size %llu",
+			(unsigned long long)offset,
+			(unsigned long long)arca_gguf_writer_file_size(w));
+	if (err == ARCA_OK && ftruncate(fd, (off_t)offset) < 0)
+		err = arca_error_errno(errno, "%s: extend to %llu bytes", path,
+			(unsigned long long)offset);
+	if (err < 0) {
+		free(items);
+		return err;
+	}
+	j.items = items;
+	pthread_mutex_init(&j.lock, NULL);
+	pthread_t tid[64];
+	int started = 0;
+	if (n_threads > 64)
+		n_threads = 64;
+	for (; started < n_threads; started++)
+		if (pthread_create(&tid[started], NULL, worker, &j) != 0)
+			break;
+	if (!started)
+		worker(&j);
+	for (int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&j.lock);
+	free(items);
+	if (j.err < 0)
+		return arca_error_set(j.err, "%s", j.message);
+	return ARCA_OK;
 }
 
 typedef struct {
@@ -435,17 +566,15 @@ typedef struct {
 } counts;
 
 static arca_err synthesize(counts *c, const shape *s, const arca_quant_plan *plan,
-	const char *out, uint64_t seed)
+	const char *out, uint64_t seed, int n_threads)
 {
 	tensor_list l = { 0 };
 	pools ps = { 0 };
 	arca_gguf_writer *w = NULL;
 	arca_atomic_file f = ARCA_ATOMIC_FILE_INIT;
-	unsigned char *buf = malloc(BUF_BYTES);
+	header_sink h = { &f, 0 };
 	char *dir = out ? arca_io_dirname(out) : NULL;
-	uint64_t rng = seed;
-	arca_err err = buf && (dir || !out) ? ARCA_OK :
-		arca_error_set(ARCA_ENOMEM, "out of memory");
+	arca_err err = dir || !out ? ARCA_OK : arca_error_set(ARCA_ENOMEM, "out of memory");
 	if (err == ARCA_OK && (err = list_tensors(&l, s)) == ARCA_OK) {
 		assign_types(&l, s, plan);
 		err = arca_gguf_writer_new(&w, 32);
@@ -468,9 +597,9 @@ static arca_err synthesize(counts *c, const shape *s, const arca_quant_plan *pla
 	if (!out)   /* --size: the counts only */
 		goto cleanup;
 	if (err == ARCA_OK && (err = arca_atomic_open(&f, dir, out)) == ARCA_OK)
-		err = arca_gguf_write_header(w, file_sink, &f);
-	for (size_t i = 0; i < l.n && err == ARCA_OK; i++)
-		err = write_tensor(w, &f, i, &l.v[i], &ps, buf, &rng);
+		err = arca_gguf_write_header(w, file_sink, &h);
+	if (err == ARCA_OK)
+		err = write_data(&l, &ps, w, f.fd, out, h.written, seed, n_threads);
 	if (err == ARCA_OK)
 		err = arca_atomic_commit(&f, 0644);
 cleanup:
@@ -478,7 +607,6 @@ cleanup:
 	arca_gguf_writer_free(w);
 	pools_free(&ps);
 	free(l.v);
-	free(buf);
 	free(dir);
 	return err;
 }
@@ -497,6 +625,7 @@ static void usage(FILE *to)
 		"q4_k_m, ...\n  --out FILE     the GGUF (written beside as a temporary, then "
 		"renamed)\n  --size         print the JSON line (bytes, params) without writing\n"
 		"  --seed N       random seed (default 1)\n"
+		"  --threads N    writing threads (default: the CPUs, at most 16; the file is the same)\n"
 		"  --layers N     fewer layers than the shape has (quick tests)\n"
 		"  --list         the shapes, one JSON line each\n");
 }
@@ -507,12 +636,12 @@ int main(int argc, char **argv)
 		{ "shape", required_argument, NULL, 's' }, { "type", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 'r' },
 		{ "layers", required_argument, NULL, 'l' }, { "list", no_argument, NULL, 'L' },
-		{ "size", no_argument, NULL, 'S' },
+		{ "size", no_argument, NULL, 'S' }, { "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *shape_name = NULL, *type_name = NULL, *out = NULL;
 	uint64_t seed = 1;
-	long layers = 0;
+	long layers = 0, threads = sysconf(_SC_NPROCESSORS_ONLN);
 	int list = 0, size_only = 0, o;
 	while ((o = getopt_long(argc, argv, "s:t:o:h", longs, NULL)) != -1) {
 		switch (o) {
@@ -523,6 +652,7 @@ int main(int argc, char **argv)
 		case 'l': layers = strtol(optarg, NULL, 10); break;
 		case 'L': list = 1; break;
 		case 'S': size_only = 1; break;
+		case 'j': threads = strtol(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -551,6 +681,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gguf_synth: unknown shape '%s' (--list shows them)\n", shape_name);
 		return 2;
 	}
+	if (threads < 1)
+		threads = 1;
+	if (threads > 16)
+		threads = 16;
 	if (layers < 0 || layers > (long)s.layers) {
 		fprintf(stderr, "gguf_synth: --layers must be 1..%u\n", s.layers);
 		return 2;
@@ -565,7 +699,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	counts c;
-	if (synthesize(&c, &s, &plan, out, seed) < 0) {
+	if (synthesize(&c, &s, &plan, out, seed, (int)threads) < 0) {
 		fprintf(stderr, "gguf_synth: %s: %s\n", out ? out : s.name, arca_error_last());
 		return 1;
 	}
@@ -575,9 +709,10 @@ int main(int argc, char **argv)
 	uint64_t bytes = c.bytes;
 	printf("{\"file\": \"%s\", \"shape\": \"%s\", \"type\": \"%s\", \"layers\": %u, "
 		"\"bytes\": %llu, \"params\": %llu, \"layer_matrix_params\": %llu, "
-		"\"output_params\": %llu, \"seconds\": %.3f, \"gbps\": %.3f}\n", out ? out : "", s.name,
-		plan.name, s.layers, (unsigned long long)bytes, (unsigned long long)c.params,
-		(unsigned long long)c.layer_matrix, (unsigned long long)c.output, secs,
-		secs > 0 ? (double)bytes / secs / 1e9 : 0.0);
+		"\"output_params\": %llu, \"seconds\": %.3f, \"gbps\": %.3f, \"threads\": %ld}\n",
+		out ? out : "", s.name, plan.name, s.layers, (unsigned long long)bytes,
+		(unsigned long long)c.params, (unsigned long long)c.layer_matrix,
+		(unsigned long long)c.output, secs, secs > 0 ? (double)bytes / secs / 1e9 : 0.0,
+		threads);
 	return 0;
 }
