@@ -24,8 +24,9 @@
 #
 # Everything goes to $OUT too (when set; else a temporary folder): gpu-check.log (this
 # output), gpu-check.jsonl (one line per step, with gpu_compare's and arca run's JSON),
-# gpu_bench.json. Environment: BUDGET (seconds for the whole check, default 500: a run is
-# at most 600), ARCHS and TYPES (the matrix), BENCH=0 (no bench), SHAPES, BENCH_TYPES,
+# gpu_bench.json. Environment: BUDGET (seconds for the whole check, default 400: a run is
+# at most 600 and a session's device time 15 minutes, start included, so this leaves room
+# for a second, narrower call), ARCHS and TYPES (the matrix), BENCH=0 (no bench), SHAPES, BENCH_TYPES,
 # REPS (passed to the bench as SHAPES, TYPES, REPS), BUILD (build-gpu).
 #
 # DRY=1 proves the script here, without a GPU: gpu_compare_emu (the CPU emulation of
@@ -37,7 +38,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 B=${BUILD:-build-gpu}
 dry=${DRY:-0}
-budget=${BUDGET:-500}
+budget=${BUDGET:-400}
 start=$SECONDS
 out=${OUT:-}
 [ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-check-out-XXXXXX")
