@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/gguf_synth.c — a GGUF of random weights in the shape of a real model, written
- * directly (no checkpoint, no Python) and streamed, so a 30 GB file takes seconds, not the
- * hour that making a safetensors checkpoint and converting it would. For benchmarks only
+ * directly (no checkpoint, no Python, no buffer of the whole), so a 30 GB file takes tens of
+ * seconds, not the hour that making a safetensors checkpoint and converting it would
+ * (bench/run_vs_native.sh's way). For benchmarks only
  * (bench/gpu_bench.sh): the numbers mean nothing, the shapes, types and bytes are real.
  *
  *     gguf_synth --shape qwen2.5-7b --type q4_k_m --out /dev/shm/7b.gguf
+ *     gguf_synth --shape qwen2.5-14b --type bf16 --size     (bytes and counts, no file)
  *     gguf_synth --list
  *
  * Shapes are Qwen2.5's (architecture qwen2: q/k/v biases, NEOX RoPE). Types are any plan
@@ -24,9 +26,9 @@
  * real quantizer output (finite scales, sane magnitudes), and writing is a memcpy plus
  * pwrite(2), on --threads threads (default: the CPUs, at most 16), each item of work
  * (up to 64 MiB of one tensor) with a random stream of its own, so the bytes do not
- * depend on the number of threads: GB/s into tmpfs. Norm weights are 1 + N(0, 0.02²), biases
- * and matrices N(0, std²) with std = 0.02 (embeddings too), so activations stay finite
- * through 48 layers.
+ * depend on the number of threads: GB/s into tmpfs. Norm weights are 1 + N(0, 0.02²),
+ * biases and matrices N(0, 0.02²) (embeddings too), so activations stay finite through
+ * 48 layers.
  *
  * The tokenizer is synthetic but complete (byte-level BPE "gpt2", pre-tokenizer qwen2): the
  * 256 byte tokens, then every pair of them, then byte triples, each with its merge, until
@@ -36,9 +38,9 @@
  *
  * The file goes through the atomic writer (temporary file beside --out, fsync, rename):
  * an interrupted run leaves no half GGUF under the final name. Prints one JSON line:
- * {"file", "shape", "type", "bytes", "tensors", "params", "layer_matrix_params",
- *  "output_params", "seconds", "gbps"} — layer_matrix_params are the elements of every
- * layer's 2-D weights, output_params those of the output projection (the embeddings when
+ * {"file", "shape", "type", "layers", "bytes", "params", "layer_matrix_params",
+ *  "output_params", "seconds", "gbps", "threads"} — layer_matrix_params are the elements
+ * of every layer's 2-D weights, output_params those of the output projection (the embeddings when
  * tied): a prompt of T tokens costs about 2·layer_matrix_params·T + 2·output_params FLOPs
  * (arca computes the last token's logits only). Exit 0, 1 on failure, 2 on bad usage.
  */
@@ -225,7 +227,8 @@ typedef struct {
 	size_t n;
 } pools;
 
-/* POOL_ROWS random rows of ne0 elements in the type, made the first time they are asked for. */
+/* POOL_ROWS random rows of ne0 elements in the type, made the first time they are asked
+ * for. */
 static arca_err pool_get(const pool **out, pools *ps, int type, uint64_t ne0, uint64_t *rng)
 {
 	for (size_t i = 0; i < ps->n; i++)

@@ -26,8 +26,8 @@
 # output), gpu-check.jsonl (one line per step, with gpu_compare's and arca run's JSON),
 # gpu_bench.json. Environment: BUDGET (seconds for the whole check, default 400: a run is
 # at most 600 and a session's device time 15 minutes, start included, so this leaves room
-# for a second, narrower call), ARCHS and TYPES (the matrix), BENCH=0 (no bench), SHAPES, BENCH_TYPES,
-# REPS (passed to the bench as SHAPES, TYPES, REPS), BUILD (build-gpu).
+# for a second, narrower call), ARCHS and TYPES (the matrix), BENCH=0 (no bench), SHAPES,
+# BENCH_TYPES, REPS (passed to the bench as SHAPES, TYPES, REPS), BUILD (build-gpu).
 #
 # DRY=1 proves the script here, without a GPU: gpu_compare_emu (the CPU emulation of
 # CUDA) instead of gpu_compare on DRY_MODELS (default qwen2-q8_0 qwen2-f32 qwen3moe-q4_k_m),
