@@ -40,9 +40,10 @@
  * an interrupted run leaves no half GGUF under the final name. Prints one JSON line:
  * {"file", "shape", "type", "layers", "bytes", "params", "layer_matrix_params",
  *  "output_params", "seconds", "gbps", "threads"} — layer_matrix_params are the elements
- * of every layer's 2-D weights, output_params those of the output projection (the embeddings when
- * tied): a prompt of T tokens costs about 2·layer_matrix_params·T + 2·output_params FLOPs
- * (arca computes the last token's logits only). Exit 0, 1 on failure, 2 on bad usage.
+ * of every layer's 2-D weights, output_params those of the output projection (the
+ * embeddings when tied): a prompt of T tokens costs about 2·layer_matrix_params·T +
+ * 2·output_params FLOPs (arca computes the last token's logits only). Exit 0, 1 on
+ * failure, 2 on bad usage.
  */
 #include <errno.h>
 #include <getopt.h>
