@@ -53,7 +53,7 @@ json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' 
 place_for() {
 	local bytes=$1 d avail
 	for d in ${SYNTH_DIR:-/dev/shm "${TMPDIR:-/tmp}"}; do
-		[ -d "$d" ] && [ -w "$d" ] || continue
+		if [ ! -d "$d" ] || [ ! -w "$d" ]; then continue; fi
 		avail=$(df -PB1 "$d" | awk 'NR == 2 { print $4 }')
 		if [ "$avail" -gt $((bytes + (1 << 30))) ]; then
 			echo "$d"
@@ -114,7 +114,7 @@ for shape in $shapes; do
 			rm -f "$file"
 			continue
 		fi
-		cat "$work/synth.json" >&2
+		echo "  written in $(json seconds <"$work/synth.json") s ($(json gbps <"$work/synth.json") GB/s)" >&2
 		status=ok
 		timeout "$row_timeout" "$arca" bench "$file" "${device_flags[@]}" -p "$prompt" \
 			-n "$gen" -r "$reps" --json >"$work/bench.json" 2>"$work/err" || status=failed

@@ -30,8 +30,9 @@
 # BENCH_TYPES, REPS (passed to the bench as SHAPES, TYPES, REPS), BUILD (build-gpu).
 #
 # DRY=1 proves the script here, without a GPU: gpu_compare_emu (the CPU emulation of
-# CUDA) instead of gpu_compare on DRY_MODELS (default qwen2-q8_0 qwen2-f32 qwen3moe-q4_k_m),
-# `arca run` on the CPU, no bench (DRY_BENCH=1: a small one on the CPU).
+# CUDA) instead of gpu_compare on DRY_MODELS (default qwen2-q8_0 qwen2-f32 qwen3moe-q4_k_m;
+# "all": the whole matrix, minutes), `arca run` on the CPU, no bench (DRY_BENCH=1: a small
+# one on the CPU).
 # shellcheck disable=SC2317  # step runs some of the functions below by name
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,16 +52,25 @@ trap 'rm -rf "$work"' EXIT
 steps=$out/gpu-check.jsonl
 : >"$steps"
 
-if [ "$dry" = 1 ]; then
+all_archs="qwen2 qwen3 llama qwen3moe deepseek2 glm4 glm4moe minimax-m2 chatglm internlm2"
+if [ "$dry" = 1 ] && [ "${DRY_MODELS:-}" != all ]; then
 	compare=gpu_compare_emu
 	archs=${ARCHS:-"qwen2 qwen3moe"}
 	types=${TYPES:-"f32 q8_0 q4_k_m"}
 	models=${DRY_MODELS:-"qwen2-q8_0 qwen2-f32 qwen3moe-q4_k_m"}
 	layer_archs=qwen2
 	gpu_flag=(--cache-type f16)   # the CPU, with the cache the GPU keeps
+elif [ "$dry" = 1 ]; then         # DRY_MODELS=all: the whole matrix, emulated (minutes)
+	compare=gpu_compare_emu
+	archs=${ARCHS:-$all_archs}
+	types=${TYPES:-"f32 f16 bf16 q8_0 q4_k_m"}
+	models=
+	for a in $archs; do for q in $types; do models="$models $a-$q"; done; done
+	layer_archs=$archs
+	gpu_flag=(--cache-type f16)
 else
 	compare=gpu_compare
-	archs=${ARCHS:-"qwen2 qwen3 llama qwen3moe deepseek2 glm4 glm4moe minimax-m2 chatglm internlm2"}
+	archs=${ARCHS:-$all_archs}
 	types=${TYPES:-"f32 f16 bf16 q8_0 q4_k_m"}
 	models=
 	for a in $archs; do for q in $types; do models="$models $a-$q"; done; done
