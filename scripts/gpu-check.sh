@@ -13,9 +13,10 @@
 #  3. build-gpu/tests/gpu_compare on every model: GPU logits against the CPU running the
 #     weights decoded to F32 (--reference dequant), prompt and greedy steps, within
 #     tests/cli/gpu_check.sh's tolerances (f32 1e-3; f16, q8_0, q4_k_m 1e-2; bf16 4e-2);
-#     then each architecture's f32 with --gpu-layers 1 (the rest on the CPU). The first
-#     of them is the gate: when it prints nothing (no usable GPU, a crash) the check stops
-#     there with its error rather than repeating it 60 times;
+#     then each architecture's f32 with --gpu-layers 1 (the rest on the CPU), and long
+#     contexts (--ctx, --random-prompt: split attention). The first of them is the gate:
+#     when it prints nothing (no usable GPU, a crash) the check stops there with its error
+#     rather than repeating it 60 times;
 #  4. `arca run MODEL --gpu --prompt-ids 3,17,101 -n 8 --json`, and its tokens against
 #     the CPU's (f16 cache, as the GPU keeps; a difference is noted, not failed);
 #  5. bench/gpu_bench.sh (Qwen2.5 shapes x types, against the measured ceilings) in the
@@ -257,6 +258,15 @@ split=f32
 case " $types " in *" f32 "*) ;; *) read -r split _ <<<"$types" ;; esac
 for a in $layer_archs; do
 	compare "$a-$split" --gpu-layers 1
+done
+# long contexts: a decode step's keys split among the blocks of each head and merged
+# (flash-decoding), as tests/cli/t_gpu_emu.sh checks it; DeepSeek (latent attention) in
+# F16 and over few positions, as there (its quantized MoE variants meet router near-ties)
+if [ "$dry" = 1 ]; then long="qwen2-q8_0:2048:160"; else
+	long="qwen2-q8_0:4096:2000 deepseek2-f16:2048:160"; fi
+for l in $long; do
+	IFS=: read -r m ctx n <<<"$l"
+	case " $models " in *" $m "*) compare "$m" --ctx "$ctx" --random-prompt "$n" ;; esac
 done
 
 # ------------------------------------------------------------------ 4. arca run
