@@ -52,7 +52,7 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DARCA_WERROR=ON -DARCA_S
 # t_serve, t_hf_cache and the unit tests; and t_gpu_emu_matrix (every architecture and type
 # on the emulated GPU: t_gpu_emu runs three of them under the sanitizers). Keeps CI inside
 # 30 minutes on two cores.
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+ARCA_TEST_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	run_ctest build-asan -j "$jobs" -E "^hub/|_llama|t_reference|_js$|t_kv_cache|_matrix$"
 echo "== fuzz the safetensors, GGUF, signature, bundle-manifest and tokenizer-model readers (clang libFuzzer, ${ARCA_FUZZ_SECONDS:-15}s each)"
 scripts/fuzz.sh "${ARCA_FUZZ_SECONDS:-15}"

@@ -15,12 +15,17 @@
 COMPARE=$ARCA_GPU_COMPARE_EMU
 EMU=$ARCA_GPU_EMU_CLI
 
+# Under the sanitizers (scripts/test.sh sets ARCA_TEST_SANITIZED) every path runs once:
+# Q8_0 alone (the K-quants differ only in blocks.cuh's decoding), one long prompt, one GPU
+# validation — the emulation is several times slower there.
+quant="q8_0 q4_k_m"
+[ -n "${ARCA_TEST_SANITIZED:-}" ] && quant=q8_0
 run 0 "$ARCA" init
-TYPES="f32 f16 q8_0 q4_k_m" gpu_models qwen2 21
-TYPES="f32 q8_0 q4_k_m" gpu_models qwen3moe 22
-TYPES="f32 f16 q8_0 q4_k_m" gpu_models deepseek2 21
+TYPES="f32 f16 $quant" gpu_models qwen2 21
+TYPES="f32 $quant" gpu_models qwen3moe 22
+TYPES="f32 f16 $quant" gpu_models deepseek2 21
 for arch in qwen2 qwen3moe deepseek2; do
-	for q in q8_0 q4_k_m; do
+	for q in $quant; do
 		gpu_compare $arch $q
 	done
 	# the layers after the first on the CPU: F32, where the CPU path is exact too (its
@@ -35,8 +40,8 @@ gpu_compare qwen2 f16 --reference same
 # half-precision prompt tiles may choose another expert than the CPU, and that one
 # position then differs wholesale (gpu_compare's positions_over shows it).
 gpu_compare qwen2 q8_0 --ctx 2048 --random-prompt 160
-gpu_compare deepseek2 f16 --ctx 2048 --random-prompt 160
-[ "$(gpu_steps_total)" -ge 40 ] || fail "too few greedy steps compared: $(gpu_steps_total)"
+[ -n "${ARCA_TEST_SANITIZED:-}" ] || gpu_compare deepseek2 f16 --ctx 2048 --random-prompt 160
+[ "$(gpu_steps_total)" -ge 30 ] || fail "too few greedy steps compared: $(gpu_steps_total)"
 
 # the command line over the emulated GPU
 M=$T/qwen2-q8_0.gguf
@@ -64,8 +69,10 @@ expect_stdout "prompt set arca-validate-v1+kv-f16,"
 run 0 "$EMU" validate acme/qwen2:q8_0 --gpu --no-source
 expect_stdout "prompt set arca-validate-v1+kv-f16+gpu,"
 expect_stdout "fingerprint recorded"
-run 0 "$EMU" validate acme/qwen2:q8_0 --gpu --no-source --json
-expect_json 'd["status"]' same
+if [ -z "${ARCA_TEST_SANITIZED:-}" ]; then
+	run 0 "$EMU" validate acme/qwen2:q8_0 --gpu --no-source --json
+	expect_json 'd["status"]' same
+fi
 
 # errors
 run 2 "$EMU" run "$M" --gpu --cache-type q8_0 --prompt-ids 3 -n 1
