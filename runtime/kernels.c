@@ -43,6 +43,7 @@ static void init(void)
 	arca_rt__fill_avx512(&tables[ARCA_RT_AVX512]);
 	arca_rt__fill_avx512_gemm(&tables[ARCA_RT_AVX512]);
 	arca_rt__fill_avx512_act(&tables[ARCA_RT_AVX512]);
+	arca_rt__fill_avx512_attn(&tables[ARCA_RT_AVX512]);
 	if (cpu_has_avx2_fma_f16c()) {
 		available[ARCA_RT_AVX2] = 1;
 		active = &tables[ARCA_RT_AVX2];
@@ -64,6 +65,11 @@ static const arca_rt__table *table(void)
 const char *arca_rt_kernel_name(void)
 {
 	return table()->name;
+}
+
+arca_rt_kv_tile_fn arca_rt_kv_tile(void)
+{
+	return table()->kv_tile;
 }
 
 int arca_rt_kernel_force(int level)

@@ -27,11 +27,15 @@
 
 #include "arca/ggml_blocks.h"
 #include "arca/quant.h"
+#include "runtime/kernels.h"
 #include "runtime/ops.h"
 #include "runtime/session_internal.h"
 
 /* Helpers are inlined into the workers, so they vectorize in each VECTOR_CLONES clone. */
 #define KV_INLINE static inline __attribute__((always_inline))
+
+/* kernels.h's tile step is written for tiles of 64 */
+_Static_assert(KV_TILE == 64, "arca_rt_kv_tile_fn takes tiles of 64 positions");
 
 /* ------------------------------------------------------------------ decoding rows */
 
@@ -133,6 +137,7 @@ typedef struct {
 	float *chunk_o; /* [rows][hv]: the chunk states' outputs */
 	float *chunk_ml;/* [rows][2] */
 	float *tot_ml;  /* [rows][2]: the totals' m and l (their o is s->att) */
+	arca_rt_kv_tile_fn tile_fn;   /* the kernel level's step 1, or NULL */
 } scratch;
 
 KV_INLINE scratch scratch_of(const arca_session *s, int ith)
@@ -150,6 +155,7 @@ KV_INLINE scratch scratch_of(const arca_session *s, int ith)
 	w.chunk_o = w.ot + hv;
 	w.chunk_ml = w.chunk_o + rows * hv;
 	w.tot_ml = w.chunk_ml + 2 * rows;
+	w.tile_fn = arca_rt_kv_tile();
 	return w;
 }
 
@@ -177,16 +183,22 @@ KV_INLINE void load_tile(const arca_session *s, const char *kc, const char *vc, 
 			w->kt[d * KV_TILE + i] = w->row[d];
 		decode_row(type, vc + (p0 + i) * s->v_row + v_off, w->vt + i * hv, hv);
 	}
-	for (size_t i = np; i < ((np + 15) & ~(size_t)15); i++)
+	for (size_t i = np; i < KV_TILE; i++)
 		for (size_t d = 0; d < hd; d++)
 			w->kt[d * KV_TILE + i] = 0.0f;
 }
 
-/* Step 1 for one query over the first nv positions of the loaded tile, merged into the
- * chunk state cs (step 2). */
+/* Step 1 for one query over the first nv positions of the loaded tile (kernels.h's
+ * arca_rt_kv_tile_fn, portably), merged into the chunk state cs (step 2). */
 KV_INLINE void tile_step(const float *restrict q, size_t hd, size_t hv, size_t nv,
 	float scale, const scratch *w, soft_state *cs)
 {
+	if (w->tile_fn) {
+		float m, l;
+		w->tile_fn(q, w->kt, w->vt, hd, hv, nv, scale, w->p, w->ot, &m, &l);
+		state_merge(cs, m, l, w->ot, hv);
+		return;
+	}
 	float *restrict p = w->p;
 	size_t n16 = (nv + 15) & ~(size_t)15;
 	for (size_t b = 0; b < n16; b += 16) {
