@@ -163,6 +163,18 @@ void arca_rt__quantize_act_q8_k(const float *x, act_q8_k *out, size_t n)
 	}
 }
 
+void arca_rt__round_act_f16(const float *x, float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = arca_fp16_to_fp32(arca_fp32_to_fp16(x[i]));
+}
+
+void arca_rt__round_act_bf16(const float *x, float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = arca_bf16_to_fp32(arca_fp32_to_bf16(x[i]));
+}
+
 void arca_rt_act_convert(int weight_type, const float *x, void *out, size_t n)
 {
 	switch (arca_rt__act_kind(weight_type)) {
@@ -170,12 +182,10 @@ void arca_rt_act_convert(int weight_type, const float *x, void *out, size_t n)
 		memcpy(out, x, n * 4);
 		break;
 	case ACT_F16:
-		for (size_t i = 0; i < n; i++)
-			((float *)out)[i] = arca_fp16_to_fp32(arca_fp32_to_fp16(x[i]));
+		table()->round_f16(x, out, n);
 		break;
 	case ACT_BF16:
-		for (size_t i = 0; i < n; i++)
-			((float *)out)[i] = arca_bf16_to_fp32(arca_fp32_to_bf16(x[i]));
+		table()->round_bf16(x, out, n);
 		break;
 	case ACT_Q8_0:
 		table()->quantize_q8_0(x, out, n);

@@ -72,6 +72,8 @@ typedef struct {
 	/* activation conversions: the same bytes at every level */
 	void (*quantize_q8_0)(const float *x, act_q8_0x2 *out, size_t n);
 	void (*quantize_q8_k)(const float *x, act_q8_k *out, size_t n);
+	void (*round_f16)(const float *x, float *out, size_t n);   /* F16 and BF16 activations: */
+	void (*round_bf16)(const float *x, float *out, size_t n);  /* x rounded to the type */
 	arca_rt_kv_tile_fn kv_tile;                    /* NULL: kv_attend.c's portable form */
 } arca_rt__table;
 
@@ -97,6 +99,8 @@ void arca_rt__fill_avx512_attn(arca_rt__table *t);
 /* Activation conversion: the scalar forms (every level's table starts with them). */
 void arca_rt__quantize_act_q8_0(const float *x, act_q8_0x2 *out, size_t n);
 void arca_rt__quantize_act_q8_k(const float *x, act_q8_k *out, size_t n);
+void arca_rt__round_act_f16(const float *x, float *out, size_t n);
+void arca_rt__round_act_bf16(const float *x, float *out, size_t n);
 
 static inline uint16_t arca_rt__le16(const uint8_t *p)
 {
