@@ -39,6 +39,7 @@ static void init(void)
 #if ARCA_RT_X86
 	tables[ARCA_RT_AVX2] = tables[ARCA_RT_SCALAR];
 	arca_rt__fill_avx2(&tables[ARCA_RT_AVX2]);
+	arca_rt__fill_avx2_attn(&tables[ARCA_RT_AVX2]);
 	tables[ARCA_RT_AVX512] = tables[ARCA_RT_AVX2];
 	arca_rt__fill_avx512(&tables[ARCA_RT_AVX512]);
 	arca_rt__fill_avx512_gemm(&tables[ARCA_RT_AVX512]);

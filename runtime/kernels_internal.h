@@ -92,7 +92,8 @@ void arca_rt__fill_avx512(arca_rt__table *t);
 void arca_rt__fill_avx512_gemm(arca_rt__table *t);
 /* The AVX-512 activation conversions (runtime/act_avx512.c). */
 void arca_rt__fill_avx512_act(arca_rt__table *t);
-/* The AVX-512 narrow-KV-cache attention tile (runtime/attn_avx512.c). */
+/* The narrow-KV-cache attention tile (runtime/attn_avx2.c, runtime/attn_avx512.c). */
+void arca_rt__fill_avx2_attn(arca_rt__table *t);
 void arca_rt__fill_avx512_attn(arca_rt__table *t);
 #endif
 
