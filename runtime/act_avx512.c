@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runtime/act_avx512.c — the activation conversions of runtime/kernels.c (Q8_0 pairs and
- * Q8_K) in AVX-512: the same scales, the same round-half-to-even codes and the same sums
+ * runtime/act_avx512.c — the activation conversions of runtime/kernels.c (Q8_0 pairs, Q8_K,
+ * and F16/BF16 rounding) in AVX-512: the same scales, the same round-half-to-even codes and the same sums
  * bit for bit (the tests compare them with the scalar forms), 16 floats per instruction.
  */
 #include "runtime/kernels_internal.h"
@@ -76,8 +76,49 @@ ATARGET static void quantize_q8_k(const float *x, act_q8_k *out, size_t n)
 	}
 }
 
+/* F16 and BF16 activations: x rounded to the type (to nearest, ties to even) and back, 16
+ * at a time; a NaN becomes the scalar form's quiet NaN of its sign. */
+ATARGET static inline __m512 nan_as_scalar(__m512 v, __m512 r)
+{
+	__mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+	__m512i q = _mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(v),
+		_mm512_set1_epi32((int)0x80000000u)), _mm512_set1_epi32(0x7fc00000));
+	return _mm512_mask_mov_ps(r, nan, _mm512_castsi512_ps(q));
+}
+
+ATARGET static void round_f16(const float *x, float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i += 16) {
+		__mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		__m512 v = _mm512_maskz_loadu_ps(m, x + i);
+		__m512 r = _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT |
+			_MM_FROUND_NO_EXC));
+		_mm512_mask_storeu_ps(out + i, m, nan_as_scalar(v, r));
+	}
+}
+
+ATARGET static void round_bf16(const float *x, float *out, size_t n)
+{
+	const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff);
+	const __m512i top = _mm512_set1_epi32((int)0xffff0000u);
+	for (size_t i = 0; i < n; i += 16) {
+		__mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+		__m512 v = _mm512_maskz_loadu_ps(m, x + i);
+		__m512i u = _mm512_castps_si512(v);
+		__m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
+		__m512i r = _mm512_and_si512(_mm512_add_epi32(u, _mm512_add_epi32(half, odd)), top);
+		/* a NaN keeps its top half, made quiet (the scalar form's | 0x40) */
+		__mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+		r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_and_si512(u, top),
+			_mm512_set1_epi32(0x00400000)));
+		_mm512_mask_storeu_ps(out + i, m, _mm512_castsi512_ps(r));
+	}
+}
+
 void arca_rt__fill_avx512_act(arca_rt__table *t)
 {
+	t->round_f16 = round_f16;
+	t->round_bf16 = round_bf16;
 	t->quantize_q8_0 = quantize_q8_0;
 	t->quantize_q8_k = quantize_q8_k;
 }

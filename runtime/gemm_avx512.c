@@ -8,8 +8,10 @@
  * (value u − c: c = 128, 8, 16) and multiply them with the signed activation quants by
  * vpdpbusd; the offset is removed in float with the activation's per-lane sums, and each
  * block's two scales are applied as whole-vector multiplies. F32, F16 and BF16 weights are
- * widened 16 at a time and multiplied in float against activations already rounded to the
- * weight's precision. For the integer types matrix × vector runs the same tile with one
+ * widened 16 at a time (vcvtph2ps, a shift) and multiplied in float against activations
+ * already rounded to the weight's precision; F16 and BF16 in tiles of 4 rows × 6 tokens
+ * over chunks of about 1,024 elements (so the tile's activations stay in L1), each tile's
+ * 4 row sums reduced together (F32 keeps its 4 × 4 tiles and sums, see f_gemm). For the integer types matrix × vector runs the same tile with one
  * token, so a batch gives the same bits as decoding token by token; the float types have a
  * row kernel of their own (see f_matvec).
  */
@@ -43,7 +45,7 @@ enum { MATVEC_R = 1, PREFETCH_AHEAD = 128 };
 	case 043: BODY(4, 3); break; default: BODY(4, 4); break; \
 	}
 
-/* The loop every family's product runs: tokens in groups of TILE_T, rows in steps of
+/* The loop the integer families' products run: tokens in groups of TILE_T, rows in steps of
  * rstep, each tile run by BODY(R, T) through SWITCH (so R and T are constants); BODY sees
  * the tile's weight rows wr, activations xt and outputs yt. Expects w, rb, nrows, x, xs,
  * ntok, y and ldy in scope. */
@@ -213,14 +215,45 @@ GINLINE __m512 widen(f_family f, const uint8_t *row, size_t i, __mmask16 m)
 	return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
+/* Tiles of the float types are up to 4 rows × 6 tokens: 24 accumulators, 4 weight
+ * vectors and one activation vector in the 32 registers, so each widened weight vector
+ * serves six tokens (the integer types' 4 × 4 leaves registers for their decoding). */
+enum { FTILE_T = 6, F_CHUNK = 1024 };
+
+#define FTILE_SWITCH(R_, T_, BODY) \
+	switch ((R_) * 8 + (T_)) { \
+	case 011: BODY(1, 1); break; case 012: BODY(1, 2); break; case 013: BODY(1, 3); break; \
+	case 014: BODY(1, 4); break; case 015: BODY(1, 5); break; case 016: BODY(1, 6); break; \
+	case 021: BODY(2, 1); break; case 022: BODY(2, 2); break; case 023: BODY(2, 3); break; \
+	case 024: BODY(2, 4); break; case 025: BODY(2, 5); break; case 026: BODY(2, 6); break; \
+	case 031: BODY(3, 1); break; case 032: BODY(3, 2); break; case 033: BODY(3, 3); break; \
+	case 034: BODY(3, 4); break; case 035: BODY(3, 5); break; case 036: BODY(3, 6); break; \
+	case 041: BODY(4, 1); break; case 042: BODY(4, 2); break; case 043: BODY(4, 3); break; \
+	case 044: BODY(4, 4); break; case 045: BODY(4, 5); break; default: BODY(4, 6); break; \
+	}
+
+/* The sums of four vectors, as the four lanes of one: pairs interleaved and added within
+ * 128-bit lanes, then the four 128-bit lanes added (13 instructions for four sums). */
+GINLINE __m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
+{
+	__m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+	__m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+	__m512d d0 = _mm512_castps_pd(t0), d1 = _mm512_castps_pd(t1);
+	__m512 u = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(d0, d1)),
+		_mm512_castpd_ps(_mm512_unpackhi_pd(d0, d1)));
+	__m256 h = _mm256_add_ps(_mm512_castps512_ps256(u),
+		_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(u), 1)));
+	return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
 GINLINE void f_step(f_family f, int R, int T, const uint8_t *w, size_t rb, const uint8_t *x,
-	size_t xs, size_t i, __mmask16 m, __m512 acc[TILE_R][TILE_T])
+	size_t xs, size_t i, __mmask16 m, __m512 acc[TILE_R][FTILE_T])
 {
 	__m512 wv[TILE_R];
 	#pragma GCC unroll 4
 	for (int r = 0; r < R; r++)
 		wv[r] = widen(f, w + r * rb, i, m);
-	#pragma GCC unroll 4
+	#pragma GCC unroll 6
 	for (int t = 0; t < T; t++) {
 		__m512 xv = _mm512_maskz_loadu_ps(m, (const float *)(x + t * xs) + i);
 		#pragma GCC unroll 4
@@ -229,17 +262,41 @@ GINLINE void f_step(f_family f, int R, int T, const uint8_t *w, size_t rb, const
 	}
 }
 
+/* y (add: y +) = the tile's products over elements [0, n) of w's rows and x's. */
 GINLINE void f_tile(f_family f, int R, int T, size_t n, const uint8_t *w, size_t rb,
-	const uint8_t *x, size_t xs, float *y, size_t ldy)
+	const uint8_t *x, size_t xs, float *y, size_t ldy, int add)
 {
-	__m512 acc[TILE_R][TILE_T];
-	zero_tile(acc, R, T);
+	__m512 acc[TILE_R][FTILE_T];
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		#pragma GCC unroll 6
+		for (int t = 0; t < T; t++)
+			acc[r][t] = _mm512_setzero_ps();
+	}
 	size_t i = 0;
 	for (; i + 16 <= n; i += 16)
 		f_step(f, R, T, w, rb, x, xs, i, (__mmask16)0xFFFF, acc);
 	if (i < n)
 		f_step(f, R, T, w, rb, x, xs, i, (__mmask16)((1u << (n - i)) - 1), acc);
-	store_tile(acc, R, T, y, ldy);
+	if (f == FAM_F32) {   /* F32: each sum reduced alone, as before (see f_gemm) */
+		#pragma GCC unroll 6
+		for (int t = 0; t < T; t++) {
+			#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+		}
+		return;
+	}
+	const __m512 z = _mm512_setzero_ps();
+	#pragma GCC unroll 6
+	for (int t = 0; t < T; t++) {
+		__m128 sums = reduce4(acc[0][t], R > 1 ? acc[1][t] : z, R > 2 ? acc[2][t] : z,
+			R > 3 ? acc[3][t] : z);
+		__mmask8 m = (__mmask8)((1u << R) - 1);
+		if (add)
+			sums = _mm_add_ps(sums, _mm_maskz_loadu_ps(m, y + t * ldy));
+		_mm_mask_storeu_ps(y + t * ldy, m, sums);
+	}
 }
 
 /* Matrix × vector for the float types: one row at a time (rows side by side defeat the
@@ -277,10 +334,30 @@ GINLINE void f_gemm(f_family f, size_t n, const void *w, size_t rb, size_t nrows
 		f_matvec(f, n, w, rb, nrows, x, y);
 		return;
 	}
-	const size_t rstep = TILE_R; /* ntok > 1 here */
-#define F_BODY(R_, T_) f_tile(f, R_, T_, n, wr, rb, xt, xs, yt, ldy)
-	TILE_LOOPS(rstep, TILE_SWITCH, F_BODY)
+	/* Long rows are taken in chunks of about F_CHUNK elements (whole vectors): a token
+	 * tile's chunk of activations (6 × 4 KiB) stays in L1 while the strip's rows pass,
+	 * instead of coming from L2 again for every 4 rows; chunks after the first add to y.
+	 * F32 weights keep 4 × 4 tiles over whole rows, each sum reduced alone: the bits the
+	 * float64 reference checks and recorded F32 fingerprints were made with. */
+	size_t n_chunks = f == FAM_F32 ? 1 : (n + F_CHUNK - 1) / F_CHUNK;
+	size_t kc = f == FAM_F32 ? n : ((n + n_chunks - 1) / n_chunks + 15) & ~(size_t)15;
+	const size_t esize = f == FAM_F32 ? 4 : 2;
+	const int tstep = f == FAM_F32 ? TILE_T : FTILE_T;
+	for (size_t t0 = 0; t0 < ntok; t0 += (size_t)tstep) {
+		int T = ntok - t0 < (size_t)tstep ? (int)(ntok - t0) : tstep;
+		for (size_t k0 = 0; k0 < n; k0 += kc) {
+			size_t len = n - k0 < kc ? n - k0 : kc;
+			const uint8_t *xt = (const uint8_t *)x + t0 * xs + k0 * sizeof(float);
+			for (size_t r0 = 0; r0 < nrows; r0 += TILE_R) {
+				int R = nrows - r0 < TILE_R ? (int)(nrows - r0) : TILE_R;
+				const uint8_t *wr = (const uint8_t *)w + r0 * rb + k0 * esize;
+				float *yt = y + t0 * ldy + r0;
+#define F_BODY(R_, T_) f_tile(f, R_, T_, len, wr, rb, xt, xs, yt, ldy, k0 > 0)
+				FTILE_SWITCH(R, T, F_BODY)
 #undef F_BODY
+			}
+		}
+	}
 }
 
 GEMM_ENTRY(gemm_f32, f_gemm, FAM_F32)

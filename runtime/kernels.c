@@ -39,10 +39,12 @@ static void init(void)
 #if ARCA_RT_X86
 	tables[ARCA_RT_AVX2] = tables[ARCA_RT_SCALAR];
 	arca_rt__fill_avx2(&tables[ARCA_RT_AVX2]);
+	arca_rt__fill_avx2_attn(&tables[ARCA_RT_AVX2]);
 	tables[ARCA_RT_AVX512] = tables[ARCA_RT_AVX2];
 	arca_rt__fill_avx512(&tables[ARCA_RT_AVX512]);
 	arca_rt__fill_avx512_gemm(&tables[ARCA_RT_AVX512]);
 	arca_rt__fill_avx512_act(&tables[ARCA_RT_AVX512]);
+	arca_rt__fill_avx512_attn(&tables[ARCA_RT_AVX512]);
 	if (cpu_has_avx2_fma_f16c()) {
 		available[ARCA_RT_AVX2] = 1;
 		active = &tables[ARCA_RT_AVX2];
@@ -64,6 +66,11 @@ static const arca_rt__table *table(void)
 const char *arca_rt_kernel_name(void)
 {
 	return table()->name;
+}
+
+arca_rt_kv_tile_fn arca_rt_kv_tile(void)
+{
+	return table()->kv_tile;
 }
 
 int arca_rt_kernel_force(int level)
@@ -157,6 +164,18 @@ void arca_rt__quantize_act_q8_k(const float *x, act_q8_k *out, size_t n)
 	}
 }
 
+void arca_rt__round_act_f16(const float *x, float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = arca_fp16_to_fp32(arca_fp32_to_fp16(x[i]));
+}
+
+void arca_rt__round_act_bf16(const float *x, float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = arca_bf16_to_fp32(arca_fp32_to_bf16(x[i]));
+}
+
 void arca_rt_act_convert(int weight_type, const float *x, void *out, size_t n)
 {
 	switch (arca_rt__act_kind(weight_type)) {
@@ -164,12 +183,10 @@ void arca_rt_act_convert(int weight_type, const float *x, void *out, size_t n)
 		memcpy(out, x, n * 4);
 		break;
 	case ACT_F16:
-		for (size_t i = 0; i < n; i++)
-			((float *)out)[i] = arca_fp16_to_fp32(arca_fp32_to_fp16(x[i]));
+		table()->round_f16(x, out, n);
 		break;
 	case ACT_BF16:
-		for (size_t i = 0; i < n; i++)
-			((float *)out)[i] = arca_bf16_to_fp32(arca_fp32_to_bf16(x[i]));
+		table()->round_bf16(x, out, n);
 		break;
 	case ACT_Q8_0:
 		table()->quantize_q8_0(x, out, n);

@@ -39,6 +39,15 @@ void arca_rt_matvec(int weight_type, const void *w, size_t row_bytes, size_t n,
 void arca_rt_matmul(int weight_type, const void *w, size_t row_bytes, size_t n,
 	const void *x, size_t x_stride, size_t nb, float *y, size_t ldy, size_t r0, size_t r1);
 
+/* One query against one tile of 64 cached positions of a narrow KV cache (kv_attend.c's
+ * step 1): kt the tile's keys transposed ([hd][64], columns past nv zero), vt its values
+ * ([nv][hv]); writes the scores' maximum m (scaled), l = Σ e^(s_i − m) and
+ * o[0, hv) = Σ e^(s_i − m) · v_i over the first nv keys, using p[0, 64) as scratch.
+ * arca_rt_kv_tile gives the level's form, or NULL where kv_attend.c's portable one runs. */
+typedef void (*arca_rt_kv_tile_fn)(const float *q, const float *kt, const float *vt,
+	size_t hd, size_t hv, size_t nv, float scale, float *p, float *o, float *m, float *l);
+arca_rt_kv_tile_fn arca_rt_kv_tile(void);
+
 /* The instruction-set level in use ("avx512-vnni", "avx512", "avx2", "scalar"). */
 const char *arca_rt_kernel_name(void);
 /* Tests: use this level (ARCA_RT_*) from now on; 0 on success, -1 when the CPU lacks it. */

@@ -72,6 +72,9 @@ typedef struct {
 	/* activation conversions: the same bytes at every level */
 	void (*quantize_q8_0)(const float *x, act_q8_0x2 *out, size_t n);
 	void (*quantize_q8_k)(const float *x, act_q8_k *out, size_t n);
+	void (*round_f16)(const float *x, float *out, size_t n);   /* F16 and BF16 activations: */
+	void (*round_bf16)(const float *x, float *out, size_t n);  /* x rounded to the type */
+	arca_rt_kv_tile_fn kv_tile;                    /* NULL: kv_attend.c's portable form */
 } arca_rt__table;
 
 /* The reference row dot of any type the runtime runs (arca_rt_weight_supported): each
@@ -89,11 +92,16 @@ void arca_rt__fill_avx512(arca_rt__table *t);
 void arca_rt__fill_avx512_gemm(arca_rt__table *t);
 /* The AVX-512 activation conversions (runtime/act_avx512.c). */
 void arca_rt__fill_avx512_act(arca_rt__table *t);
+/* The narrow-KV-cache attention tile (runtime/attn_avx2.c, runtime/attn_avx512.c). */
+void arca_rt__fill_avx2_attn(arca_rt__table *t);
+void arca_rt__fill_avx512_attn(arca_rt__table *t);
 #endif
 
 /* Activation conversion: the scalar forms (every level's table starts with them). */
 void arca_rt__quantize_act_q8_0(const float *x, act_q8_0x2 *out, size_t n);
 void arca_rt__quantize_act_q8_k(const float *x, act_q8_k *out, size_t n);
+void arca_rt__round_act_f16(const float *x, float *out, size_t n);
+void arca_rt__round_act_bf16(const float *x, float *out, size_t n);
 
 static inline uint16_t arca_rt__le16(const uint8_t *p)
 {

@@ -52,4 +52,6 @@ void arca_rt__fill_scalar(arca_rt__table *t)
 	t->name = "scalar";
 	t->quantize_q8_0 = arca_rt__quantize_act_q8_0;
 	t->quantize_q8_k = arca_rt__quantize_act_q8_k;
+	t->round_f16 = arca_rt__round_act_f16;
+	t->round_bf16 = arca_rt__round_act_bf16;
 }

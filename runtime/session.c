@@ -100,10 +100,12 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 	s->ffn_out = floats(B * i->n_embd);
 	s->rope_cos = floats(B * i->n_rot / 2);
 	s->rope_sin = floats(B * i->n_rot / 2);
-	s->scores = floats((size_t)arca_pool_threads(s->pool) * n_ctx * (i->n_head / i->n_head_kv));
+	int f32_cache = s->cache_type == ARCA_GGML_F32;
+	/* the narrow caches keep their softmax online (kv_attend.c): no scores per context */
+	s->scores = floats(f32_cache ? (size_t)arca_pool_threads(s->pool) * n_ctx *
+		(i->n_head / i->n_head_kv) : 1);
 	s->act_cap = arca_rt__act_bytes(m, B);
 	s->act = malloc(s->act_cap ? s->act_cap : 1);
-	int f32_cache = s->cache_type == ARCA_GGML_F32;
 	if ((f32_cache && (!s->k_cache || !s->v_cache)) || !s->x || !s->xn || !s->q || !s->k || !s->v || !s->att ||
 	    !s->gate || !s->up || !s->ffn_out || !s->rope_cos || !s->rope_sin || !s->scores ||
 	    !s->act || !s->router || !s->moe_w || !s->moe_tw || !s->moe_x || !s->moe_y ||

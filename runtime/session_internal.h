@@ -25,12 +25,14 @@ struct arca_session {
 	float *k_cache, *v_cache;
 	size_t kt_stride;
 	/* cache_type F16 or Q8_0 (kv_cache.c): keys and values position-major rows of that
-	 * type, [layer][n_ctx] rows of k_row and v_row bytes (k_cache, v_cache stay NULL); each
-	 * thread dequantizes KV_TILE positions of one kv head at a time into its kv_tile */
+	 * type, [layer][n_ctx] rows of k_row and v_row bytes (k_cache, v_cache stay NULL);
+	 * attention (kv_attend.c) decodes KV_TILE positions of one kv head at a time into a
+	 * thread's kv_tile scratch; a generated token's chunk states go to kv_part */
 	int cache_type;
 	void *kq_cache, *vq_cache;
 	size_t k_row, v_row, tile_floats;
 	float *kv_tile;                 /* [threads][tile_floats] */
+	float *kv_part;                 /* [n_ctx / chunk + 1][n_head][m, l, head_dim_v] */
 	/* per batch, token-major */
 	float *x, *xn, *q, *k, *v, *att, *gate, *up, *ffn_out;
 	float *rope_cos, *rope_sin;     /* [n_batch][n_rot/2] */
@@ -43,7 +45,7 @@ struct arca_session {
 	 * [n_batch][max(nope, kv_lora, v)], attention outputs mapped out of the latent
 	 * [n_batch][heads × v] */
 	float *mla_q, *mla_lora, *head_in, *head_out, *att_v;
-	float *scores;                  /* [threads][heads per kv head][n_ctx] */
+	float *scores;                  /* F32 cache: [threads][heads per kv head][n_ctx] */
 	void *act;                      /* converted activations */
 	size_t act_cap;
 	const void *act_src;            /* what act holds now, for reuse */
@@ -71,13 +73,20 @@ enum { ARCA_RT_LOGITS_NONE, ARCA_RT_LOGITS_LAST, ARCA_RT_LOGITS_ALL };
 
 /* The KV cache in F16 or Q8_0 (kv_cache.c): sizes and buffers set up for s->cache_type
  * (ARCA_EINVALID when the model's head widths do not fit the type, ARCA_ENOMEM); one
- * position's key and value rows stored; causal attention of the batch's nb tokens (queries
- * s->q, outputs s->att) over the cache, split across the pool. */
+ * position's key and value rows stored. kv_attend.c: causal attention of the batch's nb
+ * tokens (queries s->q, outputs s->att) over the cache, split across the pool, and the
+ * floats of one thread's scratch it needs. */
 arca_err arca_rt__kv_alloc(arca_session *s);
 void arca_rt__kv_free(arca_session *s);
 void arca_rt__kv_write(arca_session *s, uint32_t layer, size_t pos, const float *k,
 	const float *v);
 void arca_rt__kv_attend(arca_session *s, uint32_t layer, size_t nb);
+size_t arca_rt__kv_scratch_floats(const arca_session *s);
+
+/* Narrow-cache attention's granularity: positions decoded at a time (a multiple of 16),
+ * query rows sharing each decoded tile, and tiles per chunk (the unit a generated token's
+ * keys are split across threads by). */
+enum { KV_TILE = 64, KV_QROWS = 64, KV_CHUNK_TILES = 8 };
 
 /* Runs tokens ids[0..n) (n <= n_batch) at positions n_past.., appending to the KV cache
  * and advancing n_past; writes to s->logits the logits the mode asks for. Fails only when

@@ -231,7 +231,8 @@ static void test_activation_formats(void **state)
 }
 
 /* A SIMD level converts activations to the same bytes as the scalar forms: random rows, an
- * all-zero block, ties of the largest magnitude with both signs, exact .5 code steps. */
+ * all-zero block, ties of the largest magnitude with both signs, exact .5 code steps, and
+ * for F16/BF16 rounding NaNs, infinities, overflow ties and subnormals. */
 static void check_activations_at(int level)
 {
 	use_level_or_skip(level);
@@ -244,8 +245,19 @@ static void check_activations_at(int level)
 	x[600] = -7.0f, x[601] = 7.0f, x[700] = 7.0f, x[705] = -7.0f;
 	for (int i = 800; i < 832; i++)
 		x[i] = (float)(i - 816) * 0.5f;
-	const int kinds[] = { ARCA_GGML_Q8_0, ARCA_GGML_Q4_K };
-	for (size_t k = 0; k < 2; k++) {
+	/* F16/BF16 rounding's edges (in a block the quantized kinds also take): NaNs of both
+	 * signs and with payloads, infinities, the largest half and the ties either side of it, a half and a
+	 * float subnormal, −0, a BF16 tie */
+	const float edges[] = { NAN, -NAN, INFINITY, -INFINITY, 65504.0f, 65519.0f, 65520.0f,
+		-65520.0f, 3e-6f, -1e-7f, 1e-40f, -0.0f, 1.00390625f, 1.01171875f };
+	memcpy(x + 900, edges, sizeof(edges));
+	const uint32_t payload_nans[] = { 0x7fa02000u, 0xff812345u };   /* signalling, payload */
+	memcpy(x + 900 + sizeof(edges) / sizeof(edges[0]), payload_nans, sizeof(payload_nans));
+	const int kinds[] = { ARCA_GGML_F16, ARCA_GGML_BF16, ARCA_GGML_Q8_0, ARCA_GGML_Q4_K };
+	for (size_t k = 0; k < 4; k++) {
+		if (k >= 2)   /* the quantizers take finite rows */
+			for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]) + 2; e++)
+				x[900 + e] = 0.25f;
 		size_t bytes = arca_rt_act_row_size(kinds[k], NX);
 		uint8_t *want = malloc(bytes), *got = malloc(bytes);
 		assert_int_equal(arca_rt_kernel_force(ARCA_RT_SCALAR), 0);

@@ -3,7 +3,7 @@
  * tests/runtime/test_kv_cache.c — the KV cache types (runtime/kv_cache.c): a session with
  * an F16 or Q8_0 cache gives logits close to the exact F32 cache (bounds justified below),
  * the same greedy choice, the same bits whether a prompt is a batch or token by token and
- * on any thread count; the F32 cache asked for by option is the default's bits; memory per
+ * on any thread count, for short prompts and for ones of many tiles and chunks; the F32 cache asked for by option is the default's bits; memory per
  * token is the formula; names parse and bad ones are refused; validation fingerprints are
  * keyed by cache type. GGUFs are built in memory (a small qwen3 shape, seeded weights).
  */
@@ -16,6 +16,7 @@
 #include "arca/quant.h"
 #include "arca/runtime.h"
 #include "arca/validate.h"
+#include "runtime/kernels.h"
 #include "support.h"
 
 enum { E = 256, H = 4, KV = 2, F = 512, V = 96, LAYERS = 2, CTX = 64, N = 40 };
@@ -261,6 +262,93 @@ static void test_batch_equals_sequential(void **state)
 	model_close(&m);
 }
 
+/* The last logits of an n-token prompt (n <= LONG) on a session of `cache_type`, as a
+ * batch (one_by_one 0) or token by token. */
+enum { LONG = 1100 };
+
+static void long_logits(const model *m, int n, int cache_type, int threads, int one_by_one,
+	float *out)
+{
+	int32_t ids[LONG];
+	uint64_t seed = 5;
+	for (int t = 0; t < n; t++)
+		ids[t] = (int32_t)((rnd(&seed) + 1.0f) * 0.5f * (V - 1));
+	arca_session_opts o = ARCA_SESSION_OPTS_INIT;
+	o.n_ctx = (uint32_t)n + 4;
+	o.n_threads = threads;
+	o.cache_type = cache_type;
+	arca_session *s;
+	const float *l = NULL;
+	assert_int_equal(arca_session_new_opts(&s, m->m, &o), ARCA_OK);
+	if (!one_by_one)
+		assert_int_equal(arca_session_eval(s, ids, (size_t)n, 0, &l), ARCA_OK);
+	for (int t = 0; one_by_one && t < n; t++)
+		assert_int_equal(arca_session_eval(s, &ids[t], 1, 0, &l), ARCA_OK);
+	memcpy(out, l, V * sizeof(float));
+	arca_session_free(s);
+}
+
+/* Largest |a − b| relative to the largest |a|, over one position's logits. */
+static double rel_diff(const float *a, const float *b)
+{
+	double amax = 0.0, d = 0.0;
+	for (int v = 0; v < V; v++) {
+		amax = fabs(a[v]) > amax ? fabs(a[v]) : amax;
+		d = fabs(a[v] - b[v]) > d ? fabs(a[v] - b[v]) : d;
+	}
+	return d / amax;
+}
+
+/* A prompt long enough for several tiles, query blocks and chunks of kv_attend.c (1,100
+ * tokens: 18 tiles of 64, 3 chunks of 512, 3 batches of 512): a batch still gives token by
+ * token's bits on 1 and 2 threads (a generated token splits its chunks across threads, a
+ * batch does not), and the narrow caches stay within the short prompt's bounds of the F32
+ * cache, the yardstick (Q8_0 weights) measured on this prompt too. */
+static void test_long_prompt(void **state)
+{
+	(void)state;
+	model mf, mq;
+	model_open(&mf, ARCA_GGML_F32, 64);
+	model_open(&mq, ARCA_GGML_Q8_0, 64);
+	float l32[V], lw[V], l16[V], l8[V], batch[V], seq[V];
+	long_logits(&mf, LONG, ARCA_GGML_F32, 2, 0, l32);
+	long_logits(&mq, LONG, ARCA_GGML_F32, 2, 0, lw);
+	long_logits(&mf, LONG, ARCA_GGML_F16, 2, 0, l16);
+	long_logits(&mf, LONG, ARCA_GGML_Q8_0, 2, 0, l8);
+	double dw = rel_diff(l32, lw), d16 = rel_diff(l32, l16), d8 = rel_diff(l32, l8);
+	print_message("1,100 tokens, vs the F32 cache: f16 cache %.2e, q8_0 cache %.2e, q8_0 "
+		"weights %.2e of the largest logit\n", d16, d8, dw);
+	assert_true(d16 > 0.0 && d16 <= dw / 16);
+	assert_true(d8 > 0.0 && d8 <= dw);
+	/* at every kernel level this CPU has: AVX-512 and AVX2 have their own tile steps,
+	 * scalar runs kv_attend.c's portable one (there with F32 weights, whose scalar products
+	 * are the same for a batch and one token, and 600 tokens: 10 tiles, 2 chunks and 2
+	 * batches; one cache type, one thread count: the step depends on neither) */
+	static const int caches[] = { ARCA_GGML_F16, ARCA_GGML_Q8_0 };
+	for (int level = ARCA_RT_LEVELS - 1; level >= 0; level--) {
+		if (arca_rt_kernel_force(level) < 0)
+			continue;
+		const model *w = level == ARCA_RT_SCALAR ? &mf : &mq;
+		for (size_t c = 0; c < (level == ARCA_RT_SCALAR ? 1u : 2u); c++) {
+			for (int threads = 1; threads <= (level == ARCA_RT_SCALAR ? 1 : 2); threads++) {
+				int n = level == ARCA_RT_SCALAR ? 600 : LONG;
+				long_logits(w, n, caches[c], threads, 0, batch);
+				long_logits(w, n, caches[c], threads, 1, seq);
+				for (int v = 0; v < V; v++)
+					if (batch[v] != seq[v])
+						fail_msg("%s, cache %d, %d threads, logit %d: batch %.9g, one "
+							"by one %.9g", arca_rt_kernel_name(), caches[c], threads, v,
+							batch[v], seq[v]);
+			}
+		}
+	}
+	for (int level = ARCA_RT_LEVELS - 1; level >= 0; level--)
+		if (arca_rt_kernel_force(level) == 0)
+			break;
+	model_close(&mf);
+	model_close(&mq);
+}
+
 /* n_layer × (row(k_dim) + row(v_dim)): 2 × (2·128·4) for F32, half that for F16, and
  * 2 × 2 × (128/32 blocks × 34 bytes) for Q8_0. */
 static void test_bytes_per_token(void **state)
@@ -333,6 +421,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_to_f32),
 		cmocka_unit_test(test_batch_equals_sequential),
+		cmocka_unit_test(test_long_prompt),
 		cmocka_unit_test(test_bytes_per_token),
 		cmocka_unit_test(test_names_and_refusals),
 		cmocka_unit_test(test_fingerprint_keys),
