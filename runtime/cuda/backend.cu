@@ -342,16 +342,16 @@ extern "C" arca_err arca_gpu_open(arca_gpu **out, const arca_model *m, const arc
 		if (cudaMemGetInfo(&free_b, &total) == cudaSuccess && need > free_b) {
 			/* how many layers would fit, to say so */
 			uint32_t fit = 0;
-			size_t per = (weights + m->info.n_layer - 1) / std::max<uint32_t>(1, g->n_layers);
+			size_t per = weights / std::max<uint32_t>(1, g->n_layers) + 1;   /* per layer */
 			while (fit < m->info.n_layer && (size_t)(fit + 1) * per + state_bytes(g, fit + 1) < free_b)
 				fit++;
-			err = arca_error_set(ARCA_ENOMEM, "the %u layers asked for need %.1f GiB on %s, "
-				"%.1f GiB is free: about %u layers fit (--gpu-layers %u)", g->n_layers,
-				(double)need / (1 << 30), g->name, (double)free_b / (1 << 30), fit, fit);
+			err = arca_error_set(ARCA_ENOMEM, "the %u layers asked for need %.1f MiB on %s, "
+				"%.1f MiB is free: about %u layers fit (--gpu-layers %u)", g->n_layers,
+				(double)need / (1 << 20), g->name, (double)free_b / (1 << 20), fit, fit);
 		}
 	}
-	if (err >= 0)
-		err = alloc(g, (void **)&g->arena, weights, "the weights");
+	if (err >= 0 && (err = alloc(g, (void **)&g->arena, weights, "the weights")) >= 0)
+		g->allocs.pop_back();   /* the arena is freed on its own */
 	for (size_t r = 0; err >= 0 && r < rs.size(); r++) {
 		cudaError_t e = cudaMemcpy(g->arena + rs[r].dev, rs[r].lo, (size_t)(rs[r].hi - rs[r].lo),
 			cudaMemcpyHostToDevice);
@@ -359,7 +359,6 @@ extern "C" arca_err arca_gpu_open(arca_gpu **out, const arca_model *m, const arc
 			err = cuda_failed(e, "uploading the weights");
 	}
 	if (err >= 0) {
-		g->allocs.pop_back();   /* the arena is freed on its own */
 		g->weight_bytes = weights;
 		g->layers.assign(m->layers, m->layers + g->n_layers);
 		for (arca_rt_layer &L : g->layers)
