@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 command -v clang >/dev/null || { echo "fuzz: clang is not installed" >&2; exit 2; }
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DARCA_FUZZ=ON -DARCA_TESTS=OFF >/dev/null
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DARCA_FUZZ=ON -DARCA_TESTS=OFF \
+	-DARCA_CUDA=OFF >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target fuzz_safetensors fuzz_gguf fuzz_sig fuzz_bundle fuzz_spm fuzz_tiktoken >/dev/null
 python3 tests/fuzz/make_seeds.py build-fuzz/seeds
 mkdir -p build-fuzz/findings
