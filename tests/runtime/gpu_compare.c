@@ -30,6 +30,7 @@
 #include "arca/gguf.h"
 #include "arca/quant.h"
 #include "arca/runtime.h"
+#include "support.h"
 
 static double rel_diff(const float *ref, const float *x, size_t n)
 {
@@ -59,29 +60,8 @@ static int32_t argmax(const float *l, uint32_t n, float *gap)
 	return best;
 }
 
-typedef struct {
-	unsigned char *data;
-	size_t len, cap;
-} membuf;
-
-static arca_err mem_sink(void *ctx, const void *data, size_t len)
-{
-	membuf *b = ctx;
-	if (b->len + len > b->cap) {
-		size_t cap = (b->len + len) * 2;
-		unsigned char *p = realloc(b->data, cap);
-		if (!p)
-			return arca_error_set(ARCA_ENOMEM, "out of memory");
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return ARCA_OK;
-}
-
 /* The GGUF with every tensor decoded to F32 (metadata copied). */
-static arca_err dequantized_copy(const arca_gguf *g, membuf *out)
+static arca_err dequantized_copy(const arca_gguf *g, t_buffer *out)
 {
 	arca_gguf_writer *w;
 	arca_err err = arca_gguf_writer_new(&w, 32);
@@ -92,7 +72,7 @@ static arca_err dequantized_copy(const arca_gguf *g, membuf *out)
 		err = arca_gguf_add_tensor(w, t->name, t->n_dims, t->ne, ARCA_GGML_F32);
 	}
 	if (err >= 0)
-		err = arca_gguf_write_header(w, mem_sink, out);
+		err = arca_gguf_write_header(w, t_buffer_sink, out);
 	for (size_t i = 0; err >= 0 && i < arca_gguf_tensor_count(g); i++) {
 		const arca_gguf_tensor *t = arca_gguf_tensor_at(g, i);
 		size_t n = 1;
@@ -104,7 +84,7 @@ static arca_err dequantized_copy(const arca_gguf *g, membuf *out)
 		if (err >= 0)
 			err = arca_dequantize(t->type, arca_gguf_tensor_data(g, t), f, n);
 		if (err >= 0)
-			err = arca_gguf_write_tensor_data(w, mem_sink, out, i, f, n * sizeof(float));
+			err = arca_gguf_write_tensor_data(w, t_buffer_sink, out, i, f, n * sizeof(float));
 		free(f);
 	}
 	arca_gguf_writer_free(w);
@@ -192,7 +172,7 @@ int main(int argc, char **argv)
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 		ids[n_ids++] = 3 + (int32_t)((seed >> 33) % (in->n_vocab - 3));
 	}
-	membuf ref_file = { 0 };
+	t_buffer ref_file = { 0 };
 	arca_gguf *ref_g = NULL;
 	arca_model *ref_m = m;
 	if (dequant && ((err = dequantized_copy(g, &ref_file)) < 0 ||
