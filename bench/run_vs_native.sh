@@ -16,6 +16,11 @@
 # PROMPT/GEN rows (long rows only). GGUF_DIR: use GGUF_DIR/TYPE.gguf made earlier (the same
 # model) instead of making them (minutes). WARMUP=0 skips both tools' warm-up runs (a full
 # prompt each: on a slow machine the long rows double without it). Never run in CI.
+#
+# The decode roofline: bench/membw.c measures this machine's read bandwidth with each thread
+# count at the start of every round; a decode row's roofline is that bandwidth over the bytes
+# a token reads (arca bench's weight_bytes, plus the KV cache up to the mean position), and
+# the table gives both tools' decode speed as a percentage of it.
 # Needs tests/node installed (for the llama.cpp source), cmake, a C++ compiler, numpy.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +44,7 @@ trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
 export ARCA_HOME=$work/store
 "$arca" init -q
 results=$work/results.jsonl
+cc -O3 -march=native -pthread "$root/bench/membw.c" -o "$work/membw"
 
 if [ -n "${GGUF_DIR:-}" ]; then
 	for q in $types; do ln -s "$(cd "$GGUF_DIR" && pwd)/$q.gguf" "$work/$q.gguf"; done
@@ -80,6 +86,7 @@ a = json.loads(sys.argv[4])
 tps = a["prefill_tps"]["mean"] if sys.argv[3].startswith("pp") else a["decode_tps"]["mean"]
 print(json.dumps({"side": "arca", "type": sys.argv[1], "threads": int(sys.argv[2]),
     "test": sys.argv[3], "tps": tps, "kv_bytes_per_token": a.get("kv_bytes_per_token"),
+    "weight_bytes": a["weight_bytes"], "depth": a["depth"], "gen": a["gen"],
     "peak_rss_mib": a["peak_rss_mib"]}))' \
 		"$1" "$2" "$3" "$out" >>"$results"
 }
@@ -97,6 +104,11 @@ done
 echo "llama-bench: $llama"
 echo "rounds: $rounds, types: $types, threads: $thread_counts, KV cache: $ctype"
 for r in $(seq 1 "$rounds"); do
+	for t in $thread_counts; do
+		"$work/membw" "$t" 1024 | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+print(json.dumps({"side": "membw", "threads": d["threads"], "gbps": d["gbps"]}))' >>"$results"
+	done
 	for q in $types; do
 		for t in $thread_counts; do
 			while read -r name p n d; do

@@ -31,7 +31,7 @@ static const cli_option options[] = {
 	{ "reps", 'r', CLI_INT, "R", "repetitions of each measurement (default 3)", &opt.reps },
 	{ "depth", 'd', CLI_INT, "D", "tokens in the cache before each measurement (default 0)",
 		&opt.depth },
-	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0",
+	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f16 (default), f32 or q8_0",
 		&opt.cache_type },
 	{ "no-warmup", 0, CLI_FLAG, NULL, "skip the warm-up run (as llama-bench's --no-warmup)",
 		&opt.no_warmup },
@@ -161,7 +161,7 @@ int cmd_bench(int argc, char **argv)
 			"(prompt and gen not both 0) and --reps >= 1");
 	arca_session_opts so = ARCA_SESSION_OPTS_INIT;
 	if ((opt.cache_type && arca_cache_type_parse(&so.cache_type, opt.cache_type) < 0) ||
-	    cli_device_apply(&opt.dev, opt.cache_type != NULL, &so) < 0)
+	    cli_device_apply(&opt.dev, &so) < 0)
 		return cli_usage_error(&ctx, "bench: %s", arca_error_last());
 	cli_model cm;
 	arca_err err = cli_model_open(&cm, &ctx, ctx.args[0]);

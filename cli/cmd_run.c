@@ -36,7 +36,7 @@ static const cli_option options[] = {
 	{ "n", 'n', CLI_INT, "N", "tokens to generate (default 32)", &opt.n },
 	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
 	{ "ctx", 'c', CLI_INT, "N", "context size (default: prompt + N)", &opt.ctx },
-	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0 "
+	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f16 (default), f32 or q8_0 "
 		"(llama.cpp's -ctk/-ctv)", &opt.cache_type },
 	{ "temp", 0, CLI_STRING, "T", "temperature (default 0: greedy)", &opt.temp },
 	{ "top-k", 0, CLI_INT, "K", "sample from the K most likely (default 40; with --temp)",
@@ -217,7 +217,7 @@ int cmd_run(int argc, char **argv)
 	if (err == ARCA_OK && opt.cache_type)
 		err = arca_cache_type_parse(&so.cache_type, opt.cache_type);
 	if (err == ARCA_OK)
-		err = cli_device_apply(&opt.dev, opt.cache_type != NULL, &so);
+		err = cli_device_apply(&opt.dev, &so);
 	if (err < 0) {
 		free(prompt);
 		return cli_usage_error(&ctx, "run: %s", arca_error_last());

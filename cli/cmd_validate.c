@@ -32,7 +32,7 @@ static const cli_option options[] = {
 	{ "no-record", 0, CLI_FLAG, NULL, "compare with the recorded fingerprint but record "
 		"nothing", &opt.no_record },
 	{ "threads", 't', CLI_INT, "N", "threads (default: all cores)", &opt.threads },
-	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f32 (default), f16 or q8_0; a "
+	{ "cache-type", 0, CLI_STRING, "TYPE", "KV cache type: f16 (default), f32 or q8_0; a "
 		"fingerprint is compared only with ones made with the same type", &opt.cache_type },
 	CLI_DEVICE_OPTIONS(opt.dev),
 	{ NULL, 0, 0, NULL, NULL, NULL },
@@ -177,13 +177,13 @@ int cmd_validate(int argc, char **argv)
 	/* the variant runs with the cache type asked for; the source, the reference the
 	 * agreement is measured against, always with the exact F32 cache */
 	arca_session_opts so = ARCA_SESSION_OPTS_INIT, ref_so = ARCA_SESSION_OPTS_INIT;
-	opt.ctype = ARCA_GGML_F32;
+	ref_so.cache_type = ARCA_GGML_F32;
+	opt.ctype = ARCA_GGML_F16;
 	if (opt.cache_type && arca_cache_type_parse(&opt.ctype, opt.cache_type) < 0)
 		return cli_usage_error(&ctx, "validate: %s", arca_error_last());
 	so.cache_type = opt.ctype;
-	if (cli_device_apply(&opt.dev, opt.cache_type != NULL, &so) < 0)
+	if (cli_device_apply(&opt.dev, &so) < 0)
 		return cli_usage_error(&ctx, "validate: %s", arca_error_last());
-	opt.ctype = so.cache_type;   /* f16 on a GPU */
 	/* a GPU multiplies in other precisions than the CPU path (float or half activations,
 	 * where the CPU rounds them to 8 bits for quantized weights), so near-ties may resolve
 	 * otherwise: its fingerprints are kept apart, as each cache type's are */

@@ -10,7 +10,7 @@
 
 #include "arca/quant.h"
 
-arca_err cli_device_apply(const cli_device *d, int cache_given, arca_session_opts *so)
+arca_err cli_device_apply(const cli_device *d, arca_session_opts *so)
 {
 	int dev = -1;
 	if (d->device && strcmp(d->device, "cpu")) {
@@ -34,13 +34,9 @@ arca_err cli_device_apply(const cli_device *d, int cache_given, arca_session_opt
 			d->gpu_layers);
 	so->device = d->gpu_layers == 0 ? -1 : dev;   /* no layer on the GPU: the CPU alone */
 	so->gpu_layers = d->gpu_layers;
-	if (so->device >= 0) {
-		if (!cache_given)
-			so->cache_type = ARCA_GGML_F16;
-		else if (so->cache_type != ARCA_GGML_F16)
-			return arca_error_set(ARCA_EINVALID, "--cache-type %s: on a GPU the KV cache "
-				"is f16", arca_cache_type_name(so->cache_type));
-	}
+	if (so->device >= 0 && so->cache_type != ARCA_GGML_F16)
+		return arca_error_set(ARCA_EINVALID, "--cache-type %s: on a GPU the KV cache "
+			"is f16", arca_cache_type_name(so->cache_type));
 	return ARCA_OK;
 }
 

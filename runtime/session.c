@@ -25,6 +25,7 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 	arca_session_opts o = ARCA_SESSION_OPTS_INIT;
 	o.n_ctx = n_ctx;
 	o.n_threads = n_threads;
+	o.cache_type = ARCA_GGML_F32;
 	return arca_session_new_opts(out, m, &o);
 }
 

@@ -21,6 +21,7 @@
 
 #include "arca/error.h"
 #include "arca/gguf.h"
+#include "arca/quant.h"
 
 typedef struct {
 	char arch[32];
@@ -49,25 +50,26 @@ const arca_model_info *arca_model_get_info(const arca_model *m);
 typedef struct arca_session arca_session;
 
 /* n_ctx 0: the model's training context, at most 4096. n_threads <= 0: all cores. The KV
- * cache is F32 (arca_session_new_opts chooses another). */
+ * cache is F32, the exact one the float64 reference checks (ARCA_SESSION_OPTS_INIT's default
+ * is F16; arca_session_new_opts chooses). */
 arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ctx,
 	int n_threads);
 
 /* How the KV cache stores keys and values, as llama.cpp's --cache-type-k/-v offer: F32
- * (arca's default: exact, what the float64 reference is checked against), F16 (llama.cpp's
- * default; half the memory), Q8_0 (blocks of 32 int8 with an fp16 scale: 34 bytes per 32,
+ * (exact, what the float64 reference is checked against), F16 (the default, as llama.cpp's;
+ * half the memory, and the fastest attention), Q8_0 (blocks of 32 int8 with an fp16 scale: 34 bytes per 32,
  * a little over a quarter of F32; needs head widths that are multiples of 32). Values are
  * ggml type ids (ARCA_GGML_F32, ARCA_GGML_F16, ARCA_GGML_Q8_0). */
 typedef struct {
 	uint32_t n_ctx;           /* 0: as arca_session_new */
 	int n_threads;            /* <= 0: all cores */
-	int cache_type;           /* ARCA_GGML_F32 (0), ARCA_GGML_F16 or ARCA_GGML_Q8_0 */
+	int cache_type;           /* ARCA_GGML_F16 (default), ARCA_GGML_F32 or ARCA_GGML_Q8_0 */
 	int device;               /* -1: the CPU only; k: CUDA device k runs the first
 	                           * gpu_layers layers (its KV cache is F16: cache_type must
 	                           * be F16) */
 	int32_t gpu_layers;       /* -1: every layer and the output */
 } arca_session_opts;
-#define ARCA_SESSION_OPTS_INIT { 0, 0, 0, -1, -1 }
+#define ARCA_SESSION_OPTS_INIT { 0, 0, ARCA_GGML_F16, -1, -1 }
 
 /* ARCA_EINVALID for another cache type, or Q8_0 with a head width not a multiple of 32;
  * with a device, ARCA_EUNSUPPORTED in a build without the GPU backend, ARCA_EIO when no

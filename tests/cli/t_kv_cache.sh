@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# --cache-type on run, bench and validate: the KV cache in f32 (default), f16 or q8_0.
+# --cache-type on run, bench and validate: the KV cache in f16 (default), f32 or q8_0.
 # bench reports the cache's bytes per token (n_layer × 2 × kv_heads × head_dim × bytes per
 # element; q8_0: 34 bytes per 32) and runs with tokens already in the cache (--depth);
 # validate keeps one fingerprint per cache type: a q8_0 fingerprint is recorded beside the
-# f32 one, never compared with it, and an f32 record that no longer matches still exits 3.
+# f16 one, never compared with it, and an f16 record that no longer matches still exits 3.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/tok"
@@ -28,9 +28,9 @@ expect_stderr "unknown KV cache type 'q4_0'"
 
 # bench: bytes per token, depth
 run 0 "$ARCA" bench acme/m:q8_0 -p 16 -n 4 -r 1 --json
+expect_json 'd["cache_type"], d["kv_bytes_per_token"]' "('f16', 512)"
+run 0 "$ARCA" bench acme/m:q8_0 -p 16 -n 4 -r 1 --cache-type f32 --json
 expect_json 'd["cache_type"], d["kv_bytes_per_token"]' "('f32', 1024)"
-run 0 "$ARCA" bench acme/m:q8_0 -p 16 -n 4 -r 1 --cache-type f16 --json
-expect_json 'd["kv_bytes_per_token"]' 512
 run 0 "$ARCA" bench acme/m:q8_0 -p 16 -n 4 -r 1 --cache-type q8_0 --depth 40 --json
 expect_json 'd["cache_type"], d["kv_bytes_per_token"], d["depth"]' "('q8_0', 272, 40)"
 expect_json 'd["prefill_tps"]["mean"] > 0 and d["decode_tps"]["mean"] > 0' True
@@ -40,20 +40,24 @@ run 2 "$ARCA" bench acme/m:q8_0 --cache-type bf16
 
 # validate: one fingerprint per cache type
 run 0 "$ARCA" validate acme/m:q8_0 --json --no-source
-expect_json 'd["status"], d["prompt_set"]' "('recorded', 'arca-validate-v1')"
+expect_json 'd["status"], d["prompt_set"]' "('recorded', 'arca-validate-v1+kv-f16')"
 run 0 "$ARCA" validate acme/m:q8_0 --json --no-source --cache-type q8_0
 expect_json 'd["status"], d["prompt_set"]' "('recorded', 'arca-validate-v1+kv-q8_0')"
 run 0 "$ARCA" validate acme/m:q8_0 --json --no-source --cache-type q8_0
 expect_json 'd["status"]' same
-# spoil the f32 record: f32 exits 3, q8_0 still compares with its own record
+run 0 "$ARCA" validate acme/m:q8_0 --json --no-source --cache-type f32
+expect_json 'd["status"], d["prompt_set"]' "('recorded', 'arca-validate-v1')"
+# spoil the f16 record: f16 exits 3, q8_0 and f32 still compare with their own records
 python3 - "$ARCA_HOME/catalog.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("UPDATE validations SET tokens_json = replace(tokens_json, '[', '[1,') "
-           "WHERE prompt_set = 'arca-validate-v1'")
+           "WHERE prompt_set = 'arca-validate-v1+kv-f16'")
 db.commit()
 PY
 run 3 "$ARCA" validate acme/m:q8_0 --no-source
 run 0 "$ARCA" validate acme/m:q8_0 --json --no-source --cache-type q8_0
+expect_json 'd["status"]' same
+run 0 "$ARCA" validate acme/m:q8_0 --json --no-source --cache-type f32
 expect_json 'd["status"]' same
 pass

@@ -31,7 +31,8 @@ for arch in qwen2 qwen3 llama qwen3moe deepseek2 glm4; do
 	done
 	# (1) the float64 reference
 	STEP="$arch f32 vs the float64 reference"
-	run 0 "$ARCA" run "acme/$arch:f32" --prompt-ids $PROMPT -n 8 --ignore-eos --json --top-logits 8
+	run 0 "$ARCA" run "acme/$arch:f32" --prompt-ids $PROMPT -n 8 --ignore-eos --json --top-logits 8 \
+		--cache-type f32
 	cp "$OUT" "$T/run-$arch.json"
 	run 0 /usr/bin/python3 "$REF/compare.py" "$T/$arch" "$T/run-$arch.json" --rtol 1e-4
 	expect_stdout "max relative logit error"
@@ -50,7 +51,7 @@ PY
 	run 0 "$ARCA" add "$T/$name" --as "acme/$name" -q
 	run 0 "$ARCA" convert "acme/$name" --quant f32 -q
 	run 0 "$ARCA" run "acme/$name:f32" --prompt-ids $PROMPT -n 8 --ignore-eos --json \
-		--top-logits 8
+		--top-logits 8 --cache-type f32
 	cp "$OUT" "$T/$name.json"
 	run 0 /usr/bin/python3 "$REF/compare.py" "$T/$name" "$T/$name.json" --rtol 1e-4
 	expect_stdout "max relative logit error"
