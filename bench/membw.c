@@ -18,17 +18,27 @@ typedef struct {
 	uint64_t sum;
 } share;
 
+/* Eight 64-byte vectors summed per step (GCC/Clang vector extensions: AVX-512 loads with
+ * -march=native here), so the loop issues loads as fast as the core can and measures the
+ * memory, not the adds; a scalar loop read about 22 GB/s on one core where arca's decode
+ * already read 28. */
+typedef uint64_t v8u64 __attribute__((vector_size(64)));
+
 static void *sum_share(void *arg)
 {
 	share *s = arg;
-	uint64_t a = 0, b = 0, c = 0, d = 0;
-	for (size_t i = 0; i + 4 <= s->n; i += 4) {
-		a += s->p[i];
-		b += s->p[i + 1];
-		c += s->p[i + 2];
-		d += s->p[i + 3];
+	const v8u64 *v = (const v8u64 *)s->p;
+	size_t nv = s->n / 8;
+	v8u64 a[8] = { { 0 } };
+	for (size_t i = 0; i + 8 <= nv; i += 8) {
+		for (int k = 0; k < 8; k++)
+			a[k] += v[i + k];
 	}
-	s->sum = a + b + c + d;
+	uint64_t sum = 0;
+	for (int k = 0; k < 8; k++)
+		for (int e = 0; e < 8; e++)
+			sum += a[k][e];
+	s->sum = sum;
 	return NULL;
 }
 
@@ -48,7 +58,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t n = mib * 1024 * 1024 / sizeof(uint64_t);
-	uint64_t *buf = malloc(n * sizeof(uint64_t));
+	uint64_t *buf = aligned_alloc(64, n * sizeof(uint64_t));
 	if (!buf) {
 		fprintf(stderr, "membw: out of memory\n");
 		return 1;
@@ -62,14 +72,14 @@ int main(int argc, char **argv)
 		share sh[256];
 		double t0 = now();
 		for (int t = 0; t < threads; t++) {
-			sh[t] = (share){ buf + n / threads * t, n / threads, 0 };
+			sh[t] = (share){ buf + n / threads / 64 * 64 * t, n / threads / 64 * 64, 0 };
 			pthread_create(&tid[t], NULL, sum_share, &sh[t]);
 		}
 		for (int t = 0; t < threads; t++) {
 			pthread_join(tid[t], NULL);
 			check += sh[t].sum;
 		}
-		double gbps = (double)(n / threads * threads) * sizeof(uint64_t) / (now() - t0) / 1e9;
+		double gbps = (double)(n / threads / 64 * 64 * threads) * sizeof(uint64_t) / (now() - t0) / 1e9;
 		best = gbps > best ? gbps : best;
 	}
 	printf("{\"gbps\": %.3f, \"threads\": %d, \"mib\": %zu, \"check\": %llu}\n", best, threads,
