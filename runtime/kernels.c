@@ -73,6 +73,11 @@ arca_rt_kv_tile_fn arca_rt_kv_tile(void)
 	return table()->kv_tile;
 }
 
+arca_rt_kv_keys_fn arca_rt_kv_keys(void)
+{
+	return table()->kv_keys;
+}
+
 int arca_rt_kernel_force(int level)
 {
 	pthread_once(&once, init);

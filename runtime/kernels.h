@@ -48,6 +48,15 @@ typedef void (*arca_rt_kv_tile_fn)(const float *q, const float *kt, const float 
 	size_t hd, size_t hv, size_t nv, float scale, float *p, float *o, float *m, float *l);
 arca_rt_kv_tile_fn arca_rt_kv_tile(void);
 
+/* The keys of one tile transposed for arca_rt_kv_tile_fn: np <= 64 cached rows of a narrow
+ * cache of `type` (F16, or Q8_0 with hd a multiple of 32), row i at rows + i·stride bytes,
+ * hd channels from the row's start, into kt[hd][64] with columns np..63 zero — the values
+ * kv_attend.c's decoding gives (each exactly). arca_rt_kv_keys gives the level's form, or
+ * NULL where kv_attend.c's portable loop runs. */
+typedef void (*arca_rt_kv_keys_fn)(int type, const void *rows, size_t stride, size_t np,
+	size_t hd, float *kt);
+arca_rt_kv_keys_fn arca_rt_kv_keys(void);
+
 /* The instruction-set level in use ("avx512-vnni", "avx512", "avx2", "scalar"). */
 const char *arca_rt_kernel_name(void);
 /* Tests: use this level (ARCA_RT_*) from now on; 0 on success, -1 when the CPU lacks it. */

@@ -75,6 +75,7 @@ typedef struct {
 	void (*round_f16)(const float *x, float *out, size_t n);   /* F16 and BF16 activations: */
 	void (*round_bf16)(const float *x, float *out, size_t n);  /* x rounded to the type */
 	arca_rt_kv_tile_fn kv_tile;                    /* NULL: kv_attend.c's portable form */
+	arca_rt_kv_keys_fn kv_keys;                    /* NULL: kv_attend.c's portable loop */
 } arca_rt__table;
 
 /* The reference row dot of any type the runtime runs (arca_rt_weight_supported): each

@@ -138,6 +138,7 @@ typedef struct {
 	float *chunk_ml;/* [rows][2] */
 	float *tot_ml;  /* [rows][2]: the totals' m and l (their o is s->att) */
 	arca_rt_kv_tile_fn tile_fn;   /* the kernel level's step 1, or NULL */
+	arca_rt_kv_keys_fn keys_fn;   /* the kernel level's key transposition, or NULL */
 } scratch;
 
 KV_INLINE scratch scratch_of(const arca_session *s, int ith)
@@ -156,6 +157,7 @@ KV_INLINE scratch scratch_of(const arca_session *s, int ith)
 	w.chunk_ml = w.chunk_o + rows * hv;
 	w.tot_ml = w.chunk_ml + 2 * rows;
 	w.tile_fn = arca_rt_kv_tile();
+	w.keys_fn = arca_rt_kv_keys();
 	return w;
 }
 
@@ -177,6 +179,21 @@ KV_INLINE void load_tile(const arca_session *s, const char *kc, const char *vc, 
 	int type = s->cache_type;
 	size_t k_off = (size_t)arca_ggml_row_size(type, g * hd);
 	size_t v_off = (size_t)arca_ggml_row_size(type, g * hv);
+	/* the next tile's rows are fetched while this one is worked on: rows are a kv head's
+	 * slice of each position, too short and far apart for the hardware to run ahead */
+	size_t k_bytes = arca_ggml_row_size(type, hd), v_bytes = arca_ggml_row_size(type, hv);
+	for (size_t i = p0 + KV_TILE; i < p0 + 2 * KV_TILE && i < s->n_ctx; i++) {
+		for (size_t b = 0; b < k_bytes; b += 64)
+			__builtin_prefetch(kc + i * s->k_row + k_off + b);
+		for (size_t b = 0; b < v_bytes; b += 64)
+			__builtin_prefetch(vc + i * s->v_row + v_off + b);
+	}
+	if (w->keys_fn) {
+		w->keys_fn(type, kc + p0 * s->k_row + k_off, s->k_row, np, hd, w->kt);
+		for (size_t i = 0; i < np; i++)
+			decode_row(type, vc + (p0 + i) * s->v_row + v_off, w->vt + i * hv, hv);
+		return;
+	}
 	for (size_t i = 0; i < np; i++) {
 		decode_row(type, kc + (p0 + i) * s->k_row + k_off, w->row, hd);
 		for (size_t d = 0; d < hd; d++)

@@ -6,7 +6,9 @@
  * activations (so only the products are under test); every instruction level must agree
  * with that within float rounding, and matrix × matrix must equal matrix × vector token by
  * token (bit for bit for the integer types). Also the activation formats themselves (scale,
- * range, block sums), and each SIMD level's conversion of activations against the scalar one.
+ * range, block sums), and each SIMD level's conversion of activations against the scalar one,
+ * and its transposition of a narrow KV cache's keys (kv_attend.c's tiles) against the
+ * values the cache's types define, bit for bit.
  *
  * The scalar level runs everywhere. Each SIMD level is a test of its own that is skipped,
  * saying so, on a CPU without it, and the binary then exits 77 (CTest: Skipped, not
@@ -286,6 +288,77 @@ static void test_activations_avx512(void **state)
 	check_activations_at(ARCA_RT_AVX512);
 }
 
+/* A level's arca_rt_kv_keys against the decoding done here: F16 rows (finite specials:
+ * infinities, the largest half, subnormals, −0; head widths that leave a partial vector)
+ * and Q8_0 rows, 1, 17 and 64 positions of a tile, rows further apart than one head (as
+ * in a cache of several kv heads); the padding columns must come out zero. */
+static void check_kv_keys_at(int level)
+{
+	use_level_or_skip(level);
+	arca_rt_kv_keys_fn keys = arca_rt_kv_keys();
+	if (!keys) {
+		use_best_level();
+		t_skip("%s has no key transposition of its own", level_names[level]);
+	}
+	static const struct { int type; size_t hd; } cases[] = {
+		{ ARCA_GGML_F16, 64 }, { ARCA_GGML_F16, 80 }, { ARCA_GGML_F16, 576 },
+		{ ARCA_GGML_Q8_0, 64 }, { ARCA_GGML_Q8_0, 128 },
+	};
+	static const size_t nps[] = { 1, 17, 64 };
+	uint64_t seed = 5;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		int type = cases[c].type;
+		size_t hd = cases[c].hd, row = arca_ggml_row_size(type, hd), stride = 3 * row;
+		uint8_t *rows = malloc(64 * stride);
+		float *vals = malloc(hd * sizeof(float)), *kt = malloc(hd * 64 * sizeof(float));
+		double *want = malloc(hd * 64 * sizeof(double));
+		for (size_t i = 0; i < 64; i++) {
+			for (size_t d = 0; d < hd; d++)
+				vals[d] = rnd(&seed) * 4.0f;
+			if (i == 5 && type == ARCA_GGML_F16) {
+				const float sp[] = { INFINITY, -INFINITY, 65504.0f, 3e-6f, -1e-7f, -0.0f };
+				memcpy(vals, sp, sizeof(sp));
+			}
+			assert_int_equal(arca_quantize_rows(type, vals, rows + i * stride, 1, hd), ARCA_OK);
+			/* the expected keys: position i's channel d at want[d][i] */
+			const uint8_t *r = rows + i * stride;
+			for (size_t d = 0; d < hd; d++) {
+				if (type == ARCA_GGML_F16) {
+					want[d * 64 + i] = arca_fp16_to_fp32((uint16_t)(r[2 * d] | r[2 * d + 1] << 8));
+				} else {
+					const uint8_t *b = r + d / 32 * 34;
+					float dd = arca_fp16_to_fp32((uint16_t)(b[0] | b[1] << 8));
+					want[d * 64 + i] = dd * (float)(int8_t)b[2 + d % 32];
+				}
+			}
+		}
+		for (size_t k = 0; k < sizeof(nps) / sizeof(nps[0]); k++) {
+			size_t np = nps[k];
+			memset(kt, 0xAB, hd * 64 * sizeof(float));
+			keys(type, rows, stride, np, hd, kt);
+			for (size_t d = 0; d < hd; d++)
+				for (size_t i = 0; i < 64; i++) {
+					float w = i < np ? (float)want[d * 64 + i] : 0.0f;
+					if (memcmp(&w, &kt[d * 64 + i], sizeof(float)) != 0)
+						fail_msg("%s keys, head width %zu, %zu rows: channel %zu of "
+							"position %zu is %g, not %g", arca_ggml_type_info_get(type)->name,
+							hd, np, d, i, (double)kt[d * 64 + i], (double)w);
+				}
+		}
+		free(rows);
+		free(vals);
+		free(kt);
+		free(want);
+	}
+	use_best_level();
+}
+
+static void test_kv_keys_avx512(void **state)
+{
+	(void)state;
+	check_kv_keys_at(ARCA_RT_AVX512);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_activation_formats),
 		cmocka_unit_test(test_activations_avx2),
 		cmocka_unit_test(test_activations_avx512),
+		cmocka_unit_test(test_kv_keys_avx512),
 	};
 	return t_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
