@@ -371,6 +371,110 @@ GEMM_ENTRY(gemm_f32, f_gemm, FAM_F32)
 GEMM_ENTRY(gemm_f16, f_gemm, FAM_F16)
 GEMM_ENTRY(gemm_bf16, f_gemm, FAM_BF16)
 
+/* ------------------------------------------------------------------ BF16 on AVX512_BF16 */
+
+/* Where the CPU has AVX512_BF16, a BF16 prompt multiplies with vdpbf16ps: 32 weights
+ * against 32 activations (already rounded to bfloat16, so taking their top halves is exact)
+ * per instruction, two products added to each float lane in turn — each product of two
+ * bfloat16 is exact in float, so a lane's sums are the same roundings as fused multiply-adds
+ * in that order; the instruction treats subnormal inputs and results as zero. Half the
+ * instructions of widening the weights, and the activations packed once per token tile and
+ * chunk. The sums are grouped otherwise than the float tiles' (a batch agrees with
+ * token-by-token decoding, which keeps f_matvec, to rounding, as for F16), so the kernel
+ * name says which product ran ("+bf16"): validation fingerprints keep them apart. */
+#define BTARGET __attribute__((target( \
+	"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512bf16")))
+#define BINLINE BTARGET __attribute__((always_inline)) static inline
+
+/* The first n (<= 32) of 32 bf16 lanes. */
+BINLINE __mmask32 first32(size_t n)
+{
+	return n >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << n) - 1);
+}
+
+BINLINE void bf_tile(int R, int T, size_t n, const uint8_t *w, size_t rb, const uint16_t *xp,
+	size_t xps, float *y, size_t ldy, int add)
+{
+	__m512 acc[TILE_R][FTILE_T];
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		#pragma GCC unroll 6
+		for (int t = 0; t < T; t++)
+			acc[r][t] = _mm512_setzero_ps();
+	}
+	for (size_t i = 0; i < n; i += 32) {
+		__mmask32 m = first32(n - i);
+		__m512i wv[TILE_R];
+		#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			wv[r] = _mm512_maskz_loadu_epi16(m, (const uint16_t *)(w + r * rb) + i);
+		#pragma GCC unroll 6
+		for (int t = 0; t < T; t++) {
+			__m512bh xv = (__m512bh)_mm512_loadu_si512(xp + t * xps + i);
+			#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv[r], xv);
+		}
+	}
+	const __m512 z = _mm512_setzero_ps();
+	#pragma GCC unroll 6
+	for (int t = 0; t < T; t++) {
+		__m128 sums = reduce4(acc[0][t], R > 1 ? acc[1][t] : z, R > 2 ? acc[2][t] : z,
+			R > 3 ? acc[3][t] : z);
+		__mmask8 m = (__mmask8)((1u << R) - 1);
+		if (add)
+			sums = _mm_add_ps(sums, _mm_maskz_loadu_ps(m, y + t * ldy));
+		_mm_mask_storeu_ps(y + t * ldy, m, sums);
+	}
+}
+
+/* x's rows hold floats already rounded to bfloat16: their top halves, packed, zero-padded to
+ * whole vectors of 32. */
+BINLINE void bf_pack(const float *x, size_t len, uint16_t *out)
+{
+	size_t i = 0;
+	for (; i + 16 <= len; i += 16)
+		_mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(
+			_mm512_srli_epi32(_mm512_castps_si512(_mm512_loadu_ps(x + i)), 16)));
+	for (; i < len; i++) {
+		uint32_t u;
+		memcpy(&u, x + i, 4);
+		out[i] = (uint16_t)(u >> 16);
+	}
+	for (; i % 32; i++)
+		out[i] = 0;
+}
+
+BTARGET static void gemm_bf16_dp(size_t n, const void *w, size_t rb, size_t nrows,
+	const void *x, size_t xs, size_t ntok, float *y, size_t ldy)
+{
+	if (ntok == 1) {
+		f_matvec(FAM_BF16, n, w, rb, nrows, x, y);
+		return;
+	}
+	size_t n_chunks = (n + F_CHUNK - 1) / F_CHUNK;
+	size_t kc = ((n + n_chunks - 1) / n_chunks + 31) & ~(size_t)31;
+	uint16_t xp[FTILE_T * F_CHUNK + 32] __attribute__((aligned(64)));
+	const size_t xps = kc;   /* packed row stride, whole vectors */
+	for (size_t t0 = 0; t0 < ntok; t0 += FTILE_T) {
+		int T = ntok - t0 < FTILE_T ? (int)(ntok - t0) : FTILE_T;
+		for (size_t k0 = 0; k0 < n; k0 += kc) {
+			size_t len = n - k0 < kc ? n - k0 : kc;
+			for (int t = 0; t < T; t++)
+				bf_pack((const float *)((const uint8_t *)x + (t0 + (size_t)t) * xs) + k0, len,
+					xp + (size_t)t * xps);
+			for (size_t r0 = 0; r0 < nrows; r0 += TILE_R) {
+				int R = nrows - r0 < TILE_R ? (int)(nrows - r0) : TILE_R;
+				const uint8_t *wr = (const uint8_t *)w + r0 * rb + k0 * 2;
+				float *yt = y + t0 * ldy + r0;
+#define BF_BODY(R_, T_) bf_tile(R_, T_, len, wr, rb, xp, xps, yt, ldy, k0 > 0)
+				FTILE_SWITCH(R, T, BF_BODY)
+#undef BF_BODY
+			}
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ K-quants */
 
 /* Per 256-element super-block the weights carry 16-bit-sized scales per 16 or 32 elements,
@@ -584,6 +688,11 @@ void arca_rt__fill_avx512_gemm(arca_rt__table *t)
 	t->gemm[ARCA_GGML_Q4_K] = gemm_q4_k;
 	t->gemm[ARCA_GGML_Q5_K] = gemm_q5_k;
 	t->gemm[ARCA_GGML_Q6_K] = gemm_q6_k;
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512bf16")) {
+		t->gemm[ARCA_GGML_BF16] = gemm_bf16_dp;
+		t->name = "avx512-vnni+bf16";
+	}
 }
 #else
 void arca_rt__fill_avx512_gemm(arca_rt__table *t)
