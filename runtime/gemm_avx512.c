@@ -249,6 +249,32 @@ GINLINE __m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 	return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
+GINLINE void f_tile_zero(int R, int T, __m512 acc[TILE_R][FTILE_T])
+{
+	#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		#pragma GCC unroll 6
+		for (int t = 0; t < T; t++)
+			acc[r][t] = _mm512_setzero_ps();
+	}
+}
+
+/* y (add: y +) = each token's R row sums, reduced together. */
+GINLINE void f_tile_store(int R, int T, __m512 acc[TILE_R][FTILE_T], float *y, size_t ldy,
+	int add)
+{
+	const __m512 z = _mm512_setzero_ps();
+	#pragma GCC unroll 6
+	for (int t = 0; t < T; t++) {
+		__m128 sums = reduce4(acc[0][t], R > 1 ? acc[1][t] : z, R > 2 ? acc[2][t] : z,
+			R > 3 ? acc[3][t] : z);
+		__mmask8 m = (__mmask8)((1u << R) - 1);
+		if (add)
+			sums = _mm_add_ps(sums, _mm_maskz_loadu_ps(m, y + t * ldy));
+		_mm_mask_storeu_ps(y + t * ldy, m, sums);
+	}
+}
+
 GINLINE void f_step(f_family f, int R, int T, const uint8_t *w, size_t rb, const uint8_t *x,
 	size_t xs, size_t i, __mmask16 m, __m512 acc[TILE_R][FTILE_T])
 {
@@ -270,12 +296,7 @@ GINLINE void f_tile(f_family f, int R, int T, size_t n, const uint8_t *w, size_t
 	const uint8_t *x, size_t xs, float *y, size_t ldy, int add)
 {
 	__m512 acc[TILE_R][FTILE_T];
-	#pragma GCC unroll 4
-	for (int r = 0; r < R; r++) {
-		#pragma GCC unroll 6
-		for (int t = 0; t < T; t++)
-			acc[r][t] = _mm512_setzero_ps();
-	}
+	f_tile_zero(R, T, acc);
 	size_t i = 0;
 	for (; i + 16 <= n; i += 16)
 		f_step(f, R, T, w, rb, x, xs, i, (__mmask16)0xFFFF, acc);
@@ -290,16 +311,7 @@ GINLINE void f_tile(f_family f, int R, int T, size_t n, const uint8_t *w, size_t
 		}
 		return;
 	}
-	const __m512 z = _mm512_setzero_ps();
-	#pragma GCC unroll 6
-	for (int t = 0; t < T; t++) {
-		__m128 sums = reduce4(acc[0][t], R > 1 ? acc[1][t] : z, R > 2 ? acc[2][t] : z,
-			R > 3 ? acc[3][t] : z);
-		__mmask8 m = (__mmask8)((1u << R) - 1);
-		if (add)
-			sums = _mm_add_ps(sums, _mm_maskz_loadu_ps(m, y + t * ldy));
-		_mm_mask_storeu_ps(y + t * ldy, m, sums);
-	}
+	f_tile_store(R, T, acc, y, ldy, add);
 }
 
 /* Matrix × vector for the float types: one row at a time (rows side by side defeat the
@@ -396,12 +408,7 @@ BINLINE void bf_tile(int R, int T, size_t n, const uint8_t *w, size_t rb, const 
 	size_t xps, float *y, size_t ldy, int add)
 {
 	__m512 acc[TILE_R][FTILE_T];
-	#pragma GCC unroll 4
-	for (int r = 0; r < R; r++) {
-		#pragma GCC unroll 6
-		for (int t = 0; t < T; t++)
-			acc[r][t] = _mm512_setzero_ps();
-	}
+	f_tile_zero(R, T, acc);
 	for (size_t i = 0; i < n; i += 32) {
 		__mmask32 m = first32(n - i);
 		__m512i wv[TILE_R];
@@ -416,16 +423,7 @@ BINLINE void bf_tile(int R, int T, size_t n, const uint8_t *w, size_t rb, const 
 				acc[r][t] = _mm512_dpbf16_ps(acc[r][t], (__m512bh)wv[r], xv);
 		}
 	}
-	const __m512 z = _mm512_setzero_ps();
-	#pragma GCC unroll 6
-	for (int t = 0; t < T; t++) {
-		__m128 sums = reduce4(acc[0][t], R > 1 ? acc[1][t] : z, R > 2 ? acc[2][t] : z,
-			R > 3 ? acc[3][t] : z);
-		__mmask8 m = (__mmask8)((1u << R) - 1);
-		if (add)
-			sums = _mm_add_ps(sums, _mm_maskz_loadu_ps(m, y + t * ldy));
-		_mm_mask_storeu_ps(y + t * ldy, m, sums);
-	}
+	f_tile_store(R, T, acc, y, ldy, add);
 }
 
 /* x's rows hold floats already rounded to bfloat16: their top halves, packed, zero-padded to
