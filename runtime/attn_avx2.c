@@ -4,8 +4,12 @@
  * (kv_attend.c's step 1) in AVX2 with FMA: attn_avx512.c's steps on 256-bit vectors (the
  * 64 scores in eight registers, lanes past the tile's keys masked by comparison, the same
  * exponential with 2^n built in the exponent bits, values 32 channels at a time). Chosen
- * at the AVX2 level, where the portable form vectorizes poorly.
+ * at the AVX2 level, where the portable form vectorizes poorly. Also the tile's keys decoded
+ * and transposed 8 positions × 8 channels at a time in registers (attn_avx512.c's, narrower).
  */
+#include <string.h>
+
+#include "arca/quant.h"
 #include "runtime/kernels_internal.h"
 
 #if ARCA_RT_X86
@@ -110,9 +114,69 @@ ATARGET static void kv_tile(const float *q, const float *kt, const float *vt, si
 	}
 }
 
+/* r[c] = column c of the 8 × 8 block r: pairs interleaved, pairs of pairs, then the
+ * 128-bit halves exchanged. */
+ATARGET static inline void transpose8(__m256 r[8])
+{
+	__m256 t[8], u[8];
+	for (int k = 0; k < 4; k++) {
+		t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+		t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+	}
+	for (int k = 0; k < 2; k++) {   /* u[4k + j], half H: rows 4k..4k+3 at column 4H + j */
+		u[4 * k] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+		u[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+		u[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+		u[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+	}
+	for (int j = 0; j < 4; j++) {
+		r[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);       /* low halves */
+		r[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);   /* high halves */
+	}
+}
+
+/* Channels [d0, d0 + 8) of one cached row as floats. */
+ATARGET static inline __m256 key_part(int type, const uint8_t *row, size_t d0)
+{
+	if (type == ARCA_GGML_F16)
+		return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 2 * d0)));
+	const uint8_t *b = row + d0 / 32 * 34;   /* Q8_0: hd is whole blocks */
+	float d = _cvtsh_ss((unsigned short)(b[0] | b[1] << 8));
+	__m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+		_mm_loadl_epi64((const __m128i *)(b + 2 + d0 % 32))));
+	return _mm256_mul_ps(_mm256_set1_ps(d), q);
+}
+
+ATARGET static void kv_keys(int type, const void *rows, size_t stride, size_t np, size_t hd,
+	float *kt)
+{
+	const uint8_t *base = rows;
+	size_t hd8 = hd & ~(size_t)7;
+	for (size_t i0 = 0; i0 < 64; i0 += 8) {
+		for (size_t d0 = 0; d0 < hd8; d0 += 8) {
+			__m256 r[8];
+			for (size_t i = 0; i < 8; i++)
+				r[i] = i0 + i < np ? key_part(type, base + (i0 + i) * stride, d0) :
+					_mm256_setzero_ps();
+			transpose8(r);
+			for (size_t c = 0; c < 8; c++)
+				_mm256_storeu_ps(kt + (d0 + c) * 64 + i0, r[c]);
+		}
+	}
+	/* an F16 head width that is not whole vectors: its last channels one by one */
+	for (size_t d = hd8; d < hd; d++)
+		for (size_t i = 0; i < 64; i++) {
+			uint16_t h;
+			if (i < np)
+				memcpy(&h, base + i * stride + 2 * d, 2);
+			kt[d * 64 + i] = i < np ? _cvtsh_ss(h) : 0.0f;
+		}
+}
+
 void arca_rt__fill_avx2_attn(arca_rt__table *t)
 {
 	t->kv_tile = kv_tile;
+	t->kv_keys = kv_keys;
 }
 #else
 void arca_rt__fill_avx2_attn(arca_rt__table *t)

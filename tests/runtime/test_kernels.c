@@ -289,7 +289,8 @@ static void test_activations_avx512(void **state)
 }
 
 /* A level's arca_rt_kv_keys against the decoding done here: F16 rows (finite specials:
- * infinities, the largest half, subnormals, −0; head widths that leave a partial vector)
+ * infinities, the largest half, subnormals, −0; head widths that leave a partial vector of
+ * 16 or of 8)
  * and Q8_0 rows, 1, 17 and 64 positions of a tile, rows further apart than one head (as
  * in a cache of several kv heads); the padding columns must come out zero. */
 static void check_kv_keys_at(int level)
@@ -301,7 +302,8 @@ static void check_kv_keys_at(int level)
 		t_skip("%s has no key transposition of its own", level_names[level]);
 	}
 	static const struct { int type; size_t hd; } cases[] = {
-		{ ARCA_GGML_F16, 64 }, { ARCA_GGML_F16, 80 }, { ARCA_GGML_F16, 576 },
+		{ ARCA_GGML_F16, 64 }, { ARCA_GGML_F16, 68 }, { ARCA_GGML_F16, 80 },
+		{ ARCA_GGML_F16, 576 },
 		{ ARCA_GGML_Q8_0, 64 }, { ARCA_GGML_Q8_0, 128 },
 	};
 	static const size_t nps[] = { 1, 17, 64 };
@@ -353,6 +355,12 @@ static void check_kv_keys_at(int level)
 	use_best_level();
 }
 
+static void test_kv_keys_avx2(void **state)
+{
+	(void)state;
+	check_kv_keys_at(ARCA_RT_AVX2);
+}
+
 static void test_kv_keys_avx512(void **state)
 {
 	(void)state;
@@ -368,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_activation_formats),
 		cmocka_unit_test(test_activations_avx2),
 		cmocka_unit_test(test_activations_avx512),
+		cmocka_unit_test(test_kv_keys_avx2),
 		cmocka_unit_test(test_kv_keys_avx512),
 	};
 	return t_exit(cmocka_run_group_tests(tests, NULL, NULL));
