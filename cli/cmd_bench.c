@@ -48,7 +48,8 @@ const cli_spec cmd_bench_spec = {
 		"faithful variant). Evaluates a prompt of P pseudo-random tokens as one batch\n"
 		"(prefill) and generates N tokens one at a time (decode), R times each, and\n"
 		"reports tokens/s (mean and standard deviation), the weight bytes a decoded token\n"
-		"reads and the bandwidth that implies, the KV cache's bytes per token, and the\n"
+		"reads and the bandwidth that implies, the KV cache's bytes per token (and what it\n"
+		"takes in host memory: a GPU keeps its layers' cache itself), and the\n"
 		"process's peak resident memory. With --depth D both start after D pseudo-random\n"
 		"tokens already in the cache (evaluated once, not timed), as llama-bench's -d.",
 	.options = options,
@@ -118,13 +119,14 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 	const char *gpu = arca_session_device_name(s);
 	if (ctx->json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:i, s:i, "
-			"s:s, s:I, s:{s:f, s:f}, s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch",
+			"s:s, s:I, s:I, s:{s:f, s:f}, s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch",
 			in->arch, "weight_types", in->weight_types, "threads", opt.threads, "kernels",
 			arca_session_kernels(s), "device", gpu ? gpu : "cpu", "gpu_layers",
 			(int)arca_session_gpu_layers(s), "n_params", (json_int_t)in->n_params, "weight_bytes",
 			(json_int_t)in->weight_bytes, "prompt", opt.prompt, "gen", opt.gen, "reps",
 			opt.reps, "depth", opt.depth, "cache_type", ctype, "kv_bytes_per_token",
-			(json_int_t)kv_token, "prefill_tps", "mean", pp.mean, "stdev", pp.stdev, "decode_tps", "mean",
+			(json_int_t)kv_token, "kv_host_bytes", (json_int_t)arca_session_kv_host_bytes(s),
+			"prefill_tps", "mean", pp.mean, "stdev", pp.stdev, "decode_tps", "mean",
 			tg.mean, "stdev", tg.stdev, "decode_gbps", gbps, "peak_rss_mib", rss_mib);
 		return cli_print_json(doc);
 	}
@@ -136,7 +138,10 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 	cli_device_describe(s, where, sizeof(where));
 	printf("%s: %s, %s, %s per token, %d threads, %s kernels, on %s\n", cm->file.what,
 		in->arch, in->weight_types, size, opt.threads, arca_session_kernels(s), where);
-	printf("KV cache %s: %llu bytes per token", ctype, (unsigned long long)kv_token);
+	char host[32];
+	cli_format_size(host, sizeof(host), arca_session_kv_host_bytes(s));
+	printf("KV cache %s: %llu bytes per token, %s in host memory", ctype,
+		(unsigned long long)kv_token, host);
 	if (opt.depth)
 		printf(", %d tokens in the cache before each measurement", opt.depth);
 	printf("\n");

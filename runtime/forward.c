@@ -91,8 +91,9 @@ VECTOR_CLONES static void attn_worker(void *ctx, int ith, int nth)
 	arca_pool_split(j->nb * H, 1, ith, nth, &lo, &hi);
 	float *scores = s->scores + (size_t)ith * s->n_ctx * group;
 	const float scale = s->m->attn_scale;
-	const float *kc = s->k_cache + (size_t)j->layer * s->k_dim * s->kt_stride;
-	const float *vc = s->v_cache + (size_t)j->layer * s->n_ctx * s->v_dim;
+	size_t cl = j->layer - s->cache_layer0;
+	const float *kc = s->k_cache + cl * s->k_dim * s->kt_stride;
+	const float *vc = s->v_cache + cl * s->n_ctx * s->v_dim;
 	for (size_t item = lo; item < hi; item++) {
 		size_t t = item / H, h = item % H, g = h / group;
 		size_t n_keys = s->n_past + t + 1; /* causal: this token and all before it */
@@ -172,10 +173,11 @@ static void cache_write(arca_session *s, uint32_t layer, size_t pos, const float
 		arca_rt__kv_write(s, layer, pos, k, v);
 		return;
 	}
-	float *kt = s->k_cache + (size_t)layer * s->k_dim * s->kt_stride;
+	size_t cl = layer - s->cache_layer0;
+	float *kt = s->k_cache + cl * s->k_dim * s->kt_stride;
 	for (size_t ch = 0; ch < s->k_dim; ch++)
 		kt[ch * s->kt_stride + pos] = k[ch];
-	memcpy(s->v_cache + ((size_t)layer * s->n_ctx + pos) * s->v_dim, v,
+	memcpy(s->v_cache + (cl * s->n_ctx + pos) * s->v_dim, v,
 		s->v_dim * sizeof(float));
 }
 

@@ -259,12 +259,14 @@ typedef struct {
 
 static const char *layer_keys(const arca_session *s, uint32_t layer)
 {
-	return (const char *)s->kq_cache + (size_t)layer * s->n_ctx * s->k_row;
+	size_t cl = layer - s->cache_layer0;   /* the GPU's layers have no host cache */
+	return (const char *)s->kq_cache + cl * s->n_ctx * s->k_row;
 }
 
 static const char *layer_values(const arca_session *s, uint32_t layer)
 {
-	return (const char *)s->vq_cache + (size_t)layer * s->n_ctx * s->v_row;
+	size_t cl = layer - s->cache_layer0;
+	return (const char *)s->vq_cache + cl * s->n_ctx * s->v_row;
 }
 
 /* Queries of tokens [t0, t1) and kv head g: rows r = (t − t0) · group + h. */

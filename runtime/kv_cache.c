@@ -29,11 +29,12 @@ arca_err arca_rt__kv_alloc(arca_session *s)
 			"multiples of 32 (this model's keys are %zu wide, its values %zu)", hd, hv);
 	s->k_row = (size_t)arca_ggml_row_size(type, s->k_dim);
 	s->v_row = (size_t)arca_ggml_row_size(type, s->v_dim);
-	size_t rows = (size_t)in->n_layer * s->n_ctx;
+	size_t rows = (size_t)(in->n_layer - s->cache_layer0) * s->n_ctx;
 	s->tile_floats = arca_rt__kv_scratch_floats(s);
 	size_t chunks = s->n_ctx / ((size_t)KV_CHUNK_TILES * KV_TILE) + 1;
 	s->kq_cache = malloc(rows * s->k_row + 1);
 	s->vq_cache = malloc(rows * s->v_row + 1);
+	s->kv_host_bytes = (uint64_t)rows * (s->k_row + s->v_row);
 	s->kv_tile = malloc((size_t)arca_pool_threads(s->pool) * s->tile_floats * sizeof(float));
 	s->kv_part = malloc(chunks * in->n_head * (hv + 2) * sizeof(float));
 	if (!s->kq_cache || !s->vq_cache || !s->kv_tile || !s->kv_part)
@@ -53,7 +54,7 @@ void arca_rt__kv_free(arca_session *s)
 void arca_rt__kv_write(arca_session *s, uint32_t layer, size_t pos, const float *k,
 	const float *v)
 {
-	size_t row = (size_t)layer * s->n_ctx + pos;
+	size_t row = (size_t)(layer - s->cache_layer0) * s->n_ctx + pos;
 	/* both widths are whole blocks (kv_alloc checked): these cannot fail */
 	(void)arca_quantize_rows(s->cache_type, k, (char *)s->kq_cache + row * s->k_row, 1,
 		s->k_dim);
@@ -95,6 +96,11 @@ const char *arca_cache_type_name(int cache_type)
 int arca_session_cache_type(const arca_session *s)
 {
 	return s->cache_type;
+}
+
+uint64_t arca_session_kv_host_bytes(const arca_session *s)
+{
+	return s->kv_host_bytes;
 }
 
 uint64_t arca_session_kv_bytes_per_token(const arca_session *s)

@@ -60,12 +60,31 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 		free(s);
 		return err;
 	}
-	size_t B = s->n_batch, cache = (size_t)i->n_layer * n_ctx * s->v_dim;
+	if (opts->device >= 0) {
+		if (s->cache_type != ARCA_GGML_F16) {
+			arca_session_free(s);
+			return arca_error_set(ARCA_EINVALID, "the GPU keeps its KV cache in f16 "
+				"(--cache-type f16, the default with a GPU); %s was asked for",
+				arca_cache_type_name(opts->cache_type));
+		}
+		arca_gpu_opts go = { opts->device, opts->gpu_layers, s->n_ctx, s->n_batch };
+		if ((err = arca_gpu_open(&s->gpu, m, &go)) < 0) {
+			arca_session_free(s);
+			return err;
+		}
+		snprintf(s->kernels, sizeof(s->kernels), "%s (%s)", arca_gpu_backend(),
+			arca_gpu_device_name(s->gpu));
+		s->cache_layer0 = arca_gpu_layers(s->gpu);   /* those keep their cache there */
+	}
+	size_t cache_layers = i->n_layer - s->cache_layer0;
+	size_t B = s->n_batch, cache = cache_layers * n_ctx * s->v_dim;
 	size_t wide = s->q_dim > i->n_embd ? s->q_dim : i->n_embd;
 	s->kt_stride = (size_t)n_ctx + 16;
 	if (s->cache_type == ARCA_GGML_F32) {
-		s->k_cache = floats((size_t)i->n_layer * s->k_dim * s->kt_stride);
+		s->k_cache = floats(cache_layers * s->k_dim * s->kt_stride);
 		s->v_cache = floats(cache);
+		s->kv_host_bytes = (uint64_t)(cache_layers * s->k_dim * s->kt_stride + cache) *
+			sizeof(float);
 	} else if ((err = arca_rt__kv_alloc(s)) < 0) {
 		arca_session_free(s);
 		return err;
@@ -115,21 +134,6 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 		arca_session_free(s);
 		return arca_error_set(ARCA_ENOMEM, "session: out of memory for a context of %u "
 			"tokens", n_ctx);
-	}
-	if (opts->device >= 0) {
-		if (s->cache_type != ARCA_GGML_F16) {
-			arca_session_free(s);
-			return arca_error_set(ARCA_EINVALID, "the GPU keeps its KV cache in f16 "
-				"(--cache-type f16, the default with a GPU); %s was asked for",
-				arca_cache_type_name(opts->cache_type));
-		}
-		arca_gpu_opts go = { opts->device, opts->gpu_layers, s->n_ctx, s->n_batch };
-		if ((err = arca_gpu_open(&s->gpu, m, &go)) < 0) {
-			arca_session_free(s);
-			return err;
-		}
-		snprintf(s->kernels, sizeof(s->kernels), "%s (%s)", arca_gpu_backend(),
-			arca_gpu_device_name(s->gpu));
 	}
 	*out = s;
 	return ARCA_OK;

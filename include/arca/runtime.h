@@ -84,6 +84,9 @@ int arca_session_cache_type(const arca_session *s);
 /* Bytes of KV cache one position takes over all layers: n_layer × (row(k_dim) + row(v_dim)),
  * a row of n elements being 4n bytes (F32), 2n (F16) or 34·n/32 (Q8_0). */
 uint64_t arca_session_kv_bytes_per_token(const arca_session *s);
+/* Bytes of KV cache the session holds in host memory for its whole context: the layers that
+ * run on the CPU (with a GPU, the layers it runs keep theirs in device memory). */
+uint64_t arca_session_kv_host_bytes(const arca_session *s);
 void arca_session_free(arca_session *s);
 
 /* Feeds n tokens at the next positions. *logits points at n_vocab floats for the last

@@ -6,7 +6,8 @@
 # Q8_0 and Q4_K_M, the logits of a prompt and of each greedy step agree with the CPU path
 # (gpu_check.sh), also with only some layers on the GPU (--gpu-layers), and against the
 # same GGUF on the CPU for F16, and a decode step whose keys are split among blocks; then the command line: run/bench/validate --gpu, a
-# validation fingerprint recorded on the CPU matched on the GPU, the errors for a cache
+# validation fingerprint recorded on the CPU matched on the GPU, no host KV cache for the GPU's
+# layers, the errors for a cache
 # type the GPU does not keep, too little device memory (naming the layers that fit) and
 # a weight type it does not read. t_gpu_emu_matrix.sh covers every architecture and type.
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +62,12 @@ expect_json 'd["cache_type"]' f16
 expect_json 'd["device"]' "arca CPU emulation of CUDA"
 run 0 "$EMU" bench "$M" --gpu -p 16 -n 4 -r 1
 expect_stdout "on arca CPU emulation of CUDA (3 of 3 layers)"
+# the host keeps a KV cache only for the layers the CPU runs
+expect_stdout "0 B in host memory"
+run 0 "$ARCA" bench "$M" -p 16 -n 4 -r 1 --json
+cpu_kv=$(json 'd["kv_host_bytes"]')
+run 0 "$EMU" bench "$M" --gpu --gpu-layers 2 -p 16 -n 4 -r 1 --json
+expect_json 'd["kv_host_bytes"] * 3' "$cpu_kv"
 
 # validate: fingerprints made on a GPU are kept apart from the CPU's (its products round
 # otherwise, so near-ties may go the other way) and match the next GPU run

@@ -29,6 +29,8 @@ expect_stderr "unknown KV cache type 'q4_0'"
 # bench: bytes per token, depth
 run 0 "$ARCA" bench acme/m:q8_0 -p 16 -n 4 -r 1 --json
 expect_json 'd["cache_type"], d["kv_bytes_per_token"]' "('f16', 512)"
+# the whole context (prompt 16 + 1 positions) in host memory
+expect_json 'd["kv_host_bytes"]' $((512 * 17))
 run 0 "$ARCA" bench acme/m:q8_0 -p 16 -n 4 -r 1 --cache-type f32 --json
 expect_json 'd["cache_type"], d["kv_bytes_per_token"]' "('f32', 1024)"
 run 0 "$ARCA" bench acme/m:q8_0 -p 16 -n 4 -r 1 --cache-type q8_0 --depth 40 --json
