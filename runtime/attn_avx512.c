@@ -133,7 +133,8 @@ ATARGET static inline void transpose16(__m512 r[16])
 ATARGET static inline __m512 key_part(int type, const uint8_t *row, size_t d0, __mmask16 m)
 {
 	if (type == ARCA_GGML_F16)
-		return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + 2 * d0));
+		return _mm512_cvtph_ps(m == 0xFFFF ? _mm256_loadu_si256((const __m256i *)(row + 2 * d0)) :
+			_mm256_maskz_loadu_epi16(m, row + 2 * d0));
 	const uint8_t *b = row + d0 / 32 * 34;   /* Q8_0: hd is whole blocks, d0 inside one */
 	float d = _cvtsh_ss((unsigned short)(b[0] | b[1] << 8));
 	__m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(

@@ -177,28 +177,27 @@ KV_INLINE void load_tile(const arca_session *s, const char *kc, const char *vc, 
 	const arca_model_info *in = &s->m->info;
 	size_t hd = in->head_dim, hv = s->m->head_dim_v;
 	int type = s->cache_type;
-	size_t k_off = (size_t)arca_ggml_row_size(type, g * hd);
-	size_t v_off = (size_t)arca_ggml_row_size(type, g * hv);
-	/* the next tile's rows are fetched while this one is worked on: rows are a kv head's
-	 * slice of each position, too short and far apart for the hardware to run ahead */
-	size_t k_bytes = arca_ggml_row_size(type, hd), v_bytes = arca_ggml_row_size(type, hv);
-	for (size_t i = p0 + KV_TILE; i < p0 + 2 * KV_TILE && i < s->n_ctx; i++) {
-		for (size_t b = 0; b < k_bytes; b += 64)
-			__builtin_prefetch(kc + i * s->k_row + k_off + b);
-		for (size_t b = 0; b < v_bytes; b += 64)
-			__builtin_prefetch(vc + i * s->v_row + v_off + b);
+	/* the head's rows are contiguous: the tile is one run of memory */
+	const char *kh = kc + g * s->n_ctx * s->k_row, *vh = vc + g * s->n_ctx * s->v_row;
+	/* the next tile is fetched while this one is worked on */
+	size_t end = p0 + 2 * KV_TILE < s->n_ctx ? p0 + 2 * KV_TILE : s->n_ctx;
+	if (end > p0 + KV_TILE) {
+		for (size_t b = (p0 + KV_TILE) * s->k_row; b < end * s->k_row; b += 64)
+			__builtin_prefetch(kh + b);
+		for (size_t b = (p0 + KV_TILE) * s->v_row; b < end * s->v_row; b += 64)
+			__builtin_prefetch(vh + b);
 	}
 	if (w->keys_fn) {
-		w->keys_fn(type, kc + p0 * s->k_row + k_off, s->k_row, np, hd, w->kt);
+		w->keys_fn(type, kh + p0 * s->k_row, s->k_row, np, hd, w->kt);
 		for (size_t i = 0; i < np; i++)
-			decode_row(type, vc + (p0 + i) * s->v_row + v_off, w->vt + i * hv, hv);
+			decode_row(type, vh + (p0 + i) * s->v_row, w->vt + i * hv, hv);
 		return;
 	}
 	for (size_t i = 0; i < np; i++) {
-		decode_row(type, kc + (p0 + i) * s->k_row + k_off, w->row, hd);
+		decode_row(type, kh + (p0 + i) * s->k_row, w->row, hd);
 		for (size_t d = 0; d < hd; d++)
 			w->kt[d * KV_TILE + i] = w->row[d];
-		decode_row(type, vc + (p0 + i) * s->v_row + v_off, w->vt + i * hv, hv);
+		decode_row(type, vh + (p0 + i) * s->v_row, w->vt + i * hv, hv);
 	}
 	for (size_t i = np; i < KV_TILE; i++)
 		for (size_t d = 0; d < hd; d++)
@@ -260,13 +259,13 @@ typedef struct {
 static const char *layer_keys(const arca_session *s, uint32_t layer)
 {
 	size_t cl = layer - s->cache_layer0;   /* the GPU's layers have no host cache */
-	return (const char *)s->kq_cache + cl * s->n_ctx * s->k_row;
+	return (const char *)s->kq_cache + cl * s->m->info.n_head_kv * s->n_ctx * s->k_row;
 }
 
 static const char *layer_values(const arca_session *s, uint32_t layer)
 {
 	size_t cl = layer - s->cache_layer0;
-	return (const char *)s->vq_cache + cl * s->n_ctx * s->v_row;
+	return (const char *)s->vq_cache + cl * s->m->info.n_head_kv * s->n_ctx * s->v_row;
 }
 
 /* Queries of tokens [t0, t1) and kv head g: rows r = (t − t0) · group + h. */

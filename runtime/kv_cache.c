@@ -2,9 +2,11 @@
 /*
  * runtime/kv_cache.c — the KV cache in a narrower type than F32: F16 (llama.cpp's default)
  * or Q8_0 (blocks of 32 int8 with an fp16 scale), as llama.cpp's --cache-type-k/-v offer.
- * Keys and values are stored position-major, one row of the type per layer and position
- * ([layer][n_ctx] rows of k_dim and v_dim elements), written as each token's k and v are
- * made. Attention over them is kv_attend.c's.
+ * Keys and values are stored head-major, one row of the type per layer, kv head and position
+ * ([layer][kv head][n_ctx] rows of head_dim and head_dim_v elements), written as each
+ * token's k and v are made: a tile of one head's positions is then one run of memory,
+ * which the hardware prefetcher follows (rows of all heads side by side left each head's
+ * slices 128 bytes apart in 256, and a generated token's attention waited on memory). Attention over them is kv_attend.c's.
  *
  * The F32 cache (forward.c, keys channel-major) is untouched by this file: its results are
  * the ones the float64 reference and the batch-equals-token-by-token checks hold to.
@@ -27,9 +29,9 @@ arca_err arca_rt__kv_alloc(arca_session *s)
 	if (type == ARCA_GGML_Q8_0 && (hd % 32 || hv % 32))
 		return arca_error_set(ARCA_EINVALID, "a q8_0 KV cache needs head widths that are "
 			"multiples of 32 (this model's keys are %zu wide, its values %zu)", hd, hv);
-	s->k_row = (size_t)arca_ggml_row_size(type, s->k_dim);
-	s->v_row = (size_t)arca_ggml_row_size(type, s->v_dim);
-	size_t rows = (size_t)(in->n_layer - s->cache_layer0) * s->n_ctx;
+	s->k_row = (size_t)arca_ggml_row_size(type, hd);
+	s->v_row = (size_t)arca_ggml_row_size(type, hv);
+	size_t rows = (size_t)(in->n_layer - s->cache_layer0) * in->n_head_kv * s->n_ctx;
 	s->tile_floats = arca_rt__kv_scratch_floats(s);
 	size_t chunks = s->n_ctx / ((size_t)KV_CHUNK_TILES * KV_TILE) + 1;
 	s->kq_cache = malloc(rows * s->k_row + 1);
@@ -54,12 +56,16 @@ void arca_rt__kv_free(arca_session *s)
 void arca_rt__kv_write(arca_session *s, uint32_t layer, size_t pos, const float *k,
 	const float *v)
 {
-	size_t row = (size_t)(layer - s->cache_layer0) * s->n_ctx + pos;
-	/* both widths are whole blocks (kv_alloc checked): these cannot fail */
-	(void)arca_quantize_rows(s->cache_type, k, (char *)s->kq_cache + row * s->k_row, 1,
-		s->k_dim);
-	(void)arca_quantize_rows(s->cache_type, v, (char *)s->vq_cache + row * s->v_row, 1,
-		s->v_dim);
+	const arca_model_info *in = &s->m->info;
+	size_t hd = in->head_dim, hv = s->m->head_dim_v;
+	for (size_t g = 0; g < in->n_head_kv; g++) {
+		size_t row = ((size_t)(layer - s->cache_layer0) * in->n_head_kv + g) * s->n_ctx + pos;
+		/* head widths are whole blocks (kv_alloc checked): these cannot fail */
+		(void)arca_quantize_rows(s->cache_type, k + g * hd,
+			(char *)s->kq_cache + row * s->k_row, 1, hd);
+		(void)arca_quantize_rows(s->cache_type, v + g * hv,
+			(char *)s->vq_cache + row * s->v_row, 1, hv);
+	}
 }
 
 /* ------------------------------------------------------------------ names and sizes */

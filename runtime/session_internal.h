@@ -29,8 +29,9 @@ struct arca_session {
 	 * the channels of one position do not share a cache set); values [layer][n_ctx][v_dim] */
 	float *k_cache, *v_cache;
 	size_t kt_stride;
-	/* cache_type F16 or Q8_0 (kv_cache.c): keys and values position-major rows of that
-	 * type, [layer][n_ctx] rows of k_row and v_row bytes (k_cache, v_cache stay NULL);
+	/* cache_type F16 or Q8_0 (kv_cache.c): keys and values head-major rows of that type,
+	 * [layer][kv head][n_ctx] rows of k_row and v_row bytes (one head's width; k_cache,
+	 * v_cache stay NULL);
 	 * attention (kv_attend.c) decodes KV_TILE positions of one kv head at a time into a
 	 * thread's kv_tile scratch; a generated token's chunk states go to kv_part */
 	int cache_type;
