@@ -64,7 +64,7 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 		if (s->cache_type != ARCA_GGML_F16) {
 			arca_session_free(s);
 			return arca_error_set(ARCA_EINVALID, "the GPU keeps its KV cache in f16 "
-				"(--cache-type f16, the default with a GPU); %s was asked for",
+				"(--cache-type f16, the default); %s was asked for",
 				arca_cache_type_name(opts->cache_type));
 		}
 		arca_gpu_opts go = { opts->device, opts->gpu_layers, s->n_ctx, s->n_batch };
