@@ -20,7 +20,6 @@ static struct {
 	const char *source;
 	int no_source, threads, no_record;
 	const char *cache_type;
-	int ctype;                 /* cache_type parsed */
 	cli_device dev;
 	char prompt_set[96];       /* the fingerprint's key: prompts, cache type, device */
 } opt = { .dev = CLI_DEVICE_INIT };
@@ -178,20 +177,17 @@ int cmd_validate(int argc, char **argv)
 	 * agreement is measured against, always with the exact F32 cache */
 	arca_session_opts so = ARCA_SESSION_OPTS_INIT, ref_so = ARCA_SESSION_OPTS_INIT;
 	ref_so.cache_type = ARCA_GGML_F32;
-	opt.ctype = ARCA_GGML_F16;
-	if (opt.cache_type && arca_cache_type_parse(&opt.ctype, opt.cache_type) < 0)
+	if (opt.cache_type && arca_cache_type_parse(&so.cache_type, opt.cache_type) < 0)
 		return cli_usage_error(&ctx, "validate: %s", arca_error_last());
-	so.cache_type = opt.ctype;
 	if (cli_device_apply(&opt.dev, &so) < 0)
 		return cli_usage_error(&ctx, "validate: %s", arca_error_last());
 	/* a GPU multiplies in other precisions than the CPU path (float or half activations,
 	 * where the CPU rounds them to 8 bits for quantized weights), so near-ties may resolve
 	 * otherwise: its fingerprints are kept apart, as each cache type's are */
 	snprintf(opt.prompt_set, sizeof(opt.prompt_set), "%s%s",
-		arca_validate_prompt_set(opt.ctype), so.device >= 0 ? "+gpu" : "");
+		arca_validate_prompt_set(so.cache_type), so.device >= 0 ? "+gpu" : "");
 	so.n_ctx = ref_so.n_ctx = 256;
 	so.n_threads = ref_so.n_threads = opt.threads;
-	so.cache_type = opt.ctype;
 	cli_model cm, src = { 0 };
 	arca_err err = cli_model_open(&cm, &ctx, ctx.args[0]);
 	if (err < 0)

@@ -686,14 +686,20 @@ void arca_rt__fill_avx512_gemm(arca_rt__table *t)
 	t->gemm[ARCA_GGML_Q4_K] = gemm_q4_k;
 	t->gemm[ARCA_GGML_Q5_K] = gemm_q5_k;
 	t->gemm[ARCA_GGML_Q6_K] = gemm_q6_k;
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512bf16")) {
-		t->gemm[ARCA_GGML_BF16] = gemm_bf16_dp;
-		t->name = "avx512-vnni+bf16";
-	}
+}
+
+void arca_rt__fill_avx512_bf16(arca_rt__table *t)
+{
+	t->gemm[ARCA_GGML_BF16] = gemm_bf16_dp;
+	t->name = "avx512-vnni+bf16";
 }
 #else
 void arca_rt__fill_avx512_gemm(arca_rt__table *t)
+{
+	(void)t;
+}
+
+void arca_rt__fill_avx512_bf16(arca_rt__table *t)
 {
 	(void)t;
 }

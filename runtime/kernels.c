@@ -52,6 +52,8 @@ static void init(void)
 		    __builtin_cpu_supports("avx512vnni")) {
 			available[ARCA_RT_AVX512] = 1;
 			active = &tables[ARCA_RT_AVX512];
+			if (__builtin_cpu_supports("avx512bf16"))
+				arca_rt__fill_avx512_bf16(&tables[ARCA_RT_AVX512]);
 		}
 	}
 #endif

@@ -91,6 +91,9 @@ void arca_rt__fill_avx2(arca_rt__table *t);
 void arca_rt__fill_avx512(arca_rt__table *t);
 /* The AVX-512 register-tiled products (runtime/gemm_avx512.c). */
 void arca_rt__fill_avx512_gemm(arca_rt__table *t);
+/* On a CPU with AVX512_BF16 (kernels.c checks): BF16 prompts by vdpbf16ps, and the level's
+ * name says so (runtime/gemm_avx512.c). */
+void arca_rt__fill_avx512_bf16(arca_rt__table *t);
 /* The AVX-512 activation conversions (runtime/act_avx512.c). */
 void arca_rt__fill_avx512_act(arca_rt__table *t);
 /* The narrow-KV-cache attention tile (runtime/attn_avx2.c, runtime/attn_avx512.c). */

@@ -187,17 +187,16 @@ KV_INLINE void load_tile(const arca_session *s, const char *kc, const char *vc, 
 		for (size_t b = (p0 + KV_TILE) * s->v_row; b < end * s->v_row; b += 64)
 			__builtin_prefetch(vh + b);
 	}
+	for (size_t i = 0; i < np; i++)
+		decode_row(type, vh + (p0 + i) * s->v_row, w->vt + i * hv, hv);
 	if (w->keys_fn) {
 		w->keys_fn(type, kh + p0 * s->k_row, s->k_row, np, hd, w->kt);
-		for (size_t i = 0; i < np; i++)
-			decode_row(type, vh + (p0 + i) * s->v_row, w->vt + i * hv, hv);
 		return;
 	}
 	for (size_t i = 0; i < np; i++) {
 		decode_row(type, kh + (p0 + i) * s->k_row, w->row, hd);
 		for (size_t d = 0; d < hd; d++)
 			w->kt[d * KV_TILE + i] = w->row[d];
-		decode_row(type, vh + (p0 + i) * s->v_row, w->vt + i * hv, hv);
 	}
 	for (size_t i = np; i < KV_TILE; i++)
 		for (size_t d = 0; d < hd; d++)

@@ -6,7 +6,8 @@
  * ([layer][kv head][n_ctx] rows of head_dim and head_dim_v elements), written as each
  * token's k and v are made: a tile of one head's positions is then one run of memory,
  * which the hardware prefetcher follows (rows of all heads side by side left each head's
- * slices 128 bytes apart in 256, and a generated token's attention waited on memory). Attention over them is kv_attend.c's.
+ * slices 128 bytes apart in 256, and a generated token's attention waited on memory).
+ * Attention over them is kv_attend.c's.
  *
  * The F32 cache (forward.c, keys channel-major) is untouched by this file: its results are
  * the ones the float64 reference and the batch-equals-token-by-token checks hold to.
@@ -36,7 +37,6 @@ arca_err arca_rt__kv_alloc(arca_session *s)
 	size_t chunks = s->n_ctx / ((size_t)KV_CHUNK_TILES * KV_TILE) + 1;
 	s->kq_cache = malloc(rows * s->k_row + 1);
 	s->vq_cache = malloc(rows * s->v_row + 1);
-	s->kv_host_bytes = (uint64_t)rows * (s->k_row + s->v_row);
 	s->kv_tile = malloc((size_t)arca_pool_threads(s->pool) * s->tile_floats * sizeof(float));
 	s->kv_part = malloc(chunks * in->n_head * (hv + 2) * sizeof(float));
 	if (!s->kq_cache || !s->vq_cache || !s->kv_tile || !s->kv_part)
@@ -104,9 +104,15 @@ int arca_session_cache_type(const arca_session *s)
 	return s->cache_type;
 }
 
+/* What kv_alloc (narrow types) and session.c (F32: keys channel-major, kt_stride per
+ * channel) allocate for the layers the CPU runs. */
 uint64_t arca_session_kv_host_bytes(const arca_session *s)
 {
-	return s->kv_host_bytes;
+	uint64_t layers = s->m->info.n_layer - s->cache_layer0;
+	if (s->cache_type == ARCA_GGML_F32)
+		return layers * ((uint64_t)s->k_dim * s->kt_stride + (uint64_t)s->n_ctx * s->v_dim) *
+			sizeof(float);
+	return layers * s->m->info.n_head_kv * s->n_ctx * (uint64_t)(s->k_row + s->v_row);
 }
 
 uint64_t arca_session_kv_bytes_per_token(const arca_session *s)

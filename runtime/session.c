@@ -83,8 +83,6 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 	if (s->cache_type == ARCA_GGML_F32) {
 		s->k_cache = floats(cache_layers * s->k_dim * s->kt_stride);
 		s->v_cache = floats(cache);
-		s->kv_host_bytes = (uint64_t)(cache_layers * s->k_dim * s->kt_stride + cache) *
-			sizeof(float);
 	} else if ((err = arca_rt__kv_alloc(s)) < 0) {
 		arca_session_free(s);
 		return err;

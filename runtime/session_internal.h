@@ -22,9 +22,8 @@ struct arca_session {
 	size_t k_dim, v_dim, q_dim, att_dim;
 	/* The host cache holds layers [cache_layer0, n_layer): the layers before it run on the
 	 * GPU (runtime/gpu.h), which keeps their keys and values itself, so the caches below
-	 * are indexed by layer − cache_layer0. kv_host_bytes: what the host cache takes. */
+	 * are indexed by layer − cache_layer0. */
 	uint32_t cache_layer0;
-	uint64_t kv_host_bytes;
 	/* keys channel-major, [layer][k_dim][kt_stride] (kt_stride = n_ctx plus a cache line, so
 	 * the channels of one position do not share a cache set); values [layer][n_ctx][v_dim] */
 	float *k_cache, *v_cache;

@@ -57,8 +57,9 @@ arca_err arca_session_new(arca_session **out, const arca_model *m, uint32_t n_ct
 
 /* How the KV cache stores keys and values, as llama.cpp's --cache-type-k/-v offer: F32
  * (exact, what the float64 reference is checked against), F16 (the default, as llama.cpp's;
- * half the memory, and the fastest attention), Q8_0 (blocks of 32 int8 with an fp16 scale: 34 bytes per 32,
- * a little over a quarter of F32; needs head widths that are multiples of 32). Values are
+ * half the memory, and the fastest attention), Q8_0 (blocks of 32 int8 with an fp16 scale:
+ * 34 bytes per 32, a little over a quarter of F32; needs head widths that are multiples of
+ * 32). Values are
  * ggml type ids (ARCA_GGML_F32, ARCA_GGML_F16, ARCA_GGML_Q8_0). */
 typedef struct {
 	uint32_t n_ctx;           /* 0: as arca_session_new */
