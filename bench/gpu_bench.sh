@@ -8,17 +8,25 @@
 # random data, events, median of 30). Then for each shape in SHAPES and type in TYPES:
 # a GGUF of random weights in that shape (bench/gguf_synth: Qwen2.5's shapes, the types
 # `arca convert` gives each tensor) written into /dev/shm when it has room, else TMPDIR;
-# `arca bench FILE --gpu -p PROMPT -n GEN -r REPS --json`; the file deleted. Prints the
-# table last (bench/gpu_table.py: weight bytes per token, decode tok/s, the roofline
-# tok/s = copy bandwidth / weight bytes per token, decode % of it, prefill tok/s, the
-# prefill FLOP rate and its % of the bf16 product rate) and writes everything as JSON to
-# BENCH_JSON (default $OUT/gpu_bench.json when OUT is set). Exit 1 when a row failed
-# (gguf_synth or arca bench; a row skipped for the budget is not a failure).
+# `arca bench FILE --gpu -p PROMPT -n GEN -r REPS --json`; the prompt again with the tile
+# kernels instead of cuBLAS (ARCA_GPU_BLAS=off, -n 0; TILES=0 skips it); llama.cpp's
+# llama-bench built with CUDA on the same file when there is one (LLAMA_BENCH; default
+# $BUILD/llama/llama-bench, which scripts/gpu-prepare.sh stages from bench/native_llama.sh's
+# CUDA build: every layer on the GPU, flash attention, the same prompt and generation
+# lengths and repetitions); the file deleted. Prints the table last (bench/gpu_table.py:
+# weight bytes per token, decode tok/s, the roofline tok/s = copy bandwidth / weight bytes
+# per token, decode % of it, prefill tok/s, the prefill FLOP rate and its % of the bf16
+# product rate, prefill with the tiles, llama.cpp's prefill and decode and arca's ratios to
+# them) and writes everything as JSON to BENCH_JSON (default $OUT/gpu_bench.json when OUT
+# is set). Exit 1 when a row failed (gguf_synth or arca bench; a row skipped for the
+# budget is not a failure; llama-bench failing is reported in the row, not failed).
 #
 # Environment: SHAPES (default "qwen2.5-0.5b qwen2.5-7b qwen2.5-14b"; gguf_synth --list),
 # TYPES ("q4_k_m q8_0 bf16 f16"), PROMPT (512), GEN (128), REPS (3), BUDGET (seconds for
 # the whole script, 0 = none: a row is skipped when what is left is less than its
-# estimate, 15 s + 2 s per GB of its file), ROW_TIMEOUT (300 s for one arca bench),
+# estimate, 15 s + 2 s per GB of its file, and as much again with llama-bench), ROW_TIMEOUT
+# (300 s for one arca bench or llama-bench), LLAMA_LIBS (folders llama-bench's CUDA runtime
+# and cuBLAS are in, for its LD_LIBRARY_PATH),
 # DEVICE_FLAGS (default --gpu; "" benchmarks the CPU: how this script is tested without
 # a GPU), CEILINGS=0 skips the PyTorch measurements, BUILD (build-gpu) with ARCA and
 # SYNTH the programs, SYNTH_DIR where the files go.
@@ -36,6 +44,9 @@ budget=${BUDGET:-0}
 row_timeout=${ROW_TIMEOUT:-300}
 read -r -a device_flags <<<"${DEVICE_FLAGS---gpu}"
 bench_json=${BENCH_JSON:-${OUT:+$OUT/gpu_bench.json}}
+tiles=${TILES:-1}
+llama=${LLAMA_BENCH:-$build/llama/llama-bench}
+[ -x "$llama" ] || llama=
 start=$SECONDS
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-bench-XXXXXX")
@@ -63,19 +74,28 @@ place_for() {
 	return 1
 }
 
-# record SHAPE TYPE STATUS [SYNTH_JSON_FILE] [BENCH_JSON_FILE] [ERROR_FILE]
+# record SHAPE TYPE STATUS [KEY=FILE]...: one line of results; KEY is synth, bench,
+# tiles, llama (JSON files: null when missing or not JSON) or error (text)
 record() {
 	python3 - "$@" >>"$results" <<'PY'
 import json, sys
-a = sys.argv[1:] + [""] * 6
-def load(p):
+shape, typ, status = sys.argv[1:4]
+row = {"shape": shape, "type": typ, "status": status, "synth": None, "bench": None,
+       "tiles": None, "llama": None, "error": None}
+for kv in sys.argv[4:]:
+    key, path = kv.split("=", 1)
     try:
-        return json.load(open(p)) if p else None
-    except (OSError, ValueError):
-        return None
-err = open(a[5]).read()[-2000:].strip() if a[5] else ""
-print(json.dumps({"shape": a[0], "type": a[1], "status": a[2], "synth": load(a[3]),
-                  "bench": load(a[4]), "error": err or None}))
+        text = open(path).read()
+    except OSError:
+        continue
+    if key == "error":
+        row[key] = text[-2000:].strip() or None
+        continue
+    try:
+        row[key] = json.loads(text)
+    except ValueError:
+        row[key] = None
+print(json.dumps(row))
 PY
 }
 
@@ -95,22 +115,23 @@ for shape in $shapes; do
 		"$synth" --shape "$shape" --type "$type" --size >"$work/size.json"
 		bytes=$(json bytes <"$work/size.json")
 		need=$((15 + 2 * bytes / 1000000000))
+		[ -n "$llama" ] && need=$((need * 2))
 		left=$((budget - (SECONDS - start)))
 		if [ "$budget" != 0 ] && [ "$left" -lt "$need" ]; then
 			echo "$shape $type: skipped, ${left}s left of the budget, about ${need}s needed" >&2
-			record "$shape" "$type" skipped "$work/size.json"
+			record "$shape" "$type" skipped synth="$work/size.json"
 			continue
 		fi
 		if ! dir=$(place_for "$bytes"); then
 			echo "$shape $type: skipped, no room for $bytes bytes" >&2
-			record "$shape" "$type" no-room "$work/size.json"
+			record "$shape" "$type" no-room synth="$work/size.json"
 			continue
 		fi
 		file=$dir/arca-gpu-bench-$shape-$type.gguf
 		echo "$shape $type: $((bytes >> 20)) MiB in $dir..." >&2
 		if ! "$synth" --shape "$shape" --type "$type" --out "$file" >"$work/synth.json" \
 				2>"$work/err"; then
-			record "$shape" "$type" synth-failed "$work/size.json" "" "$work/err"
+			record "$shape" "$type" synth-failed synth="$work/size.json" error="$work/err"
 			rm -f "$file"
 			continue
 		fi
@@ -119,7 +140,24 @@ for shape in $shapes; do
 		timeout "$row_timeout" "$arca" bench "$file" "${device_flags[@]}" -p "$prompt" \
 			-n "$gen" -r "$reps" --json >"$work/bench.json" 2>"$work/err" || status=failed
 		[ "$status" = ok ] || { echo "$shape $type: arca bench failed:" >&2; cat "$work/err" >&2; }
-		record "$shape" "$type" "$status" "$work/synth.json" "$work/bench.json" "$work/err"
+		rm -f "$work/tiles.json" "$work/llama.json"
+		if [ "$status" = ok ] && [ "$tiles" = 1 ] && [ "$prompt" -gt 0 ]; then
+			echo "  the prompt with the tile kernels (ARCA_GPU_BLAS=off)" >&2
+			ARCA_GPU_BLAS=off timeout "$row_timeout" "$arca" bench "$file" "${device_flags[@]}" \
+				-p "$prompt" -n 0 -r "$reps" --json >"$work/tiles.json" 2>>"$work/err" ||
+				echo "  (failed: $(tail -n 1 "$work/err"))" >&2
+		fi
+		if [ -n "$llama" ]; then
+			echo "  llama-bench (CUDA)" >&2
+			LD_LIBRARY_PATH=${LLAMA_LIBS:+$LLAMA_LIBS:}${LD_LIBRARY_PATH:-} \
+				timeout "$row_timeout" "$llama" -m "$file" -ngl 99 -fa 1 -p "$prompt" \
+				-n "$gen" -r "$reps" -o json >"$work/llama.json" 2>"$work/llama.err" || {
+				echo "  llama-bench failed: $(tail -n 3 "$work/llama.err")" >&2
+				tail -c 1000 "$work/llama.err" >>"$work/err"
+			}
+		fi
+		record "$shape" "$type" "$status" synth="$work/synth.json" bench="$work/bench.json" \
+			tiles="$work/tiles.json" llama="$work/llama.json" error="$work/err"
 		rm -f "$file"
 		file=
 	done

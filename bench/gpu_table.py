@@ -13,6 +13,10 @@ bench's JSON) against the measured ceilings (bench/gpu_ceilings.py).
                     token's logits only; attention's own products are left out: under 1%
                     at P = 512 for these shapes)
     % mm            that rate / the measured dense bf16 matrix-product rate
+    tiles t/s       prefill with the tile kernels instead of cuBLAS (ARCA_GPU_BLAS=off)
+    llama pp, tg    llama.cpp's llama-bench (CUDA) on the same file: prefill and decode
+                    tok/s (its avg_ts)
+    pp x, tg x      arca / llama.cpp
 
     gpu_table.py RESULTS.jsonl CEILINGS.json [--json OUT.json]
 
@@ -61,6 +65,15 @@ def main():
             flops = 2 * (s["layer_matrix_params"] * p + s["output_params"]) * pre / p
         t["prefill_tflops"] = flops / 1e12 if flops else None
         t["prefill_pct_bf16_mm"] = 100 * t["prefill_tflops"] / mm if flops and mm else None
+        t["prefill_tiles_tps"] = ((r.get("tiles") or {}).get("prefill_tps") or {}).get("mean")
+        t["gpu_products"] = b.get("gpu_products")
+        ll = r.get("llama") if isinstance(r.get("llama"), list) else []
+        t["llama_pp_tps"] = next((x.get("avg_ts") for x in ll
+                                  if x.get("n_prompt") and not x.get("n_gen")), None)
+        t["llama_tg_tps"] = next((x.get("avg_ts") for x in ll
+                                  if x.get("n_gen") and not x.get("n_prompt")), None)
+        t["pp_vs_llama"] = pre / t["llama_pp_tps"] if pre and t["llama_pp_tps"] else None
+        t["tg_vs_llama"] = dec / t["llama_tg_tps"] if dec and t["llama_tg_tps"] else None
         t["device"] = b.get("device")
         t["gpu_layers"] = b.get("gpu_layers")
         table.append(t)
@@ -70,7 +83,7 @@ def main():
         % (bw, ceil.get("read_gbps", 0), mm, ceil["mm_n"], ceil["mm_n"], ceil["device"])
         if bw and mm else ceil.get("error", "?")))
     head = ("shape", "type", "GB/tok", "decode t/s", "roof t/s", "% roof", "prefill t/s",
-            "TFLOP/s", "% mm", "status")
+            "TFLOP/s", "% mm", "tiles t/s", "llama pp", "llama tg", "pp x", "tg x", "status")
     lines = [head]
     for t in table:
         dec = fmt(t["decode_tps"], ".1f")
@@ -79,14 +92,19 @@ def main():
         lines.append((t["shape"], t["type"], fmt(t["weight_gb_per_token"], ".3f"), dec,
                       fmt(t["roofline_tps"], ".0f"), fmt(t["decode_pct_roofline"], ".1f"),
                       fmt(t["prefill_tps"], ".0f"), fmt(t["prefill_tflops"], ".1f"),
-                      fmt(t["prefill_pct_bf16_mm"], ".1f"), t["status"]))
+                      fmt(t["prefill_pct_bf16_mm"], ".1f"), fmt(t["prefill_tiles_tps"], ".0f"),
+                      fmt(t["llama_pp_tps"], ".0f"), fmt(t["llama_tg_tps"], ".1f"),
+                      fmt(t["pp_vs_llama"], ".2f"), fmt(t["tg_vs_llama"], ".2f"), t["status"]))
     widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
     for l in lines:
-        print("  ".join(str(c).rjust(w) if i >= 2 and i < 9 else str(c).ljust(w)
+        print("  ".join(str(c).rjust(w) if 2 <= i < len(head) - 1 else str(c).ljust(w)
                         for i, (c, w) in enumerate(zip(l, widths))).rstrip())
     if out_json:
         with open(out_json, "w") as f:
             json.dump({"ceilings": ceil, "rows": table, "raw": rows}, f, indent=1)
+    products = sorted({t["gpu_products"] for t in table if t.get("gpu_products")})
+    if products:
+        print("a prompt's products: " + "; ".join(products))
     failed = [t for t in table if t["status"] not in ("ok", "skipped")]
     for t in failed:
         print("%s %s: %s" % (t["shape"], t["type"], t["status"]))

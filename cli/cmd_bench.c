@@ -119,7 +119,7 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 	const char *gpu = arca_session_device_name(s);
 	if (ctx->json) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:i, s:i, "
-			"s:s, s:I, s:I, s:{s:f, s:f}, s:{s:f, s:f}, s:f, s:f}", "model", cm->file.what, "arch",
+			"s:s, s:I, s:I, s:{s:f, s:f}, s:{s:f, s:f}, s:f, s:f, s:s?}", "model", cm->file.what, "arch",
 			in->arch, "weight_types", in->weight_types, "threads", opt.threads, "kernels",
 			arca_session_kernels(s), "device", gpu ? gpu : "cpu", "gpu_layers",
 			(int)arca_session_gpu_layers(s), "n_params", (json_int_t)in->n_params, "weight_bytes",
@@ -127,7 +127,8 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 			opt.reps, "depth", opt.depth, "cache_type", ctype, "kv_bytes_per_token",
 			(json_int_t)kv_token, "kv_host_bytes", (json_int_t)arca_session_kv_host_bytes(s),
 			"prefill_tps", "mean", pp.mean, "stdev", pp.stdev, "decode_tps", "mean",
-			tg.mean, "stdev", tg.stdev, "decode_gbps", gbps, "peak_rss_mib", rss_mib);
+			tg.mean, "stdev", tg.stdev, "decode_gbps", gbps, "peak_rss_mib", rss_mib,
+			"gpu_products", arca_session_gpu_products(s));
 		return cli_print_json(doc);
 	}
 	if (ctx->quiet)
@@ -138,6 +139,8 @@ static int report(const cli_ctx *ctx, const cli_model *cm, arca_session *s, stat
 	cli_device_describe(s, where, sizeof(where));
 	printf("%s: %s, %s, %s per token, %d threads, %s kernels, on %s\n", cm->file.what,
 		in->arch, in->weight_types, size, opt.threads, arca_session_kernels(s), where);
+	if (gpu)
+		printf("a prompt's products on the GPU: %s\n", arca_session_gpu_products(s));
 	char host[32];
 	cli_format_size(host, sizeof(host), arca_session_kv_host_bytes(s));
 	printf("KV cache %s: %llu bytes per token, %s in host memory", ctype,

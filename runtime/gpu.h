@@ -42,6 +42,10 @@ void arca_gpu_free(arca_gpu *g);
 uint32_t arca_gpu_layers(const arca_gpu *g);     /* layers on the device */
 const char *arca_gpu_device_name(const arca_gpu *g);
 uint64_t arca_gpu_weight_bytes(const arca_gpu *g); /* weight bytes uploaded */
+/* 1 when a prompt's dense products run through cuBLAS (runtime/cuda/gemm.cu), and in
+ * words how they run: "cuBLAS 13.1.0", or "tile kernels (cuBLAS not used: WHY)". */
+int arca_gpu_blas(const arca_gpu *g);
+const char *arca_gpu_products(const arca_gpu *g);
 
 /* Runs the device's layers for n tokens (n <= n_batch) at positions n_past.. . x holds
  * their embeddings (n × n_embd floats) and, when some layers stay on the CPU, receives the

@@ -45,6 +45,18 @@ uint64_t arca_gpu_weight_bytes(const arca_gpu *g)
 	return 0;
 }
 
+int arca_gpu_blas(const arca_gpu *g)
+{
+	(void)g;
+	return 0;
+}
+
+const char *arca_gpu_products(const arca_gpu *g)
+{
+	(void)g;
+	return "";
+}
+
 arca_err arca_gpu_forward(arca_gpu *g, float *x, size_t n, uint32_t n_past, size_t rows,
 	float *logits)
 {

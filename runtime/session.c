@@ -72,8 +72,8 @@ arca_err arca_session_new_opts(arca_session **out, const arca_model *m,
 			arca_session_free(s);
 			return err;
 		}
-		snprintf(s->kernels, sizeof(s->kernels), "%s (%s)", arca_gpu_backend(),
-			arca_gpu_device_name(s->gpu));
+		snprintf(s->kernels, sizeof(s->kernels), "%s%s (%s)", arca_gpu_backend(),
+			arca_gpu_blas(s->gpu) ? "+cublas" : "", arca_gpu_device_name(s->gpu));
 		s->cache_layer0 = arca_gpu_layers(s->gpu);   /* those keep their cache there */
 	}
 	size_t cache_layers = i->n_layer - s->cache_layer0;
@@ -244,6 +244,11 @@ void arca_session_truncate(arca_session *s, uint32_t n)
 const char *arca_session_device_name(const arca_session *s)
 {
 	return s->gpu ? arca_gpu_device_name(s->gpu) : NULL;
+}
+
+const char *arca_session_gpu_products(const arca_session *s)
+{
+	return s->gpu ? arca_gpu_products(s->gpu) : NULL;
 }
 
 uint32_t arca_session_gpu_layers(const arca_session *s)

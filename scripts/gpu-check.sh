@@ -7,14 +7,18 @@
 #  1. nvidia-smi -L; the libraries of build-gpu/lib.tar.xz unpacked outside the carry,
 #     and build-gpu/arca starts with them. Only arca's programs get them (LD_LIBRARY_PATH
 #     set by a wrapper for each): Debian's libz, liblzma or libffi in front of the
-#     machine's own could break its python3 and PyTorch;
+#     machine's own could break its python3 and PyTorch. The machine's cuBLAS (which arca
+#     loads for prompts, and llama-bench links) is looked for where CUDA and PyTorch keep
+#     it, and its folder joins that path;
 #  2. the tiny test GGUFs made (scripts/gpu-models.sh: 10 architectures x f32 f16 bf16
 #     q8_0 q4_k_m) and their sums compared with build-gpu/models.sha256 (made here);
 #  3. build-gpu/tests/gpu_compare on every model: GPU logits against the CPU running the
 #     weights decoded to F32 (--reference dequant), prompt and greedy steps, within
 #     tests/cli/gpu_check.sh's tolerances (f32 1e-3; f16, q8_0, q4_k_m 1e-2; bf16 4e-2);
 #     then each architecture's f32 with --gpu-layers 1 (the rest on the CPU), and long
-#     contexts (--ctx, --random-prompt: split attention). The first of them is the gate:
+#     contexts (--ctx, --random-prompt: split attention, prompts through cuBLAS), and
+#     qwen2 in every type with short prompts through cuBLAS too (ARCA_GPU_BLAS=2) and a
+#     long one through the tiles (ARCA_GPU_BLAS=off). The first of them is the gate:
 #     when it prints nothing (no usable GPU, a crash) the check stops there with its error
 #     rather than repeating it 60 times;
 #  4. `arca run MODEL --gpu --prompt-ids 3,17,101 -n 8 --json`, and its tokens against
@@ -137,7 +141,8 @@ compare() {
 	local m=$1
 	shift
 	# shellcheck disable=SC2046
-	step "gpu_compare $m${*:+ $*}" 120 "$bin/$compare" "$work/models/$m.gguf" -n 8 \
+	step "gpu_compare $m${*:+ $*}${ARCA_GPU_BLAS:+ (ARCA_GPU_BLAS=$ARCA_GPU_BLAS)}" 120 \
+		"$bin/$compare" "$work/models/$m.gguf" -n 8 \
 		$(tolerance "${m##*-}") "$@"
 }
 
@@ -205,13 +210,35 @@ if ! step "libraries ($B/lib.tar.xz) and arca --version" 60 unpack; then
 	echo "gpu-check: the programs cannot start here; nothing else can run" >&2
 	finish
 fi
+# the folder of the machine's libcublas (the major version arca was built with: 13)
+cublas_dir() {
+	local d
+	for d in $(ldconfig -p 2>/dev/null | awk '/libcublas\.so\.13 / { print $NF }' |
+			xargs -r -n1 dirname) /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+			$(python3 -c 'import glob, site, sys
+for p in site.getsitepackages() + [site.getusersitepackages()]:
+    print(" ".join(glob.glob(p + "/nvidia/*/lib")))' 2>/dev/null); do
+		if [ -e "$d/libcublas.so.13" ]; then
+			echo "$d"
+			return 0
+		fi
+	done
+	echo "no libcublas.so.13 on this machine: prompts run in the tile kernels" >&2
+	return 1
+}
+libpath=$lib
+if step "cuBLAS on this machine" 60 cublas_dir; then
+	libpath=$lib:$(cat "$work/out")
+	echo "cuBLAS: $(cat "$work/out")"
+fi
 # the programs, each through a wrapper that gives it (only it) the libraries
 bin=$work/bin
 mkdir -p "$bin"
-for p in arca tests/gpu_compare tests/gpu_compare_emu bench/gguf_synth; do
+for p in arca tests/gpu_compare tests/gpu_compare_emu bench/gguf_synth llama/llama-bench; do
+	[ -e "$root/$B/$p" ] || continue
 	# shellcheck disable=SC2016
 	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s "$@"\n' \
-		"$lib" "$root/$B/$p" >"$bin/${p##*/}"
+		"$libpath" "$root/$B/$p" >"$bin/${p##*/}"
 	chmod +x "$bin/${p##*/}"
 done
 arca=$bin/arca
@@ -268,6 +295,13 @@ for l in $long; do
 	IFS=: read -r m ctx n <<<"$l"
 	case " $models " in *" $m "*) compare "$m" --ctx "$ctx" --random-prompt "$n" ;; esac
 done
+# cuBLAS for short prompts (ARCA_GPU_BLAS=2: every product of 2 tokens or more), each
+# type; the tiles for a long one
+for q in $types; do
+	case " $models " in *" qwen2-$q "*) ARCA_GPU_BLAS=2 compare "qwen2-$q" ;; esac
+done
+case " $models " in *" qwen2-q8_0 "*)
+	ARCA_GPU_BLAS=off compare qwen2-q8_0 --ctx 2048 --random-prompt 400 ;; esac
 
 # ------------------------------------------------------------------ 4. arca run
 
@@ -302,7 +336,8 @@ elif [ "$left" -lt 30 ]; then
 	skip "bench/gpu_bench.sh" "${left}s left of BUDGET"
 else
 	bench_env=(ARCA="$arca" SYNTH="$bin/gguf_synth" BUDGET="$left"
-		BENCH_JSON="$out/gpu_bench.json")
+		BENCH_JSON="$out/gpu_bench.json" LLAMA_BENCH="$bin/llama-bench")
+	[ -x "$bin/llama-bench" ] || bench_env+=(LLAMA_BENCH=none)
 	[ -n "${SHAPES:-}" ] && bench_env+=(SHAPES="$SHAPES")
 	[ -n "${BENCH_TYPES:-}" ] && bench_env+=(TYPES="$BENCH_TYPES")
 	[ -n "${REPS:-}" ] && bench_env+=(REPS="$REPS")

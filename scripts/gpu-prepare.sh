@@ -18,6 +18,12 @@
 #   build-gpu/models.sha256         the sums of the tiny test GGUFs (scripts/gpu-models.sh)
 #                                   as made here; they are made again there (50 files,
 #                                   about 230 MB: they cannot travel) and compared
+#   build-gpu/llama/llama-bench     llama.cpp's, built with CUDA for sm_90 by
+#                                   bench/native_llama.sh, when that build exists (PEER=1
+#                                   makes it first: about an hour on 2 cores); the peer of
+#                                   bench/gpu_bench.sh. Its libraries travel in lib.tar.xz
+#                                   too, but for cuBLAS (570 MB) and the driver: the GPU
+#                                   machine has those, and gpu-check.sh finds them there
 #
 # Then the models are made here too (build-gpu-tree/models, for DRY=1 runs) and the sizes
 # printed; it fails when what travels would pass 48 MiB. Environment: TREE, JOBS.
@@ -46,6 +52,23 @@ for b in "${bins[@]}"; do
 	cp "$tree/$b" "$stage/$b"
 	strip "$stage/$b"
 done
+# shellcheck source=bench/native_llama.sh
+. bench/native_llama.sh
+peer=
+if [ "${PEER:-0}" = 1 ]; then
+	peer=$(native_llama_bench_cuda)
+else
+	peer=$(NATIVE_LLAMA_BUILD=0 native_llama_bench_cuda 2>/dev/null) || peer=
+fi
+if [ -n "$peer" ]; then
+	mkdir -p "$stage/llama"
+	cp "$peer" "$stage/llama/llama-bench"
+	strip "$stage/llama/llama-bench"
+	bins+=(llama/llama-bench)
+	echo "llama.cpp's llama-bench (CUDA): $peer"
+else
+	echo "no llama.cpp CUDA build to carry (PEER=1 builds it: about an hour on 2 cores)"
+fi
 # the libraries, by the name the programs ask for (the soname), the files behind links
 libs=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-libs-XXXXXX")
 trap 'rm -rf "$libs"' EXIT
@@ -57,6 +80,7 @@ done | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
 		linux-vdso* | ld-linux* | libc.so* | libm.so* | libmvec.so* | libpthread.so* | \
 		libdl.so* | librt.so* | libresolv.so* | libutil.so* | libanl.so* | libnsl.so* | \
 		libstdc++.so* | libgcc_s.so*) ;;
+		libcuda.so* | libcublas.so* | libcublasLt.so*) ;;   # the GPU machine's own
 		*) cp -L "$path" "$libs/$name" ;;
 		esac
 	done
@@ -66,7 +90,8 @@ XZ_OPT="-9 -T$jobs" tar -cJf "$stage/lib.tar.xz" -C "$libs" .
 mkdir -p "$libs/check"
 tar -xJf "$stage/lib.tar.xz" -C "$libs/check"
 for b in "${bins[@]}"; do
-	if LD_LIBRARY_PATH=$libs/check ldd "$stage/$b" | grep -q "not found"; then
+	if LD_LIBRARY_PATH=$libs/check ldd "$stage/$b" | grep -v "libcuda\.so\|libcublas" |
+			grep -q "not found"; then
 		echo "gpu-prepare: $b: a library is missing from lib.tar.xz" >&2
 		exit 1
 	fi

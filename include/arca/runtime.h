@@ -107,9 +107,12 @@ void arca_session_truncate(arca_session *s, uint32_t n);
  * (NULL and 0 on the CPU). */
 const char *arca_session_device_name(const arca_session *s);
 uint32_t arca_session_gpu_layers(const arca_session *s);
+/* How a GPU session multiplies a prompt's dense weights, in words ("cuBLAS 13.1.0", or
+ * "tile kernels (cuBLAS not used: WHY)"); NULL on the CPU. */
+const char *arca_session_gpu_products(const arca_session *s);
 /* The kernels a session's logits come from: arca_runtime_kernels() on the CPU, "cuda"
- * with the GPU's name otherwise (validation digests are compared only between equal
- * kernels). */
+ * (with cuBLAS for prompts: "cuda+cublas") and the GPU's name otherwise (validation
+ * digests are compared only between equal kernels). */
 const char *arca_session_kernels(const arca_session *s);
 /* "cuda" when this build has the GPU backend, NULL otherwise. */
 const char *arca_runtime_gpu_backend(void);

@@ -4,7 +4,8 @@
 // stay views), the F16 KV cache, the RoPE tables and the batch buffers; and the forward
 // pass over the device's layers in the order runtime/forward.c and moe.c run them, on one
 // stream. A one-token step is captured as a graph the first time and replayed after (the
-// position is read from device memory, so the same graph serves every position).
+// position is read from device memory, so the same graph serves every position). A
+// prompt's dense products go through cuBLAS where it loads (gemm.cu), else the tiles.
 #define restrict __restrict
 extern "C" {
 #include "arca/quant.h"
@@ -55,6 +56,10 @@ struct arca_gpu {
 	float *h_x = nullptr, *h_logits = nullptr;
 	cudaGraphExec_t graph = nullptr;
 	size_t graph_rows = 0;
+	blas *bl = nullptr;              /* cuBLAS, when it loaded */
+	void *bl_scratch = nullptr;      /* its converted activations and decoded weights */
+	size_t bl_bytes = 0;
+	char products[256] = "";         /* how a prompt's products run, in words */
 	std::vector<void *> allocs;
 };
 
@@ -205,7 +210,7 @@ static size_t state_bytes(const arca_gpu *g, uint32_t n_layers)
 	size_t kv = (size_t)n_layers * g->n_ctx * (g->k_dim + g->v_dim) * 2;
 	size_t buf = B * (2 * i->n_embd + g->wide + g->q_dim + g->k_dim + g->v_dim + g->att_dim +
 		2 * g->ff + (size_t)i->n_vocab + K * (i->n_embd + 2 * (size_t)i->n_ff_exp));
-	return kv + buf * 4 + (size_t)g->n_ctx * i->n_rot * 4;
+	return kv + buf * 4 + (size_t)g->n_ctx * i->n_rot * 4 + g->bl_bytes;
 }
 
 static arca_err alloc_state(arca_gpu *g)
@@ -232,7 +237,8 @@ static arca_err alloc_state(arca_gpu *g)
 	    (err = alloc_n(g, &g->logits, g->all ? B * i->n_vocab : 1, "logits")) < 0 ||
 	    (err = alloc_n(g, &g->pos, 1, "the position")) < 0 ||
 	    (err = alloc_n(g, &g->att_part, (size_t)i->n_head * g->n_split * (m->head_dim_v + 2),
-		"attention partial sums")) < 0)
+		"attention partial sums")) < 0 ||
+	    (g->bl && (err = alloc(g, &g->bl_scratch, g->bl_bytes, "cuBLAS's scratch")) < 0))
 		return err;
 	if (i->n_expert &&
 	    ((err = alloc_n(g, &g->router, B * i->n_expert, "router logits")) < 0 ||
@@ -283,6 +289,7 @@ extern "C" void arca_gpu_free(arca_gpu *g)
 	cudaFreeHost(g->h_pos);
 	cudaFreeHost(g->h_x);
 	cudaFreeHost(g->h_logits);
+	blas_free(g->bl);
 	if (g->st)
 		cudaStreamDestroy(g->st);
 	delete g;
@@ -327,6 +334,37 @@ static arca_err open_device(arca_gpu *g, const arca_model *m, const arca_gpu_opt
 	return ARCA_OK;
 }
 
+/* cuBLAS for prompts, and the scratch its products need: the widest of the device's
+ * matrices (expert stacks excepted: they run grouped in tiles) for a whole batch. */
+static arca_err open_blas(arca_gpu *g)
+{
+	char why[200] = "";
+	bool invalid;
+	g->bl = blas_open(g->st, why, sizeof(why), &invalid);
+	if (invalid)
+		return arca_error_set(ARCA_EINVALID, "%s", why);
+	if (!g->bl) {
+		snprintf(g->products, sizeof(g->products), "tile kernels (cuBLAS not used: %s)", why);
+		return ARCA_OK;
+	}
+	size_t most = 0;
+	auto need = [&](const arca_rt_tensor &t) {
+		if (t.data && t.ne2 <= 1)
+			most = std::max(most, blas_scratch(t.type, (int)t.ne0, (int)t.ne1, (int)g->n_batch));
+	};
+	for (uint32_t l = 0; l < g->n_layers; l++) {
+		arca_rt_layer L = g->m->layers[l];
+		for (size_t i = 0; i < LAYER_TENSORS; i++)
+			if (!is_vector(L, layer_tensor(L, i)))
+				need(*layer_tensor(L, i));
+	}
+	if (g->all)
+		need(g->m->info.tied_embeddings ? g->m->tok_embd : g->m->output);
+	g->bl_bytes = most;
+	snprintf(g->products, sizeof(g->products), "%s", blas_name(g->bl));
+	return ARCA_OK;
+}
+
 extern "C" arca_err arca_gpu_open(arca_gpu **out, const arca_model *m, const arca_gpu_opts *o)
 {
 	*out = nullptr;
@@ -336,6 +374,8 @@ extern "C" arca_err arca_gpu_open(arca_gpu **out, const arca_model *m, const arc
 	size_t weights = 0;
 	if (err >= 0)
 		err = plan_ranges(g, rs, &weights);
+	if (err >= 0)
+		err = open_blas(g);
 	if (err >= 0) {
 		size_t free_b = 0, total = 0;
 		size_t need = weights + state_bytes(g, g->n_layers);
@@ -383,6 +423,8 @@ extern "C" arca_err arca_gpu_open(arca_gpu **out, const arca_model *m, const arc
 extern "C" uint32_t arca_gpu_layers(const arca_gpu *g) { return g->n_layers; }
 extern "C" const char *arca_gpu_device_name(const arca_gpu *g) { return g->name; }
 extern "C" uint64_t arca_gpu_weight_bytes(const arca_gpu *g) { return g->weight_bytes; }
+extern "C" int arca_gpu_blas(const arca_gpu *g) { return g->bl != nullptr; }
+extern "C" const char *arca_gpu_products(const arca_gpu *g) { return g->products; }
 
 /* ------------------------------------------------------------------ the forward pass */
 
@@ -411,7 +453,8 @@ static void mul(const arca_gpu *g, const arca_rt_tensor &w, const float *x, int 
 	p.x_stride = w.ne0;
 	p.y_stride = w.ne1;
 	p.nb = nb;
-	product(g->st, p);
+	if (!blas_product(g->bl, g->st, p, g->bl_scratch, g->bl_bytes))
+		product(g->st, p);
 }
 
 /* One product per stacked matrix z < nz (MLA's per-head maps). */
@@ -683,6 +726,9 @@ extern "C" arca_err arca_gpu_forward(arca_gpu *g, float *x, size_t n, uint32_t n
 	}
 	CK(cudaGetLastError());
 	CK(cudaStreamSynchronize(g->st));
+	char failed[160];
+	if (blas_failed(g->bl, failed, sizeof(failed)))
+		return arca_error_set(ARCA_EIO, "cuBLAS: %s", failed);
 	if (rows)
 		memcpy(logits, g->h_logits, rows * i->n_vocab * sizeof(float));
 	else if (!g->all)

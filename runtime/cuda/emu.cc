@@ -483,3 +483,74 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t)
 cudaError_t cudaGraphDestroy(cudaGraph_t g) { delete g; return cudaSuccess; }
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e) { delete e; return cudaSuccess; }
 cudaError_t cudaFuncSetAttribute(const void *, int, int) { return cudaSuccess; }
+
+/* ------------------------------------------------------------------ cuBLAS */
+
+struct arca_emu_blas {
+	cudaStream_t stream = nullptr;
+};
+
+cublasStatus_t cublasCreate_v2(cublasHandle_t *h)
+{
+	*h = new arca_emu_blas();
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDestroy_v2(cublasHandle_t h)
+{
+	delete h;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetStream_v2(cublasHandle_t h, cudaStream_t s)
+{
+	h->stream = s;
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasGetVersion_v2(cublasHandle_t, int *version)
+{
+	*version = 0;   /* no cuBLAS: the emulation's own */
+	return CUBLAS_STATUS_SUCCESS;
+}
+
+namespace {
+
+float blas_at(const void *p, cudaDataType t, size_t i)
+{
+	switch (t) {
+	case CUDA_R_16F: return __half2float(((const __half *)p)[i]);
+	case CUDA_R_16BF: return __bfloat162float(((const __nv_bfloat16 *)p)[i]);
+	default: return ((const float *)p)[i];
+	}
+}
+
+} // namespace
+
+cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m,
+	int n, int k, const void *alpha, const void *a, cudaDataType at, int lda, const void *b,
+	cudaDataType bt, int ldb, const void *beta, void *c, cudaDataType ct, int ldc,
+	cublasComputeType_t compute, cublasGemmAlgo_t)
+{
+	if (m < 0 || n < 0 || k < 0 || lda < (ta == CUBLAS_OP_N ? m : k) ||
+	    ldb < (tb == CUBLAS_OP_N ? k : n) || ldc < m || lda < 1 || ldb < 1 || ldc < 1)
+		return CUBLAS_STATUS_INVALID_VALUE;
+	if (at != bt || ct != CUDA_R_32F || compute != CUBLAS_COMPUTE_32F)
+		return CUBLAS_STATUS_NOT_SUPPORTED;
+	float al = *(const float *)alpha, be = *(const float *)beta;
+	float *cf = (float *)c;
+	arca_emu::submit([=] {
+		for (int j = 0; j < n; j++)
+			for (int i = 0; i < m; i++) {
+				float acc = 0.0f;
+				for (int l = 0; l < k; l++) {
+					size_t ai = ta == CUBLAS_OP_N ? (size_t)l * lda + i : (size_t)i * lda + l;
+					size_t bi = tb == CUBLAS_OP_N ? (size_t)j * ldb + l : (size_t)l * ldb + j;
+					acc += blas_at(a, at, ai) * blas_at(b, bt, bi);
+				}
+				float &out = cf[(size_t)j * ldc + i];
+				out = al * acc + (be == 0.0f ? 0.0f : be * out);
+			}
+	});
+	return CUBLAS_STATUS_SUCCESS;
+}

@@ -279,4 +279,29 @@ cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e);
 cudaError_t cudaFuncSetAttribute(const void *f, int attr, int value);
 enum { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 
+/* ------------------------------------------------------------------ cuBLAS */
+
+/* The part of cuBLAS runtime/cuda/gemm.cu calls (which it loads with dlopen on a device):
+ * one handle, its stream, and cublasGemmEx over column-major matrices as cuBLAS defines
+ * it — C = alpha · op(A) · op(B) + beta · C, op(X) = X or its transpose, A m × k (op N) or
+ * k × m (op T) with leading dimension lda, likewise B, C m × n — for the types the backend
+ * passes (A and B both half, both bfloat16 or both float; C float; float accumulation),
+ * run in stream order. */
+typedef int cublasStatus_t;
+enum { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_INVALID_VALUE = 7,
+	CUBLAS_STATUS_NOT_SUPPORTED = 15 };
+typedef struct arca_emu_blas *cublasHandle_t;
+typedef enum { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 } cublasOperation_t;
+typedef enum { CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_16BF = 14 } cudaDataType;
+typedef enum { CUBLAS_COMPUTE_32F = 68 } cublasComputeType_t;
+typedef enum { CUBLAS_GEMM_DEFAULT = -1 } cublasGemmAlgo_t;
+cublasStatus_t cublasCreate_v2(cublasHandle_t *h);
+cublasStatus_t cublasDestroy_v2(cublasHandle_t h);
+cublasStatus_t cublasSetStream_v2(cublasHandle_t h, cudaStream_t s);
+cublasStatus_t cublasGetVersion_v2(cublasHandle_t h, int *version);
+cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+	int n, int k, const void *alpha, const void *a, cudaDataType at, int lda, const void *b,
+	cudaDataType bt, int ldb, const void *beta, void *c, cudaDataType ct, int ldc,
+	cublasComputeType_t compute, cublasGemmAlgo_t algo);
+
 #endif

@@ -48,6 +48,22 @@ int grouped_supported(int type, int n);
  * tensor-core tiles otherwise. */
 void product(cudaStream_t st, const prod &p);
 
+/* A prompt's dense products through cuBLAS (gemm.cu). blas_open loads it for stream st,
+ * or returns NULL with the reason in why (not installed; ARCA_GPU_BLAS=off), *invalid set
+ * when the reason is a malformed ARCA_GPU_BLAS. */
+struct blas;
+blas *blas_open(cudaStream_t st, char *why, size_t cap, bool *invalid);
+void blas_free(blas *b);
+const char *blas_name(const blas *b);   /* "cuBLAS 13.1.0" */
+/* Scratch bytes the products of n_batch tokens with an m × n matrix of type need. */
+size_t blas_scratch(int type, int n, int m, int n_batch);
+/* Queues p through cuBLAS when it is one for it (one matrix, no expert lists, enough
+ * tokens for its weight type, scratch enough) and returns true; false leaves p to
+ * product(). A failed call is kept for blas_failed: its status (0: none) and message,
+ * cleared by reading. */
+bool blas_product(blas *b, cudaStream_t st, const prod &p, void *scratch, size_t scratch_bytes);
+int blas_failed(blas *b, char *msg, size_t cap);
+
 /* y[t] = x[t] / rms(x[t]) · w for rows of n floats (x and y stride apart; y may be x). */
 void rmsnorm(cudaStream_t st, float *y, const float *x, const float *w, int n, size_t stride,
 	int rows, float eps);

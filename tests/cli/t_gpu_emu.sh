@@ -5,7 +5,8 @@
 # mixture of experts (qwen3moe) and latent attention with shared experts (deepseek2), in
 # Q8_0 and Q4_K_M, the logits of a prompt and of each greedy step agree with the CPU path
 # (gpu_check.sh), also with only some layers on the GPU (--gpu-layers), and against the
-# same GGUF on the CPU for F16, and a decode step whose keys are split among blocks; then the command line: run/bench/validate --gpu, a
+# same GGUF on the CPU for F16, and a decode step whose keys are split among blocks; a
+# prompt's products through (emulated) cuBLAS for every weight type, and without it; then the command line: run/bench/validate --gpu, a
 # validation fingerprint recorded on the CPU matched on the GPU, no host KV cache for the GPU's
 # layers, the errors for a cache
 # type the GPU does not keep, too little device memory (naming the layers that fit) and
@@ -22,7 +23,7 @@ EMU=$ARCA_GPU_EMU_CLI
 quant="q8_0 q4_k_m"
 [ -n "${ARCA_TEST_SANITIZED:-}" ] && quant=q8_0
 run 0 "$ARCA" init
-TYPES="f32 f16 $quant" gpu_models qwen2 21
+TYPES="f32 f16 bf16 $quant" gpu_models qwen2 21
 TYPES="f32 $quant" gpu_models qwen3moe 22
 TYPES="f32 f16 $quant" gpu_models deepseek2 21
 for arch in qwen2 qwen3moe deepseek2; do
@@ -44,12 +45,32 @@ gpu_compare qwen2 q8_0 --ctx 2048 --random-prompt 160
 [ -n "${ARCA_TEST_SANITIZED:-}" ] || gpu_compare deepseek2 f16 --ctx 2048 --random-prompt 160
 [ "$(gpu_steps_total)" -ge 30 ] || fail "too few greedy steps compared: $(gpu_steps_total)"
 
+# A prompt's dense products go through cuBLAS (runtime/cuda/gemm.cu; here the emulation's
+# cublasGemmEx) from 4 tokens for F32 weights, 16 for F16/BF16, 64 for quantized ones: the
+# long prompts above took it. ARCA_GPU_BLAS=2 sends the short ones there too, for every
+# type: F32 as float products, F16 and BF16 read in place with converted activations,
+# quantized rows decoded to half in chunks (the emulation's chunk is 16,384 weights, so a
+# 256-wide matrix takes several). ARCA_GPU_BLAS=off leaves them to the tile kernels.
+gpu_compare qwen2 q8_0 --random-prompt 80
+expect_json 'd["kernels"]' "cuda-emulator+cublas (arca CPU emulation of CUDA)"
+expect_json 'd["products"]' "emulated cuBLAS"
+for q in f32 f16 bf16 $quant; do
+	ARCA_GPU_BLAS=2 gpu_compare qwen2 "$q"
+done
+ARCA_GPU_BLAS=2 gpu_compare qwen2 f16 --reference same
+ARCA_GPU_BLAS=2 gpu_compare qwen3moe q8_0
+ARCA_GPU_BLAS=off gpu_compare qwen2 q8_0 --random-prompt 80
+expect_json 'd["kernels"]' "cuda-emulator (arca CPU emulation of CUDA)"
+expect_json 'd["products"]' "tile kernels (cuBLAS not used: ARCA_GPU_BLAS=off)"
+run 1 env ARCA_GPU_BLAS=1 "$EMU" run "$T/qwen2-q8_0.gguf" --gpu --prompt-ids 3 -n 1
+expect_stderr "ARCA_GPU_BLAS=1: give off, or the fewest tokens a product takes to cuBLAS (2 or more)"
+
 # the command line over the emulated GPU
 M=$T/qwen2-q8_0.gguf
 STEP="arca run --gpu"
 run 0 "$EMU" run "$M" --gpu --prompt-ids 3,17,101,5 -n 6 --ignore-eos --json
 expect_json 'd["device"]' "arca CPU emulation of CUDA (3 of 3 layers)"
-expect_json 'd["kernels"]' "cuda-emulator (arca CPU emulation of CUDA)"
+expect_json 'd["kernels"]' "cuda-emulator+cublas (arca CPU emulation of CUDA)"
 gpu_tokens=$(json '[t["id"] for t in d["tokens"]]')
 run 0 "$ARCA" run "$M" --cache-type f16 --prompt-ids 3,17,101,5 -n 6 --ignore-eos --json
 [ "$(json '[t["id"] for t in d["tokens"]]')" = "$gpu_tokens" ] ||
@@ -60,8 +81,10 @@ run 0 "$EMU" bench "$M" --gpu -p 16 -n 4 -r 1 --json
 expect_json 'd["gpu_layers"]' 3
 expect_json 'd["cache_type"]' f16
 expect_json 'd["device"]' "arca CPU emulation of CUDA"
+expect_json 'd["gpu_products"]' "emulated cuBLAS"
 run 0 "$EMU" bench "$M" --gpu -p 16 -n 4 -r 1
 expect_stdout "on arca CPU emulation of CUDA (3 of 3 layers)"
+expect_stdout "a prompt's products on the GPU: emulated cuBLAS"
 # the host keeps a KV cache only for the layers the CPU runs
 expect_stdout "0 B in host memory"
 run 0 "$ARCA" bench "$M" -p 16 -n 4 -r 1 --json

@@ -232,12 +232,19 @@ int main(int argc, char **argv)
 		tg = argmax(lg, (uint32_t)V, &gap_g);
 	}
 	int ok = same && prefill <= tol_prefill && decode <= tol;
+	char products[256];   /* free text (a loader's error): no quotes or backslashes in JSON */
+	snprintf(products, sizeof(products), "%s", arca_session_gpu_products(gpu));
+	for (char *c = products; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '\'';
 	printf("{\"model\": \"%s\", \"arch\": \"%s\", \"types\": \"%s\", \"reference\": \"%s\", "
-		"\"gpu_layers\": %u, \"device\": \"%s\", \"prefill_rel\": %.3g, \"decode_rel\": %.3g, "
+		"\"gpu_layers\": %u, \"device\": \"%s\", \"kernels\": \"%s\", \"products\": \"%s\", "
+		"\"prefill_rel\": %.3g, \"decode_rel\": %.3g, "
 		"\"tol_prefill\": %g, \"tol\": %g, \"greedy_steps\": %d, \"greedy_same\": %s, "
 		"\"near_tie_at\": %d, \"positions_over\": %d, \"ok\": %s}\n",
 		path, in->arch, in->weight_types, dequant ? "dequant" : "same",
-		arca_session_gpu_layers(gpu), arca_session_device_name(gpu), prefill, decode,
+		arca_session_gpu_layers(gpu), arca_session_device_name(gpu), arca_session_kernels(gpu),
+		products, prefill, decode,
 		tol_prefill, tol, steps, same ? "true" : "false", tie_at, over, ok ? "true" : "false");
 	arca_session_free(cpu);
 	arca_session_free(gpu);
