@@ -401,16 +401,29 @@ extern "C" arca_err arca_gpu_open(arca_gpu **out, const arca_model *m, const arc
 	if (err >= 0) {
 		g->weight_bytes = weights;
 		g->layers.assign(m->layers, m->layers + g->n_layers);
-		for (arca_rt_layer &L : g->layers)
-			for (size_t i = 0; i < LAYER_TENSORS; i++)
-				to_device(g, rs, *layer_tensor(L, i));
+		for (uint32_t l = 0; l < g->n_layers; l++) {
+			arca_rt_layer &L = g->layers[l];
+			for (size_t i = 0; i < LAYER_TENSORS; i++) {
+				arca_rt_tensor *t = layer_tensor(L, i);
+				to_device(g, rs, *t);
+				/* blocks.cuh loads up to 16 bytes at once from rows that start aligned */
+				if (err >= 0 && t->data && !is_vector(L, t) && (uintptr_t)t->data % 16)
+					err = arca_error_set(ARCA_EINVALID, "layer %u: a weight matrix whose "
+						"data is not 16-byte aligned (a GGUF written with general.alignment "
+						"below 16?): the GPU cannot read it; convert the model again", l);
+			}
+		}
 		if (g->all) {
 			g->out_norm = m->out_norm;
 			g->output = m->info.tied_embeddings ? m->tok_embd : m->output;
 			to_device(g, rs, g->out_norm);
 			to_device(g, rs, g->output);
+			if (err >= 0 && (uintptr_t)g->output.data % 16)
+				err = arca_error_set(ARCA_EINVALID, "the output matrix's data is not 16-byte "
+					"aligned: the GPU cannot read it; convert the model again");
 		}
-		err = alloc_state(g);
+		if (err >= 0)
+			err = alloc_state(g);
 	}
 	if (err < 0) {
 		arca_gpu_free(g);

@@ -26,12 +26,32 @@ enum {
 
 static __device__ __forceinline__ float half_at(const uint8_t *p)
 {
-	return __half2float(*(const __half *)p);
+	return __half2float(__ushort_as_half(load_aligned<uint16_t>(p)));
 }
 
-static __device__ __forceinline__ uint32_t le32_at(const uint8_t *p)
+/* Eight bytes at p, aligned to A bytes (2, 4 or 8), as two little-endian words: four,
+ * two or one load. Blocks of most types are only 2-byte aligned (Q8_0's 34 bytes, Q6_K's
+ * 210); each type's decoder passes the alignment its layout guarantees, given rows that
+ * start 16-byte aligned (backend.cu checks). */
+template <int A> static __device__ __forceinline__ uint2 bytes8(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	uint2 r;
+	if constexpr (A >= 8) {
+		r = load_aligned<uint2>(p);
+	} else if constexpr (A == 4) {
+		r.x = load_aligned<uint32_t>(p);
+		r.y = load_aligned<uint32_t>(p + 4);
+	} else {
+		r.x = (uint32_t)load_aligned<uint16_t>(p) | (uint32_t)load_aligned<uint16_t>(p + 2) << 16;
+		r.y = (uint32_t)load_aligned<uint16_t>(p + 4) | (uint32_t)load_aligned<uint16_t>(p + 6) << 16;
+	}
+	return r;
+}
+
+/* Byte i < 8 of such a pair (i a constant once loops are unrolled). */
+static __device__ __forceinline__ uint32_t byte_of(uint2 w, int i)
+{
+	return ((i < 4 ? w.x : w.y) >> (8 * (i & 3))) & 0xffu;
 }
 
 /* The 6-bit scale and min j of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4). */
@@ -65,30 +85,41 @@ template <int T> static __device__ __forceinline__ void decode8(const uint8_t *b
 
 template <> __device__ __forceinline__ void decode8<T_F32>(const uint8_t *b, int c, float *out)
 {
-	const float4 *p = (const float4 *)b;
-	float4 u = p[0], v = p[1];
+	float4 u = load_aligned<float4>(b), v = load_aligned<float4>(b + 16);
 	out[0] = u.x, out[1] = u.y, out[2] = u.z, out[3] = u.w;
 	out[4] = v.x, out[5] = v.y, out[6] = v.z, out[7] = v.w;
 }
 
+/* F16, BF16: eight elements are 16 bytes, one load. */
 template <> __device__ __forceinline__ void decode8<T_F16>(const uint8_t *b, int c, float *out)
 {
-	for (int i = 0; i < 8; i++)
-		out[i] = half_at(b + 2 * i);
+	uint4 u = load_aligned<uint4>(b);
+	const uint32_t w[4] = { u.x, u.y, u.z, u.w };
+ARCA_UNROLL
+	for (int i = 0; i < 4; i++) {
+		out[2 * i] = __half2float(__ushort_as_half((unsigned short)(w[i] & 0xffffu)));
+		out[2 * i + 1] = __half2float(__ushort_as_half((unsigned short)(w[i] >> 16)));
+	}
 }
 
 template <> __device__ __forceinline__ void decode8<T_BF16>(const uint8_t *b, int c, float *out)
 {
-	for (int i = 0; i < 8; i++)
-		out[i] = __bfloat162float(*(const __nv_bfloat16 *)(b + 2 * i));
+	uint4 u = load_aligned<uint4>(b);
+	const uint32_t w[4] = { u.x, u.y, u.z, u.w };
+ARCA_UNROLL
+	for (int i = 0; i < 4; i++) {
+		out[2 * i] = __bfloat162float(__ushort_as_bfloat16((unsigned short)(w[i] & 0xffffu)));
+		out[2 * i + 1] = __bfloat162float(__ushort_as_bfloat16((unsigned short)(w[i] >> 16)));
+	}
 }
 
 template <> __device__ __forceinline__ void decode8<T_Q8_0>(const uint8_t *b, int c, float *out)
 {
 	float d = half_at(b);
-	const int8_t *q = (const int8_t *)(b + 2) + 8 * c;
+	uint2 q = bytes8<2>(b + 2 + 8 * c);
+ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
-		out[i] = (float)q[i] * d;
+		out[i] = (float)(int8_t)byte_of(q, i) * d;
 }
 
 /* Q4_0/Q4_1/Q5_0/Q5_1: element j < 16 in the low nibble of qs[j], j ≥ 16 in the high
@@ -96,30 +127,34 @@ template <> __device__ __forceinline__ void decode8<T_Q8_0>(const uint8_t *b, in
 template <> __device__ __forceinline__ void decode8<T_Q4_0>(const uint8_t *b, int c, float *out)
 {
 	float d = half_at(b);
-	const uint8_t *q = b + 2 + (8 * c) % 16;
+	uint2 q = bytes8<2>(b + 2 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
+ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
-		out[i] = (float)(((q[i] >> shift) & 15) - 8) * d;
+		out[i] = (float)((int)((byte_of(q, i) >> shift) & 15) - 8) * d;
 }
 
 template <> __device__ __forceinline__ void decode8<T_Q4_1>(const uint8_t *b, int c, float *out)
 {
 	float d = half_at(b), m = half_at(b + 2);
-	const uint8_t *q = b + 4 + (8 * c) % 16;
+	uint2 q = bytes8<4>(b + 4 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
+ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
-		out[i] = (float)((q[i] >> shift) & 15) * d + m;
+		out[i] = (float)((byte_of(q, i) >> shift) & 15) * d + m;
 }
 
 template <> __device__ __forceinline__ void decode8<T_Q5_0>(const uint8_t *b, int c, float *out)
 {
 	float d = half_at(b);
-	uint32_t qh = le32_at(b + 2);
-	const uint8_t *q = b + 6 + (8 * c) % 16;
+	uint32_t qh = (uint32_t)load_aligned<uint16_t>(b + 2) |
+		(uint32_t)load_aligned<uint16_t>(b + 4) << 16;
+	uint2 q = bytes8<2>(b + 6 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
+ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		int j = 8 * c + i;
-		int v = ((q[i] >> shift) & 15) | (int)((qh >> j) & 1) << 4;
+		int v = (int)((byte_of(q, i) >> shift) & 15) | (int)((qh >> j) & 1) << 4;
 		out[i] = (float)(v - 16) * d;
 	}
 }
@@ -127,19 +162,21 @@ template <> __device__ __forceinline__ void decode8<T_Q5_0>(const uint8_t *b, in
 template <> __device__ __forceinline__ void decode8<T_Q5_1>(const uint8_t *b, int c, float *out)
 {
 	float d = half_at(b), m = half_at(b + 2);
-	uint32_t qh = le32_at(b + 4);
-	const uint8_t *q = b + 8 + (8 * c) % 16;
+	uint32_t qh = load_aligned<uint32_t>(b + 4);
+	uint2 q = bytes8<8>(b + 8 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
+ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		int j = 8 * c + i;
-		int v = ((q[i] >> shift) & 15) | (int)((qh >> j) & 1) << 4;
+		int v = (int)((byte_of(q, i) >> shift) & 15) | (int)((qh >> j) & 1) << 4;
 		out[i] = (float)v * d + m;
 	}
 }
 
 /* Q4_K/Q5_K: four groups of 64; in group g, elements [0, 32) are the low nibbles of
  * qs[32g ..] with sub-block 2g's scale and min, [32, 64) the high nibbles with 2g + 1's;
- * Q5_K's fifth bit of element l of sub-block s is bit s of qh[l]. */
+ * Q5_K's fifth bit of element l of sub-block s is bit s of qh[l]. Their blocks (144 and
+ * 176 bytes) keep rows' 16-byte alignment, so the quants load eight bytes at once. */
 template <int FIFTH>
 static __device__ __forceinline__ void decode8_k45(const uint8_t *b, int c, float *out)
 {
@@ -147,10 +184,12 @@ static __device__ __forceinline__ void decode8_k45(const uint8_t *b, int c, floa
 	float d = half_at(b), dmin = half_at(b + 2), sc, m;
 	scale_min_k4(sub, b + 4, &sc, &m);
 	float d1 = d * sc, m1 = dmin * m;
-	const uint8_t *qh = b + 16, *q = b + (FIFTH ? 48 : 16) + 32 * g + l0;
+	uint2 q = bytes8<8>(b + (FIFTH ? 48 : 16) + 32 * g + l0);
+	uint2 qh = FIFTH ? bytes8<8>(b + 16 + l0) : uint2{};
+ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
-		int v = hi ? q[i] >> 4 : q[i] & 15;
-		if (FIFTH && ((qh[l0 + i] >> sub) & 1))
+		int v = (int)(hi ? byte_of(q, i) >> 4 : byte_of(q, i) & 15);
+		if (FIFTH && ((byte_of(qh, i) >> sub) & 1))
 			v += 16;
 		out[i] = d1 * (float)v - m1;
 	}
@@ -174,10 +213,11 @@ template <> __device__ __forceinline__ void decode8<T_Q6_K>(const uint8_t *b, in
 	float d = half_at(b + 208);
 	const int8_t *sc = (const int8_t *)(b + 192);
 	float ds = d * (float)sc[8 * n + l0 / 16 + 2 * k];
-	const uint8_t *ql = b + 64 * n + 32 * (k & 1) + l0, *qh = b + 128 + 32 * n + l0;
+	uint2 ql = bytes8<2>(b + 64 * n + 32 * (k & 1) + l0), qh = bytes8<2>(b + 128 + 32 * n + l0);
 	int shift = k >= 2 ? 4 : 0;
+ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
-		int v = ((ql[i] >> shift) & 15) | ((qh[i] >> (2 * k)) & 3) << 4;
+		int v = (int)((byte_of(ql, i) >> shift) & 15) | (int)((byte_of(qh, i) >> (2 * k)) & 3) << 4;
 		out[i] = ds * (float)(v - 32);
 	}
 }

@@ -39,6 +39,24 @@ static inline void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t sm
 #endif
 }
 
+/* Before a loop of constant trip count: unrolled on a device (so that register arrays
+ * are indexed by constants); nothing for the emulation's compiler. */
+#ifdef ARCA_GPU_EMU
+#define ARCA_UNROLL
+#else
+#define ARCA_UNROLL _Pragma("unroll")
+#endif
+
+/* A load of sizeof(V) bytes (2, 4, 8 or 16) from p, which must be aligned to them: a
+ * device faults otherwise, and the emulation stops with the address. */
+template <class V> static __device__ __forceinline__ V load_aligned(const void *p)
+{
+#ifdef ARCA_GPU_EMU
+	arca_emu::check_aligned(p, sizeof(V));
+#endif
+	return *(const V *)p;
+}
+
 /* The dynamic shared memory of the running block. */
 #ifdef ARCA_GPU_EMU
 #define ARCA_DYNAMIC_SHARED(type, name) type *name = (type *)arca_emu::dynamic_shared()

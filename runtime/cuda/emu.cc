@@ -271,6 +271,15 @@ void submit(std::function<void()> fn)
 }
 
 void *dynamic_shared() { return st().dyn.data(); }
+
+void check_aligned(const void *p, size_t bytes)
+{
+	if ((uintptr_t)p % bytes) {
+		fprintf(stderr, "arca CUDA emulation: a %zu-byte load from %p, not aligned to it "
+			"(a device faults here)\n", bytes, p);
+		abort();
+	}
+}
 void sync_block() { wait_at(WAIT_BLOCK); }
 void sync_warp() { wait_at(WAIT_WARP); }
 unsigned lane() { return st().current % 32; }

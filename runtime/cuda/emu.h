@@ -43,6 +43,12 @@ struct uint3 {
 struct alignas(16) float4 {
 	float x, y, z, w;
 };
+struct alignas(16) uint4 {
+	unsigned x, y, z, w;
+};
+struct alignas(8) uint2 {
+	unsigned x, y;
+};
 
 namespace arca_emu {
 extern thread_local uint3 thread_idx, block_idx;
@@ -64,6 +70,8 @@ unsigned lane();
 float warp_sum(float v);
 /* 256 floats the running warp shares (the matrix fragments' common tile). */
 float *warp_scratch();
+/* Aborts, naming the address, when p is not aligned to bytes (a device faults there). */
+void check_aligned(const void *p, size_t bytes);
 } // namespace arca_emu
 
 #define threadIdx arca_emu::thread_idx
@@ -156,6 +164,8 @@ static inline __half __float2half_rn(float f) { return __float2half(f); }
 static inline float __bfloat162float(__nv_bfloat16 h) { return arca_bf16_to_fp32(h.bits); }
 static inline __nv_bfloat16 __float2bfloat16(float f) { return __nv_bfloat16{ arca_fp32_to_bf16(f) }; }
 static inline __nv_bfloat16 __float2bfloat16_rn(float f) { return __float2bfloat16(f); }
+static inline __half __ushort_as_half(unsigned short b) { return __half{ b }; }
+static inline __nv_bfloat16 __ushort_as_bfloat16(unsigned short b) { return __nv_bfloat16{ b }; }
 
 /* Matrix fragments (nvcuda::wmma) for the 16×16×16 shapes the kernels use. A real fragment
  * spreads its tile over the warp's lanes in an undocumented layout that kernels never

@@ -3,7 +3,8 @@
 // their stored type (blocks.cuh decodes them in registers). One token: a warp per output
 // row walks the row eight elements per lane and step (consecutive lanes, consecutive
 // bytes), dots them with the float activations, and sums across the warp — a decode step
-// reads every weight byte once, which is what bounds it. Several tokens: 64 rows × 32
+// reads every weight byte once, which is what bounds it (16-byte loads where the type's
+// layout allows, two chunks in flight per lane). Several tokens: 64 rows × 32
 // tokens per block through the tensor cores (wmma 16×16×16): weights decoded into a half
 // (BF16 weights: bfloat16) tile in shared memory, activations converted the same way,
 // float accumulators; grouped, each matrix (expert) takes its own list of rows.
@@ -23,6 +24,22 @@ __device__ __forceinline__ const uint8_t *matrix_of(const prod &p, int z)
 	return p.w + which * p.w_z;
 }
 
+/* Eight activations from x: two 16-byte loads where x is aligned to them (rows of a
+ * multiple of 4 floats from an aligned buffer), else one by one. */
+static __device__ __forceinline__ void load_x8(const float *x, bool x16, float *out)
+{
+	if (x16) {
+		float4 u = load_aligned<float4>(x), v = load_aligned<float4>(x + 4);
+		out[0] = u.x, out[1] = u.y, out[2] = u.z, out[3] = u.w;
+		out[4] = v.x, out[5] = v.y, out[6] = v.z, out[7] = v.w;
+	} else {
+		for (int k = 0; k < 8; k++)
+			out[k] = x[k];
+	}
+}
+
+/* Each lane takes chunks lane, lane + 32, ... two at a time, so that two chunks' loads
+ * are in flight before the first multiply. */
 template <int T> __global__ void __launch_bounds__(32 * MV_WARPS) matvec(prod p)
 {
 	const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32;
@@ -31,15 +48,28 @@ template <int T> __global__ void __launch_bounds__(32 * MV_WARPS) matvec(prod p)
 		return;   /* the whole warp: no shuffle is left waiting */
 	const uint8_t *w = matrix_of(p, z) + (size_t)row * p.row_bytes;
 	const float *x = p.x + (size_t)(z / p.x_div) * p.x_z + (size_t)t * p.x_stride;
+	const bool x16 = ((uintptr_t)x & 15) == 0;
 	constexpr int cpb = block<T>::qk / 8;
 	const int chunks = p.n / 8;
 	float acc = 0.0f;
-	for (int i = lane; i < chunks; i += 32) {
-		float v[8];
-		decode8<T>(w + (size_t)(i / cpb) * block<T>::bytes, i % cpb, v);
-		const float *xx = x + 8 * i;
+	int i = lane;
+	for (; i + 32 < chunks; i += 64) {
+		float v0[8], v1[8], x0[8], x1[8];
+		decode8<T>(w + (size_t)(i / cpb) * block<T>::bytes, i % cpb, v0);
+		decode8<T>(w + (size_t)((i + 32) / cpb) * block<T>::bytes, (i + 32) % cpb, v1);
+		load_x8(x + 8 * i, x16, x0);
+		load_x8(x + 8 * (i + 32), x16, x1);
 		for (int k = 0; k < 8; k++)
-			acc += v[k] * xx[k];
+			acc += v0[k] * x0[k];
+		for (int k = 0; k < 8; k++)
+			acc += v1[k] * x1[k];
+	}
+	if (i < chunks) {
+		float v[8], xs[8];
+		decode8<T>(w + (size_t)(i / cpb) * block<T>::bytes, i % cpb, v);
+		load_x8(x + 8 * i, x16, xs);
+		for (int k = 0; k < 8; k++)
+			acc += v[k] * xs[k];
 	}
 	acc = warp_sum(acc);
 	if (lane == 0)
