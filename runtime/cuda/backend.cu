@@ -459,15 +459,80 @@ static prod prod_of(const arca_rt_tensor &w, const float *x, float *y)
 	return p;
 }
 
-/* y = w · x for nb rows of x (w->ne0 apart) into y (w->ne1 apart), as arca_rt__mul. */
-static void mul(const arca_gpu *g, const arca_rt_tensor &w, const float *x, int nb, float *y)
+/* The product of w with nb rows of x (w->ne0 apart) into y (w->ne1 apart). */
+static prod rows_of(const arca_rt_tensor &w, const float *x, int nb, float *y)
 {
 	prod p = prod_of(w, x, y);
 	p.x_stride = w.ne0;
 	p.y_stride = w.ne1;
 	p.nb = nb;
+	return p;
+}
+
+static void run_product(const arca_gpu *g, const prod &p)
+{
 	if (!blas_product(g->bl, g->st, p, g->bl_scratch, g->bl_bytes))
 		product(g->st, p);
+}
+
+/* y = w · x for nb rows, as arca_rt__mul. */
+static void mul(const arca_gpu *g, const arca_rt_tensor &w, const float *x, int nb, float *y)
+{
+	run_product(g, rows_of(w, x, nb, y));
+}
+
+/* y += w · x: a residual added by the product itself. */
+static void mul_add(const arca_gpu *g, const arca_rt_tensor &w, const float *x, int nb, float *y)
+{
+	prod p = rows_of(w, x, nb, y);
+	p.accumulate = 1;
+	run_product(g, p);
+}
+
+/* Products of one x with matrices of the same type and width, as one launch for a single
+ * token (a decode step's gaps between launches cost as much as its small products). */
+static bool fusable(const arca_rt_tensor *const *ws, int n, int nb)
+{
+	for (int k = 1; k < n; k++)
+		if (ws[k]->type != ws[0]->type || ws[k]->ne0 != ws[0]->ne0)
+			return false;
+	return nb == 1;
+}
+
+/* q, k and v (and their biases) from x. */
+static void mul_qkv(const arca_gpu *g, const arca_rt_layer &L, const float *x, int nb)
+{
+	const arca_rt_tensor *ws[3] = { &L.wq, &L.wk, &L.wv }, *bs[3] = { &L.bq, &L.bk, &L.bv };
+	float *ys[3] = { g->q, g->k, g->v };
+	prod ps[3];
+	for (int k = 0; k < 3; k++)
+		ps[k] = rows_of(*ws[k], x, nb, ys[k]);
+	if (fusable(ws, 3, nb)) {
+		for (int k = 0; k < 3; k++)
+			ps[k].bias = (const float *)bs[k]->data;
+		product_set(g->st, ps, 3, false);
+		return;
+	}
+	for (int k = 0; k < 3; k++) {
+		run_product(g, ps[k]);
+		if (bs[k]->data)
+			add_bias(g->st, ys[k], (const float *)bs[k]->data, (int)bs[k]->ne0, nb);
+	}
+}
+
+/* gate = silu(gate · x) · (up · x), into gate_y (up_y: the second product's room). */
+static void mul_glu(const arca_gpu *g, const arca_rt_tensor &gate, const arca_rt_tensor &up,
+	const float *x, int nb, float *gate_y, float *up_y)
+{
+	const arca_rt_tensor *ws[2] = { &gate, &up };
+	prod ps[2] = { rows_of(gate, x, nb, gate_y), rows_of(up, x, nb, up_y) };
+	if (fusable(ws, 2, nb) && gate.ne1 == up.ne1) {
+		product_set(g->st, ps, 2, true);
+		return;
+	}
+	run_product(g, ps[0]);
+	run_product(g, ps[1]);
+	swiglu(g->st, gate_y, up_y, (size_t)nb * gate.ne1);
 }
 
 /* One product per stacked matrix z < nz (MLA's per-head maps). */
@@ -572,7 +637,6 @@ static void mla_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int nb)
 	attn_args at = attn_of(g, l, 1);
 	attention(g->st, at, g->pos, nb);
 	mul_heads(g, L.wv_b, H, g->att, a->kv_lora, g->att_dim, g->att_v, a->v, (size_t)H * a->v, nb);
-	mul(g, L.wo, g->att_v, nb, g->ffn_out);
 }
 
 static void attention_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int nb)
@@ -584,15 +648,7 @@ static void attention_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int
 	if (m->mla.kv_lora) {
 		mla_block(g, L, l, nb);
 	} else {
-		mul(g, L.wq, g->xn, nb, g->q);
-		mul(g, L.wk, g->xn, nb, g->k);
-		mul(g, L.wv, g->xn, nb, g->v);
-		if (L.bq.data)
-			add_bias(g->st, g->q, (const float *)L.bq.data, (int)L.bq.ne0, nb);
-		if (L.bk.data)
-			add_bias(g->st, g->k, (const float *)L.bk.data, (int)L.bk.ne0, nb);
-		if (L.bv.data)
-			add_bias(g->st, g->v, (const float *)L.bv.data, (int)L.bv.ne0, nb);
+		mul_qkv(g, L, g->xn, nb);
 		qkv_args qa = {};
 		qa.q = g->q;
 		qa.k = g->k;
@@ -617,12 +673,16 @@ static void attention_block(arca_gpu *g, const arca_rt_layer &L, uint32_t l, int
 		qkv_rope(g->st, qa, g->pos, nb);
 		attn_args at = attn_of(g, l, (int)i->n_head_kv);
 		attention(g->st, at, g->pos, nb);
-		mul(g, L.wo, g->att, nb, g->ffn_out);
 	}
-	if (L.post_attn_norm.data)
+	const float *heads = m->mla.kv_lora ? g->att_v : g->att;
+	if (L.post_attn_norm.data) {
+		mul(g, L.wo, heads, nb, g->ffn_out);
 		rmsnorm(g->st, g->ffn_out, g->ffn_out, (const float *)L.post_attn_norm.data, E,
 			(size_t)E, nb, i->rms_eps);
-	add(g->st, g->x, g->ffn_out, (size_t)nb * E);
+		add(g->st, g->x, g->ffn_out, (size_t)nb * E);
+	} else {
+		mul_add(g, L.wo, heads, nb, g->x);
+	}
 }
 
 static void moe_ffn(arca_gpu *g, const arca_rt_layer &L, int nb)
@@ -653,11 +713,8 @@ static void moe_ffn(arca_gpu *g, const arca_rt_layer &L, int nb)
 	mul_experts(g, L.down_exps, nb, K, g->moe_gate, (size_t)F, 1, g->moe_y, (size_t)E);
 	moe_combine(g->st, g->ffn_out, g->moe_y, g->moe_sel, g->moe_w, E, K, nb);
 	if (L.gate_shexp.data) {   /* DeepSeek's shared experts, added last */
-		mul(g, L.gate_shexp, g->xn, nb, g->gate);
-		mul(g, L.up_shexp, g->xn, nb, g->up);
-		swiglu(g->st, g->gate, g->up, (size_t)nb * L.gate_shexp.ne1);
-		mul(g, L.down_shexp, g->gate, nb, g->moe_y);
-		add(g->st, g->ffn_out, g->moe_y, (size_t)nb * E);
+		mul_glu(g, L.gate_shexp, L.up_shexp, g->xn, nb, g->gate, g->up);
+		mul_add(g, L.down_shexp, g->gate, nb, g->ffn_out);
 	}
 }
 
@@ -666,12 +723,15 @@ static void ffn_block(arca_gpu *g, const arca_rt_layer &L, int nb)
 	const arca_model_info *i = &g->m->info;
 	const int E = (int)i->n_embd;
 	rmsnorm(g->st, g->xn, g->x, (const float *)L.ffn_norm.data, E, (size_t)E, nb, i->rms_eps);
+	if (!L.moe && !L.post_ffn_norm.data) {
+		mul_glu(g, L.gate, L.up, g->xn, nb, g->gate, g->up);
+		mul_add(g, L.down, g->gate, nb, g->x);
+		return;
+	}
 	if (L.moe) {
 		moe_ffn(g, L, nb);
 	} else {
-		mul(g, L.gate, g->xn, nb, g->gate);
-		mul(g, L.up, g->xn, nb, g->up);
-		swiglu(g->st, g->gate, g->up, (size_t)nb * L.gate.ne1);
+		mul_glu(g, L.gate, L.up, g->xn, nb, g->gate, g->up);
 		mul(g, L.down, g->gate, nb, g->ffn_out);
 	}
 	if (L.post_ffn_norm.data)

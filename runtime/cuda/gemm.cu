@@ -264,10 +264,11 @@ size_t blas_scratch(int type, int n, int m, int n_batch)
 bool blas_product(blas *b, cudaStream_t st, const prod &p, void *scratch, size_t scratch_bytes)
 {
 	/* never a single token: a decode step is captured into a graph and stays in kernels */
-	if (!b || p.nz != 1 || p.index || p.list || p.nb < 2 || p.nb < min_tokens(p.type, b->forced) ||
+	if (!b || p.nz != 1 || p.index || p.list || p.bias || p.nb < 2 ||
+	    p.nb < min_tokens(p.type, b->forced) ||
 	    p.n % 8 || x_bytes(p.type, p.n, p.nb) + w_bytes(p.type, p.n, p.m) > scratch_bytes)
 		return false;
-	const float one = 1.0f, zero = 0.0f;
+	const float one = 1.0f, beta = p.accumulate ? 1.0f : 0.0f;
 	cudaDataType at = p.type == T_F32 ? CUDA_R_32F : p.type == T_BF16 ? CUDA_R_16BF : CUDA_R_16F;
 	/* the activations, in the weights' type (F32: as they are) */
 	const void *x = p.x;
@@ -295,7 +296,7 @@ bool blas_product(blas *b, cudaStream_t st, const prod &p, void *scratch, size_t
 			ldw = p.n;
 		}
 		cublasStatus_t s = b->gemm(b->h, CUBLAS_OP_T, CUBLAS_OP_N, (int)rows, p.nb, p.n, &one,
-			w, at, ldw, x, at, ldx, &zero, p.y + r0, CUDA_R_32F, (int)p.y_stride,
+			w, at, ldw, x, at, ldx, &beta, p.y + r0, CUDA_R_32F, (int)p.y_stride,
 			CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
 		if (s != CUBLAS_STATUS_SUCCESS && !b->status) {
 			b->status = (int)s;

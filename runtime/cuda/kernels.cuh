@@ -17,11 +17,13 @@
 
 namespace arca_cuda {
 
-/* y = W_z · x for matrices z < nz and tokens t < nb:
+/* y = W_z · x (+ bias) for matrices z < nz and tokens t < nb:
  *   W_z   = w + (index ? index[z] : z) · w_z bytes, rows row_bytes apart, n columns, m rows
  *   x     = x + (z / x_div) · x_z + t · x_stride   (floats)
  *   y     = y + z · y_z + t · y_stride               (floats)
- * Experts chosen on the device pass their ids as index (x_div: experts per token). */
+ * Experts chosen on the device pass their ids as index (x_div: experts per token). With
+ * bias, bias[row] is added to each result; with accumulate, results are added to y (a
+ * residual) instead of stored. */
 struct prod {
 	const uint8_t *w;
 	int type;
@@ -38,6 +40,8 @@ struct prod {
 	float *y;
 	size_t y_stride, y_z;
 	int nb, nz;
+	const float *bias;
+	int accumulate;
 };
 
 /* 1 when products of this weight type run on the GPU; 1 when a grouped product of these
@@ -47,6 +51,10 @@ int grouped_supported(int type, int n);
 /* The product: matrix × vector kernels for one token (and where tiles do not fit),
  * tensor-core tiles otherwise. */
 void product(cudaStream_t st, const prod &p);
+/* One token's products with the same activations and weight type, in one launch (a decode
+ * step's q, k and v): each of ps[0 .. n) as product() would (n <= 3, nb = nz = 1). With
+ * glu, n is 2 — gate and up, m rows each — and ps[0].y receives silu(gate) · up instead. */
+void product_set(cudaStream_t st, const prod *ps, int n, bool glu);
 
 /* A prompt's dense products through cuBLAS (gemm.cu). blas_open loads it for stream st,
  * or returns NULL with the reason in why (not installed; ARCA_GPU_BLAS=off), *invalid set

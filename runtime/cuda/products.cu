@@ -11,6 +11,8 @@
 #include "runtime/cuda/blocks.cuh"
 #include "runtime/cuda/kernels.cuh"
 
+#include <type_traits>
+
 namespace arca_cuda {
 
 namespace {
@@ -38,14 +40,21 @@ static __device__ __forceinline__ void load_x8(const float *x, bool x16, float *
 	}
 }
 
-/* Each lane takes chunks lane, lane + 32, ... two at a time, so that two chunks' loads
- * are in flight before the first multiply. */
-template <int T> __global__ void __launch_bounds__(32 * MV_WARPS) matvec(prod p)
+/* Products launched together: block x of a launch takes row block x − first[k] of ps[k]
+ * (first[n] = the blocks in all); glu: ps[0] and ps[1] (gate, up) row by row. */
+struct prod_set {
+	prod ps[3];
+	int first[4];
+	int n;
+	bool glu;
+};
+
+/* The dot of row `row` of matrix z with token t's activations, summed across the warp:
+ * each lane takes chunks lane, lane + 32, ... two at a time, so that two chunks' loads are
+ * in flight before the first multiply. */
+template <int T> __device__ __forceinline__ float row_dot(const prod &p, int row, int z, int t,
+	int lane)
 {
-	const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32;
-	const int row = (int)blockIdx.x * MV_WARPS + warp, z = (int)blockIdx.y, t = (int)blockIdx.z;
-	if (row >= p.m)
-		return;   /* the whole warp: no shuffle is left waiting */
 	const uint8_t *w = matrix_of(p, z) + (size_t)row * p.row_bytes;
 	const float *x = p.x + (size_t)(z / p.x_div) * p.x_z + (size_t)t * p.x_stride;
 	const bool x16 = ((uintptr_t)x & 15) == 0;
@@ -71,9 +80,35 @@ template <int T> __global__ void __launch_bounds__(32 * MV_WARPS) matvec(prod p)
 		for (int k = 0; k < 8; k++)
 			acc += v[k] * xs[k];
 	}
-	acc = warp_sum(acc);
+	return warp_sum(acc);
+}
+
+/* Where a result goes: + bias, stored or added (prod's bias and accumulate). */
+__device__ __forceinline__ void put(const prod &p, float *y, int row, float v)
+{
+	if (p.bias)
+		v += p.bias[row];
+	*y = p.accumulate ? *y + v : v;
+}
+
+template <int T> __global__ void __launch_bounds__(32 * MV_WARPS) matvec(prod_set s)
+{
+	const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32;
+	const int z = (int)blockIdx.y, t = (int)blockIdx.z;
+	int k = 0;
+	while (k + 1 < s.n && (int)blockIdx.x >= s.first[k + 1])
+		k++;
+	const prod &p = s.ps[k];
+	const int row = ((int)blockIdx.x - s.first[k]) * MV_WARPS + warp;
+	if (row >= p.m)
+		return;   /* the whole warp: no shuffle is left waiting */
+	float v = row_dot<T>(p, row, z, t, lane);
+	if (s.glu) {
+		float u = row_dot<T>(s.ps[1], row, z, t, lane);
+		v = v / (1.0f + expf(-v)) * u;   /* as swiglu_rows */
+	}
 	if (lane == 0)
-		p.y[(size_t)z * p.y_z + (size_t)t * p.y_stride + row] = acc;
+		put(p, p.y + (size_t)z * p.y_z + (size_t)t * p.y_stride + row, row, v);
 }
 
 template <class A> __device__ __forceinline__ A to_tile(float f);
@@ -149,9 +184,10 @@ template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
 		if (t0 + t >= count || r0 + r >= p.m)
 			continue;
 		if (slots)
-			p.y[(size_t)slots[t0 + t] * p.y_stride + r0 + r] = cs[t][r];
+			put(p, p.y + (size_t)slots[t0 + t] * p.y_stride + r0 + r, r0 + r, cs[t][r]);
 		else
-			p.y[(size_t)z * p.y_z + (size_t)(t0 + t) * p.y_stride + r0 + r] = cs[t][r];
+			put(p, p.y + (size_t)z * p.y_z + (size_t)(t0 + t) * p.y_stride + r0 + r, r0 + r,
+				cs[t][r]);
 	}
 }
 
@@ -170,8 +206,36 @@ template <int T> void run(cudaStream_t st, const prod &p)
 			return;
 		}
 	}
-	dim3 grid((unsigned)((p.m + MV_WARPS - 1) / MV_WARPS), (unsigned)p.nz, (unsigned)p.nb);
-	launch(matvec<T>, grid, dim3(32 * MV_WARPS), 0, st, p);
+	prod_set s = {};
+	s.ps[0] = p;
+	s.n = 1;
+	s.first[1] = (p.m + MV_WARPS - 1) / MV_WARPS;
+	dim3 grid((unsigned)s.first[1], (unsigned)p.nz, (unsigned)p.nb);
+	launch(matvec<T>, grid, dim3(32 * MV_WARPS), 0, st, s);
+}
+
+template <int T> void run_set(cudaStream_t st, const prod_set &s)
+{
+	launch(matvec<T>, dim3((unsigned)s.first[s.n]), dim3(32 * MV_WARPS), 0, st, s);
+}
+
+/* f(std::integral_constant<int, T>()) for the weight type T of `type` (type_supported). */
+template <class F> void by_type(int type, F f)
+{
+	switch (type) {
+	case T_F32: f(std::integral_constant<int, T_F32>()); break;
+	case T_F16: f(std::integral_constant<int, T_F16>()); break;
+	case T_BF16: f(std::integral_constant<int, T_BF16>()); break;
+	case T_Q4_0: f(std::integral_constant<int, T_Q4_0>()); break;
+	case T_Q4_1: f(std::integral_constant<int, T_Q4_1>()); break;
+	case T_Q5_0: f(std::integral_constant<int, T_Q5_0>()); break;
+	case T_Q5_1: f(std::integral_constant<int, T_Q5_1>()); break;
+	case T_Q8_0: f(std::integral_constant<int, T_Q8_0>()); break;
+	case T_Q4_K: f(std::integral_constant<int, T_Q4_K>()); break;
+	case T_Q5_K: f(std::integral_constant<int, T_Q5_K>()); break;
+	case T_Q6_K: f(std::integral_constant<int, T_Q6_K>()); break;
+	default: break;   /* backend.cu refuses other types when it opens */
+	}
 }
 
 } // namespace
@@ -192,22 +256,21 @@ int grouped_supported(int type, int n)
 	return type_supported(type) && type != T_F32 && n % BK == 0;
 }
 
+void product_set(cudaStream_t st, const prod *ps, int n, bool glu)
+{
+	prod_set s = {};
+	s.n = glu ? 1 : n;   /* glu: one row space, up read beside gate */
+	s.glu = glu;
+	for (int k = 0; k < n; k++)
+		s.ps[k] = ps[k];
+	for (int k = 0; k < s.n; k++)
+		s.first[k + 1] = s.first[k] + (ps[k].m + MV_WARPS - 1) / MV_WARPS;
+	by_type(ps[0].type, [&](auto t) { run_set<decltype(t)::value>(st, s); });
+}
+
 void product(cudaStream_t st, const prod &p)
 {
-	switch (p.type) {
-	case T_F32: run<T_F32>(st, p); break;
-	case T_F16: run<T_F16>(st, p); break;
-	case T_BF16: run<T_BF16>(st, p); break;
-	case T_Q4_0: run<T_Q4_0>(st, p); break;
-	case T_Q4_1: run<T_Q4_1>(st, p); break;
-	case T_Q5_0: run<T_Q5_0>(st, p); break;
-	case T_Q5_1: run<T_Q5_1>(st, p); break;
-	case T_Q8_0: run<T_Q8_0>(st, p); break;
-	case T_Q4_K: run<T_Q4_K>(st, p); break;
-	case T_Q5_K: run<T_Q5_K>(st, p); break;
-	case T_Q6_K: run<T_Q6_K>(st, p); break;
-	default: break;   /* backend.cu refuses other types when it opens */
-	}
+	by_type(p.type, [&](auto t) { run<decltype(t)::value>(st, p); });
 }
 
 } // namespace arca_cuda
