@@ -319,9 +319,11 @@ static arca_err open_device(arca_gpu *g, const arca_model *m, const arca_gpu_opt
 			o->n_layers, i->n_layer);
 	g->n_layers = o->n_layers < 0 ? i->n_layer : (uint32_t)o->n_layers;
 	g->all = g->n_layers == i->n_layer;
-	/* a decode step's keys in splits of at least 512 positions of the longest context,
-	 * at most 32 (heads × splits blocks fill the card from a few thousand positions) */
-	g->n_split = (int)std::min<uint32_t>(32, std::max<uint32_t>(1, g->n_ctx / 512));
+	/* a decode step's keys in up to 32 splits, one per 128 positions of the longest
+	 * context: the splits share the keys cached so far, so a few hundred positions in, the
+	 * heads × splits blocks already outnumber the multiprocessors (a block per head alone
+	 * leaves most of them idle and walks every key in turn) */
+	g->n_split = (int)std::min<uint32_t>(32, std::max<uint32_t>(1, (g->n_ctx + 127) / 128));
 	const arca_rt_mla *a = &m->mla;
 	g->k_dim = (size_t)i->n_head_kv * i->head_dim;
 	g->v_dim = (size_t)i->n_head_kv * m->head_dim_v;

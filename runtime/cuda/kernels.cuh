@@ -126,6 +126,7 @@ struct attn_args {
 	 * ([n_head][n_split][head_dim_v + 2] floats); prompts run unsplit */
 	int n_split;
 	float *part;
+	int k_vec;   /* set by attention(): key rows read 16 bytes at a time */
 };
 void attention(cudaStream_t st, const attn_args &a, const int *pos, int nb);
 
