@@ -38,9 +38,10 @@ done
 gpu_compare qwen2 f16 --reference same
 # a decode step over 160 cached positions in a 2048-token context: the keys split among
 # the blocks of each head (two of sixteen hold keys; the default 256-token context splits
-# in two) and merged (flash-decoding). DeepSeek in F16: over many random tokens a quantized MoE variant meets router near-ties, where the
-# half-precision prompt tiles may choose another expert than the CPU, and that one
-# position then differs wholesale (gpu_compare's positions_over shows it).
+# in two) and merged (flash-decoding). DeepSeek in F16: over many random tokens a
+# quantized MoE variant meets router near-ties, where the half-precision prompt tiles may
+# choose another expert than the CPU, and that one position then differs wholesale
+# (gpu_compare's positions_over shows it).
 gpu_compare qwen2 q8_0 --ctx 2048 --random-prompt 160
 [ -n "${ARCA_TEST_SANITIZED:-}" ] || gpu_compare deepseek2 f16 --ctx 2048 --random-prompt 160
 [ "$(gpu_steps_total)" -ge 30 ] || fail "too few greedy steps compared: $(gpu_steps_total)"
