@@ -48,6 +48,15 @@ template <int A> static __device__ __forceinline__ uint2 bytes8(const uint8_t *p
 	return r;
 }
 
+/* (float)(u − bias) for 0 <= u < 2^22 and a small constant bias, exactly, without the
+ * integer-to-float conversion (on a multiprocessor a quarter of the float rate, which
+ * would bound a decode step's 4- and 8-bit products): u's bits under 2^23's exponent make
+ * the float 2^23 + u, and one subtraction of the constant 2^23 + bias leaves the integer. */
+static __device__ __forceinline__ float int_of(uint32_t u, int bias)
+{
+	return __int_as_float((int)(0x4B000000u | u)) - (8388608.0f + (float)bias);
+}
+
 /* Byte i < 8 of such a pair (i a constant once loops are unrolled). */
 static __device__ __forceinline__ uint32_t byte_of(uint2 w, int i)
 {
@@ -58,11 +67,11 @@ static __device__ __forceinline__ uint32_t byte_of(uint2 w, int i)
 static __device__ __forceinline__ void scale_min_k4(int j, const uint8_t *s, float *sc, float *m)
 {
 	if (j < 4) {
-		*sc = (float)(s[j] & 63);
-		*m = (float)(s[j + 4] & 63);
+		*sc = int_of(s[j] & 63u, 0);
+		*m = int_of(s[j + 4] & 63u, 0);
 	} else {
-		*sc = (float)((s[j + 4] & 15) | ((s[j - 4] >> 6) << 4));
-		*m = (float)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+		*sc = int_of((s[j + 4] & 15u) | ((uint32_t)(s[j - 4] >> 6) << 4), 0);
+		*m = int_of((uint32_t)(s[j + 4] >> 4) | ((uint32_t)(s[j] >> 6) << 4), 0);
 	}
 }
 
@@ -119,7 +128,7 @@ template <> __device__ __forceinline__ void decode8<T_Q8_0>(const uint8_t *b, in
 	uint2 q = bytes8<2>(b + 2 + 8 * c);
 ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
-		out[i] = (float)(int8_t)byte_of(q, i) * d;
+		out[i] = int_of(byte_of(q, i) ^ 0x80u, 128) * d;   /* the signed byte, offset */
 }
 
 /* Q4_0/Q4_1/Q5_0/Q5_1: element j < 16 in the low nibble of qs[j], j ≥ 16 in the high
@@ -131,7 +140,7 @@ template <> __device__ __forceinline__ void decode8<T_Q4_0>(const uint8_t *b, in
 	int shift = c >= 2 ? 4 : 0;
 ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
-		out[i] = (float)((int)((byte_of(q, i) >> shift) & 15) - 8) * d;
+		out[i] = int_of((byte_of(q, i) >> shift) & 15, 8) * d;
 }
 
 template <> __device__ __forceinline__ void decode8<T_Q4_1>(const uint8_t *b, int c, float *out)
@@ -141,7 +150,7 @@ template <> __device__ __forceinline__ void decode8<T_Q4_1>(const uint8_t *b, in
 	int shift = c >= 2 ? 4 : 0;
 ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
-		out[i] = (float)((byte_of(q, i) >> shift) & 15) * d + m;
+		out[i] = int_of((byte_of(q, i) >> shift) & 15, 0) * d + m;
 }
 
 template <> __device__ __forceinline__ void decode8<T_Q5_0>(const uint8_t *b, int c, float *out)
@@ -154,8 +163,8 @@ template <> __device__ __forceinline__ void decode8<T_Q5_0>(const uint8_t *b, in
 ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		int j = 8 * c + i;
-		int v = (int)((byte_of(q, i) >> shift) & 15) | (int)((qh >> j) & 1) << 4;
-		out[i] = (float)(v - 16) * d;
+		uint32_t v = ((byte_of(q, i) >> shift) & 15) | ((qh >> j) & 1) << 4;
+		out[i] = int_of(v, 16) * d;
 	}
 }
 
@@ -168,8 +177,8 @@ template <> __device__ __forceinline__ void decode8<T_Q5_1>(const uint8_t *b, in
 ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		int j = 8 * c + i;
-		int v = (int)((byte_of(q, i) >> shift) & 15) | (int)((qh >> j) & 1) << 4;
-		out[i] = (float)v * d + m;
+		uint32_t v = ((byte_of(q, i) >> shift) & 15) | ((qh >> j) & 1) << 4;
+		out[i] = int_of(v, 0) * d + m;
 	}
 }
 
@@ -188,10 +197,10 @@ static __device__ __forceinline__ void decode8_k45(const uint8_t *b, int c, floa
 	uint2 qh = FIFTH ? bytes8<8>(b + 16 + l0) : uint2{};
 ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
-		int v = (int)(hi ? byte_of(q, i) >> 4 : byte_of(q, i) & 15);
-		if (FIFTH && ((byte_of(qh, i) >> sub) & 1))
-			v += 16;
-		out[i] = d1 * (float)v - m1;
+		uint32_t v = hi ? byte_of(q, i) >> 4 : byte_of(q, i) & 15;
+		if (FIFTH)
+			v |= ((byte_of(qh, i) >> sub) & 1) << 4;
+		out[i] = d1 * int_of(v, 0) - m1;
 	}
 }
 
@@ -211,14 +220,13 @@ template <> __device__ __forceinline__ void decode8<T_Q6_K>(const uint8_t *b, in
 {
 	int e = 8 * c, n = e / 128, k = (e % 128) / 32, l0 = e % 32;
 	float d = half_at(b + 208);
-	const int8_t *sc = (const int8_t *)(b + 192);
-	float ds = d * (float)sc[8 * n + l0 / 16 + 2 * k];
+	float ds = d * int_of(b[192 + 8 * n + l0 / 16 + 2 * k] ^ 0x80u, 128);   /* signed scale */
 	uint2 ql = bytes8<2>(b + 64 * n + 32 * (k & 1) + l0), qh = bytes8<2>(b + 128 + 32 * n + l0);
 	int shift = k >= 2 ? 4 : 0;
 ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
-		int v = (int)((byte_of(ql, i) >> shift) & 15) | (int)((byte_of(qh, i) >> (2 * k)) & 3) << 4;
-		out[i] = ds * (float)(v - 32);
+		uint32_t v = ((byte_of(ql, i) >> shift) & 15) | ((byte_of(qh, i) >> (2 * k)) & 3) << 4;
+		out[i] = ds * int_of(v, 32);
 	}
 }
 

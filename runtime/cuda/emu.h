@@ -122,6 +122,12 @@ static inline unsigned atomicAdd(unsigned *p, unsigned v)
 }
 
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+static inline float __int_as_float(int i)
+{
+	float f;
+	memcpy(&f, &i, 4);
+	return f;
+}
 static inline float __fdividef(float a, float b) { return a / b; }
 template <class T> static inline T __ldg(const T *p) { return *p; }
 static inline int __dp4a(int a, int b, int c)
