@@ -29,7 +29,8 @@
 # and cuBLAS are in, for its LD_LIBRARY_PATH),
 # DEVICE_FLAGS (default --gpu; "" benchmarks the CPU: how this script is tested without
 # a GPU), CEILINGS=0 skips the PyTorch measurements, BUILD (build-gpu) with ARCA and
-# SYNTH the programs, SYNTH_DIR where the files go.
+# SYNTH the programs (ARCA=none: llama-bench alone, as scripts/gpu-peer.sh runs it),
+# SYNTH_DIR where the files go.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build-gpu}
@@ -53,7 +54,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-bench-XXXXXX")
 file=
 trap 'rm -f "$file"; rm -rf "$work"' EXIT
 export ARCA_HOME=$work/store
-"$arca" init -q
+[ "$arca" = none ] || "$arca" init -q
 results=$work/results.jsonl
 : >"$results"
 
@@ -137,11 +138,14 @@ for shape in $shapes; do
 		fi
 		echo "  written in $(json seconds <"$work/synth.json") s ($(json gbps <"$work/synth.json") GB/s)" >&2
 		status=ok
-		timeout "$row_timeout" "$arca" bench "$file" "${device_flags[@]}" -p "$prompt" \
-			-n "$gen" -r "$reps" --json >"$work/bench.json" 2>"$work/err" || status=failed
-		[ "$status" = ok ] || { echo "$shape $type: arca bench failed:" >&2; cat "$work/err" >&2; }
-		rm -f "$work/tiles.json" "$work/llama.json"
-		if [ "$status" = ok ] && [ "$tiles" = 1 ] && [ "$prompt" -gt 0 ]; then
+		rm -f "$work/bench.json" "$work/tiles.json" "$work/llama.json" "$work/err"
+		if [ "$arca" != none ]; then
+			timeout "$row_timeout" "$arca" bench "$file" "${device_flags[@]}" -p "$prompt" \
+				-n "$gen" -r "$reps" --json >"$work/bench.json" 2>"$work/err" || status=failed
+			[ "$status" = ok ] ||
+				{ echo "$shape $type: arca bench failed:" >&2; cat "$work/err" >&2; }
+		fi
+		if [ "$arca" != none ] && [ "$status" = ok ] && [ "$tiles" = 1 ] && [ "$prompt" -gt 0 ]; then
 			echo "  the prompt with the tile kernels (ARCA_GPU_BLAS=off)" >&2
 			ARCA_GPU_BLAS=off timeout "$row_timeout" "$arca" bench "$file" "${device_flags[@]}" \
 				-p "$prompt" -n 0 -r "$reps" --json >"$work/tiles.json" 2>>"$work/err" ||
@@ -154,6 +158,7 @@ for shape in $shapes; do
 				-n "$gen" -r "$reps" -o json >"$work/llama.json" 2>"$work/llama.err" || {
 				echo "  llama-bench failed: $(tail -n 3 "$work/llama.err")" >&2
 				tail -c 1000 "$work/llama.err" >>"$work/err"
+				[ "$arca" != none ] || status=failed   # the peer alone: its failure is the row's
 			}
 		fi
 		record "$shape" "$type" "$status" synth="$work/synth.json" bench="$work/bench.json" \

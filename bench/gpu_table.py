@@ -18,7 +18,13 @@ bench's JSON) against the measured ceilings (bench/gpu_ceilings.py).
                     tok/s (its avg_ts)
     pp x, tg x      arca / llama.cpp
 
-    gpu_table.py RESULTS.jsonl CEILINGS.json [--json OUT.json]
+    gpu_table.py RESULTS.jsonl CEILINGS.json [--json OUT.json] [--peer PEER.json]
+
+--peer takes the llama.cpp columns from another run's --json (scripts/gpu-peer.sh's, a
+call of its own on the same machine: llama-bench is too large to travel with arca) for the
+rows of the same shape and type that have none. A run of llama-bench alone has no arca
+row to read the bytes per token from and takes the file's (the token embeddings too: its
+roofline is a few percent low); merged, the arca run's bytes and ceilings count.
 
 Exits 1 when a row failed (not when one was skipped for the time budget).
 """
@@ -32,10 +38,14 @@ def fmt(v, spec):
 
 def main():
     args = sys.argv[1:]
-    out_json = None
+    out_json = peer = None
     if "--json" in args:
         i = args.index("--json")
         out_json = args[i + 1]
+        del args[i:i + 2]
+    if "--peer" in args:
+        i = args.index("--peer")
+        peer = {(r["shape"], r["type"]): r for r in json.load(open(args[i + 1]))["rows"]}
         del args[i:i + 2]
     rows = [json.loads(line) for line in open(args[0]) if line.strip()]
     try:
@@ -53,6 +63,8 @@ def main():
         dec = (b.get("decode_tps") or {}).get("mean")
         pre = (b.get("prefill_tps") or {}).get("mean")
         p = b.get("prompt") or 0
+        if not wb and s.get("bytes"):   # llama-bench alone: the file's bytes per token
+            wb = s["bytes"]
         t["weight_gb_per_token"] = wb / 1e9 if wb else None
         t["decode_tps"] = dec
         t["decode_tps_stdev"] = (b.get("decode_tps") or {}).get("stdev")
@@ -72,6 +84,15 @@ def main():
                                   if x.get("n_prompt") and not x.get("n_gen")), None)
         t["llama_tg_tps"] = next((x.get("avg_ts") for x in ll
                                   if x.get("n_gen") and not x.get("n_prompt")), None)
+        other = (peer or {}).get((r["shape"], r["type"]), {})
+        if t["llama_pp_tps"] is None and t["llama_tg_tps"] is None and other:
+            t["llama_pp_tps"] = other.get("llama_pp_tps")
+            t["llama_tg_tps"] = other.get("llama_tg_tps")
+            t["llama_from"] = "peer run"
+        t["llama_tg_pct_roofline"] = (100 * t["llama_tg_tps"] / t["roofline_tps"]
+                                      if t["llama_tg_tps"] and t["roofline_tps"] else None)
+        if t["llama_tg_pct_roofline"] is None and other.get("llama_tg_pct_roofline"):
+            t["llama_tg_pct_roofline"] = other["llama_tg_pct_roofline"]
         t["pp_vs_llama"] = pre / t["llama_pp_tps"] if pre and t["llama_pp_tps"] else None
         t["tg_vs_llama"] = dec / t["llama_tg_tps"] if dec and t["llama_tg_tps"] else None
         t["device"] = b.get("device")
@@ -83,7 +104,8 @@ def main():
         % (bw, ceil.get("read_gbps", 0), mm, ceil["mm_n"], ceil["mm_n"], ceil["device"])
         if bw and mm else ceil.get("error", "?")))
     head = ("shape", "type", "GB/tok", "decode t/s", "roof t/s", "% roof", "prefill t/s",
-            "TFLOP/s", "% mm", "tiles t/s", "llama pp", "llama tg", "pp x", "tg x", "status")
+            "TFLOP/s", "% mm", "tiles t/s", "llama pp", "llama tg", "ll % roof", "pp x", "tg x",
+            "status")
     lines = [head]
     for t in table:
         dec = fmt(t["decode_tps"], ".1f")
@@ -94,7 +116,8 @@ def main():
                       fmt(t["prefill_tps"], ".0f"), fmt(t["prefill_tflops"], ".1f"),
                       fmt(t["prefill_pct_bf16_mm"], ".1f"), fmt(t["prefill_tiles_tps"], ".0f"),
                       fmt(t["llama_pp_tps"], ".0f"), fmt(t["llama_tg_tps"], ".1f"),
-                      fmt(t["pp_vs_llama"], ".2f"), fmt(t["tg_vs_llama"], ".2f"), t["status"]))
+                      fmt(t["llama_tg_pct_roofline"], ".1f"), fmt(t["pp_vs_llama"], ".2f"),
+                      fmt(t["tg_vs_llama"], ".2f"), t["status"]))
     widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
     for l in lines:
         print("  ".join(str(c).rjust(w) if 2 <= i < len(head) - 1 else str(c).ljust(w)

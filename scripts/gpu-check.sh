@@ -210,21 +210,11 @@ if ! step "libraries ($B/lib.tar.xz) and arca --version" 60 unpack; then
 	echo "gpu-check: the programs cannot start here; nothing else can run" >&2
 	finish
 fi
-# the folder of the machine's libcublas (the major version arca was built with: 13)
+# shellcheck source=scripts/gpu-libs.sh
+. scripts/gpu-libs.sh
 cublas_dir() {
-	local d
-	for d in $(ldconfig -p 2>/dev/null | awk '/libcublas\.so\.13 / { print $NF }' |
-			xargs -r -n1 dirname) /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
-			$(python3 -c 'import glob, site, sys
-for p in site.getsitepackages() + [site.getusersitepackages()]:
-    print(" ".join(glob.glob(p + "/nvidia/*/lib")))' 2>/dev/null); do
-		if [ -e "$d/libcublas.so.13" ]; then
-			echo "$d"
-			return 0
-		fi
-	done
-	echo "no libcublas.so.13 on this machine: prompts run in the tile kernels" >&2
-	return 1
+	cuda_lib_dir libcublas.so.13 ||
+		{ echo "prompts run in the tile kernels" >&2; return 1; }
 }
 libpath=$lib
 if step "cuBLAS on this machine" 60 cublas_dir; then
@@ -234,8 +224,7 @@ fi
 # the programs, each through a wrapper that gives it (only it) the libraries
 bin=$work/bin
 mkdir -p "$bin"
-for p in arca tests/gpu_compare tests/gpu_compare_emu bench/gguf_synth llama/llama-bench; do
-	[ -e "$root/$B/$p" ] || continue
+for p in arca tests/gpu_compare tests/gpu_compare_emu bench/gguf_synth; do
 	# shellcheck disable=SC2016
 	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s "$@"\n' \
 		"$libpath" "$root/$B/$p" >"$bin/${p##*/}"
@@ -336,8 +325,7 @@ elif [ "$left" -lt 30 ]; then
 	skip "bench/gpu_bench.sh" "${left}s left of BUDGET"
 else
 	bench_env=(ARCA="$arca" SYNTH="$bin/gguf_synth" BUDGET="$left"
-		BENCH_JSON="$out/gpu_bench.json" LLAMA_BENCH="$bin/llama-bench")
-	[ -x "$bin/llama-bench" ] || bench_env+=(LLAMA_BENCH=none)
+		BENCH_JSON="$out/gpu_bench.json" LLAMA_BENCH=none)
 	[ -n "${SHAPES:-}" ] && bench_env+=(SHAPES="$SHAPES")
 	[ -n "${BENCH_TYPES:-}" ] && bench_env+=(TYPES="$BENCH_TYPES")
 	[ -n "${REPS:-}" ] && bench_env+=(REPS="$REPS")

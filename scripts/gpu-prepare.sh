@@ -18,12 +18,15 @@
 #   build-gpu/models.sha256         the sums of the tiny test GGUFs (scripts/gpu-models.sh)
 #                                   as made here; they are made again there (50 files,
 #                                   about 230 MB: they cannot travel) and compared
-#   build-gpu/llama/llama-bench     llama.cpp's, built with CUDA for sm_90 by
+#   build-gpu-peer/peer.tar.xz      llama.cpp's llama-bench built with CUDA for sm_90 by
 #                                   bench/native_llama.sh, when that build exists (PEER=1
-#                                   makes it first: about an hour on 2 cores); the peer of
-#                                   bench/gpu_bench.sh. Its libraries travel in lib.tar.xz
-#                                   too, but for cuBLAS (570 MB) and the driver: the GPU
-#                                   machine has those, and gpu-check.sh finds them there
+#                                   makes it first: about an hour on 2 cores), with the
+#                                   libraries it loads but for the driver, cuBLAS and NCCL
+#                                   (the GPU machine has those; gpu-peer.sh finds them):
+#                                   68 MB stripped, 41 MB packed — too much to travel with
+#                                   build-gpu, so it goes in a second call of its own
+#                                   (scripts/gpu-peer.sh, carry ["build-gpu-peer"])
+#   build-gpu-peer/gguf_synth       the bench models' writer, for that call
 #
 # Then the models are made here too (build-gpu-tree/models, for DRY=1 runs) and the sizes
 # printed; it fails when what travels would pass 48 MiB. Environment: TREE, JOBS.
@@ -60,15 +63,6 @@ if [ "${PEER:-0}" = 1 ]; then
 else
 	peer=$(NATIVE_LLAMA_BUILD=0 native_llama_bench_cuda 2>/dev/null) || peer=
 fi
-if [ -n "$peer" ]; then
-	mkdir -p "$stage/llama"
-	cp "$peer" "$stage/llama/llama-bench"
-	strip "$stage/llama/llama-bench"
-	bins+=(llama/llama-bench)
-	echo "llama.cpp's llama-bench (CUDA): $peer"
-else
-	echo "no llama.cpp CUDA build to carry (PEER=1 builds it: about an hour on 2 cores)"
-fi
 # the libraries, by the name the programs ask for (the soname), the files behind links
 libs=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-libs-XXXXXX")
 trap 'rm -rf "$libs"' EXIT
@@ -80,7 +74,6 @@ done | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
 		linux-vdso* | ld-linux* | libc.so* | libm.so* | libmvec.so* | libpthread.so* | \
 		libdl.so* | librt.so* | libresolv.so* | libutil.so* | libanl.so* | libnsl.so* | \
 		libstdc++.so* | libgcc_s.so*) ;;
-		libcuda.so* | libcublas.so* | libcublasLt.so*) ;;   # the GPU machine's own
 		*) cp -L "$path" "$libs/$name" ;;
 		esac
 	done
@@ -90,13 +83,35 @@ XZ_OPT="-9 -T$jobs" tar -cJf "$stage/lib.tar.xz" -C "$libs" .
 mkdir -p "$libs/check"
 tar -xJf "$stage/lib.tar.xz" -C "$libs/check"
 for b in "${bins[@]}"; do
-	if LD_LIBRARY_PATH=$libs/check ldd "$stage/$b" | grep -v "libcuda\.so\|libcublas" |
-			grep -q "not found"; then
+	if LD_LIBRARY_PATH=$libs/check ldd "$stage/$b" | grep -q "not found"; then
 		echo "gpu-prepare: $b: a library is missing from lib.tar.xz" >&2
 		exit 1
 	fi
 done
 LD_LIBRARY_PATH=$libs/check "$stage/arca" --version >/dev/null
+
+peer_stage=build-gpu-peer
+rm -rf "$peer_stage"
+if [ -n "$peer" ]; then
+	echo "== the llama.cpp peer ($peer_stage, from $peer)"
+	mkdir -p "$peer_stage" "$libs/peer"
+	cp "$peer" "$libs/peer/llama-bench"
+	strip "$libs/peer/llama-bench"
+	ldd "$libs/peer/llama-bench" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' |
+		while read -r name path; do
+			case $name in
+			libc.so* | libm.so* | libmvec.so* | libpthread.so* | libdl.so* | librt.so* | \
+			libstdc++.so* | libgcc_s.so*) ;;
+			libcuda.so* | libcublas.so* | libcublasLt.so* | libnccl.so*) ;;   # the machine's
+			*) cp -L "$path" "$libs/peer/$name" ;;
+			esac
+		done
+	XZ_OPT="-9 -T$jobs" tar -cJf "$peer_stage/peer.tar.xz" -C "$libs/peer" .
+	cp "$stage/bench/gguf_synth" "$peer_stage/gguf_synth"
+	echo "$(ls "$libs/peer" | tr '\n' ' ')-> $(du -sh "$peer_stage" | cut -f1)"
+else
+	echo "== no llama.cpp CUDA build to stage (PEER=1 builds it: about an hour on 2 cores)"
+fi
 
 echo "== models (scripts/gpu-models.sh into $tree/models)"
 t1=$SECONDS
@@ -116,6 +131,15 @@ echo "carry $stage: $((carry >> 20)) MiB; working tree: $((tree_bytes >> 20)) Mi
 if [ $(((carry + tree_bytes) >> 20)) -ge "$limit_mib" ]; then
 	echo "gpu-prepare: more than $limit_mib MiB would travel" >&2
 	exit 1
+fi
+if [ -d "$peer_stage" ]; then
+	peer_bytes=$(du -sb "$peer_stage" | cut -f1)
+	echo "carry $peer_stage: $((peer_bytes >> 20)) MiB; with the working tree" \
+		"$(((peer_bytes + tree_bytes) >> 20)) MiB (a call of its own: scripts/gpu-peer.sh)"
+	if [ $(((peer_bytes + tree_bytes) >> 20)) -ge 62 ]; then
+		echo "gpu-prepare: the peer's call would pass 62 MiB" >&2
+		exit 1
+	fi
 fi
 echo "ready in $((SECONDS - t0)) s: run scripts/gpu-check.sh on the GPU machine with" \
 	"carry [\"$stage\"]"
