@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
 # bench/native_llama.sh — builds llama-bench from the llama.cpp source that node-llama-cpp
 # ships, once per source and kind, in a cache outside the repository. Source it after
 # `set -euo pipefail`; then `native_llama_bench` prints the path of one built for this CPU

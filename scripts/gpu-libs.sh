@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
 # scripts/gpu-libs.sh — sourced by gpu-check.sh and gpu-peer.sh on the GPU machine: where
 # that machine keeps the CUDA libraries arca and llama-bench load but nothing carries
 # (cuBLAS is 570 MB, NCCL more): the loader's cache, /usr/local/cuda, and the nvidia/*/lib

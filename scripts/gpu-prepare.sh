@@ -108,7 +108,7 @@ if [ -n "$peer" ]; then
 		done
 	XZ_OPT="-9 -T$jobs" tar -cJf "$peer_stage/peer.tar.xz" -C "$libs/peer" .
 	cp "$stage/bench/gguf_synth" "$peer_stage/gguf_synth"
-	echo "$(ls "$libs/peer" | tr '\n' ' ')-> $(du -sh "$peer_stage" | cut -f1)"
+	echo "$(find "$libs/peer" -type f -printf "%f ")-> $(du -sh "$peer_stage" | cut -f1)"
 else
 	echo "== no llama.cpp CUDA build to stage (PEER=1 builds it: about an hour on 2 cores)"
 fi
