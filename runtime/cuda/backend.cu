@@ -144,14 +144,19 @@ static arca_err plan_ranges(const arca_gpu *g, std::vector<range> &out, size_t *
 				return arca_error_set(ARCA_EINVALID, "the GPU backend does not read %s "
 					"weights (layer %u): convert with --quant q8_0, q4_k_m, f16 or bf16, or "
 					"run on the CPU", type_name(t->type), l);
+			/* the kernels step through rows eight weights at a time (blocks.cuh) */
+			if (!vec && t->ne0 % 8)
+				return arca_error_set(ARCA_EINVALID, "layer %u: rows of %llu %s weights: "
+					"the GPU backend reads rows in steps of 8; run on the CPU", l,
+					(unsigned long long)t->ne0, type_name(t->type));
 			need(*t, vec);
 		}
 	}
 	if (g->all) {
 		const arca_rt_tensor &o = m->info.tied_embeddings ? m->tok_embd : m->output;
-		if (!type_supported(o.type))
+		if (!type_supported(o.type) || o.ne0 % 8)
 			return arca_error_set(ARCA_EINVALID, "the GPU backend does not read %s weights "
-				"(output)", type_name(o.type));
+				"with rows of %llu (output)", type_name(o.type), (unsigned long long)o.ne0);
 		need(m->out_norm, true);
 		need(o, false);
 	}

@@ -10,7 +10,8 @@
 # validation fingerprint recorded on the CPU matched on the GPU, no host KV cache for the GPU's
 # layers, the errors for a cache
 # type the GPU does not keep, too little device memory (naming the layers that fit) and
-# a weight type it does not read. t_gpu_emu_matrix.sh covers every architecture and type.
+# a weight type it does not read or rows it cannot step through. t_gpu_emu_matrix.sh covers
+# every architecture and type.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gpu_check.sh"
 : "${ARCA_GPU_COMPARE_EMU:?the emulated gpu_compare (tests/CMakeLists.txt)}"
@@ -119,6 +120,14 @@ expect_stderr "layers fit (--gpu-layers"
 run 0 "$ARCA" convert acme/qwen2 --quant q3_k --out "$T/q3.gguf" -q
 run 1 "$EMU" run "$T/q3.gguf" --gpu --prompt-ids 3 -n 1
 expect_stderr "the GPU backend does not read Q3_K weights"
+# rows the kernels cannot step through eight at a time (hidden 68): refused, not a fault
+make_llm "$T/odd" --arch qwen2 --dtype F32 --hidden 68 --ffn 136 --heads 2 --kv-heads 2 \
+	--layers 1 --seed 5
+run 0 "$ARCA" add "$T/odd" --as acme/odd -q
+run 0 "$ARCA" convert acme/odd --quant f16 --out "$T/odd.gguf" -q
+run 0 "$ARCA" run "$T/odd.gguf" --prompt-ids 3,4 -n 2
+run 1 "$EMU" run "$T/odd.gguf" --gpu --prompt-ids 3,4 -n 2
+expect_stderr "layer 0: rows of 68 F16 weights: the GPU backend reads rows in steps of 8"
 if [ -z "${ARCA_GPU_COMPARE:-}" ]; then
 	run 1 "$ARCA" run "$M" --gpu --prompt-ids 3 -n 1
 	expect_stderr "built without the CUDA backend"
