@@ -7,6 +7,7 @@
 // keys among several blocks per head (as flash-decoding does) and merges their partial
 // sums, so a long context keeps every multiprocessor busy. Key rows are read 16 bytes at
 // a time where the cache layout allows, value rows four positions at a time.
+#include "runtime/cuda/blocks.cuh"
 #include "runtime/cuda/kernels.cuh"
 
 namespace arca_cuda {
@@ -94,13 +95,10 @@ __global__ void __launch_bounds__(THREADS) mla_rope_k(mla_args a, const int *pos
 /* The dot of eight cached halves (one 16-byte load) with q[0, 8), in order. */
 __device__ __forceinline__ float dot8_half(const __half *k, const float *q, float acc)
 {
-	uint4 u = load_aligned<uint4>(k);
-	const uint32_t w[4] = { u.x, u.y, u.z, u.w };
-	ARCA_UNROLL
-	for (int i = 0; i < 4; i++) {
-		acc += q[2 * i] * __half2float(__ushort_as_half((unsigned short)(w[i] & 0xffffu)));
-		acc += q[2 * i + 1] * __half2float(__ushort_as_half((unsigned short)(w[i] >> 16)));
-	}
+	float v[8];
+	halves8(k, v, f16_bits);
+	for (int i = 0; i < 8; i++)
+		acc += q[i] * v[i];
 	return acc;
 }
 

@@ -99,34 +99,45 @@ template <> __device__ __forceinline__ void decode8<T_F32>(const uint8_t *b, int
 	out[4] = v.x, out[5] = v.y, out[6] = v.z, out[7] = v.w;
 }
 
-/* F16, BF16: eight elements are 16 bytes, one load. */
+/* The eight 16-bit floats of one 16-byte load at p, each made a float by to_float (of its
+ * bits): F16 and BF16 weights, the F16 KV cache. */
+template <class F>
+static __device__ __forceinline__ void halves8(const void *p, float *out, F to_float)
+{
+	uint4 u = load_aligned<uint4>(p);
+	const uint32_t w[4] = { u.x, u.y, u.z, u.w };
+	ARCA_UNROLL
+	for (int i = 0; i < 4; i++) {
+		out[2 * i] = to_float((unsigned short)(w[i] & 0xffffu));
+		out[2 * i + 1] = to_float((unsigned short)(w[i] >> 16));
+	}
+}
+
+static __device__ __forceinline__ float f16_bits(unsigned short h)
+{
+	return __half2float(__ushort_as_half(h));
+}
+
+static __device__ __forceinline__ float bf16_bits(unsigned short h)
+{
+	return __bfloat162float(__ushort_as_bfloat16(h));
+}
+
 template <> __device__ __forceinline__ void decode8<T_F16>(const uint8_t *b, int c, float *out)
 {
-	uint4 u = load_aligned<uint4>(b);
-	const uint32_t w[4] = { u.x, u.y, u.z, u.w };
-ARCA_UNROLL
-	for (int i = 0; i < 4; i++) {
-		out[2 * i] = __half2float(__ushort_as_half((unsigned short)(w[i] & 0xffffu)));
-		out[2 * i + 1] = __half2float(__ushort_as_half((unsigned short)(w[i] >> 16)));
-	}
+	halves8(b, out, f16_bits);
 }
 
 template <> __device__ __forceinline__ void decode8<T_BF16>(const uint8_t *b, int c, float *out)
 {
-	uint4 u = load_aligned<uint4>(b);
-	const uint32_t w[4] = { u.x, u.y, u.z, u.w };
-ARCA_UNROLL
-	for (int i = 0; i < 4; i++) {
-		out[2 * i] = __bfloat162float(__ushort_as_bfloat16((unsigned short)(w[i] & 0xffffu)));
-		out[2 * i + 1] = __bfloat162float(__ushort_as_bfloat16((unsigned short)(w[i] >> 16)));
-	}
+	halves8(b, out, bf16_bits);
 }
 
 template <> __device__ __forceinline__ void decode8<T_Q8_0>(const uint8_t *b, int c, float *out)
 {
 	float d = half_at(b);
 	uint2 q = bytes8<2>(b + 2 + 8 * c);
-ARCA_UNROLL
+	ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
 		out[i] = int_of(byte_of(q, i) ^ 0x80u, 128) * d;   /* the signed byte, offset */
 }
@@ -138,7 +149,7 @@ template <> __device__ __forceinline__ void decode8<T_Q4_0>(const uint8_t *b, in
 	float d = half_at(b);
 	uint2 q = bytes8<2>(b + 2 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
-ARCA_UNROLL
+	ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
 		out[i] = int_of((byte_of(q, i) >> shift) & 15, 8) * d;
 }
@@ -148,7 +159,7 @@ template <> __device__ __forceinline__ void decode8<T_Q4_1>(const uint8_t *b, in
 	float d = half_at(b), m = half_at(b + 2);
 	uint2 q = bytes8<4>(b + 4 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
-ARCA_UNROLL
+	ARCA_UNROLL
 	for (int i = 0; i < 8; i++)
 		out[i] = int_of((byte_of(q, i) >> shift) & 15, 0) * d + m;
 }
@@ -160,7 +171,7 @@ template <> __device__ __forceinline__ void decode8<T_Q5_0>(const uint8_t *b, in
 		(uint32_t)load_aligned<uint16_t>(b + 4) << 16;
 	uint2 q = bytes8<2>(b + 6 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
-ARCA_UNROLL
+	ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		int j = 8 * c + i;
 		uint32_t v = ((byte_of(q, i) >> shift) & 15) | ((qh >> j) & 1) << 4;
@@ -174,7 +185,7 @@ template <> __device__ __forceinline__ void decode8<T_Q5_1>(const uint8_t *b, in
 	uint32_t qh = load_aligned<uint32_t>(b + 4);
 	uint2 q = bytes8<8>(b + 8 + (8 * c) % 16);
 	int shift = c >= 2 ? 4 : 0;
-ARCA_UNROLL
+	ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		int j = 8 * c + i;
 		uint32_t v = ((byte_of(q, i) >> shift) & 15) | ((qh >> j) & 1) << 4;
@@ -195,7 +206,7 @@ static __device__ __forceinline__ void decode8_k45(const uint8_t *b, int c, floa
 	float d1 = d * sc, m1 = dmin * m;
 	uint2 q = bytes8<8>(b + (FIFTH ? 48 : 16) + 32 * g + l0);
 	uint2 qh = FIFTH ? bytes8<8>(b + 16 + l0) : uint2{};
-ARCA_UNROLL
+	ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		uint32_t v = hi ? byte_of(q, i) >> 4 : byte_of(q, i) & 15;
 		if (FIFTH)
@@ -223,7 +234,7 @@ template <> __device__ __forceinline__ void decode8<T_Q6_K>(const uint8_t *b, in
 	float ds = d * int_of(b[192 + 8 * n + l0 / 16 + 2 * k] ^ 0x80u, 128);   /* signed scale */
 	uint2 ql = bytes8<2>(b + 64 * n + 32 * (k & 1) + l0), qh = bytes8<2>(b + 128 + 32 * n + l0);
 	int shift = k >= 2 ? 4 : 0;
-ARCA_UNROLL
+	ARCA_UNROLL
 	for (int i = 0; i < 8; i++) {
 		uint32_t v = ((byte_of(ql, i) >> shift) & 15) | ((byte_of(qh, i) >> (2 * k)) & 3) << 4;
 		out[i] = ds * int_of(v, 32);
