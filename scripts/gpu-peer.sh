@@ -10,14 +10,15 @@
 #
 #  1. peer.tar.xz unpacked outside the carry; the machine's libcublas.so.13 and libnccl.so.2
 #     found (scripts/gpu-libs.sh); llama-bench --help starts with them;
-#  2. bench/gpu_bench.sh with ARCA=none: the same shapes, types, prompt, generation and
-#     repetitions as gpu-check.sh's bench, the same files (gguf_synth), the ceilings again,
-#     llama-bench -ngl 99 -fa 1 on each.
+#  2. bench/gpu_bench.sh with ARCA=none: by default the 7B shape in Q4_K_M, Q8_0 and F16
+#     (what fits the few minutes a session has left after gpu-check.sh), the same prompt,
+#     generation and repetitions as gpu-check.sh's bench, the same files (gguf_synth), the
+#     ceilings again, llama-bench -ngl 99 -fa 1 on each.
 #
 # Writes $OUT/gpu_peer.json (gpu_table.py's --json); here, merge it into gpu-check.sh's
 # table with: bench/gpu_table.py RESULTS CEILINGS --peer gpu_peer.json, or read its rows.
-# Environment: BUDGET (seconds, default 420), SHAPES, TYPES, PROMPT, GEN, REPS (as
-# gpu_bench.sh).
+# Environment: BUDGET (seconds, default 240: with gpu-check.sh's 400 and the machine's
+# start, a session's 15 minutes), SHAPES, TYPES, PROMPT, GEN, REPS (as gpu_bench.sh).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -50,7 +51,8 @@ if ! LD_LIBRARY_PATH=$libs "$work/peer/llama-bench" --help >/dev/null 2>"$work/e
 	cat "$work/err" >&2
 	exit 1
 fi
-BUDGET=$((${BUDGET:-420} - (SECONDS - start))) ARCA=none SYNTH="$stage/gguf_synth" \
+SHAPES=${SHAPES:-qwen2.5-7b} TYPES=${TYPES:-"q4_k_m q8_0 f16"} \
+BUDGET=$((${BUDGET:-240} - (SECONDS - start))) ARCA=none SYNTH="$stage/gguf_synth" \
 	LLAMA_BENCH="$work/peer/llama-bench" LLAMA_LIBS="$libs" BENCH_JSON="$out/gpu_peer.json" \
 	bench/gpu_bench.sh
 rc=$?
