@@ -284,6 +284,9 @@ for l in $long; do
 	IFS=: read -r m ctx n <<<"$l"
 	case " $models " in *" $m "*) compare "$m" --ctx "$ctx" --random-prompt "$n" ;; esac
 done
+# a prompt after cached positions (the prompt attention's blocks start mid-way)
+case " $models " in *" qwen2-q8_0 "*)
+	compare qwen2-q8_0 --ctx 1024 --random-prompt 300 --prefix 77 ;; esac
 # cuBLAS for short prompts (ARCA_GPU_BLAS=2: every product of 2 tokens or more), each
 # type; the tiles for a long one
 for q in $types; do

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // runtime/cuda/attention.cu — the attention steps on the GPU: per token, the q/k norms,
 // RoPE from the session's cos/sin tables, and the key and value rows into the F16 cache
-// (DeepSeek's latent form too); then causal attention of every query head over the cache,
-// a block per (head, token), keys taken 128 at a time with a running max and sum (online
-// softmax), so nothing grows with the context but the loop. A decode step splits the
+// (DeepSeek's latent form too); then causal attention of every query head over the cache
+// with a running max and sum (online softmax), so nothing grows with the context but the
+// loop: a prompt's queries 16 to a block sharing each step of keys and values in shared
+// memory (heads up to 128 wide), else a block per (head, token), keys 128 at a time. A decode step splits the
 // keys among several blocks per head (as flash-decoding does) and merges their partial
 // sums, so a long context keeps every multiprocessor busy. Key rows are read 16 bytes at
 // a time where the cache layout allows, value rows four positions at a time.
@@ -180,6 +181,92 @@ __global__ void __launch_bounds__(THREADS) attention_k(attn_args a, const int *p
 	}
 }
 
+constexpr int QB = 16, KC = 32;   /* a prompt's tiles: queries per block, keys per step */
+constexpr int TILE_DIM = 128;     /* the widest query/key and value heads they take */
+
+/* A prompt's attention, block (h, b): queries t0 = QB·b .. of head h together, each key
+ * and value row loaded once into shared memory for all of them (attention_k reads them
+ * once per query). Thread (q, j) = (tid / 8, tid % 8) scores keys j, j + 8, ... of a step
+ * for query q, the eight threads of a query reduce its running max and sum by shuffles,
+ * and each accumulates output dimensions j, j + 8, ... in registers. Causal: query t sees
+ * keys up to pos + t. */
+__global__ void __launch_bounds__(THREADS) attention_tile_k(attn_args a, const int *pos, int nb)
+{
+	__shared__ float qs[QB][TILE_DIM + 1];   /* +1: the four queries of a warp, four banks */
+	__shared__ __half ks[KC][TILE_DIM + 8];
+	__shared__ __half vs[KC][TILE_DIM + 8];
+	__shared__ float ps[QB][KC + 1];
+	const int h = (int)blockIdx.x, t0 = (int)blockIdx.y * QB, tid = (int)threadIdx.x;
+	const int q = tid / 8, j = tid % 8;
+	const int g = h / (a.n_head / a.n_head_kv), hd = a.head_dim, hv = a.head_dim_v;
+	const int nq = nb - t0 < QB ? nb - t0 : QB;
+	const int last = pos[0] + t0 + q;          /* this thread's query's last key */
+	const int n_keys = pos[0] + t0 + nq;       /* the block's last query's keys */
+	for (int i = tid; i < QB * hd; i += THREADS) {
+		int r = i / hd, d = i % hd;
+		qs[r][d] = r < nq ? a.q[(size_t)(t0 + r) * a.q_dim + (size_t)h * hd + d] : 0.0f;
+	}
+	float acc[TILE_DIM / 8];   /* registers: indexed only in unrolled loops */
+	ARCA_UNROLL
+	for (int k = 0; k < TILE_DIM / 8; k++)
+		acc[k] = 0.0f;
+	float m = -INFINITY, l = 0.0f;
+	for (int c0 = 0; c0 < n_keys; c0 += KC) {
+		__syncthreads();   /* the last step's rows read (the first: qs written) */
+		for (int i = tid; i < KC * hd; i += THREADS) {
+			int r = i / hd, d = i % hd;
+			ks[r][d] = c0 + r < n_keys ?
+				a.k_cache[(size_t)(c0 + r) * a.k_dim + (size_t)g * hd + d] : __float2half(0.0f);
+		}
+		for (int i = tid; i < KC * hv; i += THREADS) {
+			int r = i / hv, d = i % hv;
+			vs[r][d] = c0 + r < n_keys ?
+				a.v_cache[(size_t)(c0 + r) * a.v_dim + (size_t)g * hv + d] : __float2half(0.0f);
+		}
+		__syncthreads();
+		float s[KC / 8], mc = -INFINITY;
+		ARCA_UNROLL
+		for (int u = 0; u < KC / 8; u++) {
+			const int r = j + 8 * u;
+			float dot = 0.0f;
+			for (int d = 0; d < hd; d++)
+				dot += qs[q][d] * __half2float(ks[r][d]);
+			s[u] = q < nq && c0 + r <= last ? dot * a.scale : -INFINITY;
+			mc = fmaxf(mc, s[u]);
+		}
+		for (int o = 1; o < 8; o <<= 1)   /* the eight threads of query q */
+			mc = fmaxf(mc, __shfl_xor_sync(0xffffffffu, mc, o));
+		const float m_new = fmaxf(m, mc);
+		const float corr = m_new == -INFINITY ? 1.0f : expf(m - m_new);
+		float sum = 0.0f;
+		ARCA_UNROLL
+		for (int u = 0; u < KC / 8; u++) {
+			float e = s[u] == -INFINITY ? 0.0f : expf(s[u] - m_new);
+			ps[q][j + 8 * u] = e;
+			sum += e;
+		}
+		for (int o = 1; o < 8; o <<= 1)
+			sum += __shfl_xor_sync(0xffffffffu, sum, o);
+		l = l * corr + sum;
+		m = m_new;
+		__syncwarp();   /* ps[q][.] is written by the warp that reads it */
+		ARCA_UNROLL
+		for (int k = 0; k < TILE_DIM / 8; k++)
+			acc[k] *= corr;
+		for (int r = 0; r < KC; r++) {
+			const float pr = ps[q][r];
+			ARCA_UNROLL
+			for (int k = 0; k < TILE_DIM / 8; k++)
+				if (j + 8 * k < hv)
+					acc[k] += pr * __half2float(vs[r][j + 8 * k]);
+		}
+	}
+	ARCA_UNROLL
+	for (int k = 0; k < TILE_DIM / 8; k++)
+		if (q < nq && j + 8 * k < hv)
+			a.out[(size_t)(t0 + q) * a.out_dim + (size_t)h * hv + j + 8 * k] = acc[k] / l;
+}
+
 /* The splits of (h, t) merged: each rescaled by e^(m_split − max m). */
 __global__ void __launch_bounds__(THREADS) combine_k(attn_args a)
 {
@@ -218,6 +305,11 @@ void mla_rope(cudaStream_t st, const mla_args &a, const int *pos, int nb)
 
 void attention(cudaStream_t st, const attn_args &a, const int *pos, int nb)
 {
+	if (nb > 1 && a.head_dim <= TILE_DIM && a.head_dim_v <= TILE_DIM) {   /* a prompt */
+		launch(attention_tile_k, dim3((unsigned)a.n_head, (unsigned)((nb + QB - 1) / QB)),
+			dim3(THREADS), 0, st, a, pos, nb);
+		return;
+	}
 	size_t smem = (size_t)(a.head_dim + a.head_dim_v + THREADS) * sizeof(float);
 	attn_args b = a;
 	if (nb > 1 || !a.part)

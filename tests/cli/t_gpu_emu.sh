@@ -44,6 +44,9 @@ gpu_compare qwen2 f16 --reference same
 # choose another expert than the CPU, and that one position then differs wholesale
 # (gpu_compare's positions_over shows it).
 gpu_compare qwen2 q8_0 --ctx 2048 --random-prompt 160
+# a prompt after 37 cached positions: the prompt kernel's query blocks (16 queries) and key
+# steps (32) start mid-way
+gpu_compare qwen2 f16 --ctx 512 --random-prompt 100 --prefix 37
 [ -n "${ARCA_TEST_SANITIZED:-}" ] || gpu_compare deepseek2 f16 --ctx 2048 --random-prompt 160
 [ "$(gpu_steps_total)" -ge 30 ] || fail "too few greedy steps compared: $(gpu_steps_total)"
 

@@ -5,7 +5,9 @@
  * GPU's), every position's logits compared (‖gpu − cpu‖ / ‖cpu‖: at most --tol-prefill for
  * the prompt, --tol for each decode step), then a greedy continuation on each side that
  * must choose the same tokens up to the first near-tie of the CPU's logits (top two closer
- * than --tie). Prints one JSON line; exits 1 on a difference, 2 on bad usage.
+ * than --tie). Prints one JSON line; exits 1 on a difference, 2 on bad usage. --prefix N
+ * evaluates the prompt's first N tokens on their own first, so that the compared rest is a
+ * prompt after cached positions.
  *
  * The CPU reference runs either the same GGUF (--reference same), where for quantized
  * weights its own rounding dominates (it quantizes activations to 8 bits, as llama.cpp's
@@ -101,6 +103,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL, *ids_text = "3,17,101,5,250,42,9,77";
 	int gen = 12, gpu_layers = -1, threads = 2, dequant = 1, ctx = 256, random_prompt = 0;
+	int prefix = 0;
 	double tol = 1e-3, tol_prefill = 1e-3, tie = 0.02;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--gpu-layers") && i + 1 < argc)
@@ -124,12 +127,14 @@ int main(int argc, char **argv)
 			ctx = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--random-prompt") && i + 1 < argc)
 			random_prompt = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--prefix") && i + 1 < argc)
+			prefix = atoi(argv[++i]);
 		else if (argv[i][0] != '-' && !path)
 			path = argv[i];
 		else {
 			fprintf(stderr, "usage: gpu_compare MODEL.gguf [--gpu-layers N] [--prompt-ids "
 				"A,B,..] [-n N] [--tol REL] [--tol-prefill REL] [--tie GAP] [--threads N] "
-				"[--reference same|dequant] [--ctx N] [--random-prompt N]\n");
+				"[--reference same|dequant] [--ctx N] [--random-prompt N] [--prefix N]\n");
 			return 2;
 		}
 	}
@@ -146,6 +151,10 @@ int main(int argc, char **argv)
 	}
 	if (random_prompt < 0 || random_prompt > 4096 || ctx < 16 || random_prompt + gen >= ctx) {
 		fprintf(stderr, "gpu_compare: --random-prompt 0..4096 and -n must fit --ctx\n");
+		return 2;
+	}
+	if (prefix < 0 || (size_t)prefix >= (random_prompt ? (size_t)random_prompt : n_ids)) {
+		fprintf(stderr, "gpu_compare: --prefix must leave some of the prompt\n");
 		return 2;
 	}
 	int fd = open(path, O_RDONLY);
@@ -192,6 +201,13 @@ int main(int argc, char **argv)
 		return die("GPU session", err);
 	size_t V = in->n_vocab;
 	const float *lc, *lg;
+	/* --prefix: the prompt's first tokens evaluated on their own, so that the rest (whose
+	 * logits are compared) is a prompt after cached positions */
+	if (prefix && ((err = arca_session_eval(cpu, ids, (size_t)prefix, 0, &lc)) < 0 ||
+	               (err = arca_session_eval(gpu, ids, (size_t)prefix, 0, &lg)) < 0))
+		return die("the prefix", err);
+	memmove(ids, ids + prefix, (n_ids - (size_t)prefix) * sizeof(int32_t));
+	n_ids -= (size_t)prefix;
 	if ((err = arca_session_eval(cpu, ids, n_ids, 1, &lc)) < 0)
 		return die("CPU prompt", err);
 	float *keep = malloc(n_ids * V * sizeof(float));
