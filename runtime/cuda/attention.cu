@@ -4,10 +4,11 @@
 // (DeepSeek's latent form too); then causal attention of every query head over the cache
 // with a running max and sum (online softmax), so nothing grows with the context but the
 // loop: a prompt's queries 16 to a block sharing each step of keys and values in shared
-// memory (heads up to 128 wide), else a block per (head, token), keys 128 at a time. A decode step splits the
-// keys among several blocks per head (as flash-decoding does) and merges their partial
-// sums, so a long context keeps every multiprocessor busy. Key rows are read 16 bytes at
-// a time where the cache layout allows, value rows four positions at a time.
+// memory (heads up to 128 wide), else a block per (head, token), keys 128 at a time. A
+// decode step splits the keys among several blocks per head (as flash-decoding does) and
+// merges their partial sums, so a long context keeps every multiprocessor busy. Key rows
+// are read 16 bytes at a time where the cache layout allows, value rows four positions at
+// a time.
 #include "runtime/cuda/blocks.cuh"
 #include "runtime/cuda/kernels.cuh"
 
