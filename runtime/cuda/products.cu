@@ -4,10 +4,12 @@
 // row walks the row eight elements per lane and step (consecutive lanes, consecutive
 // bytes), dots them with the float activations, and sums across the warp — a decode step
 // reads every weight byte once, which is what bounds it (16-byte loads where the type's
-// layout allows, two chunks in flight per lane). Several tokens: 64 rows × 32
-// tokens per block through the tensor cores (wmma 16×16×16): weights decoded into a half
-// (BF16 weights: bfloat16) tile in shared memory, activations converted the same way,
-// float accumulators; grouped, each matrix (expert) takes its own list of rows.
+// layout allows, two chunks in flight per lane; a decode step's q/k/v, and gate/up with
+// their SiLU, as one launch). Several tokens, where cuBLAS does not take them (gemm.cu):
+// 64 rows × 32 tokens per block through the tensor cores (wmma 16×16×16): weights decoded
+// into a half (BF16 weights: bfloat16) tile in shared memory, activations converted the
+// same way, float accumulators; grouped, each matrix (expert) takes its own list of rows.
+// Results may take a bias and be added to what y holds (a residual).
 #include "runtime/cuda/blocks.cuh"
 #include "runtime/cuda/kernels.cuh"
 
@@ -68,8 +70,10 @@ template <int T> __device__ __forceinline__ float row_dot(const prod &p, int row
 		decode8<T>(w + (size_t)((i + 32) / cpb) * block<T>::bytes, (i + 32) % cpb, v1);
 		load_x8(x + 8 * i, x16, x0);
 		load_x8(x + 8 * (i + 32), x16, x1);
+		ARCA_UNROLL
 		for (int k = 0; k < 8; k++)
 			acc += v0[k] * x0[k];
+		ARCA_UNROLL
 		for (int k = 0; k < 8; k++)
 			acc += v1[k] * x1[k];
 	}
@@ -77,6 +81,7 @@ template <int T> __device__ __forceinline__ float row_dot(const prod &p, int row
 		float v[8], xs[8];
 		decode8<T>(w + (size_t)(i / cpb) * block<T>::bytes, i % cpb, v);
 		load_x8(x + 8 * i, x16, xs);
+		ARCA_UNROLL
 		for (int k = 0; k < 8; k++)
 			acc += v[k] * xs[k];
 	}
