@@ -74,7 +74,10 @@ int min_tokens(int type, int forced)
 }
 
 template <class A> __device__ __forceinline__ A from_float(float f);
-template <> __device__ __forceinline__ __half from_float<__half>(float f) { return __float2half(f); }
+template <> __device__ __forceinline__ __half from_float<__half>(float f)
+{
+	return __float2half(f);
+}
 template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float f)
 {
 	return __float2bfloat16(f);
