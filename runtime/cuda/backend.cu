@@ -559,7 +559,7 @@ static void mul_heads(const arca_gpu *g, const arca_rt_tensor &w, int nz, const 
 /* Expert products: for token t and choice j (slot z = t·k + j), matrix sel[z] of w; x row
  * z / x_div (x_z floats apart), y row z (y_z apart). A prompt's slots go grouped by
  * expert (group_slots ran) when the weights allow tiles. */
-static void mul_experts(const arca_gpu *g, const arca_rt_tensor &w, int nb, int k,
+static prod experts_of(const arca_gpu *g, const arca_rt_tensor &w, int nb, int k,
 	const float *x, size_t x_z, int x_div, float *y, size_t y_z)
 {
 	prod p = prod_of(w, x, y);
@@ -578,7 +578,13 @@ static void mul_experts(const arca_gpu *g, const arca_rt_tensor &w, int nb, int 
 		p.y_z = y_z;
 		p.nz = nb * k;
 	}
-	product(g->st, p);
+	return p;
+}
+
+static void mul_experts(const arca_gpu *g, const arca_rt_tensor &w, int nb, int k,
+	const float *x, size_t x_z, int x_div, float *y, size_t y_z)
+{
+	product(g->st, experts_of(g, w, nb, k, x, x_z, x_div, y, y_z));
 }
 
 /* Attention of layer l over its cache slice, with n_head_kv kv heads (MLA: 1). */
@@ -714,9 +720,17 @@ static void moe_ffn(arca_gpu *g, const arca_rt_layer &L, int nb)
 	if (nb > 1)
 		group_slots(g->st, g->moe_sel, nb * K, (int)i->n_expert, g->moe_list, g->moe_off,
 			g->moe_cnt);
-	mul_experts(g, L.gate_exps, nb, K, g->xn, (size_t)E, K, g->moe_gate, (size_t)F);
-	mul_experts(g, L.up_exps, nb, K, g->xn, (size_t)E, K, g->moe_up, (size_t)F);
-	swiglu(g->st, g->moe_gate, g->moe_up, (size_t)nb * K * F);
+	/* the chosen experts' gate and up: with their SiLU in one launch for one token */
+	const arca_rt_tensor *gu[2] = { &L.gate_exps, &L.up_exps };
+	prod ps[2] = { experts_of(g, L.gate_exps, nb, K, g->xn, (size_t)E, K, g->moe_gate, (size_t)F),
+		experts_of(g, L.up_exps, nb, K, g->xn, (size_t)E, K, g->moe_up, (size_t)F) };
+	if (fusable(gu, 2, nb) && L.gate_exps.ne1 == L.up_exps.ne1) {
+		product_set(g->st, ps, 2, true);
+	} else {
+		product(g->st, ps[0]);
+		product(g->st, ps[1]);
+		swiglu(g->st, g->moe_gate, g->moe_up, (size_t)nb * K * F);
+	}
 	mul_experts(g, L.down_exps, nb, K, g->moe_gate, (size_t)F, 1, g->moe_y, (size_t)E);
 	moe_combine(g->st, g->ffn_out, g->moe_y, g->moe_sel, g->moe_w, E, K, nb);
 	if (L.gate_shexp.data) {   /* DeepSeek's shared experts, added last */

@@ -46,10 +46,13 @@ bool stored_as_is(int type)
 	return type == T_F32 || type == T_F16 || type == T_BF16;
 }
 
-/* Rows of a matrix decoded per step: all, or as many as W_CHUNK elements hold. */
+/* Rows of a matrix decoded per step: all, or as many as W_CHUNK elements hold, a multiple
+ * of 8 where that leaves any (so each step's results start 32-byte aligned). */
 size_t chunk_rows(int n, int m)
 {
 	size_t r = W_CHUNK / (size_t)n;
+	if (r >= 16)
+		r -= r % 8;
 	return r < 1 ? 1 : r > (size_t)m ? (size_t)m : r;
 }
 

@@ -53,7 +53,8 @@ int grouped_supported(int type, int n);
 void product(cudaStream_t st, const prod &p);
 /* One token's products with the same activations and weight type, in one launch (a decode
  * step's q, k and v): each of ps[0 .. n) as product() would (n <= 3, nb = nz = 1). With
- * glu, n is 2 — gate and up, m rows each — and ps[0].y receives silu(gate) · up instead. */
+ * glu, n is 2 — gate and up, m rows each, nz matrices each (a token's chosen experts:
+ * index) — and ps[0].y receives silu(gate) · up instead. */
 void product_set(cudaStream_t st, const prod *ps, int n, bool glu);
 
 /* A prompt's dense products through cuBLAS (gemm.cu). blas_open loads it for stream st,

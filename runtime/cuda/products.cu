@@ -221,7 +221,8 @@ template <int T> void run(cudaStream_t st, const prod &p)
 
 template <int T> void run_set(cudaStream_t st, const prod_set &s)
 {
-	launch(matvec<T>, dim3((unsigned)s.first[s.n]), dim3(32 * MV_WARPS), 0, st, s);
+	launch(matvec<T>, dim3((unsigned)s.first[s.n], (unsigned)s.ps[0].nz), dim3(32 * MV_WARPS),
+		0, st, s);
 }
 
 /* f(std::integral_constant<int, T>()) for the weight type T of `type` (type_supported). */
