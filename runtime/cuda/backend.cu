@@ -314,6 +314,10 @@ static arca_err open_device(arca_gpu *g, const arca_model *m, const arca_gpu_opt
 	cudaDeviceProp prop;
 	CK(cudaGetDeviceProperties(&prop, o->device));
 	snprintf(g->name, sizeof(g->name), "%s", prop.name);
+	if (prop.major < 8)   /* bfloat16 tiles, the build's PTX (80-virtual) */
+		return arca_error_set(ARCA_EIO, "no usable GPU: %s has compute capability %d.%d; "
+			"arca's GPU kernels need 8.0 or newer (Ampere, Ada, Hopper and later)", g->name,
+			prop.major, prop.minor);
 	CK(cudaStreamCreate(&g->st));
 	g->m = m;
 	g->device = o->device;

@@ -5,7 +5,8 @@
 // it, and threads waiting at different barriers are reported as the bug they are. Also
 // the lane exchange shuffles use,
 // host memory behind the allocation calls (bounded, so running out of "device" memory can
-// be tested: ARCA_GPU_EMU_MEMORY bytes, default 4 GiB), and graph capture as a recorded
+// be tested: ARCA_GPU_EMU_MEMORY bytes, default 4 GiB; ARCA_GPU_EMU_CC another compute
+// capability than 9.0), and graph capture as a recorded
 // list of launches and copies.
 #include "runtime/cuda/emu.h"
 
@@ -352,7 +353,12 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int d)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "arca CPU emulation of CUDA");
 	p->totalGlobalMem = emu_total();
-	p->major = 9;
+	/* ARCA_GPU_EMU_CC=MAJOR.MINOR: another compute capability (default 9.0, the H100's) */
+	const char *cc = getenv("ARCA_GPU_EMU_CC");
+	if (!cc || sscanf(cc, "%d.%d", &p->major, &p->minor) != 2) {
+		p->major = 9;
+		p->minor = 0;
+	}
 	p->multiProcessorCount = 2;
 	p->sharedMemPerBlock = 48 << 10;
 	p->sharedMemPerBlockOptin = 227 << 10;

@@ -118,6 +118,8 @@ run 2 "$EMU" run "$M" --gpu --device cuda:0 --prompt-ids 3 -n 1
 expect_stderr "not both"
 run 1 "$EMU" run "$M" --device cuda:3 --prompt-ids 3 -n 1
 expect_stderr "no GPU cuda:3"
+run 1 env ARCA_GPU_EMU_CC=7.5 "$EMU" run "$M" --gpu --prompt-ids 3 -n 1
+expect_stderr "compute capability 7.5; arca's GPU kernels need 8.0 or newer"
 run 1 env ARCA_GPU_EMU_MEMORY=1500000 "$EMU" run "$M" --gpu --prompt-ids 3 -n 1
 expect_stderr "layers fit (--gpu-layers"
 run 0 "$ARCA" convert acme/qwen2 --quant q3_k --out "$T/q3.gguf" -q
