@@ -4,8 +4,9 @@
 // row walks the row eight elements per lane and step (consecutive lanes, consecutive
 // bytes), dots them with the float activations, and sums across the warp — a decode step
 // reads every weight byte once, which is what bounds it (16-byte loads where the type's
-// layout allows, two chunks in flight per lane; a decode step's q/k/v, and gate/up with
-// their SiLU, as one launch). Several tokens, where cuBLAS does not take them (gemm.cu):
+// layout allows, two to four chunks in flight per lane; a decode step's q/k/v, and
+// gate/up with their SiLU, as one launch). Several tokens, where cuBLAS does not take them
+// (gemm.cu):
 // 64 rows × 32 tokens per block through the tensor cores (wmma 16×16×16): weights decoded
 // into a half (BF16 weights: bfloat16) tile in shared memory, activations converted the
 // same way, float accumulators; grouped, each matrix (expert) takes its own list of rows.
@@ -51,33 +52,41 @@ struct prod_set {
 	bool glu;
 };
 
+/* Chunks of eight weights a lane has in flight at once: a 16-bit chunk is 16 bytes, a
+ * quantized one 4-9, so those take four to keep as many bytes on their way. */
+template <int T> struct in_flight {
+	static constexpr int chunks = block<T>::bytes * 8 / block<T>::qk >= 16 ? 2 : 4;
+};
+
 /* The dot of row `row` of matrix z with token t's activations, summed across the warp:
- * each lane takes chunks lane, lane + 32, ... two at a time, so that two chunks' loads are
- * in flight before the first multiply. */
+ * each lane takes chunks lane, lane + 32, ..., U at a time, so that U chunks' loads are in
+ * flight before the first multiply. */
 template <int T> __device__ __forceinline__ float row_dot(const prod &p, int row, int z, int t,
 	int lane)
 {
+	constexpr int U = in_flight<T>::chunks, cpb = block<T>::qk / 8;
 	const uint8_t *w = matrix_of(p, z) + (size_t)row * p.row_bytes;
 	const float *x = p.x + (size_t)(z / p.x_div) * p.x_z + (size_t)t * p.x_stride;
 	const bool x16 = ((uintptr_t)x & 15) == 0;
-	constexpr int cpb = block<T>::qk / 8;
 	const int chunks = p.n / 8;
 	float acc = 0.0f;
 	int i = lane;
-	for (; i + 32 < chunks; i += 64) {
-		float v0[8], v1[8], x0[8], x1[8];
-		decode8<T>(w + (size_t)(i / cpb) * block<T>::bytes, i % cpb, v0);
-		decode8<T>(w + (size_t)((i + 32) / cpb) * block<T>::bytes, (i + 32) % cpb, v1);
-		load_x8(x + 8 * i, x16, x0);
-		load_x8(x + 8 * (i + 32), x16, x1);
+	for (; i + 32 * (U - 1) < chunks; i += 32 * U) {
+		float v[U][8], xs[U][8];
 		ARCA_UNROLL
-		for (int k = 0; k < 8; k++)
-			acc += v0[k] * x0[k];
+		for (int u = 0; u < U; u++) {
+			const int c = i + 32 * u;
+			decode8<T>(w + (size_t)(c / cpb) * block<T>::bytes, c % cpb, v[u]);
+			load_x8(x + 8 * c, x16, xs[u]);
+		}
 		ARCA_UNROLL
-		for (int k = 0; k < 8; k++)
-			acc += v1[k] * x1[k];
+		for (int u = 0; u < U; u++) {
+			ARCA_UNROLL
+			for (int k = 0; k < 8; k++)
+				acc += v[u][k] * xs[u][k];
+		}
 	}
-	if (i < chunks) {
+	for (; i < chunks; i += 32) {
 		float v[8], xs[8];
 		decode8<T>(w + (size_t)(i / cpb) * block<T>::bytes, i % cpb, v);
 		load_x8(x + 8 * i, x16, xs);

@@ -11,7 +11,7 @@
 //                  type (half; bfloat16 for BF16 weights) — exactly the CPU's value rounded;
 //   cuBLAS         the same prompt through gemm.cu (the emulation's cublasGemmEx): quantized
 //                  rows decoded to half in chunks (the emulation's chunk is 16,384 weights,
-//                  so 40 rows of 512 take two), F16/BF16 read in place, F32 as floats.
+//                  so 40 rows of 1024 take three), F16/BF16 read in place, F32 as floats.
 //
 // Plain C++ (no cmocka): prints one line per failure and exits 1; 0 when all match.
 #include "runtime/cuda/kernels.cuh"
@@ -44,7 +44,8 @@ const type_case TYPES[] = {
 	{ ARCA_GGML_Q5_K, "Q5_K" }, { ARCA_GGML_Q6_K, "Q6_K" },
 };
 
-constexpr int N = 512, M = 40;   /* columns (two K-quant super-blocks), rows */
+constexpr int N = 1024, M = 40;   /* columns (four K-quant super-blocks: 128 chunks of eight, so
+                                  * the one-token kernel's unrolled loop runs), rows */
 
 /* seeded N(0, 1)-ish values with a spread of magnitudes, so scales differ per block */
 std::vector<float> weights(unsigned seed)
