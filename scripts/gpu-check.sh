@@ -3,6 +3,7 @@
 # scripts/gpu-check.sh — the GPU backend on a real GPU, in one command: run ON the GPU
 # machine from the repository root, after scripts/gpu-prepare.sh here, as
 #     run(command: "scripts/gpu-check.sh", carry: ["build-gpu"], timeout_s: 600)
+# and then, at once, scripts/gpu-peer.sh for llama.cpp's numbers (a call of its own).
 #
 #  1. nvidia-smi -L; the libraries of build-gpu/lib.tar.xz unpacked outside the carry,
 #     and build-gpu/arca starts with them. Only arca's programs get them (LD_LIBRARY_PATH
