@@ -6,7 +6,8 @@
  * dot those with the activations; matrix-matrix products write them into shared-memory
  * tiles. The layouts are arca/ggml_blocks.h's; the arithmetic is quant/dequant.c's
  * (d · q, d · q + m, and the K-quants' sub-block scales), so a decoded weight is the CPU's
- * bit for bit.
+ * bit for bit (tests/runtime/gpu_blocks.cc checks). by_type() turns a type id into the
+ * template argument the kernels take.
  */
 #ifndef ARCA_RUNTIME_CUDA_BLOCKS_CUH
 #define ARCA_RUNTIME_CUDA_BLOCKS_CUH
@@ -14,6 +15,7 @@
 #include "runtime/cuda/compat.cuh"
 
 #include <stdint.h>
+#include <type_traits>
 
 namespace arca_cuda {
 
@@ -238,6 +240,25 @@ template <> __device__ __forceinline__ void decode8<T_Q6_K>(const uint8_t *b, in
 	for (int i = 0; i < 8; i++) {
 		uint32_t v = ((byte_of(ql, i) >> shift) & 15) | ((byte_of(qh, i) >> (2 * k)) & 3) << 4;
 		out[i] = ds * int_of(v, 32);
+	}
+}
+
+/* f(std::integral_constant<int, T>()) for the weight type T of `type` (type_supported). */
+template <class F> static inline void by_type(int type, F f)
+{
+	switch (type) {
+	case T_F32: f(std::integral_constant<int, T_F32>()); break;
+	case T_F16: f(std::integral_constant<int, T_F16>()); break;
+	case T_BF16: f(std::integral_constant<int, T_BF16>()); break;
+	case T_Q4_0: f(std::integral_constant<int, T_Q4_0>()); break;
+	case T_Q4_1: f(std::integral_constant<int, T_Q4_1>()); break;
+	case T_Q5_0: f(std::integral_constant<int, T_Q5_0>()); break;
+	case T_Q5_1: f(std::integral_constant<int, T_Q5_1>()); break;
+	case T_Q8_0: f(std::integral_constant<int, T_Q8_0>()); break;
+	case T_Q4_K: f(std::integral_constant<int, T_Q4_K>()); break;
+	case T_Q5_K: f(std::integral_constant<int, T_Q5_K>()); break;
+	case T_Q6_K: f(std::integral_constant<int, T_Q6_K>()); break;
+	default: break;   /* backend.cu refuses other types when it opens */
 	}
 }
 

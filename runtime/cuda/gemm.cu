@@ -119,27 +119,14 @@ unsigned blocks_for(size_t items)
 	return (unsigned)(b < 1 ? 1 : b > 65535 ? 65535 : b);
 }
 
-template <int T> void decode(cudaStream_t st, const uint8_t *w, size_t row_bytes, int n,
-	size_t rows, __half *out)
+/* rows × n weights of a quantized type decoded into out. */
+void decode(cudaStream_t st, int type, const uint8_t *w, size_t row_bytes, int n, size_t rows,
+	__half *out)
 {
-	launch(decode_rows<T>, dim3(blocks_for(rows * (size_t)n / 8)), dim3(256), 0, st, w,
-		row_bytes, n, rows, out);
-}
-
-void decode_any(cudaStream_t st, int type, const uint8_t *w, size_t row_bytes, int n,
-	size_t rows, __half *out)
-{
-	switch (type) {
-	case T_Q4_0: decode<T_Q4_0>(st, w, row_bytes, n, rows, out); break;
-	case T_Q4_1: decode<T_Q4_1>(st, w, row_bytes, n, rows, out); break;
-	case T_Q5_0: decode<T_Q5_0>(st, w, row_bytes, n, rows, out); break;
-	case T_Q5_1: decode<T_Q5_1>(st, w, row_bytes, n, rows, out); break;
-	case T_Q8_0: decode<T_Q8_0>(st, w, row_bytes, n, rows, out); break;
-	case T_Q4_K: decode<T_Q4_K>(st, w, row_bytes, n, rows, out); break;
-	case T_Q5_K: decode<T_Q5_K>(st, w, row_bytes, n, rows, out); break;
-	case T_Q6_K: decode<T_Q6_K>(st, w, row_bytes, n, rows, out); break;
-	default: break;   /* type_supported() admits no other */
-	}
+	by_type(type, [&](auto t) {
+		launch(decode_rows<decltype(t)::value>, dim3(blocks_for(rows * (size_t)n / 8)),
+			dim3(256), 0, st, w, row_bytes, n, rows, out);
+	});
 }
 
 /* The cuBLAS entry points, found in the library (or the emulation's). */
@@ -229,7 +216,7 @@ blas *blas_open(cudaStream_t st, char *why, size_t cap, bool *invalid)
 		err = "cublasCreate failed";
 	if (!err && (b->set_stream(b->h, st) != CUBLAS_STATUS_SUCCESS ||
 	             b->version(b->h, &version) != CUBLAS_STATUS_SUCCESS))
-		err = "cublasSetStream failed";
+		err = "cublasSetStream or cublasGetVersion failed";
 	if (err) {
 		snprintf(why, cap, "%s", err);
 		blas_free(b);
@@ -297,7 +284,7 @@ bool blas_product(blas *b, cudaStream_t st, const prod &p, void *scratch, size_t
 		const uint8_t *w = p.w + r0 * p.row_bytes;
 		int ldw = (int)(p.row_bytes / (p.type == T_F32 ? 4 : 2));
 		if (!stored_as_is(p.type)) {
-			decode_any(st, p.type, w, p.row_bytes, p.n, rows, wdec);
+			decode(st, p.type, w, p.row_bytes, p.n, rows, wdec);
 			w = (const uint8_t *)wdec;
 			ldw = p.n;
 		}

@@ -14,8 +14,6 @@
 #include "runtime/cuda/blocks.cuh"
 #include "runtime/cuda/kernels.cuh"
 
-#include <type_traits>
-
 namespace arca_cuda {
 
 namespace {
@@ -232,25 +230,6 @@ template <int T> void run_set(cudaStream_t st, const prod_set &s)
 {
 	launch(matvec<T>, dim3((unsigned)s.first[s.n], (unsigned)s.ps[0].nz), dim3(32 * MV_WARPS),
 		0, st, s);
-}
-
-/* f(std::integral_constant<int, T>()) for the weight type T of `type` (type_supported). */
-template <class F> void by_type(int type, F f)
-{
-	switch (type) {
-	case T_F32: f(std::integral_constant<int, T_F32>()); break;
-	case T_F16: f(std::integral_constant<int, T_F16>()); break;
-	case T_BF16: f(std::integral_constant<int, T_BF16>()); break;
-	case T_Q4_0: f(std::integral_constant<int, T_Q4_0>()); break;
-	case T_Q4_1: f(std::integral_constant<int, T_Q4_1>()); break;
-	case T_Q5_0: f(std::integral_constant<int, T_Q5_0>()); break;
-	case T_Q5_1: f(std::integral_constant<int, T_Q5_1>()); break;
-	case T_Q8_0: f(std::integral_constant<int, T_Q8_0>()); break;
-	case T_Q4_K: f(std::integral_constant<int, T_Q4_K>()); break;
-	case T_Q5_K: f(std::integral_constant<int, T_Q5_K>()); break;
-	case T_Q6_K: f(std::integral_constant<int, T_Q6_K>()); break;
-	default: break;   /* backend.cu refuses other types when it opens */
-	}
 }
 
 } // namespace
