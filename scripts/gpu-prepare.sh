@@ -63,20 +63,29 @@ if [ "${PEER:-0}" = 1 ]; then
 else
 	peer=$(NATIVE_LLAMA_BUILD=0 native_llama_bench_cuda 2>/dev/null) || peer=
 fi
-# the libraries, by the name the programs ask for (the soname), the files behind links
+# copy_libs DEST PROGRAM...: the libraries the programs load, by the name they ask for
+# (the soname), the files behind links; not glibc, libstdc++, libgcc, nor what the GPU
+# machine has of its own (the driver, cuBLAS, NCCL)
+copy_libs() {
+	local dest=$1
+	shift
+	mkdir -p "$dest"
+	for b in "$@"; do
+		ldd "$b"
+	done | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
+		while read -r name path; do
+			case $name in
+			linux-vdso* | ld-linux* | libc.so* | libm.so* | libmvec.so* | libpthread.so* | \
+			libdl.so* | librt.so* | libresolv.so* | libutil.so* | libanl.so* | libnsl.so* | \
+			libstdc++.so* | libgcc_s.so*) ;;
+			libcuda.so* | libcublas.so* | libcublasLt.so* | libnccl.so*) ;;
+			*) cp -L "$path" "$dest/$name" ;;
+			esac
+		done
+}
 libs=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-libs-XXXXXX")
 trap 'rm -rf "$libs"' EXIT
-for b in "${bins[@]}"; do
-	ldd "$stage/$b"
-done | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
-	while read -r name path; do
-		case $name in
-		linux-vdso* | ld-linux* | libc.so* | libm.so* | libmvec.so* | libpthread.so* | \
-		libdl.so* | librt.so* | libresolv.so* | libutil.so* | libanl.so* | libnsl.so* | \
-		libstdc++.so* | libgcc_s.so*) ;;
-		*) cp -L "$path" "$libs/$name" ;;
-		esac
-	done
+copy_libs "$libs" "${bins[@]/#/$stage/}"
 echo "$(find "$libs" -type f | wc -l) libraries, $(du -sh "$libs" | cut -f1) unpacked"
 XZ_OPT="-9 -T$jobs" tar -cJf "$stage/lib.tar.xz" -C "$libs" .
 # the staged programs start with them (and nothing from this machine's folders)
@@ -97,15 +106,7 @@ if [ -n "$peer" ]; then
 	mkdir -p "$peer_stage" "$libs/peer"
 	cp "$peer" "$libs/peer/llama-bench"
 	strip "$libs/peer/llama-bench"
-	ldd "$libs/peer/llama-bench" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' |
-		while read -r name path; do
-			case $name in
-			libc.so* | libm.so* | libmvec.so* | libpthread.so* | libdl.so* | librt.so* | \
-			libstdc++.so* | libgcc_s.so*) ;;
-			libcuda.so* | libcublas.so* | libcublasLt.so* | libnccl.so*) ;;   # the machine's
-			*) cp -L "$path" "$libs/peer/$name" ;;
-			esac
-		done
+	copy_libs "$libs/peer" "$libs/peer/llama-bench"
 	XZ_OPT="-9 -T$jobs" tar -cJf "$peer_stage/peer.tar.xz" -C "$libs/peer" .
 	cp "$stage/bench/gguf_synth" "$peer_stage/gguf_synth"
 	echo "$(find "$libs/peer" -type f -printf "%f ")-> $(du -sh "$peer_stage" | cut -f1)"

@@ -115,11 +115,6 @@ arca_rt_tensor *layer_tensor(arca_rt_layer &L, size_t i)
 	return reinterpret_cast<arca_rt_tensor *>(&L) + i;
 }
 
-size_t align256(size_t n)
-{
-	return (n + 255) / 256 * 256;
-}
-
 } // namespace
 
 /* The host ranges the device needs (merged where tensors overlap: views), each tensor's
@@ -531,19 +526,27 @@ static void mul_qkv(const arca_gpu *g, const arca_rt_layer &L, const float *x, i
 	}
 }
 
-/* gate = silu(gate · x) · (up · x), into gate_y (up_y: the second product's room). */
-static void mul_glu(const arca_gpu *g, const arca_rt_tensor &gate, const arca_rt_tensor &up,
-	const float *x, int nb, float *gate_y, float *up_y)
+/* ps[0].y = silu(ps[0]) · ps[1] (n values; ps[1].y: the second product's room), for
+ * products with gate and up (a dense layer's, or the chosen experts'). */
+static void glu(const arca_gpu *g, const arca_rt_tensor &gate, const arca_rt_tensor &up,
+	const prod *ps, int nb, size_t n)
 {
 	const arca_rt_tensor *ws[2] = { &gate, &up };
-	prod ps[2] = { rows_of(gate, x, nb, gate_y), rows_of(up, x, nb, up_y) };
 	if (fusable(ws, 2, nb) && gate.ne1 == up.ne1) {
 		product_set(g->st, ps, 2, true);
 		return;
 	}
 	run_product(g, ps[0]);
 	run_product(g, ps[1]);
-	swiglu(g->st, gate_y, up_y, (size_t)nb * gate.ne1);
+	swiglu(g->st, ps[0].y, ps[1].y, n);
+}
+
+/* gate = silu(gate · x) · (up · x), into gate_y (up_y: the second product's room). */
+static void mul_glu(const arca_gpu *g, const arca_rt_tensor &gate, const arca_rt_tensor &up,
+	const float *x, int nb, float *gate_y, float *up_y)
+{
+	prod ps[2] = { rows_of(gate, x, nb, gate_y), rows_of(up, x, nb, up_y) };
+	glu(g, gate, up, ps, nb, (size_t)nb * gate.ne1);
 }
 
 /* One product per stacked matrix z < nz (MLA's per-head maps). */
@@ -724,17 +727,9 @@ static void moe_ffn(arca_gpu *g, const arca_rt_layer &L, int nb)
 	if (nb > 1)
 		group_slots(g->st, g->moe_sel, nb * K, (int)i->n_expert, g->moe_list, g->moe_off,
 			g->moe_cnt);
-	/* the chosen experts' gate and up: with their SiLU in one launch for one token */
-	const arca_rt_tensor *gu[2] = { &L.gate_exps, &L.up_exps };
 	prod ps[2] = { experts_of(g, L.gate_exps, nb, K, g->xn, (size_t)E, K, g->moe_gate, (size_t)F),
 		experts_of(g, L.up_exps, nb, K, g->xn, (size_t)E, K, g->moe_up, (size_t)F) };
-	if (fusable(gu, 2, nb) && L.gate_exps.ne1 == L.up_exps.ne1) {
-		product_set(g->st, ps, 2, true);
-	} else {
-		product(g->st, ps[0]);
-		product(g->st, ps[1]);
-		swiglu(g->st, g->moe_gate, g->moe_up, (size_t)nb * K * F);
-	}
+	glu(g, L.gate_exps, L.up_exps, ps, nb, (size_t)nb * K * F);
 	mul_experts(g, L.down_exps, nb, K, g->moe_gate, (size_t)F, 1, g->moe_y, (size_t)E);
 	moe_combine(g->st, g->ffn_out, g->moe_y, g->moe_sel, g->moe_w, E, K, nb);
 	if (L.gate_shexp.data) {   /* DeepSeek's shared experts, added last */
@@ -748,15 +743,14 @@ static void ffn_block(arca_gpu *g, const arca_rt_layer &L, int nb)
 	const arca_model_info *i = &g->m->info;
 	const int E = (int)i->n_embd;
 	rmsnorm(g->st, g->xn, g->x, (const float *)L.ffn_norm.data, E, (size_t)E, nb, i->rms_eps);
-	if (!L.moe && !L.post_ffn_norm.data) {
-		mul_glu(g, L.gate, L.up, g->xn, nb, g->gate, g->up);
-		mul_add(g, L.down, g->gate, nb, g->x);
-		return;
-	}
 	if (L.moe) {
 		moe_ffn(g, L, nb);
 	} else {
 		mul_glu(g, L.gate, L.up, g->xn, nb, g->gate, g->up);
+		if (!L.post_ffn_norm.data) {
+			mul_add(g, L.down, g->gate, nb, g->x);   /* the residual added by the product */
+			return;
+		}
 		mul(g, L.down, g->gate, nb, g->ffn_out);
 	}
 	if (L.post_ffn_norm.data)

@@ -65,6 +65,17 @@ static __device__ __forceinline__ uint32_t byte_of(uint2 w, int i)
 	return ((i < 4 ? w.x : w.y) >> (8 * (i & 3))) & 0xffu;
 }
 
+/* f as the 16-bit type A (half, or bfloat16 for BF16 weights) a tile or cuBLAS reads. */
+template <class A> static __device__ __forceinline__ A to_16bit(float f);
+template <> __device__ __forceinline__ __half to_16bit<__half>(float f)
+{
+	return __float2half(f);
+}
+template <> __device__ __forceinline__ __nv_bfloat16 to_16bit<__nv_bfloat16>(float f)
+{
+	return __float2bfloat16(f);
+}
+
 /* The 6-bit scale and min j of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4). */
 static __device__ __forceinline__ void scale_min_k4(int j, const uint8_t *s, float *sc, float *m)
 {

@@ -57,6 +57,12 @@ template <class V> static __device__ __forceinline__ V load_aligned(const void *
 	return *(const V *)p;
 }
 
+/* n rounded up to a multiple of 256 bytes (device allocations and their parts). */
+static inline size_t align256(size_t n)
+{
+	return (n + 255) / 256 * 256;
+}
+
 /* The dynamic shared memory of the running block. */
 #ifdef ARCA_GPU_EMU
 #define ARCA_DYNAMIC_SHARED(type, name) type *name = (type *)arca_emu::dynamic_shared()

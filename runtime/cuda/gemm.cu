@@ -36,11 +36,6 @@ constexpr size_t W_CHUNK = (size_t)1 << 14;   /* decoded weights per product ste
 constexpr size_t W_CHUNK = (size_t)1 << 24;   /* 32 MiB of half */
 #endif
 
-size_t align256(size_t n)
-{
-	return (n + 255) / 256 * 256;
-}
-
 bool stored_as_is(int type)
 {
 	return type == T_F32 || type == T_F16 || type == T_BF16;
@@ -76,16 +71,6 @@ int min_tokens(int type, int forced)
 	return type == T_F32 ? 4 : stored_as_is(type) ? 16 : 64;
 }
 
-template <class A> __device__ __forceinline__ A from_float(float f);
-template <> __device__ __forceinline__ __half from_float<__half>(float f)
-{
-	return __float2half(f);
-}
-template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float f)
-{
-	return __float2bfloat16(f);
-}
-
 /* rows × n weights from w (rows row_bytes apart) decoded into out (n apart), eight per
  * thread and step. */
 template <int T> __global__ void __launch_bounds__(256) decode_rows(const uint8_t *w,
@@ -99,7 +84,7 @@ template <int T> __global__ void __launch_bounds__(256) decode_rows(const uint8_
 		float v[8];
 		decode8<T>(w + r * row_bytes + (c / cpb) * block<T>::bytes, (int)(c % cpb), v);
 		for (int e = 0; e < 8; e++)
-			out[r * (size_t)n + 8 * c + (size_t)e] = __float2half(v[e]);
+			out[r * (size_t)n + 8 * c + (size_t)e] = to_16bit<__half>(v[e]);
 	}
 }
 
@@ -110,7 +95,7 @@ template <class A> __global__ void __launch_bounds__(256) convert_rows(const flo
 	const size_t total = (size_t)nb * (size_t)n;
 	for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
 	     i += (size_t)gridDim.x * blockDim.x)
-		out[i] = from_float<A>(x[(i / (size_t)n) * stride + i % (size_t)n]);
+		out[i] = to_16bit<A>(x[(i / (size_t)n) * stride + i % (size_t)n]);
 }
 
 unsigned blocks_for(size_t items)
@@ -119,13 +104,16 @@ unsigned blocks_for(size_t items)
 	return (unsigned)(b < 1 ? 1 : b > 65535 ? 65535 : b);
 }
 
-/* rows × n weights of a quantized type decoded into out. */
+/* rows × n weights of a quantized type decoded into out (F32, F16 and BF16 are read in
+ * place: no kernel is made for them). */
 void decode(cudaStream_t st, int type, const uint8_t *w, size_t row_bytes, int n, size_t rows,
 	__half *out)
 {
 	by_type(type, [&](auto t) {
-		launch(decode_rows<decltype(t)::value>, dim3(blocks_for(rows * (size_t)n / 8)),
-			dim3(256), 0, st, w, row_bytes, n, rows, out);
+		constexpr int T = decltype(t)::value;
+		if constexpr (T != T_F32 && T != T_F16 && T != T_BF16)
+			launch(decode_rows<T>, dim3(blocks_for(rows * (size_t)n / 8)), dim3(256), 0, st, w,
+				row_bytes, n, rows, out);
 	});
 }
 

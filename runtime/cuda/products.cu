@@ -123,13 +123,6 @@ template <int T> __global__ void __launch_bounds__(32 * MV_WARPS) matvec(prod_se
 		put(p, p.y + (size_t)z * p.y_z + (size_t)t * p.y_stride + row, row, v);
 }
 
-template <class A> __device__ __forceinline__ A to_tile(float f);
-template <> __device__ __forceinline__ __half to_tile<__half>(float f) { return __float2half(f); }
-template <> __device__ __forceinline__ __nv_bfloat16 to_tile<__nv_bfloat16>(float f)
-{
-	return __float2bfloat16(f);
-}
-
 /* Block (bx, by, z): rows [64·bx, +64) × tokens [32·by, +32) of matrix z; 4 warps, each
  * 16 rows × 32 tokens (two accumulator tiles). n is a multiple of 32. */
 template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
@@ -164,7 +157,7 @@ template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
 					v[e] = 0.0f;
 			}
 			for (int e = 0; e < 8; e++)
-				ws[r][8 * c + e] = to_tile<A>(v[e]);
+				ws[r][8 * c + e] = to_16bit<A>(v[e]);
 		}
 		for (int j = tid; j < BN * BK; j += 128) {
 			int t = j / BK, k = j % BK;
@@ -173,7 +166,7 @@ template <int T, class A> __global__ void __launch_bounds__(128) matmul(prod p)
 				size_t row = slots ? (size_t)(slots[t0 + t] / p.x_div) : (size_t)(t0 + t);
 				f = x[row * p.x_stride + k0 + k];
 			}
-			xs[t][k] = to_tile<A>(f);
+			xs[t][k] = to_16bit<A>(f);
 		}
 		__syncthreads();
 		for (int kk = 0; kk < BK; kk += 16) {
