@@ -18,11 +18,21 @@
 # Writes $OUT/gpu_peer.json (gpu_table.py's --json); here, merge it into gpu-check.sh's
 # table with: bench/gpu_table.py RESULTS CEILINGS --peer gpu_peer.json, or read its rows.
 # Environment: BUDGET (seconds, default 240: with gpu-check.sh's 400 and the machine's
-# start, a session's 15 minutes), SHAPES, TYPES, PROMPT, GEN, REPS (as gpu_bench.sh).
+# start, a session's 15 minutes), SHAPES, TYPES, PROMPT, GEN, REPS (as gpu_bench.sh),
+# STAGE (the staged folder, default build-gpu-peer). No arguments; --help prints this.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
-stage=build-gpu-peer
+case ${1:-} in
+-h | --help)
+	sed -n '3,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit 0 ;;
+"") ;;
+*)
+	echo "gpu-peer: takes no arguments (the environment chooses; --help)" >&2
+	exit 2 ;;
+esac
+stage=${STAGE:-build-gpu-peer}
 out=${OUT:-}
 [ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-peer-out-XXXXXX")
 work=$(mktemp -d "${TMPDIR:-/tmp}/arca-gpu-peer-XXXXXX")

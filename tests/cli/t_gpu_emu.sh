@@ -133,6 +133,14 @@ run 0 "$ARCA" convert acme/odd --quant f16 --out "$T/odd.gguf" -q
 run 0 "$ARCA" run "$T/odd.gguf" --prompt-ids 3,4 -n 2
 run 1 "$EMU" run "$T/odd.gguf" --gpu --prompt-ids 3,4 -n 2
 expect_stderr "layer 0: rows of 68 F16 weights: the GPU backend reads rows in steps of 8"
+# the peer's script for the GPU machine (scripts/gpu-peer.sh): its help, and clear errors
+# here, where nothing is staged for it
+run 0 "$ARCA_SOURCE/scripts/gpu-peer.sh" --help
+expect_stdout "llama-bench built with CUDA"
+run 2 "$ARCA_SOURCE/scripts/gpu-peer.sh" --bogus
+expect_stderr "gpu-peer: takes no arguments"
+run 1 env STAGE="$T/no-peer" "$ARCA_SOURCE/scripts/gpu-peer.sh"
+expect_stderr "gpu-peer: no $T/no-peer/peer.tar.xz"
 if [ -z "${ARCA_GPU_COMPARE:-}" ]; then
 	run 1 "$ARCA" run "$M" --gpu --prompt-ids 3 -n 1
 	expect_stderr "built without the CUDA backend"
